@@ -1,0 +1,1 @@
+//! Building a referral from command-line flags (being written).

@@ -1,0 +1,57 @@
+//! Command-line interface: parse flags, set up logging, dispatch.
+
+mod certs;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tsunagu::i18n::Lang;
+
+/// tsunagu（つなぐ）— 母子保健・児童福祉の機関をつなぐ安全な連絡ハブ
+#[derive(Parser)]
+#[command(name = "tsunagu", version, about)]
+struct Cli {
+    /// 表示言語 / language for messages (ja, en)
+    #[arg(long, global = true, value_enum, default_value_t = Lang::Ja, env = "TSUNAGU_LANG")]
+    lang: Lang,
+    /// ログを JSON で出力する / write logs as JSON lines
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 証明書と鍵 / certificates and keys
+    #[command(subcommand)]
+    Certs(certs::CertsCommand),
+}
+
+fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    let result = match cli.command {
+        Command::Certs(cmd) => certs::run(cmd, cli.lang),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! rustls configurations for the hub (server, client certificates required) and agency nodes.
+//! (being written)

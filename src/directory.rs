@@ -1,0 +1,168 @@
+//! The directory of agencies: who may connect, what kind of body each is, and
+//! its public keys. Loaded from a TOML file (`directory.toml`).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{AgeRecipient, CertFingerprint, SigningPublicKey};
+use crate::i18n::Lang;
+use crate::protocol::AgencyId;
+
+/// The kind of body an agency is (see GLOSSARY.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyKind {
+    /// こども家庭センター
+    Center,
+    /// 産科医療機関
+    ObstetricClinic,
+    /// 子ども家庭総合支援拠点 / 市町村児童福祉担当 / 児童相談所
+    ChildWelfare,
+    /// 保育所・認定こども園・幼稚園
+    Nursery,
+    /// 要保護児童対策地域協議会 調整機関
+    Yotaikyo,
+    /// 保健所
+    PublicHealth,
+    /// その他の関係機関
+    Other,
+}
+
+impl AgencyKind {
+    /// The name staff see.
+    pub fn label(self, lang: Lang) -> &'static str {
+        use AgencyKind::*;
+        match self {
+            Center => lang.pick("こども家庭センター", "family and child support center"),
+            ObstetricClinic => lang.pick("産科医療機関", "obstetric clinic"),
+            ChildWelfare => lang.pick("児童福祉担当", "child welfare"),
+            Nursery => lang.pick("保育所・認定こども園", "nursery"),
+            Yotaikyo => lang.pick("要対協 調整機関", "child-protection council (yotaikyo)"),
+            PublicHealth => lang.pick("保健所", "public health center"),
+            Other => lang.pick("その他の関係機関", "other agency"),
+        }
+    }
+}
+
+/// One agency as the directory lists it. Everything here is public.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    /// Stable id used in envelopes.
+    pub id: AgencyId,
+    /// What kind of body it is.
+    pub kind: AgencyKind,
+    /// Display name (Japanese).
+    pub name: String,
+    /// Fingerprint of its TLS client certificate.
+    pub cert_fingerprint: CertFingerprint,
+    /// Its age X25519 recipient.
+    pub age_recipient: AgeRecipient,
+    /// Its Ed25519 public key.
+    pub signing_key: SigningPublicKey,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DirectoryFile {
+    #[serde(rename = "agency", default)]
+    agencies: Vec<Agency>,
+}
+
+/// Why a directory could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("could not read directory {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("directory {path} is not valid TOML: {source}")]
+    Parse {
+        path: std::path::PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("directory lists agency {0} twice")]
+    DuplicateId(AgencyId),
+    #[error("directory lists certificate {0} for two agencies")]
+    DuplicateCertificate(CertFingerprint),
+}
+
+/// The loaded directory, indexed by agency id and by certificate.
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    agencies: Vec<Agency>,
+    by_id: HashMap<AgencyId, usize>,
+    by_cert: HashMap<CertFingerprint, usize>,
+}
+
+impl Directory {
+    /// Build from a list, refusing duplicate ids or certificates.
+    pub fn new(agencies: Vec<Agency>) -> Result<Self, DirectoryError> {
+        let mut by_id = HashMap::new();
+        let mut by_cert = HashMap::new();
+        for (i, a) in agencies.iter().enumerate() {
+            if by_id.insert(a.id.clone(), i).is_some() {
+                return Err(DirectoryError::DuplicateId(a.id.clone()));
+            }
+            if by_cert.insert(a.cert_fingerprint.clone(), i).is_some() {
+                return Err(DirectoryError::DuplicateCertificate(
+                    a.cert_fingerprint.clone(),
+                ));
+            }
+        }
+        Ok(Self {
+            agencies,
+            by_id,
+            by_cert,
+        })
+    }
+
+    /// Load `directory.toml`.
+    pub fn load(path: &Path) -> Result<Self, DirectoryError> {
+        let text = std::fs::read_to_string(path).map_err(|source| DirectoryError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| match e {
+            DirectoryError::Parse { source, .. } => DirectoryError::Parse {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })
+    }
+
+    /// Parse the TOML text of a directory.
+    pub fn parse(text: &str) -> Result<Self, DirectoryError> {
+        let file: DirectoryFile = toml::from_str(text).map_err(|source| DirectoryError::Parse {
+            path: Default::default(),
+            source,
+        })?;
+        Self::new(file.agencies)
+    }
+
+    /// The TOML text of this directory.
+    pub fn to_toml(&self) -> String {
+        let file = DirectoryFile {
+            agencies: self.agencies.clone(),
+        };
+        toml::to_string_pretty(&file).unwrap_or_default()
+    }
+
+    /// Every agency, in file order.
+    pub fn agencies(&self) -> &[Agency] {
+        &self.agencies
+    }
+
+    /// The agency with this id.
+    pub fn get(&self, id: &AgencyId) -> Option<&Agency> {
+        self.by_id.get(id).map(|&i| &self.agencies[i])
+    }
+
+    /// The agency whose client certificate has this fingerprint.
+    pub fn by_certificate(&self, fingerprint: &CertFingerprint) -> Option<&Agency> {
+        self.by_cert.get(fingerprint).map(|&i| &self.agencies[i])
+    }
+}

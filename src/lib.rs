@@ -1,0 +1,11 @@
+//! tsunagu — a secure referral and messaging hub for the agencies that support
+//! pregnant women, infants and their families. See `docs/` and the README.
+#![forbid(unsafe_code)]
+
+pub mod agency;
+pub mod crypto;
+pub mod directory;
+pub mod hub;
+pub mod i18n;
+pub mod protocol;
+pub mod store;

@@ -1,0 +1,14 @@
+//! Base64 (standard alphabet, padded) for binary fields in JSON.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Deserializer, Serializer};
+
+pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&STANDARD.encode(bytes))
+}
+
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+}

@@ -1,0 +1,47 @@
+//! Error codes the hub returns, over HTTP and on the socket.
+
+use serde::{Deserialize, Serialize};
+
+/// A specific reason for refusing a request or a frame. Stable on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The client certificate maps to no agency in the directory.
+    UnknownAgency,
+    /// The envelope's sender is not the agency of the client certificate.
+    SenderMismatch,
+    /// The signature does not verify with the sender's directory key.
+    BadSignature,
+    /// A recipient is not in the directory.
+    UnknownRecipient,
+    /// The envelope names no recipient.
+    NoRecipients,
+    /// A recipient is listed twice, or is the sender.
+    InvalidRecipients,
+    /// The envelope exceeds the hub's size limit.
+    EnvelopeTooLarge,
+    /// The request or frame could not be parsed.
+    Malformed,
+    /// The socket frame has a type this hub does not know.
+    UnknownFrame,
+    /// The envelope version is not one this hub speaks.
+    UnsupportedVersion,
+    /// An ack names a sequence number never delivered to this agency.
+    UnknownSequence,
+    /// The envelope id was already used for different bytes.
+    EnvelopeIdReused,
+    /// The hub failed; nothing was stored. Safe to retry.
+    Internal,
+}
+
+/// The JSON body of every error: a code, a Japanese message for staff and the
+/// same in English.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for staff (日本語).
+    pub message: String,
+    /// What went wrong, in English.
+    pub message_en: String,
+}

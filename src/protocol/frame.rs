@@ -1,0 +1,48 @@
+//! Websocket frames (`GET /v1/socket`). Each frame is one JSON text message
+//! with a `type` field. Sends do not use the socket: they are
+//! `POST /v1/envelopes`, so every send gets its own answer.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AgencyId, Envelope, ErrorBody, Seq};
+
+/// A frame from an agency node to the hub.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// Start (or restart) the delivery stream. The node has durably stored
+    /// everything up to and including `resume_after`; the hub treats those as
+    /// acknowledged and sends every later unacknowledged delivery in order,
+    /// then live ones as they arrive.
+    Hello {
+        /// The highest sequence number the node holds (0 for none).
+        resume_after: Seq,
+    },
+    /// The node has durably stored the delivery with this sequence number.
+    Ack {
+        /// The sequence number from the `deliver` frame.
+        seq: Seq,
+    },
+}
+
+/// A frame from the hub to an agency node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HubFrame {
+    /// Answer to `hello`: who the hub thinks you are and your newest sequence.
+    Welcome {
+        /// The agency of the client certificate.
+        agency: AgencyId,
+        /// The highest sequence number assigned to this agency so far.
+        last_seq: Seq,
+    },
+    /// One envelope for this agency. Store it, then ack `seq`.
+    Deliver {
+        /// This agency's sequence number for the envelope.
+        seq: Seq,
+        /// The envelope exactly as the sender signed it.
+        envelope: Envelope,
+    },
+    /// A frame was refused; nothing changed. The socket stays open.
+    Error(ErrorBody),
+}
