@@ -1,0 +1,1 @@
+//! The agency node's own records (being written).
