@@ -46,3 +46,22 @@ pub enum HubFrame {
     /// A frame was refused; nothing changed. The socket stays open.
     Error(ErrorBody),
 }
+
+/// The answer to `POST /v1/envelopes` when the envelope is durably committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitResponse {
+    /// The envelope id.
+    pub id: super::EnvelopeId,
+    /// Whether this was the first time or a resend.
+    pub status: SubmitStatus,
+}
+
+/// Whether a submitted envelope was new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitStatus {
+    /// Committed now; deliveries are queued.
+    Accepted,
+    /// The same bytes were committed before; nothing changed.
+    Duplicate,
+}

@@ -1,1 +1,268 @@
-//! The agency node's own records (being written).
+//! The agency node's own records (SQLite): inbox, outbox, quarantine and the
+//! delivery cursor. Each delivery is stored together with the cursor in one
+//! transaction, and only then acknowledged.
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::SqlitePoolOptions;
+
+use super::{StoreError, seq_from_db, seq_to_db};
+use crate::protocol::{Envelope, EnvelopeId, Seq, Timestamp};
+
+/// A received, verified, decrypted envelope.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct InboxRow {
+    pub envelope_id: String,
+    pub seq: i64,
+    pub sender: String,
+    pub kind: String,
+    pub case_id: Option<String>,
+    pub urgency: String,
+    pub created_at: String,
+    pub received_at: String,
+    /// Decrypted payload JSON.
+    pub payload: String,
+}
+
+/// An envelope this agency sent.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub envelope_id: String,
+    /// JSON array of agency ids.
+    pub recipients: String,
+    pub kind: String,
+    pub case_id: Option<String>,
+    pub urgency: String,
+    pub created_at: String,
+    /// `pending`, `accepted` or `refused`.
+    pub status: String,
+    pub detail: Option<String>,
+    pub payload: String,
+}
+
+/// Where an outbox entry stands with the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Not yet accepted by the hub; resent on reconnect.
+    Pending,
+    /// Durably committed by the hub.
+    Accepted,
+    /// Refused by the hub; `detail` says why.
+    Refused,
+}
+
+impl OutboxStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Accepted => "accepted",
+            OutboxStatus::Refused => "refused",
+        }
+    }
+}
+
+/// The node's database.
+#[derive(Clone)]
+pub struct Records {
+    pool: SqlitePool,
+}
+
+impl Records {
+    /// Open (creating and migrating) the records at `url` (`sqlite:PATH`).
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(super::sqlite::connect_options(url)?)
+            .await?;
+        sqlx::migrate!("migrations/agency").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Close the database.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The highest delivery sequence stored.
+    pub async fn cursor(&self) -> Result<Seq, StoreError> {
+        let (seq,): (i64,) = sqlx::query_as("SELECT last_seq FROM stream_cursor WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(seq_from_db(seq))
+    }
+
+    /// Store a verified delivery and advance the cursor, atomically. A
+    /// redelivery of an envelope already held changes nothing but the cursor.
+    pub async fn store_delivery(
+        &self,
+        seq: Seq,
+        envelope: &Envelope,
+        envelope_json: &[u8],
+        payload_json: &str,
+    ) -> Result<(), StoreError> {
+        let meta = &envelope.meta;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO inbox (envelope_id, seq, sender, kind, case_id, urgency, created_at, \
+             received_at, envelope, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (envelope_id) DO NOTHING",
+        )
+        .bind(meta.id.to_string())
+        .bind(seq_to_db(seq))
+        .bind(meta.sender.as_str())
+        .bind(meta.kind.as_str())
+        .bind(meta.case_id.as_ref().map(|c| c.as_str()))
+        .bind(meta.urgency.as_str())
+        .bind(meta.created_at.as_str())
+        .bind(Timestamp::now().as_str())
+        .bind(envelope_json)
+        .bind(payload_json)
+        .execute(&mut *tx)
+        .await?;
+        advance_cursor(&mut tx, seq).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keep a delivery that failed verification, and advance the cursor.
+    pub async fn quarantine(
+        &self,
+        seq: Seq,
+        envelope_id: Option<EnvelopeId>,
+        sender: Option<&str>,
+        reason: &str,
+        envelope_json: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO quarantine (seq, envelope_id, sender, reason, envelope, received_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(seq_to_db(seq))
+        .bind(envelope_id.map(|i| i.to_string()))
+        .bind(sender)
+        .bind(reason)
+        .bind(envelope_json)
+        .bind(Timestamp::now().as_str())
+        .execute(&mut *tx)
+        .await?;
+        advance_cursor(&mut tx, seq).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Record an envelope about to be sent, as pending.
+    pub async fn add_outbox(
+        &self,
+        envelope: &Envelope,
+        envelope_json: &[u8],
+        payload_json: &str,
+    ) -> Result<(), StoreError> {
+        let meta = &envelope.meta;
+        let recipients = serde_json::to_string(&meta.recipients).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO outbox (envelope_id, recipients, kind, case_id, urgency, created_at, \
+             envelope, payload, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        )
+        .bind(meta.id.to_string())
+        .bind(recipients)
+        .bind(meta.kind.as_str())
+        .bind(meta.case_id.as_ref().map(|c| c.as_str()))
+        .bind(meta.urgency.as_str())
+        .bind(meta.created_at.as_str())
+        .bind(envelope_json)
+        .bind(payload_json)
+        .bind(Timestamp::now().as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Record what the hub said about an outbox entry.
+    pub async fn set_outbox_status(
+        &self,
+        id: EnvelopeId,
+        status: OutboxStatus,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET status = ?, detail = ?, updated_at = ? WHERE envelope_id = ?",
+        )
+        .bind(status.as_str())
+        .bind(detail)
+        .bind(Timestamp::now().as_str())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Envelopes not yet accepted by the hub, oldest first.
+    pub async fn pending_outbox(&self) -> Result<Vec<(EnvelopeId, Vec<u8>)>, StoreError> {
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT envelope_id, envelope FROM outbox WHERE status = 'pending' ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, body)| Ok((super::parse_envelope_id(&id)?, body)))
+            .collect()
+    }
+
+    /// The inbox, newest first.
+    pub async fn inbox(&self) -> Result<Vec<InboxRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT envelope_id, seq, sender, kind, case_id, urgency, created_at, received_at, payload \
+             FROM inbox ORDER BY seq DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One inbox entry.
+    pub async fn inbox_item(&self, id: EnvelopeId) -> Result<Option<InboxRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT envelope_id, seq, sender, kind, case_id, urgency, created_at, received_at, payload \
+             FROM inbox WHERE envelope_id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The outbox, newest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT envelope_id, recipients, kind, case_id, urgency, created_at, status, detail, payload \
+             FROM outbox ORDER BY created_at DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One outbox entry.
+    pub async fn outbox_item(&self, id: EnvelopeId) -> Result<Option<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT envelope_id, recipients, kind, case_id, urgency, created_at, status, detail, payload \
+             FROM outbox WHERE envelope_id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// How many deliveries are quarantined.
+    pub async fn quarantined(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quarantine")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+}
+
+async fn advance_cursor(conn: &mut sqlx::SqliteConnection, seq: Seq) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stream_cursor SET last_seq = MAX(last_seq, ?) WHERE id = 1")
+        .bind(seq_to_db(seq))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! The hub's refusals, mapped once to HTTP responses and socket error frames.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::protocol::{ErrorBody, ErrorCode};
+use crate::store::StoreError;
+
+/// A refusal: a code, a message for staff in Japanese and in English.
+#[derive(Debug, thiserror::Error)]
+#[error("{code:?}: {message_en}")]
+pub struct HubError {
+    /// The code clients act on.
+    pub code: ErrorCode,
+    /// 日本語の説明
+    pub message: String,
+    /// English explanation.
+    pub message_en: String,
+}
+
+impl HubError {
+    pub(crate) fn new(
+        code: ErrorCode,
+        message: impl Into<String>,
+        message_en: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            message_en: message_en.into(),
+        }
+    }
+
+    /// A failure of the hub itself. The cause goes to the log; the client
+    /// gets an opaque message and knows nothing was stored.
+    pub(crate) fn internal(cause: &StoreError) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            ErrorCode::Internal,
+            "ハブ内部のエラーです。何も保存されていません。再送してください。",
+            "internal hub error; nothing was stored, please retry",
+        )
+    }
+
+    /// The body clients receive.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code,
+            message: self.message.clone(),
+            message_en: self.message_en.clone(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        use ErrorCode::*;
+        match self.code {
+            UnknownAgency | SenderMismatch => StatusCode::FORBIDDEN,
+            BadSignature | Malformed | UnknownFrame | UnsupportedVersion | UnknownSequence => {
+                StatusCode::BAD_REQUEST
+            }
+            UnknownRecipient | NoRecipients | InvalidRecipients => StatusCode::UNPROCESSABLE_ENTITY,
+            EnvelopeTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            EnvelopeIdReused => StatusCode::CONFLICT,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        if self.code != ErrorCode::Internal {
+            tracing::warn!(code = ?self.code, reason = %self.message_en, "refused");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}

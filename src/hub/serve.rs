@@ -1,0 +1,105 @@
+//! The TLS acceptor: a bounded number of connections, each handshake with a
+//! deadline, each request tagged with the client certificate's agency.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use super::peer::Peer;
+use super::{Hub, router};
+use crate::crypto::CertFingerprint;
+
+/// Serve the hub on `listener` until `shutdown` completes, then stop
+/// accepting, close sockets, finish requests in flight and close the store
+/// (which finishes queued commits). Nothing acknowledged is lost.
+pub async fn serve(
+    listener: TcpListener,
+    hub: Hub,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let acceptor = TlsAcceptor::from(tls);
+    let app = router::router(hub.clone());
+    let permits = Arc::new(Semaphore::new(hub.limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let handshake_timeout = std::time::Duration::from_secs(hub.limits.handshake_timeout_secs);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
+            _ = &mut shutdown => break,
+        };
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        let directory = hub.directory.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::warn!(%remote, error = %e, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    tracing::warn!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let peer = peer_of(&tls, &directory);
+            let service = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(peer.clone());
+                    app.clone().oneshot(req)
+                },
+            );
+            let conn = auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .into_owned();
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(%remote, error = %e, "connection ended with error");
+            }
+        });
+    }
+    tracing::info!("shutting down: closing sockets, finishing requests in flight");
+    hub.shutdown.cancel();
+    graceful.shutdown().await;
+    hub.store.close().await;
+    tracing::info!("hub stopped");
+    Ok(())
+}
+
+fn peer_of(
+    tls: &tokio_rustls::server::TlsStream<TcpStream>,
+    directory: &crate::directory::Directory,
+) -> Peer {
+    let (_, conn) = tls.get_ref();
+    // The verifier required a certificate chained to our CA, so one is present.
+    let fingerprint = conn
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(|cert| CertFingerprint::of_der(cert.as_ref()))
+        .unwrap_or_else(|| CertFingerprint::of_der(&[]));
+    let agency = directory.by_certificate(&fingerprint).map(|a| a.id.clone());
+    Peer {
+        fingerprint,
+        agency,
+    }
+}

@@ -1,0 +1,251 @@
+//! `GET /v1/socket`: one agency's delivery stream.
+//!
+//! After `hello`, the hub sends every unacknowledged delivery after the
+//! node's cursor in order, then live ones as they are committed (woken, not
+//! polled). Acks are committed before they count. Pings keep the socket
+//! honest: one that stays silent past the idle timeout is closed.
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::response::Response;
+use futures::StreamExt;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::peer::Caller;
+use super::{Hub, HubError};
+use crate::protocol::{AgencyId, ClientFrame, Envelope, ErrorCode, HubFrame, Seq};
+use crate::store::{AckOutcome, Delivery};
+
+/// Deliveries fetched per query.
+const BATCH: u32 = 64;
+
+pub(crate) async fn upgrade(
+    State(hub): State<Hub>,
+    Caller(agency): Caller,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Client frames are tiny (hello, ack): a small read buffer keeps an idle
+    // socket at a few KiB instead of tungstenite's default 128 KiB.
+    ws.read_buffer_size(4096)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| async move {
+            tracing::info!(%agency, "socket open");
+            let reason = Session::new(hub, agency.clone(), socket).run().await;
+            tracing::info!(%agency, reason, "socket closed");
+        })
+}
+
+struct Session {
+    hub: Hub,
+    agency: AgencyId,
+    socket: WebSocket,
+    /// Highest sequence sent on this socket; `None` until `hello`.
+    cursor: Option<Seq>,
+    caught_up: bool,
+    last_heard: Instant,
+}
+
+/// Why a session ended (for the log).
+type Ended = &'static str;
+
+impl Session {
+    fn new(hub: Hub, agency: AgencyId, socket: WebSocket) -> Self {
+        Self {
+            hub,
+            agency,
+            socket,
+            cursor: None,
+            caught_up: true,
+            last_heard: Instant::now(),
+        }
+    }
+
+    async fn run(mut self) -> Ended {
+        let mut wake = self.hub.wake.subscribe(&self.agency);
+        let mut ping = tokio::time::interval(self.hub.limits.ping_interval());
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let shutdown = self.hub.shutdown.clone();
+        loop {
+            if !self.caught_up {
+                // Mark the wakeup seen before reading, so a commit that lands
+                // during the read wakes us again.
+                wake.borrow_and_update();
+                if let Err(reason) = self.send_pending().await {
+                    return reason;
+                }
+                continue;
+            }
+            let step = tokio::select! {
+                frame = self.socket.next() => self.on_message(frame).await,
+                _ = wake.changed() => {
+                    // Before `hello` there is no stream to feed.
+                    self.caught_up = self.cursor.is_none();
+                    Ok(())
+                }
+                _ = ping.tick() => self.on_ping_tick().await,
+                _ = shutdown.cancelled() => {
+                    self.close(close_code::AWAY, "hub shutting down").await;
+                    Err("hub shutting down")
+                }
+            };
+            if let Err(reason) = step {
+                return reason;
+            }
+        }
+    }
+
+    async fn send_pending(&mut self) -> Result<(), Ended> {
+        let after = self.cursor.unwrap_or_default();
+        let batch = match self.hub.store.pending(&self.agency, after, BATCH).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                let err = HubError::internal(&e);
+                self.send(&HubFrame::Error(err.body())).await?;
+                return Err("store failed");
+            }
+        };
+        self.caught_up = batch.len() < BATCH as usize;
+        for delivery in batch {
+            let seq = delivery.seq;
+            self.send(&deliver_frame(delivery)?).await?;
+            self.cursor = Some(seq);
+        }
+        Ok(())
+    }
+
+    async fn on_message(
+        &mut self,
+        message: Option<Result<Message, axum::Error>>,
+    ) -> Result<(), Ended> {
+        let message = match message {
+            None => return Err("peer closed"),
+            Some(Err(_)) => return Err("socket error"),
+            Some(Ok(m)) => m,
+        };
+        self.last_heard = Instant::now();
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                return self.refuse(malformed("binary frames are not used")).await;
+            }
+            Message::Close(_) => return Err("peer closed"),
+            Message::Ping(_) | Message::Pong(_) => return Ok(()),
+        };
+        match parse_frame(text.as_str()) {
+            Ok(ClientFrame::Hello { resume_after }) => self.on_hello(resume_after).await,
+            Ok(ClientFrame::Ack { seq }) => self.on_ack(seq).await,
+            Err(err) => self.refuse(err).await,
+        }
+    }
+
+    async fn on_hello(&mut self, resume_after: Seq) -> Result<(), Ended> {
+        let last_seq = match self.hub.store.last_seq(&self.agency).await {
+            Ok(s) => s,
+            Err(e) => return self.refuse(HubError::internal(&e)).await,
+        };
+        if resume_after > last_seq {
+            return self.refuse(unknown_seq(resume_after)).await;
+        }
+        if let Err(e) = self.hub.store.ack_through(&self.agency, resume_after).await {
+            return self.refuse(HubError::internal(&e)).await;
+        }
+        self.cursor = Some(resume_after);
+        self.caught_up = false;
+        tracing::debug!(agency = %self.agency, %resume_after, %last_seq, "hello");
+        self.send(&HubFrame::Welcome {
+            agency: self.agency.clone(),
+            last_seq,
+        })
+        .await
+    }
+
+    async fn on_ack(&mut self, seq: Seq) -> Result<(), Ended> {
+        // Only what this socket has sent (or the node said it holds) can be acked.
+        if seq == Seq(0) || Some(seq) > self.cursor {
+            return self.refuse(unknown_seq(seq)).await;
+        }
+        match self.hub.store.ack(&self.agency, seq).await {
+            Ok(AckOutcome::Acked | AckOutcome::AlreadyAcked) => Ok(()),
+            Ok(AckOutcome::Unknown) => self.refuse(unknown_seq(seq)).await,
+            Err(e) => self.refuse(HubError::internal(&e)).await,
+        }
+    }
+
+    async fn on_ping_tick(&mut self) -> Result<(), Ended> {
+        if self.last_heard.elapsed() > self.hub.limits.idle_timeout() {
+            self.close(close_code::POLICY, "idle timeout").await;
+            return Err("idle timeout");
+        }
+        self.socket
+            .send(Message::Ping(Default::default()))
+            .await
+            .map_err(|_| "socket error")
+    }
+
+    async fn refuse(&mut self, err: HubError) -> Result<(), Ended> {
+        tracing::warn!(agency = %self.agency, code = ?err.code, reason = %err.message_en, "frame refused");
+        self.send(&HubFrame::Error(err.body())).await
+    }
+
+    async fn send(&mut self, frame: &HubFrame) -> Result<(), Ended> {
+        let text = serde_json::to_string(frame).map_err(|_| "encode failed")?;
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|_| "socket error")
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = self.socket.send(Message::Close(Some(frame))).await;
+    }
+}
+
+fn deliver_frame(delivery: Delivery) -> Result<HubFrame, Ended> {
+    // The body was checked when it was accepted; failing here means the
+    // database was altered behind the hub's back.
+    let envelope: Envelope = serde_json::from_slice(&delivery.body).map_err(|e| {
+        tracing::error!(seq = %delivery.seq, error = %e, "stored envelope does not parse");
+        "corrupt stored envelope"
+    })?;
+    Ok(HubFrame::Deliver {
+        seq: delivery.seq,
+        envelope,
+    })
+}
+
+/// Tell an unknown frame type apart from a malformed one.
+fn parse_frame(text: &str) -> Result<ClientFrame, HubError> {
+    serde_json::from_str(text).map_err(|e| {
+        let kind = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned));
+        match kind {
+            Some(t) if !matches!(t.as_str(), "hello" | "ack") => HubError::new(
+                ErrorCode::UnknownFrame,
+                format!("不明なフレーム種別 {t:?} です。"),
+                format!("unknown frame type {t:?}"),
+            ),
+            _ => malformed(&e.to_string()),
+        }
+    })
+}
+
+fn malformed(detail: &str) -> HubError {
+    HubError::new(
+        ErrorCode::Malformed,
+        format!("フレームを解釈できません: {detail}"),
+        format!("malformed frame: {detail}"),
+    )
+}
+
+fn unknown_seq(seq: Seq) -> HubError {
+    HubError::new(
+        ErrorCode::UnknownSequence,
+        format!("通番 {seq} はこの機関に配信されていません。"),
+        format!("sequence {seq} was never delivered to this agency"),
+    )
+}

@@ -1,0 +1,156 @@
+//! `POST /v1/envelopes`: check an envelope, commit it with its deliveries,
+//! wake the recipients, and only then answer `accepted`.
+
+use std::collections::HashSet;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+
+use super::peer::Caller;
+use super::{Hub, HubError};
+use crate::crypto::sign;
+use crate::protocol::envelope::ENVELOPE_VERSION;
+use crate::protocol::frame::{SubmitResponse, SubmitStatus};
+use crate::protocol::{AgencyId, Envelope, ErrorCode};
+use crate::store::{AcceptOutcome, NewEnvelope};
+
+#[tracing::instrument(skip_all, fields(agency = %sender, envelope))]
+pub(crate) async fn submit(
+    State(hub): State<Hub>,
+    Caller(sender): Caller,
+    body: Body,
+) -> Result<Json<SubmitResponse>, HubError> {
+    let bytes = axum::body::to_bytes(body, hub.limits.max_body_bytes())
+        .await
+        .map_err(|_| too_large(hub.limits.max_envelope_bytes))?;
+    let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
+        HubError::new(
+            ErrorCode::Malformed,
+            format!("エンベロープを解釈できません: {e}"),
+            format!("malformed envelope: {e}"),
+        )
+    })?;
+    tracing::Span::current().record("envelope", tracing::field::display(envelope.meta.id));
+    check(&hub, &sender, &envelope)?;
+    let id = envelope.meta.id;
+    let recipients = envelope.meta.recipients.clone();
+    let outcome = hub
+        .store
+        .accept(NewEnvelope {
+            digest: envelope.digest(),
+            body: bytes.to_vec(),
+            envelope,
+        })
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    let status = match outcome {
+        AcceptOutcome::Stored(_) => {
+            for r in &recipients {
+                hub.wake.notify(r);
+            }
+            tracing::info!(recipients = recipients.len(), "accepted");
+            SubmitStatus::Accepted
+        }
+        AcceptOutcome::Duplicate => SubmitStatus::Duplicate,
+        AcceptOutcome::IdReused => {
+            return Err(HubError::new(
+                ErrorCode::EnvelopeIdReused,
+                format!("エンベロープID {id} は別の内容で使用済みです。新しいIDで送ってください。"),
+                format!(
+                    "envelope id {id} was already used for different content; send with a new id"
+                ),
+            ));
+        }
+    };
+    Ok(Json(SubmitResponse { id, status }))
+}
+
+fn too_large(limit: usize) -> HubError {
+    HubError::new(
+        ErrorCode::EnvelopeTooLarge,
+        format!("エンベロープが大きすぎます（上限 {limit} バイト）。"),
+        format!("envelope too large (limit {limit} bytes)"),
+    )
+}
+
+/// Everything the hub can check without plaintext, cheapest first.
+fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
+    let meta = &envelope.meta;
+    if envelope.version != ENVELOPE_VERSION {
+        return Err(HubError::new(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "エンベロープの版 {} には対応していません（対応: {ENVELOPE_VERSION}）。",
+                envelope.version
+            ),
+            format!(
+                "unsupported envelope version {} (this hub speaks {ENVELOPE_VERSION})",
+                envelope.version
+            ),
+        ));
+    }
+    if envelope.ciphertext.len() > hub.limits.max_envelope_bytes {
+        return Err(too_large(hub.limits.max_envelope_bytes));
+    }
+    if &meta.sender != sender {
+        return Err(HubError::new(
+            ErrorCode::SenderMismatch,
+            format!(
+                "送信元 {} が証明書の機関 {sender} と一致しません。",
+                meta.sender
+            ),
+            format!(
+                "sender {} does not match the certificate's agency {sender}",
+                meta.sender
+            ),
+        ));
+    }
+    check_recipients(hub, sender, &meta.recipients)?;
+    let key = hub
+        .directory
+        .get(sender)
+        .map(|a| a.signing_key)
+        .ok_or_else(|| {
+            HubError::new(
+                ErrorCode::UnknownAgency,
+                "送信元が未登録です。",
+                "sender not in directory",
+            )
+        })?;
+    sign::verify(&key, &envelope.signed_bytes(), &envelope.signature).map_err(|_| {
+        HubError::new(
+            ErrorCode::BadSignature,
+            format!("署名を {sender} の公開鍵で検証できません。改ざんまたは鍵の不一致の可能性があります。"),
+            format!("signature does not verify with {sender}'s directory key"),
+        )
+    })
+}
+
+fn check_recipients(hub: &Hub, sender: &AgencyId, recipients: &[AgencyId]) -> Result<(), HubError> {
+    if recipients.is_empty() {
+        return Err(HubError::new(
+            ErrorCode::NoRecipients,
+            "宛先がありません。少なくとも1機関を指定してください。",
+            "no recipients: name at least one agency",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for r in recipients {
+        if r == sender || !seen.insert(r) {
+            return Err(HubError::new(
+                ErrorCode::InvalidRecipients,
+                format!("宛先 {r} が重複しているか、送信元自身です。"),
+                format!("recipient {r} is listed twice or is the sender"),
+            ));
+        }
+        if hub.directory.get(r).is_none() {
+            return Err(HubError::new(
+                ErrorCode::UnknownRecipient,
+                format!("宛先 {r} はディレクトリに登録されていません。"),
+                format!("recipient {r} is not in the directory"),
+            ));
+        }
+    }
+    Ok(())
+}
