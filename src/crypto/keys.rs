@@ -126,7 +126,9 @@ impl TryFrom<String> for CertFingerprint {
             Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 Ok(Self(s.to_ascii_lowercase()))
             }
-            _ => Err(format!("invalid certificate fingerprint {s:?}: expected sha256:<64 hex>")),
+            _ => Err(format!(
+                "invalid certificate fingerprint {s:?}: expected sha256:<64 hex>"
+            )),
         }
     }
 }

@@ -116,7 +116,9 @@ impl std::str::FromStr for EnvelopeId {
 
 /// A recipient's delivery sequence number, assigned by the hub, starting at 1
 /// and increasing by one for each envelope accepted for that recipient.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Seq(pub u64);
 

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod ids;
 pub mod payload;
 pub mod referral;
+pub mod referral_text;
 
 pub use category::InfoCategory;
 pub use envelope::{Envelope, MessageKind, Metadata, Urgency};

@@ -41,3 +41,12 @@ impl Body {
         }
     }
 }
+
+impl Body {
+    /// The information categories this body actually contains.
+    pub fn categories(&self) -> std::collections::BTreeSet<super::InfoCategory> {
+        match self {
+            Body::Referral(r) => r.categories(),
+        }
+    }
+}

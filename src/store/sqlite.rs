@@ -25,7 +25,7 @@ use crate::protocol::{AgencyId, Seq, Timestamp};
 const MAX_BATCH: usize = 256;
 
 enum Op {
-    Accept(NewEnvelope),
+    Accept(Box<NewEnvelope>),
     Ack(AgencyId, Seq),
     AckThrough(AgencyId, Seq),
 }
@@ -58,10 +58,10 @@ pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreEr
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
-    if let Some(dir) = options.get_filename().parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
-        }
+    if let Some(dir) = options.get_filename().parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
     }
     Ok(options)
 }
@@ -252,7 +252,7 @@ async fn ack(
 #[async_trait]
 impl HubStore for SqliteStore {
     async fn accept(&self, envelope: NewEnvelope) -> Result<AcceptOutcome, StoreError> {
-        match self.write(Op::Accept(envelope)).await? {
+        match self.write(Op::Accept(Box::new(envelope))).await? {
             Done::Accept(outcome) => Ok(outcome),
             _ => Err(StoreError::Corrupt(
                 "writer answered another operation".into(),

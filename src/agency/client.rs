@@ -1,0 +1,147 @@
+//! The node's connection to the hub: HTTPS requests and the delivery socket,
+//! both over mutual TLS with the agency's client certificate.
+
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use crate::directory::Agency;
+use crate::protocol::frame::SubmitResponse;
+use crate::protocol::{Envelope, ErrorBody};
+
+/// The socket to the hub.
+pub type HubSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Why a request to the hub failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The hub answered and refused; nothing was stored. Do not retry as is.
+    #[error("refused by the hub: {0:?}")]
+    Refused(ErrorBody),
+    /// The hub could not be reached or did not answer; safe to retry.
+    #[error("hub unreachable: {0}")]
+    Transport(String),
+}
+
+impl ClientError {
+    /// Keep the whole cause chain: "error sending request" alone does not
+    /// tell an operator that the hub refused the certificate.
+    fn transport(e: impl std::error::Error) -> Self {
+        let mut text = e.to_string();
+        let mut source = e.source();
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        ClientError::Transport(text)
+    }
+}
+
+/// A client of one hub, authenticated as one agency.
+#[derive(Clone)]
+pub struct HubClient {
+    base: String,
+    http: reqwest::Client,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl HubClient {
+    /// A client for the hub at `base` (e.g. `https://127.0.0.1:8443`).
+    pub fn new(base: &str, tls: Arc<rustls::ClientConfig>) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .map_err(ClientError::transport)?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+            tls,
+        })
+    }
+
+    /// Submit an envelope; `Ok` means the hub has durably committed it.
+    pub async fn submit(&self, envelope_json: Vec<u8>) -> Result<SubmitResponse, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}/v1/envelopes", self.base))
+            .header("content-type", "application/json")
+            .body(envelope_json)
+            .send()
+            .await
+            .map_err(ClientError::transport)?;
+        read_json(response).await
+    }
+
+    /// Submit an envelope (encoding it first).
+    pub async fn submit_envelope(
+        &self,
+        envelope: &Envelope,
+    ) -> Result<SubmitResponse, ClientError> {
+        self.submit(serde_json::to_vec(envelope).map_err(ClientError::transport)?)
+            .await
+    }
+
+    /// The hub's directory.
+    pub async fn agencies(&self) -> Result<Vec<Agency>, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}/v1/agencies", self.base))
+            .send()
+            .await
+            .map_err(ClientError::transport)?;
+        read_json(response).await
+    }
+
+    /// Open the delivery socket.
+    pub async fn connect_socket(&self) -> Result<HubSocket, ClientError> {
+        let url = format!("{}/v1/socket", self.base.replacen("https://", "wss://", 1));
+        // Deliveries can be as large as the hub's envelope limit.
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(64 << 20))
+            .read_buffer_size(64 * 1024);
+        let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            Some(config),
+            true,
+            Some(Connector::Rustls(self.tls.clone())),
+        )
+        .await
+        .map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(response) => {
+                let body = response
+                    .body()
+                    .as_deref()
+                    .and_then(|b| serde_json::from_slice::<ErrorBody>(b).ok());
+                match body {
+                    Some(body) => ClientError::Refused(body),
+                    None => {
+                        ClientError::Transport(format!("socket refused: {}", response.status()))
+                    }
+                }
+            }
+            other => ClientError::transport(other),
+        })?;
+        Ok(socket)
+    }
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, ClientError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(ClientError::transport)?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(ClientError::transport);
+    }
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        // A 5xx means nothing was stored; the caller may retry later.
+        Ok(body) if status.is_client_error() => Err(ClientError::Refused(body)),
+        Ok(body) => Err(ClientError::Transport(body.message_en)),
+        Err(_) => Err(ClientError::Transport(format!("hub answered {status}"))),
+    }
+}

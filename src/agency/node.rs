@@ -1,0 +1,337 @@
+//! The agency node: keeps the connection to the hub, stores every delivery
+//! in the agency's own records before acknowledging it, and sends what staff
+//! write (through a durable outbox).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use super::client::{ClientError, HubClient, HubSocket};
+use super::config::AgencyConfig;
+use super::sealed::{Draft, SealError, open_envelope, seal_draft};
+use crate::crypto::{keys, tls};
+use crate::directory::Directory;
+use crate::protocol::frame::SubmitStatus;
+use crate::protocol::{AgencyId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Seq};
+use crate::store::StoreError;
+use crate::store::records::{OutboxStatus, Records};
+
+/// Something the node did, for the CLI, the demo and tests to observe.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeEvent {
+    /// The hub welcomed the node; deliveries follow.
+    Connected { last_seq: Seq },
+    /// A delivery was verified, decrypted, stored and acknowledged.
+    Stored {
+        seq: Seq,
+        envelope_id: EnvelopeId,
+        sender: AgencyId,
+    },
+    /// A delivery failed verification; kept aside and acknowledged.
+    Quarantined { seq: Seq, reason: String },
+    /// The hub refused a frame.
+    HubError(ErrorBody),
+    /// The connection ended; the node will reconnect.
+    Disconnected { reason: String },
+}
+
+/// The result of sending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The hub has durably committed the envelope.
+    Accepted { id: EnvelopeId, duplicate: bool },
+    /// The hub was unreachable; the envelope waits in the outbox and is
+    /// resent when the node next connects.
+    Queued { id: EnvelopeId, reason: String },
+}
+
+/// Why a node operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] super::config::AgencyConfigError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error(transparent)]
+    Keys(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Directory(#[from] crate::directory::DirectoryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error("agency {0} is not in the directory")]
+    NotInDirectory(AgencyId),
+    #[error("refused by the hub: {}", .0.message_en)]
+    Refused(ErrorBody),
+    #[error("hub unreachable: {0}")]
+    Unreachable(String),
+}
+
+/// One agency's node.
+pub struct Node {
+    id: AgencyId,
+    identity: age::x25519::Identity,
+    signing: SigningKey,
+    directory: Arc<Directory>,
+    records: Records,
+    client: HubClient,
+    events: broadcast::Sender<NodeEvent>,
+    idle_timeout: Duration,
+}
+
+impl Node {
+    /// Load keys and TLS material, open the records and the directory (the
+    /// pinned file, or the hub's).
+    pub async fn open(config: &AgencyConfig) -> Result<Self, NodeError> {
+        let tls = tls::client_config_from_files(&config.tls.ca, &config.tls.cert, &config.tls.key)?;
+        let client =
+            HubClient::new(&config.hub, tls).map_err(|e| NodeError::Unreachable(e.to_string()))?;
+        let directory = match &config.directory {
+            Some(path) => Directory::load(path)?,
+            None => Directory::new(client.agencies().await.map_err(client_error)?)?,
+        };
+        if directory.get(&config.id).is_none() {
+            return Err(NodeError::NotInDirectory(config.id.clone()));
+        }
+        Ok(Self {
+            id: config.id.clone(),
+            identity: keys::load_age_identity(&config.keys.age_identity)?,
+            signing: keys::load_signing_key(&config.keys.signing_key)?,
+            directory: Arc::new(directory),
+            records: Records::open(&config.database).await?,
+            client,
+            events: broadcast::channel(1024).0,
+            idle_timeout: Duration::from_secs(60),
+        })
+    }
+
+    /// This agency.
+    pub fn id(&self) -> &AgencyId {
+        &self.id
+    }
+
+    /// The directory the node trusts.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The agency's own records.
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// The client, for direct requests.
+    pub fn client(&self) -> &HubClient {
+        &self.client
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    /// Seal, record in the outbox, then submit. A refusal is recorded and
+    /// returned; an unreachable hub leaves the envelope queued.
+    pub async fn send(&self, draft: &Draft) -> Result<Sent, NodeError> {
+        let envelope = seal_draft(&self.id, &self.signing, &self.directory, draft)?;
+        let json = serde_json::to_vec(&envelope).map_err(|e| SealError::Payload(e.to_string()))?;
+        let payload =
+            serde_json::to_string(&draft.payload).map_err(|e| SealError::Payload(e.to_string()))?;
+        self.records.add_outbox(&envelope, &json, &payload).await?;
+        submit(&self.client, &self.records, envelope.meta.id, json).await
+    }
+
+    /// Resubmit everything the hub has not accepted yet. Returns how many
+    /// were accepted now.
+    pub async fn flush_outbox(&self) -> Result<usize, NodeError> {
+        flush_outbox(&self.client, &self.records).await
+    }
+
+    /// Keep connected until `shutdown`: reconnect with jittered exponential
+    /// backoff, so a hub restart does not meet every node at once.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        let mut failures = 0u32;
+        while !shutdown.is_cancelled() {
+            let reason = match self.stream(&shutdown, &mut failures).await {
+                Ok(()) => return,
+                Err(reason) => reason,
+            };
+            tracing::info!(agency = %self.id, %reason, "disconnected from hub");
+            let _ = self.events.send(NodeEvent::Disconnected { reason });
+            failures = failures.saturating_add(1);
+            tokio::select! {
+                _ = tokio::time::sleep(backoff(failures)) => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// One connection: hello, then store-and-ack every delivery.
+    async fn stream(&self, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), String> {
+        let mut socket = self
+            .client
+            .connect_socket()
+            .await
+            .map_err(|e| e.to_string())?;
+        let resume_after = self.records.cursor().await.map_err(|e| e.to_string())?;
+        send_frame(&mut socket, &ClientFrame::Hello { resume_after }).await?;
+        loop {
+            let message = tokio::select! {
+                m = tokio::time::timeout(self.idle_timeout, socket.next()) => m,
+                _ = shutdown.cancelled() => {
+                    let _ = socket.close(None).await;
+                    return Ok(());
+                }
+            };
+            let text = match message {
+                Err(_) => return Err("no word from the hub within the idle timeout".into()),
+                Ok(None) => return Err("hub closed the socket".into()),
+                Ok(Some(Err(e))) => return Err(format!("socket error: {e}")),
+                Ok(Some(Ok(Message::Text(text)))) => text,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Err(format!("hub closed the socket: {frame:?}"));
+                }
+                Ok(Some(Ok(_))) => continue,
+            };
+            match serde_json::from_str::<HubFrame>(text.as_str()) {
+                Ok(HubFrame::Welcome { last_seq, .. }) => {
+                    *failures = 0;
+                    let _ = self.events.send(NodeEvent::Connected { last_seq });
+                    self.spawn_flush();
+                }
+                Ok(HubFrame::Deliver { seq, envelope }) => {
+                    self.receive(seq, &envelope)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    send_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
+                }
+                Ok(HubFrame::Error(body)) => {
+                    tracing::warn!(code = ?body.code, reason = %body.message_en, "hub refused a frame");
+                    let _ = self.events.send(NodeEvent::HubError(body));
+                }
+                Err(e) => return Err(format!("unreadable frame from the hub: {e}")),
+            }
+        }
+    }
+
+    /// Outbox resends run beside the stream so a slow hub answer never
+    /// holds up acknowledgements.
+    fn spawn_flush(&self) {
+        let (client, records) = (self.client.clone(), self.records.clone());
+        tokio::spawn(async move {
+            match flush_outbox(&client, &records).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(accepted = n, "queued envelopes resent"),
+                Err(e) => {
+                    tracing::info!(error = %e, "outbox flush stopped; will retry on reconnect")
+                }
+            }
+        });
+    }
+
+    /// Verify, decrypt and store one delivery. Only an error storing it stops
+    /// the ack; a delivery that fails verification is quarantined (and
+    /// acknowledged, so one bad envelope cannot block the queue).
+    async fn receive(&self, seq: Seq, envelope: &Envelope) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(envelope).unwrap_or_default();
+        match open_envelope(envelope, &self.id, &self.identity, &self.directory) {
+            Ok(payload) => {
+                let payload_json = serde_json::to_string(&payload).unwrap_or_default();
+                self.records
+                    .store_delivery(seq, envelope, &json, &payload_json)
+                    .await?;
+                tracing::info!(agency = %self.id, %seq, envelope = %envelope.meta.id, "stored");
+                let _ = self.events.send(NodeEvent::Stored {
+                    seq,
+                    envelope_id: envelope.meta.id,
+                    sender: envelope.meta.sender.clone(),
+                });
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                tracing::warn!(agency = %self.id, %seq, envelope = %envelope.meta.id, %reason, "quarantined");
+                let sender = envelope.meta.sender.as_str();
+                self.records
+                    .quarantine(seq, Some(envelope.meta.id), Some(sender), &reason, &json)
+                    .await?;
+                let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Submit an envelope already in the outbox and record the hub's answer.
+async fn submit(
+    client: &HubClient,
+    records: &Records,
+    id: EnvelopeId,
+    json: Vec<u8>,
+) -> Result<Sent, NodeError> {
+    match client.submit(json).await {
+        Ok(response) => {
+            records
+                .set_outbox_status(id, OutboxStatus::Accepted, None)
+                .await?;
+            Ok(Sent::Accepted {
+                id,
+                duplicate: response.status == SubmitStatus::Duplicate,
+            })
+        }
+        Err(ClientError::Refused(body)) => {
+            let detail = serde_json::to_string(&body).unwrap_or_default();
+            records
+                .set_outbox_status(id, OutboxStatus::Refused, Some(&detail))
+                .await?;
+            Err(NodeError::Refused(body))
+        }
+        Err(ClientError::Transport(reason)) => Ok(Sent::Queued { id, reason }),
+    }
+}
+
+/// Resubmit the outbox's pending envelopes, oldest first; stop at the first
+/// sign the hub is unreachable. A refusal is recorded and does not stop the rest.
+async fn flush_outbox(client: &HubClient, records: &Records) -> Result<usize, NodeError> {
+    let mut accepted = 0;
+    for (id, json) in records.pending_outbox().await? {
+        match submit(client, records, id, json).await {
+            Ok(Sent::Accepted { .. }) => accepted += 1,
+            Ok(Sent::Queued { reason, .. }) => return Err(NodeError::Unreachable(reason)),
+            Err(NodeError::Refused(body)) => {
+                tracing::warn!(envelope = %id, code = ?body.code, "queued envelope refused by the hub");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(accepted)
+}
+
+async fn send_frame(socket: &mut HubSocket, frame: &ClientFrame) -> Result<(), String> {
+    let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|e| format!("socket error: {e}"))
+}
+
+fn client_error(e: ClientError) -> NodeError {
+    match e {
+        ClientError::Refused(body) => NodeError::Refused(body),
+        ClientError::Transport(reason) => NodeError::Unreachable(reason),
+    }
+}
+
+/// 0.25 s doubling to 30 s, each scaled by a random factor in [0.5, 1).
+fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_millis(250).saturating_mul(1 << failures.min(7));
+    let capped = base.min(Duration::from_secs(30));
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    capped.mul_f64(0.5 + f64::from(byte[0]) / 512.0)
+}

@@ -1,0 +1,111 @@
+//! Turning a payload into a signed, encrypted envelope, and back.
+
+use ed25519_dalek::SigningKey;
+
+use crate::crypto::{AgeRecipient, CryptoError, seal, sign};
+use crate::directory::Directory;
+use crate::protocol::envelope::ENVELOPE_VERSION;
+use crate::protocol::payload::Payload;
+use crate::protocol::{AgencyId, CaseId, Envelope, EnvelopeId, Metadata, Timestamp, Urgency};
+
+/// What staff want to send, before encryption.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// The receiving agencies.
+    pub recipients: Vec<AgencyId>,
+    /// The case, if known.
+    pub case_id: Option<CaseId>,
+    /// How fast recipients must act.
+    pub urgency: Urgency,
+    /// The content.
+    pub payload: Payload,
+}
+
+/// Why an envelope could not be built or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("agency {0} is not in the directory")]
+    UnknownAgency(AgencyId),
+    #[error("envelope is not addressed to {0}")]
+    NotAddressedToMe(AgencyId),
+    #[error("signature does not verify with the sender's directory key")]
+    BadSignature,
+    #[error("payload kind does not match the envelope kind")]
+    KindMismatch,
+    #[error("payload is not valid: {0}")]
+    Payload(String),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// Encrypt the draft to every recipient and to the sender (so the sender
+/// can read its own outbox from the envelope), and sign it.
+pub fn seal_draft(
+    sender: &AgencyId,
+    signing: &SigningKey,
+    directory: &Directory,
+    draft: &Draft,
+) -> Result<Envelope, SealError> {
+    let recipient_of = |id: &AgencyId| {
+        directory
+            .get(id)
+            .map(|a| &a.age_recipient)
+            .ok_or_else(|| SealError::UnknownAgency(id.clone()))
+    };
+    let mut keys: Vec<&AgeRecipient> = vec![recipient_of(sender)?];
+    for r in &draft.recipients {
+        keys.push(recipient_of(r)?);
+    }
+    let plaintext =
+        serde_json::to_vec(&draft.payload).map_err(|e| SealError::Payload(e.to_string()))?;
+    let ciphertext = seal::seal(&plaintext, &keys)?;
+    let meta = Metadata {
+        id: EnvelopeId::new(),
+        sender: sender.clone(),
+        recipients: draft.recipients.clone(),
+        case_id: draft.case_id.clone(),
+        kind: draft.payload.body.kind(),
+        categories: draft.payload.body.categories().into_iter().collect(),
+        urgency: draft.urgency,
+        created_at: Timestamp::now(),
+    };
+    let signature = sign::sign(
+        signing,
+        &Envelope::signing_bytes(ENVELOPE_VERSION, &meta, &ciphertext),
+    );
+    Ok(Envelope {
+        version: ENVELOPE_VERSION,
+        meta,
+        ciphertext,
+        signature,
+    })
+}
+
+/// Verify an envelope against the directory and decrypt it as `me`.
+pub fn open_envelope(
+    envelope: &Envelope,
+    me: &AgencyId,
+    identity: &age::x25519::Identity,
+    directory: &Directory,
+) -> Result<Payload, SealError> {
+    let meta = &envelope.meta;
+    if &meta.sender != me && !meta.recipients.contains(me) {
+        return Err(SealError::NotAddressedToMe(me.clone()));
+    }
+    let sender = directory
+        .get(&meta.sender)
+        .ok_or_else(|| SealError::UnknownAgency(meta.sender.clone()))?;
+    sign::verify(
+        &sender.signing_key,
+        &envelope.signed_bytes(),
+        &envelope.signature,
+    )
+    .map_err(|_| SealError::BadSignature)?;
+    let plaintext = seal::open(&envelope.ciphertext, identity)?;
+    let payload: Payload =
+        serde_json::from_slice(&plaintext).map_err(|e| SealError::Payload(e.to_string()))?;
+    if payload.body.kind() != meta.kind {
+        return Err(SealError::KindMismatch);
+    }
+    Ok(payload)
+}

@@ -1,0 +1,215 @@
+//! `TestHub` and `TestNode`: start a hub or an agency node in one line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent};
+use tsunagu::crypto::tls;
+use tsunagu::directory::Directory;
+use tsunagu::hub::{self, Hub, Limits};
+use tsunagu::protocol::payload::{Author, Body, Payload};
+use tsunagu::protocol::referral::demo_referral;
+use tsunagu::protocol::{AgencyId, EnvelopeId, Urgency};
+use tsunagu::store;
+
+pub const CLINIC: &str = "sakura-clinic";
+pub const CENTER: &str = "minato-center";
+pub const WELFARE: &str = "minato-child-welfare";
+pub const NURSERY: &str = "hikari-nursery";
+
+/// A guard on every wait: generous, because it only fires when a test is
+/// already failing.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub fn certs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example")
+}
+
+pub fn agency(id: &str) -> AgencyId {
+    id.parse().unwrap()
+}
+
+/// Which database a test runs on.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Db {
+    /// PostgreSQL when configured (else `None`, with a printed notice).
+    pub async fn postgres(test: &str) -> Option<Db> {
+        store::testing::fresh_pg_url(test).await.map(Db::Postgres)
+    }
+}
+
+/// A hub on a random loopback port.
+pub struct TestHub {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub dir: Arc<TempDir>,
+    /// The hub's store, to check what it holds.
+    pub store: Arc<dyn store::HubStore>,
+    shutdown: CancellationToken,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestHub {
+    pub async fn start(db: &Db) -> TestHub {
+        Self::start_with(
+            db,
+            Limits::default(),
+            Arc::new(tempfile::tempdir().unwrap()),
+            None,
+        )
+        .await
+    }
+
+    /// Start on `addr` (to restart on the same port) or a random port.
+    pub async fn start_with(
+        db: &Db,
+        limits: Limits,
+        dir: Arc<TempDir>,
+        addr: Option<SocketAddr>,
+    ) -> TestHub {
+        let db_url = match db {
+            Db::Sqlite => store::testing::sqlite_url(dir.path(), "hub.db"),
+            Db::Postgres(url) => url.clone(),
+        };
+        let certs = certs();
+        let store = store::open(&db_url).await.unwrap();
+        let directory = Directory::load(&certs.join("directory.toml")).unwrap();
+        let tls = tls::server_config_from_files(
+            &certs.join("ca.pem"),
+            &certs.join("hub.pem"),
+            &certs.join("hub-key.pem"),
+        )
+        .unwrap();
+        let listener = TcpListener::bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap()))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let hub = Hub::new(store.clone(), directory, limits);
+        let stop = shutdown.clone();
+        let task = tokio::spawn(hub::serve(listener, hub, tls, async move {
+            stop.cancelled().await
+        }));
+        TestHub {
+            addr,
+            url: format!("https://127.0.0.1:{}", addr.port()),
+            dir,
+            store,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Graceful stop; returns when the store is closed.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+
+    /// The same hub again (same database, same port), after `stop`.
+    pub async fn restart(db: &Db, previous: (SocketAddr, Arc<TempDir>)) -> TestHub {
+        Self::start_with(db, Limits::default(), previous.1, Some(previous.0)).await
+    }
+}
+
+/// An agency node connected to a hub, with its event stream.
+pub struct TestNode {
+    pub node: Arc<Node>,
+    pub events: broadcast::Receiver<NodeEvent>,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestNode {
+    /// Open the node (not connected yet).
+    pub async fn open(hub_url: &str, id: &str, data: &Path) -> TestNode {
+        let config = AgencyConfig::from_example(&certs(), &agency(id), hub_url, data);
+        let node = Arc::new(Node::open(&config).await.unwrap());
+        let events = node.subscribe();
+        TestNode {
+            node,
+            events,
+            shutdown: CancellationToken::new(),
+            task: None,
+        }
+    }
+
+    /// Open and connect; returns once the hub has welcomed the node.
+    pub async fn connect(hub_url: &str, id: &str, data: &Path) -> TestNode {
+        let mut n = Self::open(hub_url, id, data).await;
+        n.start();
+        n.wait_for(|e| matches!(e, NodeEvent::Connected { .. }))
+            .await;
+        n
+    }
+
+    pub fn start(&mut self) {
+        let node = self.node.clone();
+        let shutdown = self.shutdown.clone();
+        self.task = Some(tokio::spawn(async move { node.run(shutdown).await }));
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        self.node.records().close().await;
+    }
+
+    /// The next event matching `pred`.
+    pub async fn wait_for(&mut self, pred: impl Fn(&NodeEvent) -> bool) -> NodeEvent {
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                let event = self.events.recv().await.expect("node event stream ended");
+                if pred(&event) {
+                    return event;
+                }
+            }
+        })
+        .await
+        .expect("timed out waiting for a node event")
+    }
+
+    /// Wait until the envelope is stored in this node's records.
+    pub async fn wait_stored(&mut self, id: EnvelopeId) {
+        if self.node.records().inbox_item(id).await.unwrap().is_some() {
+            return;
+        }
+        self.wait_for(|e| matches!(e, NodeEvent::Stored { envelope_id, .. } if *envelope_id == id))
+            .await;
+    }
+}
+
+/// The demo referral, from the clinic's midwife.
+pub fn referral_draft(to: &[&str]) -> Draft {
+    let today = time::OffsetDateTime::now_utc().date();
+    Draft {
+        recipients: to.iter().map(|r| agency(r)).collect(),
+        case_id: None,
+        urgency: Urgency::Early,
+        payload: Payload {
+            author: Author {
+                name: "佐藤 美咲".into(),
+                role: "助産師".into(),
+                contact: "03-0000-0000 内線 12".into(),
+            },
+            body: Body::Referral(Box::new(demo_referral(today))),
+        },
+    }
+}
+
+/// The marker string inside the demo referral's findings.
+pub const MARKER: &str = "MARKER-PLAINTEXT-7f3a";

@@ -1,0 +1,348 @@
+//! Bad input gets a specific error and changes nothing.
+
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tsunagu::agency::client::{ClientError, HubClient, HubSocket};
+use tsunagu::agency::sealed::seal_draft;
+use tsunagu::crypto::{keys, pki, sign, tls};
+use tsunagu::directory::Directory;
+use tsunagu::hub::Limits;
+use tsunagu::protocol::{Envelope, ErrorBody, ErrorCode, HubFrame, Seq};
+
+use crate::helpers::*;
+
+fn directory() -> Directory {
+    Directory::load(&certs().join("directory.toml")).unwrap()
+}
+
+/// A client with the example certificate of `id`.
+fn client_as(hub: &TestHub, id: &str) -> HubClient {
+    let own = certs().join("agencies").join(id);
+    let tls = tls::client_config_from_files(
+        &certs().join("ca.pem"),
+        &own.join("cert.pem"),
+        &own.join("key.pem"),
+    )
+    .unwrap();
+    HubClient::new(&hub.url, tls).unwrap()
+}
+
+fn clinic_signing_key() -> ed25519_dalek::SigningKey {
+    keys::load_signing_key(
+        &certs()
+            .join("agencies")
+            .join(CLINIC)
+            .join("signing-key.txt"),
+    )
+    .unwrap()
+}
+
+/// A correctly sealed and signed referral from the clinic.
+fn clinic_envelope(to: &[&str]) -> Envelope {
+    seal_draft(
+        &agency(CLINIC),
+        &clinic_signing_key(),
+        &directory(),
+        &referral_draft(to),
+    )
+    .unwrap()
+}
+
+/// Sign again after tampering with the metadata, as a buggy or hostile
+/// client holding the clinic's key would.
+fn resign(mut e: Envelope) -> Envelope {
+    e.signature = sign::sign(&clinic_signing_key(), &e.signed_bytes());
+    e
+}
+
+async fn refused(client: &HubClient, envelope: &Envelope) -> ErrorBody {
+    match client.submit_envelope(envelope).await {
+        Err(ClientError::Refused(body)) => body,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn assert_nothing_queued(hub: &TestHub) {
+    for who in [CENTER, WELFARE, NURSERY, CLINIC] {
+        assert_eq!(
+            hub.store.last_seq(&agency(who)).await.unwrap(),
+            Seq(0),
+            "{who} has a delivery"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_connection_without_a_client_certificate_is_refused_at_the_handshake() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let ca = std::fs::read(certs().join("ca.pem")).unwrap();
+    let client = HubClient::new(&hub.url, tls::client_config_without_cert(&ca).unwrap()).unwrap();
+    let err = client.agencies().await.unwrap_err();
+    let ClientError::Transport(reason) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        reason.contains("CertificateRequired") || reason.to_lowercase().contains("certificate"),
+        "{reason}"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let rogue_ca = pki::generate_ca("rogue CA").unwrap();
+    let rogue = pki::issue_client(&rogue_ca, CLINIC).unwrap();
+    let ca = std::fs::read(certs().join("ca.pem")).unwrap();
+    let tls = tls::client_config(&ca, rogue.cert_pem.as_bytes(), rogue.key_pem.as_bytes()).unwrap();
+    let client = HubClient::new(&hub.url, tls).unwrap();
+    let err = client
+        .submit_envelope(&clinic_envelope(&[CENTER]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_certificate_of_an_agency_not_in_the_directory_is_refused() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let ca = pki::CaBundle::load(&certs().join("ca.pem"), &certs().join("ca-key.pem")).unwrap();
+    let stranger = pki::issue_client(&ca, "unlisted-clinic").unwrap();
+    let ca_pem = std::fs::read(certs().join("ca.pem")).unwrap();
+    let tls = tls::client_config(
+        &ca_pem,
+        stranger.cert_pem.as_bytes(),
+        stranger.key_pem.as_bytes(),
+    )
+    .unwrap();
+    let client = HubClient::new(&hub.url, tls).unwrap();
+    let body = refused(&client, &clinic_envelope(&[CENTER])).await;
+    assert_eq!(body.code, ErrorCode::UnknownAgency);
+    assert!(body.message.contains("登録されていません"));
+    match client.connect_socket().await {
+        Err(ClientError::Refused(body)) => assert_eq!(body.code, ErrorCode::UnknownAgency),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("socket opened for an unlisted agency"),
+    }
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_sender_field_that_is_not_the_certificates_agency_is_refused() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let mut e = clinic_envelope(&[CENTER]);
+    e.meta.sender = agency(NURSERY);
+    let body = refused(&client_as(&hub, CLINIC), &resign(e)).await;
+    assert_eq!(body.code, ErrorCode::SenderMismatch);
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_refused() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let mut e = clinic_envelope(&[CENTER]);
+    let last = e.ciphertext.len() - 1;
+    e.ciphertext[last] ^= 1;
+    let body = refused(&client_as(&hub, CLINIC), &e).await;
+    assert_eq!(body.code, ErrorCode::BadSignature);
+    assert!(body.message_en.contains(CLINIC));
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_recipient_is_refused_and_named() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let mut e = clinic_envelope(&[CENTER]);
+    e.meta.recipients.push(agency("nowhere-office"));
+    let body = refused(&client_as(&hub, CLINIC), &resign(e)).await;
+    assert_eq!(body.code, ErrorCode::UnknownRecipient);
+    assert!(body.message.contains("nowhere-office"));
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_envelope_without_recipients_is_refused() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let mut e = clinic_envelope(&[CENTER]);
+    e.meta.recipients.clear();
+    let body = refused(&client_as(&hub, CLINIC), &resign(e)).await;
+    assert_eq!(body.code, ErrorCode::NoRecipients);
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversize_envelope_is_refused() {
+    let limits = Limits {
+        max_envelope_bytes: 2048,
+        ..Limits::default()
+    };
+    let hub = TestHub::start_with(
+        &Db::Sqlite,
+        limits,
+        std::sync::Arc::new(tempfile::tempdir().unwrap()),
+        None,
+    )
+    .await;
+    let mut e = clinic_envelope(&[CENTER]);
+    e.ciphertext = vec![7; 4096];
+    let body = refused(&client_as(&hub, CLINIC), &resign(e.clone())).await;
+    assert_eq!(body.code, ErrorCode::EnvelopeTooLarge);
+    // Far over the limit: refused while reading the body.
+    e.ciphertext = vec![7; 64 * 1024];
+    let body = refused(&client_as(&hub, CLINIC), &resign(e)).await;
+    assert_eq!(body.code, ErrorCode::EnvelopeTooLarge);
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_envelope_is_refused() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let client = client_as(&hub, CLINIC);
+    for bad in [&b"{not json"[..], br#"{"version":1}"#] {
+        match client.submit(bad.to_vec()).await {
+            Err(ClientError::Refused(body)) => assert_eq!(body.code, ErrorCode::Malformed),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_nothing_queued(&hub).await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_kept() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let client = client_as(&hub, CLINIC);
+    let original = clinic_envelope(&[CENTER]);
+    client.submit_envelope(&original).await.unwrap();
+    // The same bytes again: an idempotent resend.
+    let again = client.submit_envelope(&original).await.unwrap();
+    assert_eq!(
+        again.status,
+        tsunagu::protocol::frame::SubmitStatus::Duplicate
+    );
+    let mut other = clinic_envelope(&[CENTER]);
+    other.meta.id = original.meta.id;
+    let body = refused(&client, &resign(other)).await;
+    assert_eq!(body.code, ErrorCode::EnvelopeIdReused);
+    let pending = hub
+        .store
+        .pending(&agency(CENTER), Seq(0), 10)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    let stored: Envelope = serde_json::from_slice(&pending[0].body).unwrap();
+    assert_eq!(stored, original);
+    hub.stop().await;
+}
+
+async fn next_frame(socket: &mut HubSocket) -> HubFrame {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(text.as_str()).unwrap();
+        }
+    }
+}
+
+async fn send_text(socket: &mut HubSocket, text: &str) {
+    socket.send(Message::Text(text.into())).await.unwrap();
+}
+
+fn error_code(frame: HubFrame) -> ErrorCode {
+    match frame {
+        HubFrame::Error(body) => body.code,
+        other => panic!("expected an error frame, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_usable() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let mut socket = client_as(&hub, CENTER).connect_socket().await.unwrap();
+    send_text(&mut socket, "{not json").await;
+    assert_eq!(
+        error_code(next_frame(&mut socket).await),
+        ErrorCode::Malformed
+    );
+    send_text(&mut socket, r#"{"type":"subscribe","topic":"all"}"#).await;
+    assert_eq!(
+        error_code(next_frame(&mut socket).await),
+        ErrorCode::UnknownFrame
+    );
+    send_text(&mut socket, r#"{"type":"ack"}"#).await;
+    assert_eq!(
+        error_code(next_frame(&mut socket).await),
+        ErrorCode::Malformed
+    );
+    socket
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(next_frame(&mut socket).await),
+        ErrorCode::Malformed
+    );
+    send_text(&mut socket, r#"{"type":"hello","resume_after":0}"#).await;
+    assert!(matches!(
+        next_frame(&mut socket).await,
+        HubFrame::Welcome { .. }
+    ));
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    client_as(&hub, CLINIC)
+        .submit_envelope(&clinic_envelope(&[CENTER]))
+        .await
+        .unwrap();
+    let mut socket = client_as(&hub, CENTER).connect_socket().await.unwrap();
+    // Before hello nothing was sent.
+    send_text(&mut socket, r#"{"type":"ack","seq":1}"#).await;
+    assert_eq!(
+        error_code(next_frame(&mut socket).await),
+        ErrorCode::UnknownSequence
+    );
+    send_text(&mut socket, r#"{"type":"hello","resume_after":0}"#).await;
+    assert!(matches!(
+        next_frame(&mut socket).await,
+        HubFrame::Welcome { .. }
+    ));
+    assert!(matches!(
+        next_frame(&mut socket).await,
+        HubFrame::Deliver { seq: Seq(1), .. }
+    ));
+    send_text(&mut socket, r#"{"type":"ack","seq":99}"#).await;
+    assert_eq!(
+        error_code(next_frame(&mut socket).await),
+        ErrorCode::UnknownSequence
+    );
+    // A resume point beyond anything assigned is refused too.
+    send_text(&mut socket, r#"{"type":"hello","resume_after":7}"#).await;
+    assert_eq!(
+        error_code(next_frame(&mut socket).await),
+        ErrorCode::UnknownSequence
+    );
+    assert_eq!(
+        hub.store
+            .pending(&agency(CENTER), Seq(0), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    hub.stop().await;
+}
