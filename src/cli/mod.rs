@@ -1,6 +1,8 @@
 //! Command-line interface: parse flags, set up logging, dispatch.
 
+mod agency;
 mod certs;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// ハブを起動 / run the hub
+    Serve(serve::ServeArgs),
+    /// 機関ノード / agency node
+    #[command(subcommand)]
+    Agency(agency::AgencyCommand),
     /// 証明書と鍵 / certificates and keys
     #[command(subcommand)]
     Certs(certs::CertsCommand),
@@ -45,6 +52,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
     let result = match cli.command {
+        Command::Serve(args) => serve::run(args, cli.lang),
+        Command::Agency(cmd) => agency::run(cmd, cli.lang),
         Command::Certs(cmd) => certs::run(cmd, cli.lang),
     };
     match result {

@@ -32,6 +32,13 @@ impl MessageKind {
         }
     }
 
+    /// The kind with this wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [MessageKind::Referral]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
+
     /// The name staff see.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
@@ -60,6 +67,13 @@ impl Urgency {
             Urgency::Early => "early",
             Urgency::Normal => "normal",
         }
+    }
+
+    /// The urgency with this wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Urgency::Emergency, Urgency::Early, Urgency::Normal]
+            .into_iter()
+            .find(|u| u.as_str() == name)
     }
 
     /// The name staff see.

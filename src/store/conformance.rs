@@ -87,6 +87,9 @@ mod suite {
         let pending = store.pending(&agency("center"), Seq(0), 10).await.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].body, e.body);
+        let kept = store.envelope_body(e.envelope.meta.id).await.unwrap();
+        assert_eq!(kept, Some(e.body));
+        assert_eq!(store.envelope_body(EnvelopeId::new()).await.unwrap(), None);
     }
 
     pub async fn pending_lists_unacked_deliveries_in_order(store: Arc<dyn HubStore>) {

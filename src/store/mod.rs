@@ -101,6 +101,9 @@ pub trait HubStore: Send + Sync + 'static {
     /// The highest sequence number assigned to `agency` (0 if none).
     async fn last_seq(&self, agency: &AgencyId) -> Result<Seq, StoreError>;
 
+    /// The stored envelope JSON, as the hub holds it (ciphertext only).
+    async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Close connections, finishing writes already queued.
     async fn close(&self);
 }

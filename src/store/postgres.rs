@@ -12,7 +12,7 @@ use super::{
     AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError, categories_json,
     parse_envelope_id, seq_from_db, seq_to_db,
 };
-use crate::protocol::{AgencyId, Seq, Timestamp};
+use crate::protocol::{AgencyId, EnvelopeId, Seq, Timestamp};
 
 /// Channel on which a commit announces new deliveries (payload: agency id),
 /// so a hub process holding the recipient's socket wakes up.
@@ -206,6 +206,14 @@ impl HubStore for PgStore {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(s,)| seq_from_db(s)).unwrap_or_default())
+    }
+
+    async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM envelopes WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(body,)| body))
     }
 
     async fn close(&self) {

@@ -19,7 +19,7 @@ use super::{
     AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError, categories_json,
     parse_envelope_id, seq_from_db, seq_to_db,
 };
-use crate::protocol::{AgencyId, Seq, Timestamp};
+use crate::protocol::{AgencyId, EnvelopeId, Seq, Timestamp};
 
 /// Most operations committed together in one transaction.
 const MAX_BATCH: usize = 256;
@@ -313,6 +313,14 @@ impl HubStore for SqliteStore {
                 .fetch_optional(&self.read)
                 .await?;
         Ok(row.map(|(s,)| seq_from_db(s)).unwrap_or_default())
+    }
+
+    async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM envelopes WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|(body,)| body))
     }
 
     async fn close(&self) {

@@ -1,0 +1,134 @@
+//! `tsunagu serve`: run the hub.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use tokio::net::TcpListener;
+use tsunagu::crypto::tls;
+use tsunagu::directory::Directory;
+use tsunagu::hub::{self, Hub, HubConfig};
+use tsunagu::i18n::Lang;
+use tsunagu::store;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// 設定ファイル（TOML） / config file (TOML)
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// 待ち受けアドレス / listen address [default: 127.0.0.1:8443]
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// データベース URL（sqlite:PATH または postgres://…） / database URL
+    #[arg(long, env = "TSUNAGU_DATABASE_URL")]
+    database_url: Option<String>,
+    /// 機関ディレクトリ（TOML） / agency directory (TOML)
+    #[arg(long)]
+    directory: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Defaults, then the file, then flags.
+    fn config(&self) -> anyhow::Result<HubConfig> {
+        let mut config = match &self.config {
+            Some(path) => HubConfig::load(path)?,
+            None => HubConfig::default(),
+        };
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        if let Some(url) = &self.database_url {
+            config.database_url = url.clone();
+        }
+        if let Some(directory) = &self.directory {
+            config.directory = directory.clone();
+        }
+        Ok(config)
+    }
+}
+
+pub fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
+    let config = args.config()?;
+    if config.uses_example_certs() {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "⚠ 警告: certs-example/ の例示用の鍵を使っています。これらは公開済みで、本番では絶対に使わないでください。",
+                "⚠ WARNING: using the EXAMPLE keys in certs-example/. They are public: never use them in production."
+            )
+        );
+        tracing::warn!("serving with the published example certificates and keys");
+    }
+    tokio::runtime::Runtime::new()?.block_on(serve(config, lang))
+}
+
+async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
+    let tls = tls::server_config_from_files(&config.tls.ca, &config.tls.cert, &config.tls.key)
+        .with_context(|| {
+            lang.pick(
+                "TLS の証明書と鍵を読み込めません",
+                "cannot load the TLS certificate and key",
+            )
+        })?;
+    let directory = Directory::load(&config.directory).with_context(|| {
+        lang.pick(
+            "機関ディレクトリを読み込めません",
+            "cannot load the agency directory",
+        )
+    })?;
+    let store = store::open(&config.database_url).await.with_context(|| {
+        format!(
+            "{}: {}",
+            lang.pick("データベースを開けません", "cannot open the database"),
+            redact(&config.database_url)
+        )
+    })?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick("待ち受けできません:", "cannot listen on"),
+            config.listen
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, agencies = directory.agencies().len(), "hub listening");
+    // Scripts and tests wait for this line to know the hub is ready.
+    println!("listening on https://{addr}");
+    std::io::stdout().flush()?;
+    let hub = Hub::new(store, directory, config.limits.clone());
+    hub::serve(listener, hub, tls, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
