@@ -18,7 +18,7 @@ pub enum AgencyCommand {
     /// ノードを起動し、ハブとの接続を保つ / run the node and keep connected to the hub
     Run(NodeArgs),
     /// 連絡票を送る / send a referral
-    Send(SendArgs),
+    Send(Box<SendArgs>),
     /// 受信箱 / list received messages
     Inbox(NodeArgs),
     /// 送信箱 / list sent messages
@@ -92,7 +92,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(async move {
         match cmd {
             AgencyCommand::Run(args) => run_node(&args, lang).await,
-            AgencyCommand::Send(args) => send(args, lang).await,
+            AgencyCommand::Send(args) => send(*args, lang).await,
             AgencyCommand::Inbox(args) => inbox(&args, lang).await,
             AgencyCommand::Outbox(args) => outbox(&args, lang).await,
             AgencyCommand::Show { node, id } => show(&node, id, lang).await,
