@@ -2,6 +2,7 @@
 
 mod agency;
 mod certs;
+mod demo;
 mod serve;
 
 use std::process::ExitCode;
@@ -30,14 +31,17 @@ enum Command {
     /// 機関ノード / agency node
     #[command(subcommand)]
     Agency(agency::AgencyCommand),
+    /// デモ: ハブと5機関で1件の連絡票を送受信 / demo: a hub and five agencies play one case
+    Demo(demo::DemoArgs),
     /// 証明書と鍵 / certificates and keys
     #[command(subcommand)]
     Certs(certs::CertsCommand),
 }
 
-fn init_tracing(json: bool) {
+fn init_tracing(json: bool, default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -50,10 +54,16 @@ fn init_tracing(json: bool) {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_json);
+    // The demo narrates on stdout; its logs would only drown the story.
+    let default_level = match cli.command {
+        Command::Demo(_) => "warn",
+        _ => "info",
+    };
+    init_tracing(cli.log_json, default_level);
     let result = match cli.command {
         Command::Serve(args) => serve::run(args, cli.lang),
         Command::Agency(cmd) => agency::run(cmd, cli.lang),
+        Command::Demo(args) => demo::run(args, cli.lang),
         Command::Certs(cmd) => certs::run(cmd, cli.lang),
     };
     match result {

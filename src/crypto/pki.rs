@@ -203,28 +203,19 @@ impl CaBundle {
         Ok(ca)
     }
 
-    /// The rcgen issuer for this CA: its key, and its subject name parsed
-    /// from the certificate so that what it signs names it byte for byte.
+    /// The rcgen issuer for this CA: its key, and the subject name, key
+    /// usages and key identifier rcgen parses from the certificate, so that
+    /// what it signs names it byte for byte. rcgen does not check that the
+    /// key belongs to the certificate; this does.
     fn issuer(&self) -> Result<Issuer<'static, KeyPair>, PkiError> {
         let key = KeyPair::from_pem(&self.key_pem).map_err(|e| PkiError::CaKey(e.to_string()))?;
         let der = first_certificate(&self.cert_pem).map_err(PkiError::CaCertificate)?;
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(der)
+        let cert = rustls::server::ParsedCertificate::try_from(&der)
             .map_err(|e| PkiError::CaCertificate(e.to_string()))?;
-        let anchor = roots
-            .roots
-            .pop()
-            .ok_or_else(|| PkiError::CaCertificate("no certificate".into()))?;
-        let spki = key.subject_public_key_info();
-        let key_spki = der::read(&spki).map(|(_, body, _)| body);
-        if key_spki.ok() != Some(anchor.subject_public_key_info.as_ref()) {
+        if cert.subject_public_key_info().as_ref() != key.subject_public_key_info() {
             return Err(PkiError::CaKeyMismatch);
         }
-        let mut params = CertificateParams::default();
-        params.distinguished_name =
-            der::distinguished_name(anchor.subject.as_ref()).map_err(PkiError::CaCertificate)?;
-        Ok(Issuer::new(params, key))
+        Issuer::from_ca_cert_der(&der, key).map_err(|e| PkiError::CaCertificate(e.to_string()))
     }
 
     fn sign(&self, params: CertificateParams, what: &'static str) -> Result<CertPair, PkiError> {
@@ -498,168 +489,8 @@ pub fn write_hub_pki(out: &Path, common_name: &str, hub_names: &[&str]) -> Resul
     write_ca_and_hub(out, &ca, &hub, comment)
 }
 
-const EXAMPLE_README: &str = r#"# ⚠️ 例示用の鍵 — 本番では絶対に使わないこと / EXAMPLE KEYS — NEVER USE IN PRODUCTION
-
-このディレクトリの証明書と秘密鍵は **例示用** です。リポジトリで **公開されている** ため、
-誰でも読めます。デモとテストのためだけのもので、実際の相談・支援の情報を扱う環境では
-**絶対に使わないでください**。秘密鍵ファイルの先頭行にも `EXAMPLE ONLY` と書いてあります。
-
-The certificates and private keys in this directory are **EXAMPLES**. They are
-**published in the repository**, so anyone can read them. They exist only for
-the demo and the tests. **Never use them anywhere real information about
-families is handled.** Every key file's first line says `EXAMPLE ONLY`.
-
-`tsunagu certs example --out certs-example --force` で作り直せます。
-Regenerate with `tsunagu certs example --out certs-example --force`.
-
-## 中身 / Contents
-
-| ファイル / file | 内容 / what |
-|---|---|
-| `ca.pem`, `ca-key.pem` | 例示用 CA（架空の「みなと市」）/ example CA for the fictional city "みなと市" |
-| `hub.pem`, `hub-key.pem` | ハブのサーバー証明書（localhost, 127.0.0.1, ::1）/ hub server certificate |
-| `directory.toml` | ハブの機関ディレクトリ / the hub's directory of agencies |
-| `agencies/<id>/cert.pem`, `key.pem` | 機関の TLS クライアント証明書と鍵 / agency TLS client certificate and key |
-| `agencies/<id>/age-identity.txt` | 機関の age 復号鍵 / agency age identity (decrypts) |
-| `agencies/<id>/signing-key.txt` | 機関の Ed25519 署名鍵 / agency Ed25519 signing key |
-
-| id | 種別 / kind | 名称 / name |
-|---|---|---|
-| `minato-center` | center | みなと市こども家庭センター |
-| `sakura-clinic` | obstetric_clinic | さくらレディースクリニック |
-| `minato-child-welfare` | child_welfare | みなと市子ども家庭総合支援拠点 |
-| `hikari-nursery` | nursery | ひかり保育園 |
-| `minato-yotaikyo` | yotaikyo | みなと市要保護児童対策地域協議会 調整機関 |
-
-## 本番用の鍵の作り方 / Making real keys
-
-1. ハブの CA とサーバー証明書を作る / create the hub's CA and server certificate:
-
-   ```sh
-   tsunagu certs ca --out /etc/tsunagu/pki --hub-name hub.example.lg.jp
-   ```
-
-   `ca-key.pem` はハブの外（オフラインの保管場所）に移してください。
-   Move `ca-key.pem` off the hub to offline storage; it is needed only to issue certificates.
-
-2. 機関ごとに証明書と鍵を発行する / issue each agency's certificate and keys:
-
-   ```sh
-   tsunagu certs issue --ca-cert /etc/tsunagu/pki/ca.pem --ca-key ca-key.pem \
-       --id minato-center --kind center --name "みなと市こども家庭センター" \
-       --out ./minato-center
-   ```
-
-   標準出力の `[[agency]]` ブロックをハブの `directory.toml` に追加し、`./minato-center` の
-   ファイルを安全な方法でその機関に渡してください。
-   Append the `[[agency]]` block printed on stdout to the hub's `directory.toml`
-   and hand the files in `./minato-center` to the agency by a secure channel.
-"#;
-
-/// Just enough DER to read a certificate's subject name. rcgen reads it itself
-/// only with its `x509-parser` feature, which this crate does not enable; the
-/// subject (as `webpki` hands it over, from `RootCertStore`) is a few lines.
-mod der {
-    use rcgen::{DistinguishedName, DnType, DnValue};
-
-    const SET: u8 = 0x31;
-    const SEQUENCE: u8 = 0x30;
-    const OID: u8 = 0x06;
-    const UTF8_STRING: u8 = 0x0c;
-    const PRINTABLE_STRING: u8 = 0x13;
-    const IA5_STRING: u8 = 0x16;
-
-    /// One TLV: (tag, value, rest).
-    pub(super) fn read(input: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
-        let truncated = || "truncated DER".to_owned();
-        let (&tag, rest) = input.split_first().ok_or_else(truncated)?;
-        let (&first, rest) = rest.split_first().ok_or_else(truncated)?;
-        let (len, rest) = if first < 0x80 {
-            (usize::from(first), rest)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 || rest.len() < n {
-                return Err("unsupported DER length".into());
-            }
-            let len = rest[..n]
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            (len, &rest[n..])
-        };
-        if rest.len() < len {
-            return Err(truncated());
-        }
-        Ok((tag, &rest[..len], &rest[len..]))
-    }
-
-    fn expect(input: &[u8], want: u8) -> Result<(&[u8], &[u8]), String> {
-        match read(input)? {
-            (tag, value, rest) if tag == want => Ok((value, rest)),
-            (tag, ..) => Err(format!("expected DER tag 0x{want:02x}, found 0x{tag:02x}")),
-        }
-    }
-
-    fn oid_arcs(body: &[u8]) -> Result<Vec<u64>, String> {
-        let mut arcs = Vec::new();
-        let mut acc: u64 = 0;
-        for (i, &b) in body.iter().enumerate() {
-            acc = (acc << 7) | u64::from(b & 0x7f);
-            if b & 0x80 != 0 {
-                if i + 1 == body.len() || acc > u64::MAX >> 7 {
-                    return Err("invalid object identifier".into());
-                }
-                continue;
-            }
-            if arcs.is_empty() {
-                let first = (acc / 40).min(2);
-                arcs.extend([first, acc - first * 40]);
-            } else {
-                arcs.push(acc);
-            }
-            acc = 0;
-        }
-        Ok(arcs)
-    }
-
-    fn value(tag: u8, body: &[u8]) -> Result<DnValue, String> {
-        let text = std::str::from_utf8(body).map_err(|_| "name is not valid text".to_owned())?;
-        let bad = |e: rcgen::Error| e.to_string();
-        Ok(match tag {
-            UTF8_STRING => DnValue::Utf8String(text.to_owned()),
-            PRINTABLE_STRING => DnValue::PrintableString(text.try_into().map_err(bad)?),
-            IA5_STRING => DnValue::Ia5String(text.try_into().map_err(bad)?),
-            _ => {
-                return Err(format!(
-                    "unsupported string type 0x{tag:02x} in the subject"
-                ));
-            }
-        })
-    }
-
-    /// The subject name (the contents of its SEQUENCE) as rcgen's type.
-    /// Refuses what rcgen cannot re-encode identically: multi-valued RDNs and
-    /// repeated attribute types.
-    pub(super) fn distinguished_name(subject: &[u8]) -> Result<DistinguishedName, String> {
-        let mut dn = DistinguishedName::new();
-        let mut rest = subject;
-        while !rest.is_empty() {
-            let (rdn, after) = expect(rest, SET)?;
-            rest = after;
-            let (atv, others) = expect(rdn, SEQUENCE)?;
-            if !others.is_empty() {
-                return Err("multi-valued RDN in the subject".into());
-            }
-            let (oid, value_der) = expect(atv, OID)?;
-            let ty = DnType::from_oid(&oid_arcs(oid)?);
-            let (tag, body, _) = read(value_der)?;
-            if dn.get(&ty).is_some() {
-                return Err(format!("repeated attribute {ty:?} in the subject"));
-            }
-            dn.push(ty, value(tag, body)?);
-        }
-        Ok(dn)
-    }
-}
+/// The README of the example set, written as `README.md`.
+const EXAMPLE_README: &str = include_str!("example_readme.md");
 
 #[cfg(test)]
 mod tests {
@@ -700,7 +531,9 @@ mod tests {
 
     #[test]
     fn the_committed_example_set_loads_and_matches_its_directory() {
-        assert_example_set_consistent(&Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example"));
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example");
+        assert_example_set_consistent(&dir);
+        CaBundle::load(&dir.join("ca.pem"), &dir.join("ca-key.pem")).unwrap();
     }
 
     #[test]
@@ -806,15 +639,5 @@ mod tests {
         for shown in [format!("{ca:?}"), format!("{pair:?}")] {
             assert!(!shown.contains("PRIVATE KEY") && shown.contains("[redacted]"));
         }
-    }
-
-    #[test]
-    fn the_subject_reader_round_trips_what_rcgen_writes() {
-        let ca = generate_ca("みなと市 CA").unwrap();
-        let der = first_certificate(&ca.cert_pem).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(der).unwrap();
-        let dn = der::distinguished_name(roots.roots[0].subject.as_ref()).unwrap();
-        assert_eq!(dn, subject("みなと市 CA"));
     }
 }

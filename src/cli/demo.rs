@@ -1,0 +1,353 @@
+//! `tsunagu demo`: a hub and the five example agencies in one process,
+//! playing one case from referral to acknowledgement, narrated for a
+//! newcomer. Everything runs over real mutual TLS on loopback.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent, Sent};
+use tsunagu::crypto::{pki, tls};
+use tsunagu::directory::Directory;
+use tsunagu::hub::{self, Hub, Limits};
+use tsunagu::i18n::Lang;
+use tsunagu::protocol::payload::{Author, Body, Payload};
+use tsunagu::protocol::referral::demo_referral;
+use tsunagu::protocol::referral_text::render;
+use tsunagu::protocol::{AgencyId, Envelope, EnvelopeId, Urgency};
+use tsunagu::store;
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// 例示用の証明書一式 / the example PKI
+    #[arg(long, default_value = "certs-example")]
+    certs: PathBuf,
+}
+
+const CLINIC: usize = 1;
+const CENTER: usize = 0;
+const WELFARE: usize = 2;
+const NURSERY: usize = 3;
+/// Strings from the referral that must never appear at the hub.
+const SECRETS: [&str; 3] = ["MARKER-PLAINTEXT-7f3a", "山田 花子", "やまだ はなこ"];
+
+pub fn run(args: DemoArgs, lang: Lang) -> anyhow::Result<()> {
+    let certs = if args.certs.exists() {
+        args.certs
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example")
+    };
+    tokio::runtime::Runtime::new()?.block_on(play(&certs, lang))
+}
+
+struct Stage {
+    step: u32,
+    lang: Lang,
+}
+
+impl Stage {
+    fn say(&mut self, ja: &str, en: &str) {
+        self.step += 1;
+        println!("\n[{}] {}", self.step, self.lang.pick(ja, en));
+    }
+
+    fn detail(&self, ja: &str, en: &str) {
+        println!("    {}", self.lang.pick(ja, en));
+    }
+}
+
+async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
+    let mut stage = Stage { step: 0, lang };
+    let dir = tempfile::tempdir()?;
+    println!(
+        "{}",
+        lang.pick(
+            "tsunagu デモ — みなと市の母子支援ネットワーク（架空の人物・例示用の鍵を使用）",
+            "tsunagu demo — the fictional city of Minato's maternal and child support network (example keys)"
+        )
+    );
+
+    let directory =
+        Directory::load(&certs.join("directory.toml")).context("certs-example/directory.toml")?;
+    let db_url = store::testing::sqlite_url(dir.path(), "hub.db");
+    let hub_store = store::open(&db_url).await?;
+    let tls = tls::server_config_from_files(
+        &certs.join("ca.pem"),
+        &certs.join("hub.pem"),
+        &certs.join("hub-key.pem"),
+    )?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("https://{}", listener.local_addr()?);
+    let stop_hub = CancellationToken::new();
+    let hub = Hub::new(hub_store.clone(), directory.clone(), Limits::default());
+    let stop = stop_hub.clone();
+    let hub_task = tokio::spawn(hub::serve(listener, hub, tls, async move {
+        stop.cancelled().await
+    }));
+    stage.say(
+        &format!("ハブを起動しました: {url}（一時データベース: SQLite）"),
+        &format!("Hub started: {url} (temporary SQLite database)"),
+    );
+
+    let ids: Vec<AgencyId> = pki::EXAMPLE_AGENCIES
+        .iter()
+        .map(|(id, ..)| id.parse())
+        .collect::<Result<_, _>>()?;
+    let data = dir.path().join("agencies");
+    let mut nodes = Vec::new();
+    for id in &ids {
+        nodes.push(Arc::new(
+            Node::open(&AgencyConfig::from_example(certs, id, &url, &data)).await?,
+        ));
+    }
+    let mut events: Vec<_> = nodes.iter().map(|n| n.subscribe()).collect();
+    let stop_nodes = CancellationToken::new();
+    let tasks: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            let (n, stop) = (n.clone(), stop_nodes.clone());
+            tokio::spawn(async move { n.run(stop).await })
+        })
+        .collect();
+    for e in &mut events {
+        wait(e, |e| matches!(e, NodeEvent::Connected { .. })).await?;
+    }
+    stage.say(
+        "5機関のノードが相互TLS（クライアント証明書）でハブに接続しました:",
+        "Five agency nodes connected to the hub with mutual TLS (client certificates):",
+    );
+    for a in directory.agencies() {
+        stage.detail(
+            &format!("・{}（{}）", a.name, a.kind.label(Lang::Ja)),
+            &format!("- {} ({})", a.name, a.kind.label(Lang::En)),
+        );
+    }
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let referral = demo_referral(today);
+    referral
+        .validate(today)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let draft = Draft {
+        recipients: vec![ids[CENTER].clone(), ids[WELFARE].clone()],
+        case_id: None,
+        urgency: Urgency::Early,
+        payload: Payload {
+            author: Author {
+                name: "佐藤 美咲".into(),
+                role: "助産師".into(),
+                contact: "03-0000-0000 内線 12".into(),
+            },
+            body: Body::Referral(Box::new(referral)),
+        },
+    };
+    let categories: Vec<&str> = draft
+        .payload
+        .body
+        .categories()
+        .into_iter()
+        .map(|c| c.label(lang))
+        .collect();
+    stage.say(
+        "さくらレディースクリニックの助産師 佐藤 美咲 が連絡票（ハイリスク妊産婦）を作成:",
+        "Sakura clinic's midwife, Misaki Sato, writes a high-risk pregnancy referral:",
+    );
+    stage.detail(
+        "19歳・初産・妊娠12週で初診（それまで未受診）・EPDS 11点・身近な支援者なし",
+        "19 years old, first pregnancy, first seen at 12 weeks (unbooked until now), EPDS 11, no support at home",
+    );
+    stage.detail(
+        "宛先: こども家庭センター、子ども家庭総合支援拠点 ／ 緊急度: 早期 ／ 入力チェック: OK",
+        "To: the center and child welfare / urgency: early / form validation: OK",
+    );
+    stage.detail(
+        &format!("情報区分: {}", categories.join("、")),
+        &format!("information categories: {}", categories.join(", ")),
+    );
+
+    let started = Instant::now();
+    let id = match nodes[CLINIC].send(&draft).await? {
+        Sent::Accepted { id, .. } => id,
+        Sent::Queued { reason, .. } => bail!("the hub did not accept the referral: {reason}"),
+    };
+    let accepted_ms = started.elapsed().as_secs_f64() * 1000.0;
+    stage.say(
+        &format!("age で暗号化（宛先2機関＋送信元の鍵）し Ed25519 で署名して送信。ハブは保存を確定してから受理を返しました（{accepted_ms:.1} ms）"),
+        &format!("Encrypted with age (to both recipients and the sender), signed with Ed25519, sent. The hub committed it before answering 'accepted' ({accepted_ms:.1} ms)"),
+    );
+    stage.detail(
+        &format!("エンベロープID: {id}"),
+        &format!("envelope id: {id}"),
+    );
+
+    stage.say(
+        "受信した機関: 署名を検証 → 復号 → 自機関の記録に保存 → 受領確認（ack）",
+        "Recipients: verify the signature → decrypt → store in their own records → acknowledge",
+    );
+    for who in [CENTER, WELFARE] {
+        wait_stored(&mut events[who], id).await?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let name = &directory
+            .get(&ids[who])
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        stage.detail(
+            &format!("✔ {name}: 保存・受領確認済み（送信から {ms:.1} ms）"),
+            &format!("✔ {name}: stored and acknowledged ({ms:.1} ms after sending)"),
+        );
+    }
+
+    show_hub_view(&mut stage, hub_store.as_ref(), id).await?;
+
+    let nursery_inbox = nodes[NURSERY].records().inbox().await?;
+    stage.say(
+        &format!(
+            "ひかり保育園は宛先ではありません: 受信箱 {} 件",
+            nursery_inbox.len()
+        ),
+        &format!(
+            "Hikari nursery is not a recipient: {} messages in its inbox",
+            nursery_inbox.len()
+        ),
+    );
+    if !nursery_inbox.is_empty() {
+        bail!("the nursery received something it should not have");
+    }
+
+    let row = nodes[CENTER]
+        .records()
+        .inbox_item(id)
+        .await?
+        .context("center record")?;
+    let payload: Payload = serde_json::from_str(&row.payload)?;
+    stage.say(
+        "センターの保健師が自機関の記録で見る連絡票（復号済み・抜粋）:",
+        "What the center's public health nurse sees in the center's own records (decrypted, excerpt):",
+    );
+    let Body::Referral(referral) = &payload.body;
+    for line in render(referral, lang).lines().take(14) {
+        println!("      {line}");
+    }
+    println!("      …");
+
+    stop_nodes.cancel();
+    for t in tasks {
+        t.await?;
+    }
+    for n in &nodes {
+        n.records().close().await;
+    }
+    stop_hub.cancel();
+    hub_task.await??;
+    let hits = files_containing(dir.path(), &SECRETS);
+    stage.say(
+        &format!("停止後、ハブのデータベースファイルを氏名・ふりがな・所見の文字列で検索: {hits} 件"),
+        &format!("After shutdown, the hub's database files searched for the name, furigana and findings: {hits} hits"),
+    );
+    if hits > 0 {
+        bail!("plaintext found in the hub's files");
+    }
+    println!("\n{}", lang.pick("デモ完了。", "Demo complete."));
+    Ok(())
+}
+
+async fn show_hub_view(
+    stage: &mut Stage,
+    hub: &dyn store::HubStore,
+    id: EnvelopeId,
+) -> anyhow::Result<()> {
+    let body = hub
+        .envelope_body(id)
+        .await?
+        .context("the hub lost the envelope")?;
+    let envelope: Envelope = serde_json::from_slice(&body)?;
+    let m = &envelope.meta;
+    let recipients: Vec<&str> = m.recipients.iter().map(|r| r.as_str()).collect();
+    stage.say(
+        "ハブが保持しているもの（経路と法的根拠の確認に必要なメタデータと暗号文のみ）:",
+        "What the hub holds (only routing metadata and ciphertext):",
+    );
+    stage.detail(
+        &format!(
+            "送信元: {} ／ 宛先: {} ／ 種別: {} ／ 緊急度: {}",
+            m.sender,
+            recipients.join(", "),
+            m.kind.as_str(),
+            m.urgency.as_str()
+        ),
+        &format!(
+            "sender: {} / recipients: {} / kind: {} / urgency: {}",
+            m.sender,
+            recipients.join(", "),
+            m.kind.as_str(),
+            m.urgency.as_str()
+        ),
+    );
+    let header = String::from_utf8_lossy(&envelope.ciphertext[..envelope.ciphertext.len().min(60)])
+        .replace('\n', "⏎");
+    stage.detail(
+        &format!("暗号文 {} バイト: {header}…", envelope.ciphertext.len()),
+        &format!("ciphertext, {} bytes: {header}…", envelope.ciphertext.len()),
+    );
+    let leaks = SECRETS
+        .iter()
+        .filter(|s| contains(&body, s.as_bytes()))
+        .count();
+    stage.detail(
+        &format!("保存内容に氏名・所見の文字列: {leaks} 件"),
+        &format!("name or findings in what it stored: {leaks} hits"),
+    );
+    Ok(())
+}
+
+async fn wait(
+    events: &mut broadcast::Receiver<NodeEvent>,
+    pred: impl Fn(&NodeEvent) -> bool,
+) -> anyhow::Result<NodeEvent> {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let event = events.recv().await?;
+            if pred(&event) {
+                return Ok(event);
+            }
+        }
+    })
+    .await
+    .context("timed out")?
+}
+
+async fn wait_stored(
+    events: &mut broadcast::Receiver<NodeEvent>,
+    id: EnvelopeId,
+) -> anyhow::Result<()> {
+    wait(
+        events,
+        |e| matches!(e, NodeEvent::Stored { envelope_id, .. } if *envelope_id == id),
+    )
+    .await?;
+    Ok(())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// How many of the hub's files (not the agencies') contain any secret.
+fn files_containing(dir: &Path, secrets: &[&str]) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let bytes = std::fs::read(p).unwrap_or_default();
+            secrets.iter().any(|s| contains(&bytes, s.as_bytes()))
+        })
+        .count()
+}
