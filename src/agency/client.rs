@@ -103,6 +103,7 @@ impl HubClient {
         // Deliveries can be as large as the hub's envelope limit.
         let config = WebSocketConfig::default()
             .max_message_size(Some(64 << 20))
+            .max_frame_size(Some(64 << 20))
             .read_buffer_size(64 * 1024);
         let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
             url,

@@ -327,7 +327,8 @@ fn client_error(e: ClientError) -> NodeError {
     }
 }
 
-/// 0.25 s doubling to 30 s, each scaled by a random factor in [0.5, 1).
+/// 0.5 s after the first failure, doubling to 30 s, each scaled by a random
+/// factor in [0.5, 1).
 fn backoff(failures: u32) -> Duration {
     let base = Duration::from_millis(250).saturating_mul(1 << failures.min(7));
     let capped = base.min(Duration::from_secs(30));

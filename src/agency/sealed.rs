@@ -102,8 +102,15 @@ pub fn open_envelope(
     )
     .map_err(|_| SealError::BadSignature)?;
     let plaintext = seal::open(&envelope.ciphertext, identity)?;
-    let payload: Payload =
-        serde_json::from_slice(&plaintext).map_err(|e| SealError::Payload(e.to_string()))?;
+    // The parser's message can quote the offending value, i.e. plaintext:
+    // keep only where it failed.
+    let payload: Payload = serde_json::from_slice(&plaintext).map_err(|e| {
+        SealError::Payload(format!(
+            "unreadable at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if payload.body.kind() != meta.kind {
         return Err(SealError::KindMismatch);
     }

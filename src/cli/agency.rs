@@ -121,7 +121,7 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
     let mut events = node.subscribe();
     let stop = shutdown.clone();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        super::shutdown_signal().await;
         stop.cancel();
     });
     let id = node.id().clone();

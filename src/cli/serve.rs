@@ -98,27 +98,8 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     println!("listening on https://{addr}");
     std::io::stdout().flush()?;
     let hub = Hub::new(store, directory, config.limits.clone());
-    hub::serve(listener, hub, tls, shutdown_signal()).await?;
+    hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 /// A database URL without its password, for messages.

@@ -25,6 +25,7 @@ pub async fn serve(
     tls: Arc<rustls::ServerConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    forward_store_wakeups(&hub).await?;
     let acceptor = TlsAcceptor::from(tls);
     let app = router::router(hub.clone());
     let permits = Arc::new(Semaphore::new(hub.limits.max_connections));
@@ -83,6 +84,33 @@ pub async fn serve(
     graceful.shutdown().await;
     hub.store.close().await;
     tracing::info!("hub stopped");
+    Ok(())
+}
+
+/// With several hub processes on one database, a commit by another process
+/// must wake the sockets this process holds.
+async fn forward_store_wakeups(hub: &Hub) -> std::io::Result<()> {
+    let wakeups = hub
+        .store
+        .delivery_wakeups()
+        .await
+        .map_err(std::io::Error::other)?;
+    if let Some(mut wakeups) = wakeups {
+        let wake = hub.wake.clone();
+        let shutdown = hub.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    next = wakeups.recv() => match next {
+                        Some(Some(agency)) => wake.notify(&agency),
+                        Some(None) => wake.notify_all(),
+                        None => return,
+                    },
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+        });
+    }
     Ok(())
 }
 

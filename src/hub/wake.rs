@@ -30,4 +30,12 @@ impl Wakeups {
             tx.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
+
+    /// Wake every socket (after notifications may have been lost).
+    pub(crate) fn notify_all(&self) {
+        let channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        for tx in channels.values() {
+            tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
 }

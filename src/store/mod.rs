@@ -12,6 +12,7 @@ pub mod testing;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::mpsc;
 
 use crate::protocol::{AgencyId, Envelope, EnvelopeId, Seq};
 
@@ -103,6 +104,15 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// The stored envelope JSON, as the hub holds it (ciphertext only).
     async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Wakeups for deliveries committed by other hub processes sharing this
+    /// store: `Some(agency)` has new deliveries, `None` means notifications
+    /// may have been missed (wake everyone). Single-process stores have none.
+    async fn delivery_wakeups(
+        &self,
+    ) -> Result<Option<mpsc::Receiver<Option<AgencyId>>>, StoreError> {
+        Ok(None)
+    }
 
     /// Close connections, finishing writes already queued.
     async fn close(&self);

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
+use tokio::sync::mpsc;
 
 use super::{
     AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError, categories_json,
@@ -214,6 +215,32 @@ impl HubStore for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|(body,)| body))
+    }
+
+    async fn delivery_wakeups(
+        &self,
+    ) -> Result<Option<mpsc::Receiver<Option<AgencyId>>>, StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(DELIVERY_CHANNEL).await?;
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(async move {
+            loop {
+                let wake = match listener.try_recv().await {
+                    Ok(Some(n)) => n.payload().parse::<AgencyId>().ok(),
+                    // Reconnected: notifications may have been lost meanwhile.
+                    Ok(None) => None,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "delivery listener failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        None
+                    }
+                };
+                if tx.send(wake).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 
     async fn close(&self) {

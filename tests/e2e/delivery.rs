@@ -243,3 +243,28 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
     }
     hits
 }
+
+#[tokio::test]
+async fn two_hub_processes_on_one_postgres_database_deliver_to_each_others_sockets() {
+    let Some(db) =
+        Db::postgres("two_hub_processes_on_one_postgres_database_deliver_to_each_others_sockets")
+            .await
+    else {
+        return;
+    };
+    let hub_a = TestHub::start(&db).await;
+    let hub_b = TestHub::start(&db).await;
+    let data = tempfile::tempdir().unwrap();
+    let clinic = TestNode::connect(&hub_a.url, CLINIC, data.path()).await;
+    let mut center = TestNode::connect(&hub_b.url, CENTER, data.path()).await;
+    let Sent::Accepted { id, .. } = clinic.node.send(&referral_draft(&[CENTER])).await.unwrap()
+    else {
+        panic!("not accepted")
+    };
+    // The center's socket is on hub B; only a NOTIFY from A's commit wakes it.
+    center.wait_stored(id).await;
+    clinic.stop().await;
+    center.stop().await;
+    hub_a.stop().await;
+    hub_b.stop().await;
+}

@@ -1,6 +1,7 @@
 //! End-to-end tests: a real hub over real TLS on 127.0.0.1, real agency
 //! nodes, real databases. One binary so it compiles once.
 
+mod api;
 mod cli;
 mod delivery;
 mod helpers;

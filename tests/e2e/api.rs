@@ -1,0 +1,75 @@
+//! The hub's HTTP surface and socket housekeeping.
+
+use futures::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+use tsunagu::agency::client::HubClient;
+use tsunagu::crypto::tls;
+use tsunagu::hub::Limits;
+
+use crate::helpers::*;
+
+fn client_as(hub: &TestHub, id: &str) -> HubClient {
+    let own = certs().join("agencies").join(id);
+    let tls = tls::client_config_from_files(
+        &certs().join("ca.pem"),
+        &own.join("cert.pem"),
+        &own.join("key.pem"),
+    )
+    .unwrap();
+    HubClient::new(&hub.url, tls).unwrap()
+}
+
+#[tokio::test]
+async fn an_agency_can_read_the_directory_with_public_keys() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let agencies = client_as(&hub, NURSERY).agencies().await.unwrap();
+    let ids: Vec<&str> = agencies.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "minato-center",
+            "sakura-clinic",
+            "minato-child-welfare",
+            "hikari-nursery",
+            "minato-yotaikyo"
+        ]
+    );
+    let center = &agencies[0];
+    assert_eq!(center.name, "みなと市こども家庭センター");
+    assert!(center.age_recipient.to_string().starts_with("age1"));
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_silent_socket_is_closed_after_the_idle_timeout() {
+    let limits = Limits {
+        ping_interval_secs: 1,
+        idle_timeout_secs: 1,
+        ..Limits::default()
+    };
+    let hub = TestHub::start_with(
+        &Db::Sqlite,
+        limits,
+        std::sync::Arc::new(tempfile::tempdir().unwrap()),
+        None,
+    )
+    .await;
+    let mut socket = client_as(&hub, CENTER).connect_socket().await.unwrap();
+    // Say nothing, answer no ping: the hub must notice and close.
+    let mut pings = 0;
+    let closed = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.reason.to_string()),
+                None | Some(Err(_)) => return None,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .expect("the hub never closed a dead socket");
+    assert!(pings >= 1, "the hub sends keepalive pings");
+    assert_eq!(closed.as_deref(), Some("idle timeout"));
+    hub.stop().await;
+}
