@@ -62,6 +62,10 @@ pub struct Agency {
     pub age_recipient: AgeRecipient,
     /// Its Ed25519 public key.
     pub signing_key: SigningPublicKey,
+    /// A member of the 要保護児童対策地域協議会 (may share under
+    /// `yotaikyo_sharing` about registered cases).
+    #[serde(default)]
+    pub yotaikyo_member: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -159,6 +163,11 @@ impl Directory {
     /// The agency with this id.
     pub fn get(&self, id: &AgencyId) -> Option<&Agency> {
         self.by_id.get(id).map(|&i| &self.agencies[i])
+    }
+
+    /// Every agency of a kind.
+    pub fn of_kind(&self, kind: AgencyKind) -> impl Iterator<Item = &Agency> {
+        self.agencies.iter().filter(move |a| a.kind == kind)
     }
 
     /// The agency whose client certificate has this fingerprint.

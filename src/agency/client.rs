@@ -88,9 +88,30 @@ impl HubClient {
 
     /// The hub's directory.
     pub async fn agencies(&self) -> Result<Vec<Agency>, ClientError> {
+        self.get("/v1/agencies").await
+    }
+
+    /// `GET` a JSON resource of the hub.
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let response = self
             .http
-            .get(format!("{}/v1/agencies", self.base))
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(ClientError::transport)?;
+        read_json(response).await
+    }
+
+    /// `POST` JSON to the hub.
+    pub async fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(body)
             .send()
             .await
             .map_err(ClientError::transport)?;

@@ -1,5 +1,6 @@
 //! The agency node: its connection to the hub, its own records and the staff CLI.
 
+pub mod choices;
 pub mod client;
 pub mod config;
 pub mod node;

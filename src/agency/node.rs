@@ -16,9 +16,13 @@ use super::config::AgencyConfig;
 use super::sealed::{Draft, SealError, open_envelope, seal_draft};
 use crate::crypto::{keys, tls};
 use crate::directory::Directory;
+use crate::protocol::api::{CaseOpened, ReferralStatus, Violation, ViolationReport};
 use crate::protocol::frame::SubmitStatus;
-use crate::protocol::{AgencyId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Seq};
+use crate::protocol::{
+    AgencyId, CaseId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Notice, Seq,
+};
 use crate::store::StoreError;
+use crate::store::model::{Disclosure, StatutoryUse};
 use crate::store::records::{OutboxStatus, Records};
 
 /// Something the node did, for the CLI, the demo and tests to observe.
@@ -34,6 +38,11 @@ pub enum NodeEvent {
     },
     /// A delivery failed verification; kept aside and acknowledged.
     Quarantined { seq: Seq, reason: String },
+    /// A notice from the hub was stored and acknowledged.
+    Notice { seq: Seq, notice: Notice },
+    /// The decrypted content went beyond what the envelope declared (or a
+    /// statutory basis came without a justification); reported to the hub.
+    ViolationReported { envelope_id: EnvelopeId },
     /// The hub refused a frame.
     HubError(ErrorBody),
     /// The connection ended; the node will reconnect.
@@ -211,6 +220,15 @@ impl Node {
                         .map_err(|e| e.to_string())?;
                     send_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
                 }
+                Ok(HubFrame::Notice { seq, notice }) => {
+                    self.records
+                        .store_notice(seq, &notice)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    send_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
+                    tracing::info!(agency = %self.id, %seq, "notice stored");
+                    let _ = self.events.send(NodeEvent::Notice { seq, notice });
+                }
                 Ok(HubFrame::Error(body)) => {
                     tracing::warn!(code = ?body.code, reason = %body.message_en, "hub refused a frame");
                     let _ = self.events.send(NodeEvent::HubError(body));
@@ -242,6 +260,7 @@ impl Node {
         let json = serde_json::to_vec(envelope).unwrap_or_default();
         match open_envelope(envelope, &self.id, &self.identity, &self.directory) {
             Ok(payload) => {
+                self.check_declared(envelope, &payload);
                 let payload_json = serde_json::to_string(&payload).unwrap_or_default();
                 self.records
                     .store_delivery(seq, envelope, &json, &payload_json)
@@ -264,6 +283,94 @@ impl Node {
             }
         }
         Ok(())
+    }
+}
+
+impl Node {
+    /// The hub cannot read content, so the receiver checks it: categories
+    /// beyond those declared, or a statutory basis without a written
+    /// justification, are reported to the hub (in the background; the
+    /// delivery is stored either way, since it has already been disclosed).
+    fn check_declared(&self, envelope: &Envelope, payload: &crate::protocol::payload::Payload) {
+        let declared = &envelope.meta.categories;
+        let found: Vec<_> = payload.body.categories().into_iter().collect();
+        let beyond = found.iter().any(|c| !declared.contains(c));
+        let statutory = envelope
+            .meta
+            .basis
+            .as_ref()
+            .is_some_and(|b| b.is_statutory());
+        let missing_justification = statutory
+            && payload
+                .justification
+                .as_deref()
+                .is_none_or(|j| j.trim().is_empty());
+        if !beyond && !missing_justification {
+            return;
+        }
+        let report = ViolationReport {
+            envelope_id: envelope.meta.id,
+            declared: declared.clone(),
+            found,
+            missing_justification,
+        };
+        let (client, events) = (self.client.clone(), self.events.clone());
+        tracing::warn!(agency = %self.id, envelope = %envelope.meta.id, "content beyond its declaration; reporting");
+        tokio::spawn(async move {
+            match client
+                .post::<_, serde_json::Value>("/v1/violations", &report)
+                .await
+            {
+                Ok(_) => {
+                    let _ = events.send(NodeEvent::ViolationReported {
+                        envelope_id: report.envelope_id,
+                    });
+                }
+                Err(e) => tracing::error!(error = %e, "could not report a violation"),
+            }
+        });
+    }
+
+    /// A new hub-issued case id.
+    pub async fn open_case(&self) -> Result<CaseId, NodeError> {
+        let opened: CaseOpened = self
+            .client
+            .post("/v1/cases", &serde_json::json!({}))
+            .await
+            .map_err(client_error)?;
+        Ok(opened.case_id)
+    }
+
+    /// Where a referral stands with each recipient, from the hub.
+    pub async fn referral_status(&self, referral: EnvelopeId) -> Result<ReferralStatus, NodeError> {
+        self.client
+            .get(&format!("/v1/referrals/{referral}"))
+            .await
+            .map_err(client_error)
+    }
+
+    /// Who received what about a case (for agencies involved in it).
+    pub async fn disclosures(&self, case_id: &CaseId) -> Result<Vec<Disclosure>, NodeError> {
+        self.client
+            .get(&format!("/v1/cases/{case_id}/disclosures"))
+            .await
+            .map_err(client_error)
+    }
+
+    /// Every use of a statutory basis (center and 調整機関 only).
+    pub async fn statutory_uses(&self) -> Result<Vec<StatutoryUse>, NodeError> {
+        self.client
+            .get("/v1/oversight/statutory")
+            .await
+            .map_err(client_error)
+    }
+
+    /// Reported violations (center and 調整機関 only).
+    pub async fn violations(&self) -> Result<Vec<Violation>, NodeError> {
+        self.client
+            .get("/v1/oversight/violations")
+            .await
+            .map_err(client_error)
     }
 }
 

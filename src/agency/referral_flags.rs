@@ -246,6 +246,8 @@ fn parse_date(text: &str) -> Result<Date, String> {
 /// Choice values for clap, named by the wire name in kebab case, with the
 /// Japanese and English labels as help. Kept here rather than derived on the
 /// protocol types so the wire contract does not depend on clap.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! choices {
     ($ty:ident { $($variant:ident => $name:literal,)+ }) => {
         impl ValueEnum for $ty {

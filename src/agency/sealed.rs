@@ -6,7 +6,10 @@ use crate::crypto::{AgeRecipient, CryptoError, seal, sign};
 use crate::directory::Directory;
 use crate::protocol::envelope::ENVELOPE_VERSION;
 use crate::protocol::payload::Payload;
-use crate::protocol::{AgencyId, CaseId, Envelope, EnvelopeId, Metadata, Timestamp, Urgency};
+use crate::protocol::{
+    Action, AgencyId, CaseId, Envelope, EnvelopeId, LegalBasis, Metadata, Purpose, Timestamp,
+    Urgency,
+};
 
 /// What staff want to send, before encryption.
 #[derive(Clone, Debug)]
@@ -17,6 +20,12 @@ pub struct Draft {
     pub case_id: Option<CaseId>,
     /// How fast recipients must act.
     pub urgency: Urgency,
+    /// The legal basis for sharing (required for referrals).
+    pub basis: Option<LegalBasis>,
+    /// What it is shared for (required for referrals).
+    pub purpose: Option<Purpose>,
+    /// The hub state change it asks for (every kind but referrals).
+    pub action: Option<Action>,
     /// The content.
     pub payload: Payload,
 }
@@ -68,6 +77,9 @@ pub fn seal_draft(
         categories: draft.payload.body.categories().into_iter().collect(),
         urgency: draft.urgency,
         created_at: Timestamp::now(),
+        basis: draft.basis.clone(),
+        purpose: draft.purpose,
+        action: draft.action.clone(),
     };
     let signature = sign::sign(
         signing,

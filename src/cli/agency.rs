@@ -6,12 +6,16 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tsunagu::agency::referral_flags::ReferralFlags;
-use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
+use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent};
 use tsunagu::i18n::Lang;
-use tsunagu::protocol::payload::{Author, Body, Payload};
+use tsunagu::protocol::payload::{Body, Payload};
 use tsunagu::protocol::referral::Referral;
 use tsunagu::protocol::referral_text::render;
-use tsunagu::protocol::{AgencyId, CaseId, EnvelopeId, MessageKind, Urgency};
+use tsunagu::protocol::{
+    AgencyId, CaseId, ConsentId, EnvelopeId, MessageKind, ReferralState, Urgency,
+};
+
+use super::exchange::{self, AuthorArgs, BasisArgs};
 
 #[derive(Subcommand)]
 pub enum AgencyCommand {
@@ -23,6 +27,65 @@ pub enum AgencyCommand {
     Inbox(NodeArgs),
     /// 送信箱 / list sent messages
     Outbox(NodeArgs),
+    /// ケースを開設（ハブがIDを発行） / open a case (the hub issues its id)
+    CaseOpen(NodeArgs),
+    /// 同意を記録（拒否・未説明も） / record a consent (or a refusal, or 未説明)
+    ConsentRecord {
+        #[command(flatten)]
+        node: NodeArgs,
+        #[command(flatten)]
+        author: AuthorArgs,
+        #[command(flatten)]
+        consent: Box<exchange::ConsentRecordArgs>,
+    },
+    /// 同意の撤回 / withdraw a consent
+    ConsentWithdraw {
+        #[command(flatten)]
+        node: NodeArgs,
+        #[command(flatten)]
+        author: AuthorArgs,
+        /// ケースID / case id
+        #[arg(long)]
+        case: CaseId,
+        /// 同意ID / consent id
+        #[arg(long)]
+        consent: ConsentId,
+        /// 本人の申し出の内容 / what the person said
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 紹介の対応状況を更新（受理・対応決定・辞退・経過・返信・取消） / update a referral's state
+    ReferralUpdate {
+        #[command(flatten)]
+        node: NodeArgs,
+        #[command(flatten)]
+        author: AuthorArgs,
+        /// 紹介のエンベロープID / the referral's envelope id
+        id: EnvelopeId,
+        /// 新しい状態 / new state
+        #[arg(long, value_enum)]
+        state: ReferralState,
+        /// 受理者・辞退理由・経過・返信の内容 / note, reason or outcome
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 紹介の宛先ごとの対応状況 / a referral's state per recipient
+    Status {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// 紹介のエンベロープID / the referral's envelope id
+        id: EnvelopeId,
+    },
+    /// ハブからの通知 / notices from the hub
+    Notices(NodeArgs),
+    /// ケースの提供記録（誰が何を知っているか） / a case's disclosure record
+    Disclosures {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// ケースID / case id
+        #[arg(long)]
+        case: CaseId,
+    },
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -49,18 +112,13 @@ pub struct SendArgs {
     /// 緊急度 / urgency
     #[arg(long, value_enum, default_value_t = UrgencyArg::Normal)]
     urgency: UrgencyArg,
-    /// ケースID（あれば） / case id, if any
+    /// ケースID（agency case-open で開設） / case id (from agency case-open)
     #[arg(long)]
-    case: Option<CaseId>,
-    /// 記入者の氏名 / your name (staff name themselves)
-    #[arg(long, env = "TSUNAGU_AUTHOR_NAME")]
-    author_name: String,
-    /// 記入者の職種 / your role, e.g. 助産師
-    #[arg(long, env = "TSUNAGU_AUTHOR_ROLE")]
-    author_role: String,
-    /// 記入者の連絡先 / your contact
-    #[arg(long, env = "TSUNAGU_AUTHOR_CONTACT")]
-    author_contact: String,
+    case: CaseId,
+    #[command(flatten)]
+    basis: BasisArgs,
+    #[command(flatten)]
+    author: AuthorArgs,
     /// 連絡票ファイル（TOML または JSON） / referral file (TOML or JSON)
     #[arg(long, conflicts_with = "ReferralFlags")]
     file: Option<PathBuf>,
@@ -96,6 +154,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Inbox(args) => inbox(&args, lang).await,
             AgencyCommand::Outbox(args) => outbox(&args, lang).await,
             AgencyCommand::Show { node, id } => show(&node, id, lang).await,
+            other => staff(other, lang).await,
         }
     })
 }
@@ -118,7 +177,7 @@ async fn open(args: &NodeArgs, lang: Lang) -> anyhow::Result<Node> {
 async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
     let node = open(args, lang).await?;
     let shutdown = CancellationToken::new();
-    let mut events = node.subscribe();
+    let events = node.subscribe();
     let stop = shutdown.clone();
     tokio::spawn(async move {
         super::shutdown_signal().await;
@@ -126,6 +185,7 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
     });
     let id = node.id().clone();
     tokio::spawn(async move {
+        let mut events = events;
         while let Ok(event) = events.recv().await {
             match event {
                 NodeEvent::Connected { .. } => eprintln!(
@@ -152,6 +212,14 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
                     lang.pick(
                         "ハブとの接続が切れました。再接続します",
                         "disconnected from the hub; reconnecting"
+                    )
+                ),
+                NodeEvent::Notice { notice, .. } => eprintln!("{}", notice.describe(lang)),
+                NodeEvent::ViolationReported { envelope_id } => eprintln!(
+                    "{} {envelope_id}",
+                    lang.pick(
+                        "⚠ 申告された情報区分を超える内容を受信し、ハブに報告しました:",
+                        "⚠ received content beyond its declared categories; reported to the hub:"
                     )
                 ),
                 NodeEvent::HubError(body) => {
@@ -222,45 +290,72 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
             )
         );
     }
+    let (basis, purpose, justification) = args.basis.resolve(lang)?;
     let draft = Draft {
         recipients: args.to,
-        case_id: args.case,
+        case_id: Some(args.case),
         urgency: args.urgency.into(),
+        basis: Some(basis),
+        purpose: Some(purpose),
+        action: None,
         payload: Payload {
-            author: Author {
-                name: args.author_name,
-                role: args.author_role,
-                contact: args.author_contact,
-            },
+            author: args.author.author(),
             body: Body::Referral(Box::new(referral)),
+            justification,
         },
     };
     let result = node.send(&draft).await;
     node.records().close().await;
-    match result {
-        Ok(Sent::Accepted { id, .. }) => {
-            println!(
-                "{} {id}",
-                lang.pick(
-                    "送信しました（ハブが受理・保存済み）:",
-                    "sent (accepted and stored by the hub):"
-                )
-            );
-            Ok(())
-        }
-        Ok(Sent::Queued { id, reason }) => {
-            println!(
-                "{} {id}\n  ({reason})",
-                lang.pick(
-                    "ハブに接続できないため送信待ちにしました。ノード（agency run）が接続したときに送ります:",
-                    "the hub is unreachable; queued, and sent when the node (agency run) connects:"
-                )
-            );
-            Ok(())
-        }
-        Err(NodeError::Refused(body)) => bail!("{}", lang.pick(&body.message, &body.message_en)),
-        Err(e) => Err(e.into()),
-    }
+    exchange::report(result, lang)
+}
+
+/// The commands that act through an open node and close it after.
+async fn staff(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
+    let node_args = match &cmd {
+        AgencyCommand::CaseOpen(n) | AgencyCommand::Notices(n) => n,
+        AgencyCommand::ConsentRecord { node, .. }
+        | AgencyCommand::ConsentWithdraw { node, .. }
+        | AgencyCommand::ReferralUpdate { node, .. }
+        | AgencyCommand::Status { node, .. }
+        | AgencyCommand::Disclosures { node, .. } => node,
+        _ => unreachable!("dispatched in run"),
+    };
+    let node = open(node_args, lang).await?;
+    let result = match cmd {
+        AgencyCommand::CaseOpen(_) => match node.open_case().await {
+            Ok(case) => {
+                println!(
+                    "{} {case}",
+                    lang.pick("ケースを開設しました:", "case opened:")
+                );
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        },
+        AgencyCommand::ConsentRecord {
+            author, consent, ..
+        } => exchange::consent_record(&node, *consent, author.author(), lang).await,
+        AgencyCommand::ConsentWithdraw {
+            author,
+            case,
+            consent,
+            note,
+            ..
+        } => exchange::consent_withdraw(&node, case, consent, note, author.author(), lang).await,
+        AgencyCommand::ReferralUpdate {
+            author,
+            id,
+            state,
+            note,
+            ..
+        } => exchange::referral_update(&node, id, state, note, author.author(), lang).await,
+        AgencyCommand::Status { id, .. } => exchange::status(&node, id, lang).await,
+        AgencyCommand::Notices(_) => exchange::notices(&node, lang).await,
+        AgencyCommand::Disclosures { case, .. } => exchange::disclosures(&node, case, lang).await,
+        _ => unreachable!("dispatched in run"),
+    };
+    node.records().close().await;
+    result
 }
 
 async fn inbox(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
@@ -351,6 +446,34 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
     );
     match payload.body {
         Body::Referral(referral) => println!("{}", render(&referral, lang)),
+        Body::ReferralUpdate(note) | Body::ConsentWithdrawal(note) | Body::CaseUpdate(note) => {
+            println!("{}", note.text)
+        }
+        Body::ConsentRecord(details) => {
+            println!(
+                "{} {}",
+                lang.pick("同意した人:", "given by:"),
+                details.given_by_name
+            );
+            println!("{}", details.note);
+            if let Some(scan) = details.scan {
+                println!(
+                    "{} {} ({} bytes)",
+                    lang.pick("添付:", "attachment:"),
+                    scan.file_name,
+                    scan.bytes.len()
+                );
+            }
+        }
+    }
+    if let Some(justification) = payload.justification {
+        println!(
+            "{} {justification}",
+            lang.pick(
+                "法令上の例外を用いる理由:",
+                "why a statutory exception applies:"
+            )
+        );
     }
     Ok(())
 }

@@ -11,15 +11,21 @@ use clap::Args;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent, Sent};
+use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
 use tsunagu::crypto::{pki, tls};
 use tsunagu::directory::Directory;
 use tsunagu::hub::{self, Hub, Limits};
 use tsunagu::i18n::Lang;
-use tsunagu::protocol::payload::{Author, Body, Payload};
+use tsunagu::protocol::consent::{
+    ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
+};
+use tsunagu::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
 use tsunagu::protocol::referral::demo_referral;
 use tsunagu::protocol::referral_text::render;
-use tsunagu::protocol::{AgencyId, Envelope, EnvelopeId, Urgency};
+use tsunagu::protocol::{
+    Action, AgencyId, ConsentId, Envelope, EnvelopeId, LegalBasis, MessageKind, Purpose,
+    ReferralState, Timestamp, Urgency,
+};
 use tsunagu::store;
 
 #[derive(Args)]
@@ -128,24 +134,109 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         );
     }
 
+    let midwife = Author {
+        name: "佐藤 美咲".into(),
+        role: "助産師".into(),
+        contact: "03-0000-0000 内線 12".into(),
+    };
     let today = time::OffsetDateTime::now_utc().date();
     let referral = demo_referral(today);
     referral
         .validate(today)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let draft = Draft {
-        recipients: vec![ids[CENTER].clone(), ids[WELFARE].clone()],
-        case_id: None,
-        urgency: Urgency::Early,
+    let categories_of_referral: Vec<_> = Body::Referral(Box::new(referral.clone()))
+        .categories()
+        .into_iter()
+        .collect();
+
+    let case = nodes[CLINIC].open_case().await?;
+    stage.say(
+        &format!("クリニックがケースを開設しました。ハブが発行したケースID: {case}（個人を特定する情報は含みません）"),
+        &format!("The clinic opens a case; the hub issues its id: {case} (nothing in it identifies her)"),
+    );
+    let scope = ConsentScope {
+        consent_id: ConsentId::new(),
+        case_id: case.clone(),
+        given_by: ConsentGiver::Person,
+        method: ConsentMethod::Oral,
+        decision: ConsentDecision::Granted,
+        recipients: vec![
+            ConsentRecipient::Agency(ids[CENTER].clone()),
+            ConsentRecipient::Agency(ids[WELFARE].clone()),
+        ],
+        categories: categories_of_referral.clone(),
+        purposes: vec![Purpose::Referral, Purpose::CaseMeeting],
+        valid_from: Timestamp::now(),
+        valid_until: None,
+    };
+    let consent_id = scope.consent_id;
+    let consent = Draft {
+        recipients: vec![ids[CENTER].clone()],
+        case_id: Some(case.clone()),
+        urgency: Urgency::Normal,
+        basis: None,
+        purpose: None,
+        action: Some(Action::RecordConsent { scope }),
         payload: Payload {
-            author: Author {
-                name: "佐藤 美咲".into(),
-                role: "助産師".into(),
-                contact: "03-0000-0000 内線 12".into(),
-            },
-            body: Body::Referral(Box::new(referral)),
+            author: midwife.clone(),
+            body: Body::ConsentRecord(ConsentDetails {
+                given_by_name: "山田 花子".into(),
+                note:
+                    "センターと子ども家庭総合支援拠点への情報提供について口頭で説明し、同意を得た"
+                        .into(),
+                scan: None,
+            }),
+            justification: None,
         },
     };
+    accepted(nodes[CLINIC].send(&consent).await?)?;
+    let labels: Vec<&str> = categories_of_referral
+        .iter()
+        .map(|c| c.label(lang))
+        .collect();
+    stage.say(
+        "助産師が本人に説明し、口頭で同意を得て記録しました（範囲はハブが平文で保持し、詳細は暗号化）:",
+        "The midwife explains and records her oral consent (the hub keeps the scope in clear; the details travel encrypted):",
+    );
+    stage.detail(
+        &format!(
+            "提供先: センター、子ども家庭総合支援拠点 ／ 目的: 紹介・ケース会議 ／ 情報区分: {}",
+            labels.join("、")
+        ),
+        &format!(
+            "to: the center and child welfare / purposes: referral, case meeting / categories: {}",
+            labels.join(", ")
+        ),
+    );
+
+    let draft = Draft {
+        recipients: vec![ids[CENTER].clone(), ids[WELFARE].clone()],
+        case_id: Some(case.clone()),
+        urgency: Urgency::Early,
+        basis: Some(LegalBasis::Consent { consent_id }),
+        purpose: Some(Purpose::Referral),
+        action: None,
+        payload: Payload {
+            author: midwife.clone(),
+            body: Body::Referral(Box::new(referral)),
+            justification: None,
+        },
+    };
+    let mut to_nursery = draft.clone();
+    to_nursery.recipients = vec![ids[NURSERY].clone()];
+    match nodes[CLINIC].send(&to_nursery).await {
+        Err(NodeError::Refused(body)) => stage.say(
+            &format!(
+                "試しに保育園へも送ろうとすると、ハブが拒否します: {}",
+                body.message
+            ),
+            &format!(
+                "Trying to send it to the nursery too, the hub refuses: {}",
+                body.message_en
+            ),
+        ),
+        other => bail!("the hub should have refused the nursery: {other:?}"),
+    }
     let categories: Vec<&str> = draft
         .payload
         .body
@@ -162,8 +253,8 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         "19 years old, first pregnancy, first seen at 12 weeks (unbooked until now), EPDS 11, no support at home",
     );
     stage.detail(
-        "宛先: こども家庭センター、子ども家庭総合支援拠点 ／ 緊急度: 早期 ／ 入力チェック: OK",
-        "To: the center and child welfare / urgency: early / form validation: OK",
+        "宛先: こども家庭センター、子ども家庭総合支援拠点 ／ 緊急度: 早期 ／ 根拠: 本人同意 ／ 入力チェック: OK",
+        "To: the center and child welfare / urgency: early / basis: consent / form validation: OK",
     );
     stage.detail(
         &format!("情報区分: {}", categories.join("、")),
@@ -202,7 +293,26 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         );
     }
 
+    close_the_loop(&mut stage, &nodes, &mut events, id).await?;
     show_hub_view(&mut stage, hub_store.as_ref(), id).await?;
+    let record = nodes[CENTER].disclosures(&case).await?;
+    stage.say(
+        "「誰が私のことを知っているの？」— ケースの提供記録（ハブのメタデータのみ）:",
+        "\"Who knows about me?\" — the case's disclosure record (hub metadata only):",
+    );
+    for d in &record {
+        let who = directory
+            .get(&d.recipient)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        let categories: Vec<&str> = d.categories.iter().map(|c| c.label(lang)).collect();
+        let kind = MessageKind::parse(&d.kind).map_or(d.kind.as_str(), |k| k.label(lang));
+        let basis = d.basis.as_deref().unwrap_or("—");
+        stage.detail(
+            &format!("{who}: {kind} ／ {} ／ 根拠 {basis}", categories.join("、")),
+            &format!("{who}: {kind} / {} / basis {basis}", categories.join(", ")),
+        );
+    }
 
     let nursery_inbox = nodes[NURSERY].records().inbox().await?;
     stage.say(
@@ -229,7 +339,9 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         "センターの保健師が自機関の記録で見る連絡票（復号済み・抜粋）:",
         "What the center's public health nurse sees in the center's own records (decrypted, excerpt):",
     );
-    let Body::Referral(referral) = &payload.body;
+    let Body::Referral(referral) = &payload.body else {
+        bail!("the center holds something else under the referral id");
+    };
     for line in render(referral, lang).lines().take(14) {
         println!("      {line}");
     }
@@ -253,6 +365,91 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         bail!("plaintext found in the hub's files");
     }
     println!("\n{}", lang.pick("デモ完了。", "Demo complete."));
+    Ok(())
+}
+
+fn accepted(sent: Sent) -> anyhow::Result<EnvelopeId> {
+    match sent {
+        Sent::Accepted { id, .. } => Ok(id),
+        Sent::Queued { reason, .. } => bail!("the hub did not accept: {reason}"),
+    }
+}
+
+/// The center's 保健師 acknowledges (受理), takes it on, and replies with the
+/// outcome (返信); the clinic sees each step as it happens.
+async fn close_the_loop(
+    stage: &mut Stage,
+    nodes: &[Arc<Node>],
+    events: &mut [broadcast::Receiver<NodeEvent>],
+    referral: EnvelopeId,
+) -> anyhow::Result<()> {
+    let nurse = Author {
+        name: "高橋 由紀".into(),
+        role: "保健師".into(),
+        contact: "こども家庭センター 内線 301".into(),
+    };
+    let steps = [
+        (
+            ReferralState::Received,
+            "受理しました。担当: 保健師 高橋",
+            "受理（担当 保健師 高橋）",
+            "received (public health nurse Takahashi)",
+        ),
+        (
+            ReferralState::Accepted,
+            "今週中に家庭訪問します",
+            "対応決定",
+            "accepted",
+        ),
+        (
+            ReferralState::Completed,
+            "家庭訪問を実施。特定妊婦として要対協に諮り、支援プランを作成します",
+            "返信（家庭訪問を実施し、支援プラン作成へ）",
+            "completed: visited at home; support plan to follow",
+        ),
+    ];
+    stage.say("センターが対応状況を返し、ループが閉じます（各段階は署名付きの暗号化メッセージ）:", "The center replies with each state and the loop closes (each a signed, encrypted message):");
+    for (state, text, ja, en) in steps {
+        let draft = Draft {
+            recipients: vec![nodes[CLINIC].id().clone()],
+            case_id: None,
+            urgency: Urgency::Normal,
+            basis: None,
+            purpose: None,
+            action: Some(Action::UpdateReferral { referral, state }),
+            payload: Payload {
+                author: nurse.clone(),
+                body: Body::ReferralUpdate(Note {
+                    text: text.into(),
+                    categories: vec![],
+                }),
+                justification: None,
+            },
+        };
+        let update = accepted(nodes[CENTER].send(&draft).await?)?;
+        wait_stored(&mut events[CLINIC], update).await?;
+        stage.detail(
+            &format!("→ クリニックに届きました: {ja}"),
+            &format!("→ reached the clinic: {en}"),
+        );
+    }
+    let status = nodes[CLINIC].referral_status(referral).await?;
+    stage.detail(
+        "クリニックから見た宛先ごとの状況:",
+        "what the clinic sees, per recipient:",
+    );
+    for s in status.states {
+        let name = nodes
+            .iter()
+            .find(|n| n.id() == &s.agency)
+            .and_then(|n| n.directory().get(&s.agency))
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        stage.detail(
+            &format!("  {name}: {}", s.state.label(Lang::Ja)),
+            &format!("  {name}: {}", s.state.label(Lang::En)),
+        );
+    }
     Ok(())
 }
 

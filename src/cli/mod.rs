@@ -1,8 +1,11 @@
 //! Command-line interface: parse flags, set up logging, dispatch.
 
 mod agency;
+mod audit;
+mod bench;
 mod certs;
 mod demo;
+mod exchange;
 mod serve;
 
 use std::process::ExitCode;
@@ -33,9 +36,15 @@ enum Command {
     Agency(agency::AgencyCommand),
     /// デモ: ハブと5機関で1件の連絡票を送受信 / demo: a hub and five agencies play one case
     Demo(demo::DemoArgs),
+    /// 監査ログ / the audit log
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// 証明書と鍵 / certificates and keys
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// 性能測定 / benchmarks
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn init_tracing(json: bool, default_level: &str) {
@@ -64,7 +73,9 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args, cli.lang),
         Command::Agency(cmd) => agency::run(cmd, cli.lang),
         Command::Demo(args) => demo::run(args, cli.lang),
+        Command::Audit(cmd) => audit::run(cmd, cli.lang),
         Command::Certs(cmd) => certs::run(cmd, cli.lang),
+        Command::Bench(cmd) => bench::run(cmd, cli.lang),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

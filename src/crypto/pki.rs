@@ -334,6 +334,9 @@ impl AgencyMaterial {
             cert_fingerprint: self.cert_fingerprint.clone(),
             age_recipient: self.age_identity.to_public().into(),
             signing_key: SigningPublicKey(self.signing_key.verifying_key()),
+            // Membership of the 要対協 is the municipality's decision: the
+            // operator sets it in directory.toml.
+            yotaikyo_member: false,
         }
     }
 }
@@ -451,7 +454,10 @@ pub fn write_example(out: &Path, force: bool) -> Result<(), PkiError> {
             &material,
             EXAMPLE_COMMENT,
         )?;
-        entries.push(material.directory_entry(&id, kind, name));
+        let mut entry = material.directory_entry(&id, kind, name);
+        // In the example city every agency but the clinic sits on the 要対協.
+        entry.yotaikyo_member = kind != AgencyKind::ObstetricClinic;
+        entries.push(entry);
     }
     let directory = Directory::new(entries)?;
     let toml = format!("# {EXAMPLE_COMMENT}\n\n{}", directory.to_toml());

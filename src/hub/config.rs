@@ -52,6 +52,44 @@ impl Limits {
     }
 }
 
+/// How long a recipient has for 受理, by urgency, before the hub escalates.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Deadlines {
+    /// 緊急: minutes (default 60).
+    pub emergency_minutes: u64,
+    /// 早期: hours (default 24).
+    pub early_hours: u64,
+    /// 通常: days (default 3).
+    pub normal_days: u64,
+    /// Seconds between checks for missed deadlines and expired consents.
+    pub check_interval_secs: u64,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            emergency_minutes: 60,
+            early_hours: 24,
+            normal_days: 3,
+            check_interval_secs: 30,
+        }
+    }
+}
+
+impl Deadlines {
+    /// Time allowed for 受理 at this urgency.
+    pub fn for_urgency(&self, urgency: crate::protocol::Urgency) -> time::Duration {
+        use crate::protocol::Urgency::*;
+        let minutes = match urgency {
+            Emergency => self.emergency_minutes,
+            Early => self.early_hours * 60,
+            Normal => self.normal_days * 24 * 60,
+        };
+        time::Duration::minutes(i64::try_from(minutes).unwrap_or(i64::MAX / 120))
+    }
+}
+
 /// TLS material paths.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +116,8 @@ pub struct HubConfig {
     pub tls: TlsPaths,
     /// Limits.
     pub limits: Limits,
+    /// 受理 deadlines.
+    pub deadlines: Deadlines,
 }
 
 impl Default for HubConfig {
@@ -93,6 +133,7 @@ impl Default for HubConfig {
                 key: certs.join("hub-key.pem"),
             },
             limits: Limits::default(),
+            deadlines: Deadlines::default(),
         }
     }
 }

@@ -43,6 +43,11 @@ impl HubError {
         )
     }
 
+    /// A refusal the store's policy returned.
+    pub(crate) fn from_body(body: ErrorBody) -> Self {
+        Self::new(body.code, body.message, body.message_en)
+    }
+
     /// The body clients receive.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
@@ -55,13 +60,19 @@ impl HubError {
     fn status(&self) -> StatusCode {
         use ErrorCode::*;
         match self.code {
-            UnknownAgency | SenderMismatch => StatusCode::FORBIDDEN,
+            UnknownAgency | SenderMismatch | NotPermitted => StatusCode::FORBIDDEN,
             BadSignature | Malformed | UnknownFrame | UnsupportedVersion | UnknownSequence => {
                 StatusCode::BAD_REQUEST
             }
             UnknownRecipient | NoRecipients | InvalidRecipients => StatusCode::UNPROCESSABLE_ENTITY,
             EnvelopeTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            EnvelopeIdReused => StatusCode::CONFLICT,
+            EnvelopeIdReused | InvalidTransition => StatusCode::CONFLICT,
+            UnknownCase | UnknownReferral => StatusCode::NOT_FOUND,
+            LegalBasisMissing | ConsentNotFound | ConsentNotGranted | ConsentExpired
+            | ConsentWithdrawn | RecipientNotCovered | CategoryNotCovered | PurposeNotCovered
+            | SenderNotCovered | CaseNotRegistered | NotUrgent | InvalidAction => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,9 +1,14 @@
-//! The hub: accepts agencies over mutual TLS, checks and commits envelopes,
-//! and pushes each recipient's deliveries over its websocket.
+//! The hub: accepts agencies over mutual TLS, checks every envelope's legal
+//! basis, commits it, pushes each recipient's deliveries over its websocket,
+//! and escalates missed deadlines.
 
+pub mod clock;
 pub mod config;
+mod deadline;
 mod error;
+mod oversight;
 mod peer;
+mod policy;
 mod router;
 mod serve;
 mod session;
@@ -12,12 +17,14 @@ mod wake;
 
 use std::sync::Arc;
 
-pub use config::{HubConfig, Limits};
+pub use config::{Deadlines, HubConfig, Limits};
+pub use deadline::TickReport;
 pub use error::HubError;
 pub use serve::serve;
 
 use crate::directory::Directory;
 use crate::store::HubStore;
+use clock::{Clock, SystemClock};
 use wake::Wakeups;
 
 /// Everything a request handler needs; cheap to clone.
@@ -27,6 +34,8 @@ pub struct Hub {
     directory: Arc<Directory>,
     wake: Arc<Wakeups>,
     limits: Limits,
+    deadlines: Deadlines,
+    clock: Arc<dyn Clock>,
     shutdown: tokio_util::sync::CancellationToken,
 }
 
@@ -38,8 +47,22 @@ impl Hub {
             directory: Arc::new(directory),
             wake: Arc::new(Wakeups::default()),
             limits,
+            deadlines: Deadlines::default(),
+            clock: Arc::new(SystemClock),
             shutdown: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// With these 受理 deadlines.
+    pub fn with_deadlines(mut self, deadlines: Deadlines) -> Self {
+        self.deadlines = deadlines;
+        self
+    }
+
+    /// With this clock (tests move a [`clock::ManualClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The store, e.g. for the demo to show what the hub holds.

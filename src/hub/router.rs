@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::peer::Caller;
-use super::{Hub, session, submit};
+use super::{Hub, oversight, session, submit};
 use crate::directory::Agency;
 
 /// Every route the hub serves. Every request arrives over mutual TLS.
@@ -15,6 +15,15 @@ pub(crate) fn router(hub: Hub) -> Router {
         .route("/v1/agencies", get(agencies))
         .route("/v1/envelopes", post(submit::submit))
         .route("/v1/socket", get(session::upgrade))
+        .route("/v1/cases", post(oversight::open_case))
+        .route(
+            "/v1/cases/{case_id}/disclosures",
+            get(oversight::disclosures),
+        )
+        .route("/v1/referrals/{id}", get(oversight::referral_status))
+        .route("/v1/violations", post(oversight::report_violation))
+        .route("/v1/oversight/statutory", get(oversight::statutory_uses))
+        .route("/v1/oversight/violations", get(oversight::violations))
         .with_state(hub)
 }
 

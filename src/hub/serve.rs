@@ -26,6 +26,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     forward_store_wakeups(&hub).await?;
+    super::deadline::spawn_ticker(hub.clone());
     let acceptor = TlsAcceptor::from(tls);
     let app = router::router(hub.clone());
     let permits = Arc::new(Semaphore::new(hub.limits.max_connections));

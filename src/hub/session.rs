@@ -14,7 +14,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::peer::Caller;
 use super::{Hub, HubError};
 use crate::protocol::{AgencyId, ClientFrame, Envelope, ErrorCode, HubFrame, Seq};
-use crate::store::{AckOutcome, Delivery};
+use crate::store::model::AuditEvent;
+use crate::store::{AckOutcome, Delivery, DeliveryItem};
 
 /// Deliveries fetched per query.
 const BATCH: u32 = 64;
@@ -30,6 +31,15 @@ pub(crate) async fn upgrade(
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| async move {
             tracing::info!(%agency, "socket open");
+            let opened = AuditEvent::new(
+                "connection_opened",
+                Some(&agency),
+                None,
+                serde_json::json!({}),
+            );
+            if let Err(e) = hub.store.audit(opened).await {
+                tracing::error!(error = %e, "could not audit a connection");
+            }
             let reason = Session::new(hub, agency.clone(), socket).run().await;
             tracing::info!(%agency, reason, "socket closed");
         })
@@ -205,16 +215,19 @@ impl Session {
 }
 
 fn deliver_frame(delivery: Delivery) -> Result<HubFrame, Ended> {
-    // The body was checked when it was accepted; failing here means the
-    // database was altered behind the hub's back.
-    let envelope: Envelope = serde_json::from_slice(&delivery.body).map_err(|e| {
-        tracing::error!(seq = %delivery.seq, error = %e, "stored envelope does not parse");
-        "corrupt stored envelope"
-    })?;
-    Ok(HubFrame::Deliver {
-        seq: delivery.seq,
-        envelope,
-    })
+    let seq = delivery.seq;
+    match delivery.item {
+        DeliveryItem::Envelope { body, .. } => {
+            // The body was checked when it was accepted; failing here means
+            // the database was altered behind the hub's back.
+            let envelope: Envelope = serde_json::from_slice(&body).map_err(|e| {
+                tracing::error!(%seq, error = %e, "stored envelope does not parse");
+                "corrupt stored envelope"
+            })?;
+            Ok(HubFrame::Deliver { seq, envelope })
+        }
+        DeliveryItem::Notice(notice) => Ok(HubFrame::Notice { seq, notice }),
+    }
 }
 
 /// Tell an unknown frame type apart from a malformed one.

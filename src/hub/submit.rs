@@ -8,11 +8,12 @@ use axum::body::Body;
 use axum::extract::State;
 
 use super::peer::Caller;
-use super::{Hub, HubError};
+use super::{Hub, HubError, policy};
 use crate::crypto::sign;
 use crate::protocol::envelope::ENVELOPE_VERSION;
 use crate::protocol::frame::{SubmitResponse, SubmitStatus};
-use crate::protocol::{AgencyId, Envelope, ErrorCode};
+use crate::protocol::{AgencyId, Envelope, ErrorCode, MessageKind};
+use crate::store::model::AuditEvent;
 use crate::store::{AcceptOutcome, NewEnvelope};
 
 #[tracing::instrument(skip_all, fields(agency = %sender, envelope))]
@@ -32,26 +33,42 @@ pub(crate) async fn submit(
         )
     })?;
     tracing::Span::current().record("envelope", tracing::field::display(envelope.meta.id));
-    check(&hub, &sender, &envelope)?;
+    if let Err(refusal) = check(&hub, &sender, &envelope) {
+        audit_refusal(&hub, &sender, &envelope, &refusal).await;
+        return Err(refusal);
+    }
     let id = envelope.meta.id;
-    let recipients = envelope.meta.recipients.clone();
+    let meta = envelope.meta.clone();
+    let policy = policy::policy(
+        meta.clone(),
+        hub.directory.clone(),
+        hub.deadlines.clone(),
+        hub.clock.now(),
+    );
     let outcome = hub
         .store
-        .accept(NewEnvelope {
-            digest: envelope.digest(),
-            body: bytes.to_vec(),
-            envelope,
-        })
+        .accept(
+            NewEnvelope {
+                digest: envelope.digest(),
+                body: bytes.to_vec(),
+                envelope,
+            },
+            policy::facts_query(&meta),
+            policy,
+        )
         .await
         .map_err(|e| HubError::internal(&e))?;
     let status = match outcome {
         AcceptOutcome::Stored(_) => {
-            for r in &recipients {
-                hub.wake.notify(r);
-            }
-            tracing::info!(recipients = recipients.len(), "accepted");
+            wake_after(&hub, &meta);
+            tracing::info!(
+                recipients = meta.recipients.len(),
+                kind = meta.kind.as_str(),
+                "accepted"
+            );
             SubmitStatus::Accepted
         }
+        AcceptOutcome::Refused(body) => return Err(HubError::from_body(body)),
         AcceptOutcome::Duplicate => SubmitStatus::Duplicate,
         AcceptOutcome::IdReused => {
             return Err(HubError::new(
@@ -64,6 +81,35 @@ pub(crate) async fn submit(
         }
     };
     Ok(Json(SubmitResponse { id, status }))
+}
+
+/// Wake whoever has something new: the recipients, and for a withdrawal
+/// everyone (its notices go to senders and holders the hub looked up).
+fn wake_after(hub: &Hub, meta: &crate::protocol::Metadata) {
+    if matches!(
+        meta.action,
+        Some(crate::protocol::Action::WithdrawConsent { .. })
+    ) {
+        hub.wake.notify_all();
+    }
+    for r in &meta.recipients {
+        hub.wake.notify(r);
+    }
+}
+
+/// Refusals are security-relevant: record them (best effort: the refusal
+/// stands even if the audit write fails, and that failure is logged).
+async fn audit_refusal(hub: &Hub, sender: &AgencyId, envelope: &Envelope, refusal: &HubError) {
+    let detail = serde_json::json!({ "code": refusal.code, "reason": refusal.message_en });
+    let event = AuditEvent::new(
+        "refused",
+        Some(sender),
+        Some(envelope.meta.id.to_string()),
+        detail,
+    );
+    if let Err(e) = hub.store.audit(event).await {
+        tracing::error!(error = %e, "could not audit a refusal");
+    }
 }
 
 fn too_large(limit: usize) -> HubError {
@@ -106,7 +152,7 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubErr
             ),
         ));
     }
-    check_recipients(hub, sender, &meta.recipients)?;
+    check_recipients(hub, sender, envelope)?;
     let key = hub
         .directory
         .get(sender)
@@ -127,8 +173,14 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubErr
     })
 }
 
-fn check_recipients(hub: &Hub, sender: &AgencyId, recipients: &[AgencyId]) -> Result<(), HubError> {
-    if recipients.is_empty() {
+fn check_recipients(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
+    let recipients = &envelope.meta.recipients;
+    // Records of consent and case changes may concern the hub alone.
+    let may_be_empty = matches!(
+        envelope.meta.kind,
+        MessageKind::ConsentRecord | MessageKind::ConsentWithdrawal | MessageKind::CaseUpdate
+    );
+    if recipients.is_empty() && !may_be_empty {
         return Err(HubError::new(
             ErrorCode::NoRecipients,
             "宛先がありません。少なくとも1機関を指定してください。",

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{AgencyId, CaseId, EnvelopeId, InfoCategory, Timestamp};
+use super::{Action, AgencyId, CaseId, EnvelopeId, InfoCategory, LegalBasis, Purpose, Timestamp};
 use crate::i18n::Lang;
 
 /// The envelope format version this build speaks.
@@ -22,6 +22,14 @@ const SIGNING_DOMAIN: &[u8] = b"tsunagu/envelope/v1\0";
 pub enum MessageKind {
     /// 紹介・情報提供: a referral (e.g. a high-risk pregnancy 連絡票).
     Referral,
+    /// 受理・対応決定・辞退・経過・返信・取消: a change of a referral's state.
+    ReferralUpdate,
+    /// 同意の記録 (or its refusal, or 未説明).
+    ConsentRecord,
+    /// 同意の撤回.
+    ConsentWithdrawal,
+    /// 要対協 case registration, reclassification or closure.
+    CaseUpdate,
 }
 
 impl MessageKind {
@@ -29,8 +37,21 @@ impl MessageKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::Referral => "referral",
+            MessageKind::ReferralUpdate => "referral_update",
+            MessageKind::ConsentRecord => "consent_record",
+            MessageKind::ConsentWithdrawal => "consent_withdrawal",
+            MessageKind::CaseUpdate => "case_update",
         }
     }
+
+    /// Every kind.
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::Referral,
+        MessageKind::ReferralUpdate,
+        MessageKind::ConsentRecord,
+        MessageKind::ConsentWithdrawal,
+        MessageKind::CaseUpdate,
+    ];
 
     /// The kind with this wire name.
     pub fn parse(name: &str) -> Option<Self> {
@@ -43,6 +64,10 @@ impl MessageKind {
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
             MessageKind::Referral => lang.pick("紹介（連絡票）", "referral"),
+            MessageKind::ReferralUpdate => lang.pick("対応状況の更新", "referral update"),
+            MessageKind::ConsentRecord => lang.pick("同意の記録", "consent record"),
+            MessageKind::ConsentWithdrawal => lang.pick("同意の撤回", "consent withdrawal"),
+            MessageKind::CaseUpdate => lang.pick("要対協ケース登録", "case registration"),
         }
     }
 }
@@ -107,6 +132,13 @@ pub struct Metadata {
     pub urgency: Urgency,
     /// When the sender created it (UTC).
     pub created_at: Timestamp,
+    /// The legal basis for sharing: required for referrals.
+    pub basis: Option<LegalBasis>,
+    /// What the information is shared for: required for referrals.
+    pub purpose: Option<Purpose>,
+    /// The hub state change this envelope asks for: required for every kind
+    /// but `referral`.
+    pub action: Option<Action>,
 }
 
 /// A signed, encrypted message.

@@ -30,6 +30,38 @@ pub enum ErrorCode {
     UnknownSequence,
     /// The envelope id was already used for different bytes.
     EnvelopeIdReused,
+    /// The envelope names no case, or one the hub did not issue.
+    UnknownCase,
+    /// A referral without a legal basis or purpose.
+    LegalBasisMissing,
+    /// The consent named as basis is not recorded for this case.
+    ConsentNotFound,
+    /// The consent was refused, or the person was not told.
+    ConsentNotGranted,
+    /// The consent is not valid now (before its start or after its end).
+    ConsentExpired,
+    /// The consent was withdrawn.
+    ConsentWithdrawn,
+    /// The basis does not cover a recipient.
+    RecipientNotCovered,
+    /// The basis does not cover an information category.
+    CategoryNotCovered,
+    /// The basis does not cover the purpose.
+    PurposeNotCovered,
+    /// The basis does not allow this sender.
+    SenderNotCovered,
+    /// `yotaikyo_sharing` for a case the 要対協 has not registered (or closed).
+    CaseNotRegistered,
+    /// `vital_interest` is for urgent envelopes only.
+    NotUrgent,
+    /// The envelope's kind and action do not fit together.
+    InvalidAction,
+    /// The referral named in an update does not exist or does not involve you.
+    UnknownReferral,
+    /// The referral cannot move to that state from where it is.
+    InvalidTransition,
+    /// This agency may not do that (e.g. register a case without being the 調整機関).
+    NotPermitted,
     /// The hub failed; nothing was stored. Safe to retry.
     Internal,
 }

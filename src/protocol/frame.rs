@@ -26,6 +26,9 @@ pub enum ClientFrame {
 }
 
 /// A frame from the hub to an agency node.
+// Frames are built, serialized and dropped one at a time: boxing the
+// envelope would save nothing worth an extra allocation per delivery.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HubFrame {
@@ -42,6 +45,13 @@ pub enum HubFrame {
         seq: Seq,
         /// The envelope exactly as the sender signed it.
         envelope: Envelope,
+    },
+    /// A notice from the hub itself. Store it, then ack `seq`.
+    Notice {
+        /// This agency's sequence number for the notice.
+        seq: Seq,
+        /// The notice.
+        notice: super::Notice,
     },
     /// A frame was refused; nothing changed. The socket stays open.
     Error(ErrorBody),

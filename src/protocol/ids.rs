@@ -114,6 +114,37 @@ impl std::str::FromStr for EnvelopeId {
     }
 }
 
+/// A consent record, chosen by the agency that records it (a random UUID).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConsentId(pub Uuid);
+
+impl ConsentId {
+    /// A fresh random id.
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl Default for ConsentId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for ConsentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for ConsentId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
 /// A recipient's delivery sequence number, assigned by the hub, starting at 1
 /// and increasing by one for each envelope accepted for that recipient.
 #[derive(
@@ -174,6 +205,13 @@ impl TryFrom<String> for Timestamp {
             Ok(t) if t.offset().is_utc() => Ok(Self(value)),
             _ => Err(IdError::Timestamp(value)),
         }
+    }
+}
+
+impl std::str::FromStr for Timestamp {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        Self::try_from(s.to_owned())
     }
 }
 

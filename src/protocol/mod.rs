@@ -2,18 +2,29 @@
 //! frames, error codes and the encrypted payloads. Everything here is
 //! serialized on the wire; see `docs/protocol.md`.
 
+pub mod action;
+pub mod api;
 mod b64;
+pub mod basis;
+pub mod case;
 pub mod category;
+pub mod consent;
 pub mod envelope;
 pub mod error;
 pub mod frame;
 pub mod ids;
+pub mod notice;
 pub mod payload;
 pub mod referral;
+pub mod referral_state;
 pub mod referral_text;
 
+pub use action::Action;
+pub use basis::{LegalBasis, Purpose};
 pub use category::InfoCategory;
 pub use envelope::{Envelope, MessageKind, Metadata, Urgency};
 pub use error::{ErrorBody, ErrorCode};
 pub use frame::{ClientFrame, HubFrame};
-pub use ids::{AgencyId, CaseId, EnvelopeId, Seq, Timestamp};
+pub use ids::{AgencyId, CaseId, ConsentId, EnvelopeId, Seq, Timestamp};
+pub use notice::Notice;
+pub use referral_state::ReferralState;

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeSet;
+
 use super::referral::Referral;
+use super::{InfoCategory, MessageKind};
 
 /// The member of staff who wrote the message: supporters name themselves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +26,10 @@ pub struct Payload {
     pub author: Author,
     /// The message itself; its variant matches the envelope's `kind`.
     pub body: Body,
+    /// Why a statutory exception applies, written by the sender's staff.
+    /// Required whenever the envelope's legal basis is not consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }
 
 /// The message body, one variant per [`super::MessageKind`].
@@ -31,22 +38,75 @@ pub struct Payload {
 pub enum Body {
     /// A referral (連絡票).
     Referral(Box<Referral>),
+    /// 受理 note, decline reason, interim note or outcome reply (返信).
+    ReferralUpdate(Note),
+    /// The details of a consent: who gave it and the scanned form.
+    ConsentRecord(ConsentDetails),
+    /// What the person said when withdrawing.
+    ConsentWithdrawal(Note),
+    /// The reason for a registration, reclassification or closure.
+    CaseUpdate(Note),
+}
+
+/// Free text, with the information categories it discloses (declared by
+/// its author: no code can read free text).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// The text.
+    pub text: String,
+    /// Categories of personal information in the text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<InfoCategory>,
+}
+
+/// The encrypted details of a consent record.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConsentDetails {
+    /// The name of who gave (or refused) consent.
+    pub given_by_name: String,
+    /// Notes (e.g. why she was not told).
+    #[serde(default)]
+    pub note: String,
+    /// The signed form (書面), scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<Attachment>,
+}
+
+/// A file carried inside the ciphertext.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// File name, e.g. `doui.pdf`.
+    pub file_name: String,
+    /// Media type, e.g. `application/pdf`.
+    pub media_type: String,
+    /// The bytes (base64 in JSON).
+    #[serde(with = "super::b64")]
+    pub bytes: Vec<u8>,
 }
 
 impl Body {
     /// The envelope kind this body travels as.
-    pub fn kind(&self) -> super::MessageKind {
+    pub fn kind(&self) -> MessageKind {
         match self {
-            Body::Referral(_) => super::MessageKind::Referral,
+            Body::Referral(_) => MessageKind::Referral,
+            Body::ReferralUpdate(_) => MessageKind::ReferralUpdate,
+            Body::ConsentRecord(_) => MessageKind::ConsentRecord,
+            Body::ConsentWithdrawal(_) => MessageKind::ConsentWithdrawal,
+            Body::CaseUpdate(_) => MessageKind::CaseUpdate,
         }
     }
 }
 
 impl Body {
     /// The information categories this body actually contains.
-    pub fn categories(&self) -> std::collections::BTreeSet<super::InfoCategory> {
+    pub fn categories(&self) -> BTreeSet<InfoCategory> {
         match self {
             Body::Referral(r) => r.categories(),
+            Body::ReferralUpdate(n) | Body::ConsentWithdrawal(n) | Body::CaseUpdate(n) => {
+                n.categories.iter().copied().collect()
+            }
+            // Who gave consent identifies the person.
+            Body::ConsentRecord(_) => [InfoCategory::Basic].into(),
         }
     }
 }

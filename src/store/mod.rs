@@ -3,7 +3,9 @@
 //! suite in `conformance` runs against both. The agency node's own records
 //! live in `records` (always SQLite).
 
+pub mod audit;
 pub mod conformance;
+pub mod model;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -14,7 +16,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use crate::protocol::{AgencyId, Envelope, EnvelopeId, Seq};
+use crate::protocol::{
+    AgencyId, CaseId, ConsentId, Envelope, EnvelopeId, ErrorBody, Notice, Seq, Timestamp,
+};
+use audit::AuditEntry;
+use model::{
+    AuditEvent, CaseRecord, Disclosure, DueReferral, FactsQuery, Policy, ReferralRecord,
+    StatutoryUse,
+};
 
 /// A storage failure. Callers answer `internal` and log the cause chain.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +62,8 @@ pub enum AcceptOutcome {
     Duplicate,
     /// The id was stored before with different bytes: refused, nothing changed.
     IdReused,
+    /// The policy refused it with the facts of the moment: nothing changed.
+    Refused(ErrorBody),
 }
 
 /// What acknowledging a delivery did.
@@ -71,18 +82,93 @@ pub enum AckOutcome {
 pub struct Delivery {
     /// The recipient's sequence number.
     pub seq: Seq,
-    /// The envelope.
-    pub envelope_id: EnvelopeId,
-    /// The envelope JSON as the sender signed it.
-    pub body: Vec<u8>,
+    /// What is delivered.
+    pub item: DeliveryItem,
+}
+
+/// An envelope or a hub notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryItem {
+    /// An envelope, with its JSON as the sender signed it.
+    Envelope { id: EnvelopeId, body: Vec<u8> },
+    /// A notice from the hub.
+    Notice(Notice),
 }
 
 /// The hub's durable state. Every method that changes state commits before it
 /// returns: a caller may promise durability as soon as it gets `Ok`.
 #[async_trait]
 pub trait HubStore: Send + Sync + 'static {
-    /// Commit the envelope and one delivery per recipient in one transaction.
-    async fn accept(&self, envelope: NewEnvelope) -> Result<AcceptOutcome, StoreError>;
+    /// Load the facts `query` names, run `policy` on them and, if it
+    /// allows, commit the envelope, one delivery per recipient, the effects
+    /// and their audit entries — all in one transaction.
+    async fn accept(
+        &self,
+        envelope: NewEnvelope,
+        query: FactsQuery,
+        policy: Policy,
+    ) -> Result<AcceptOutcome, StoreError>;
+
+    /// Record a new case issued by the hub.
+    async fn open_case(&self, case_id: &CaseId, agency: &AgencyId) -> Result<(), StoreError>;
+
+    /// A case.
+    async fn case(&self, case_id: &CaseId) -> Result<Option<CaseRecord>, StoreError>;
+
+    /// Whether `agency` opened, sent, received or is registered in the case.
+    async fn involved(&self, case_id: &CaseId, agency: &AgencyId) -> Result<bool, StoreError>;
+
+    /// A referral and its per-recipient states.
+    async fn referral(&self, referral: EnvelopeId) -> Result<Option<ReferralRecord>, StoreError>;
+
+    /// Referrals still `sent` whose 受理 deadline is at or before `now`.
+    async fn due_referrals(&self, now: &Timestamp) -> Result<Vec<DueReferral>, StoreError>;
+
+    /// Record one escalation of a due referral (if it is still due at
+    /// `due.escalations`), queue the notices and set the next deadline.
+    /// Returns false if someone else already handled it.
+    async fn escalate(
+        &self,
+        due: &DueReferral,
+        next_deadline: &Timestamp,
+        notices: Vec<(AgencyId, Notice)>,
+    ) -> Result<bool, StoreError>;
+
+    /// Consents still in force whose end is at or before `now`.
+    async fn due_consents(&self, now: &Timestamp) -> Result<Vec<ConsentId>, StoreError>;
+
+    /// End a consent that expired: the same effects as a withdrawal.
+    async fn expire_consent(&self, consent: ConsentId, now: &Timestamp)
+    -> Result<bool, StoreError>;
+
+    /// Who received what about a case, when, on which basis.
+    async fn disclosures(&self, case_id: &CaseId) -> Result<Vec<Disclosure>, StoreError>;
+
+    /// Every use of a statutory basis, newest first.
+    async fn statutory_uses(&self) -> Result<Vec<StatutoryUse>, StoreError>;
+
+    /// Record a category mismatch reported by a receiving node.
+    async fn record_violation(
+        &self,
+        envelope_id: EnvelopeId,
+        reported_by: &AgencyId,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError>;
+
+    /// Reported violations, newest first, as (envelope, reporter, detail, time).
+    async fn violations(
+        &self,
+    ) -> Result<Vec<(EnvelopeId, AgencyId, serde_json::Value, Timestamp)>, StoreError>;
+
+    /// Append a standalone audit entry (connections, refusals).
+    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError>;
+
+    /// Audit entries with `from <= at < to` (all when `None`), in chain order.
+    async fn audit_entries(
+        &self,
+        from: Option<&Timestamp>,
+        to: Option<&Timestamp>,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Unacknowledged deliveries for `agency` after `after`, in order.
     async fn pending(
@@ -146,4 +232,32 @@ fn seq_to_db(s: Seq) -> i64 {
 fn parse_envelope_id(text: &str) -> Result<EnvelopeId, StoreError> {
     text.parse()
         .map_err(|_| StoreError::Corrupt(format!("bad envelope id {text:?}")))
+}
+
+/// A delivery row: an envelope (id and body) or a notice (JSON).
+fn delivery(
+    seq: i64,
+    envelope_id: Option<String>,
+    body: Option<Vec<u8>>,
+    notice: Option<String>,
+) -> Result<Delivery, StoreError> {
+    let item = match (envelope_id, body, notice) {
+        (Some(id), Some(body), None) => DeliveryItem::Envelope {
+            id: parse_envelope_id(&id)?,
+            body,
+        },
+        (None, None, Some(notice)) => DeliveryItem::Notice(
+            serde_json::from_str(&notice)
+                .map_err(|e| StoreError::Corrupt(format!("notice at seq {seq}: {e}")))?,
+        ),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "delivery {seq} is neither an envelope nor a notice"
+            )));
+        }
+    };
+    Ok(Delivery {
+        seq: seq_from_db(seq),
+        item,
+    })
 }

@@ -6,7 +6,10 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::SqlitePoolOptions;
 
 use super::{StoreError, seq_from_db, seq_to_db};
-use crate::protocol::{Envelope, EnvelopeId, Seq, Timestamp};
+use crate::protocol::notice::ConsentEnd;
+use crate::protocol::{
+    Action, AgencyId, Envelope, EnvelopeId, Notice, ReferralState, Seq, Timestamp,
+};
 
 /// A received, verified, decrypted envelope.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -92,6 +95,7 @@ impl Records {
 
     /// Store a verified delivery and advance the cursor, atomically. A
     /// redelivery of an envelope already held changes nothing but the cursor.
+    /// A referral update also records the new state.
     pub async fn store_delivery(
         &self,
         seq: Seq,
@@ -101,6 +105,18 @@ impl Records {
     ) -> Result<(), StoreError> {
         let meta = &envelope.meta;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(Action::UpdateReferral { referral, state }) = &meta.action {
+            // Only the referral's sender cancels, for the recipients it names;
+            // every other state comes from a recipient, about itself.
+            let changed: Vec<&AgencyId> = if *state == ReferralState::Cancelled {
+                meta.recipients.iter().collect()
+            } else {
+                vec![&meta.sender]
+            };
+            for agency in changed {
+                set_state(&mut tx, *referral, agency, *state).await?;
+            }
+        }
         sqlx::query(
             "INSERT INTO inbox (envelope_id, seq, sender, kind, case_id, urgency, created_at, \
              received_at, envelope, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -121,6 +137,85 @@ impl Records {
         advance_cursor(&mut tx, seq).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Store a hub notice and advance the cursor, atomically; a consent that
+    /// ended is marked on the records received under it.
+    pub async fn store_notice(&self, seq: Seq, notice: &Notice) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let kind = match notice {
+            Notice::DeliveryCancelled { .. } => "delivery_cancelled",
+            Notice::ConsentEnded { .. } => "consent_ended",
+            Notice::DeadlineMissed { .. } => "deadline_missed",
+        };
+        sqlx::query("INSERT INTO notices (seq, kind, notice, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")
+            .bind(seq_to_db(seq))
+            .bind(kind)
+            .bind(serde_json::to_string(notice).unwrap_or_default())
+            .bind(Timestamp::now().as_str())
+            .execute(&mut *tx)
+            .await?;
+        if let Notice::ConsentEnded {
+            reason, envelopes, ..
+        } = notice
+        {
+            let reason = match reason {
+                ConsentEnd::Withdrawn => "withdrawn",
+                ConsentEnd::Expired => "expired",
+            };
+            for id in envelopes {
+                sqlx::query(
+                    "UPDATE inbox SET consent_ended_at = ?, consent_end_reason = ? \
+                     WHERE envelope_id = ? AND consent_ended_at IS NULL",
+                )
+                .bind(Timestamp::now().as_str())
+                .bind(reason)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        advance_cursor(&mut tx, seq).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Notices received, newest first, as (kind, notice).
+    pub async fn notices(&self) -> Result<Vec<(String, Notice)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, notice FROM notices ORDER BY seq DESC")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(kind, json)| {
+                let notice = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("notice: {e}")))?;
+                Ok((kind, notice))
+            })
+            .collect()
+    }
+
+    /// Where a referral stands with each recipient, as this node last heard.
+    pub async fn referral_states(
+        &self,
+        referral: EnvelopeId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT recipient, state FROM referral_states WHERE referral = ? ORDER BY recipient",
+        )
+        .bind(referral.to_string())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether a received record's consent has ended (withdrawn or expired).
+    pub async fn consent_ended(&self, id: EnvelopeId) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT consent_end_reason FROM inbox WHERE envelope_id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(r,)| r))
     }
 
     /// Keep a delivery that failed verification, and advance the cursor.
@@ -257,6 +352,25 @@ impl Records {
             .await?;
         Ok(n)
     }
+}
+
+async fn set_state(
+    conn: &mut sqlx::SqliteConnection,
+    referral: EnvelopeId,
+    agency: &AgencyId,
+    state: ReferralState,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO referral_states (referral, recipient, state, updated_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (referral, recipient) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .bind(referral.to_string())
+    .bind(agency.as_str())
+    .bind(state.as_str())
+    .bind(Timestamp::now().as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 async fn advance_cursor(conn: &mut sqlx::SqliteConnection, seq: Seq) -> Result<(), sqlx::Error> {

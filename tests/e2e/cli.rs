@@ -68,9 +68,15 @@ async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted() {
     let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
     let (mut hub, url) = spawn_hub(&db);
     let clinic = TestNode::open(&url, CLINIC, dir.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
     let mut ids = Vec::new();
     for _ in 0..20 {
-        match clinic.node.send(&referral_draft(&[WELFARE])).await.unwrap() {
+        match clinic
+            .node
+            .send(&referral_draft(&case, &[WELFARE]))
+            .await
+            .unwrap()
+        {
             Sent::Accepted { id, .. } => ids.push(id),
             other => panic!("{other:?}"),
         }

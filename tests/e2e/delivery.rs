@@ -14,9 +14,10 @@ async fn referral_reaches_both_recipients_and_not_the_nursery(db: Db) {
     let mut welfare = TestNode::connect(&hub.url, WELFARE, data.path()).await;
     let nursery = TestNode::connect(&hub.url, NURSERY, data.path()).await;
 
+    let case = clinic.node.open_case().await.unwrap();
     let sent = clinic
         .node
-        .send(&referral_draft(&[CENTER, WELFARE]))
+        .send(&referral_draft(&case, &[CENTER, WELFARE]))
         .await
         .unwrap();
     let Sent::Accepted {
@@ -69,11 +70,17 @@ async fn offline_recipient_gets_everything_on_reconnect_exactly_once(db: Db) {
     let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
 
     // Welfare is offline while three referrals are sent.
     let mut ids = Vec::new();
     for _ in 0..3 {
-        match clinic.node.send(&referral_draft(&[WELFARE])).await.unwrap() {
+        match clinic
+            .node
+            .send(&referral_draft(&case, &[WELFARE]))
+            .await
+            .unwrap()
+        {
             Sent::Accepted { id, .. } => ids.push(id),
             other => panic!("{other:?}"),
         }
@@ -86,7 +93,12 @@ async fn offline_recipient_gets_everything_on_reconnect_exactly_once(db: Db) {
     // Stop the node and reconnect: nothing arrives twice.
     welfare.stop().await;
     let mut welfare = TestNode::connect(&hub.url, WELFARE, data.path()).await;
-    let another = match clinic.node.send(&referral_draft(&[WELFARE])).await.unwrap() {
+    let another = match clinic
+        .node
+        .send(&referral_draft(&case, &[WELFARE]))
+        .await
+        .unwrap()
+    {
         Sent::Accepted { id, .. } => id,
         other => panic!("{other:?}"),
     };
@@ -119,7 +131,12 @@ async fn accepted_referral_survives_a_hub_restart_and_arrives_once() {
     let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
-    let Sent::Accepted { id, .. } = clinic.node.send(&referral_draft(&[CENTER])).await.unwrap()
+    let case = clinic.node.open_case().await.unwrap();
+    let Sent::Accepted { id, .. } = clinic
+        .node
+        .send(&referral_draft(&case, &[CENTER]))
+        .await
+        .unwrap()
     else {
         panic!("not accepted")
     };
@@ -140,9 +157,14 @@ async fn a_node_that_reconnects_mid_stream_stores_each_envelope_once() {
     let hub = TestHub::start(&Db::Sqlite).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
     let mut ids = Vec::new();
     for _ in 0..30 {
-        let Sent::Accepted { id, .. } = clinic.node.send(&referral_draft(&[CENTER])).await.unwrap()
+        let Sent::Accepted { id, .. } = clinic
+            .node
+            .send(&referral_draft(&case, &[CENTER]))
+            .await
+            .unwrap()
         else {
             panic!("not accepted")
         };
@@ -173,9 +195,14 @@ async fn sending_while_the_hub_is_down_queues_and_delivers_after_it_returns() {
     let data = tempfile::tempdir().unwrap();
     let previous = (hub.addr, hub.dir.clone());
     let mut clinic = TestNode::open(&hub.url, CLINIC, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
     hub.stop().await;
 
-    let Sent::Queued { id, .. } = clinic.node.send(&referral_draft(&[CENTER])).await.unwrap()
+    let Sent::Queued { id, .. } = clinic
+        .node
+        .send(&referral_draft(&case, &[CENTER]))
+        .await
+        .unwrap()
     else {
         panic!("expected queued while the hub is down")
     };
@@ -206,7 +233,12 @@ async fn the_hub_database_holds_no_plaintext() {
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
-    let Sent::Accepted { id, .. } = clinic.node.send(&referral_draft(&[CENTER])).await.unwrap()
+    let case = clinic.node.open_case().await.unwrap();
+    let Sent::Accepted { id, .. } = clinic
+        .node
+        .send(&referral_draft(&case, &[CENTER]))
+        .await
+        .unwrap()
     else {
         panic!("not accepted")
     };
@@ -257,7 +289,12 @@ async fn two_hub_processes_on_one_postgres_database_deliver_to_each_others_socke
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub_a.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub_b.url, CENTER, data.path()).await;
-    let Sent::Accepted { id, .. } = clinic.node.send(&referral_draft(&[CENTER])).await.unwrap()
+    let case = clinic.node.open_case().await.unwrap();
+    let Sent::Accepted { id, .. } = clinic
+        .node
+        .send(&referral_draft(&case, &[CENTER]))
+        .await
+        .unwrap()
     else {
         panic!("not accepted")
     };

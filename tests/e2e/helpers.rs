@@ -10,13 +10,20 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent};
+use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
 use tsunagu::crypto::tls;
 use tsunagu::directory::Directory;
-use tsunagu::hub::{self, Hub, Limits};
-use tsunagu::protocol::payload::{Author, Body, Payload};
+use tsunagu::hub::clock::ManualClock;
+use tsunagu::hub::{self, Deadlines, Hub, Limits};
+use tsunagu::protocol::consent::{
+    ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
+};
+use tsunagu::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
 use tsunagu::protocol::referral::demo_referral;
-use tsunagu::protocol::{AgencyId, EnvelopeId, Urgency};
+use tsunagu::protocol::{
+    Action, AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, ErrorCode, InfoCategory,
+    LegalBasis, Purpose, Timestamp, Urgency,
+};
 use tsunagu::store;
 
 pub const CLINIC: &str = "sakura-clinic";
@@ -57,6 +64,8 @@ pub struct TestHub {
     pub dir: Arc<TempDir>,
     /// The hub's store, to check what it holds.
     pub store: Arc<dyn store::HubStore>,
+    /// The hub itself, to run deadline checks.
+    pub hub: Hub,
     shutdown: CancellationToken,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -79,6 +88,26 @@ impl TestHub {
         dir: Arc<TempDir>,
         addr: Option<SocketAddr>,
     ) -> TestHub {
+        Self::start_full(db, limits, dir, addr, Arc::new(ManualClock::new())).await
+    }
+
+    /// A hub whose clock the test moves.
+    pub async fn start_with_clock(
+        db: &Db,
+        dir: Arc<TempDir>,
+        addr: Option<SocketAddr>,
+        clock: Arc<ManualClock>,
+    ) -> TestHub {
+        Self::start_full(db, Limits::default(), dir, addr, clock).await
+    }
+
+    async fn start_full(
+        db: &Db,
+        limits: Limits,
+        dir: Arc<TempDir>,
+        addr: Option<SocketAddr>,
+        clock: Arc<ManualClock>,
+    ) -> TestHub {
         let db_url = match db {
             Db::Sqlite => store::testing::sqlite_url(dir.path(), "hub.db"),
             Db::Postgres(url) => url.clone(),
@@ -97,9 +126,17 @@ impl TestHub {
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
-        let hub = Hub::new(store.clone(), directory, limits);
+        // Deadlines are checked when a test says so (`hub.tick()`), on a
+        // clock the test moves.
+        let deadlines = Deadlines {
+            check_interval_secs: 24 * 3600,
+            ..Deadlines::default()
+        };
+        let hub = Hub::new(store.clone(), directory, limits)
+            .with_clock(clock)
+            .with_deadlines(deadlines);
         let stop = shutdown.clone();
-        let task = tokio::spawn(hub::serve(listener, hub, tls, async move {
+        let task = tokio::spawn(hub::serve(listener, hub.clone(), tls, async move {
             stop.cancelled().await
         }));
         TestHub {
@@ -107,6 +144,7 @@ impl TestHub {
             url: format!("https://127.0.0.1:{}", addr.port()),
             dir,
             store,
+            hub,
             shutdown,
             task,
         }
@@ -193,21 +231,128 @@ impl TestNode {
     }
 }
 
-/// The demo referral, from the clinic's midwife.
-pub fn referral_draft(to: &[&str]) -> Draft {
+pub fn midwife() -> Author {
+    Author {
+        name: "佐藤 美咲".into(),
+        role: "助産師".into(),
+        contact: "03-0000-0000 内線 12".into(),
+    }
+}
+
+/// The demo referral from the clinic's midwife, provided to the municipality
+/// under 児童福祉法 第21条の10の5 (no consent needed for the center and
+/// child welfare).
+pub fn referral_draft(case: &CaseId, to: &[&str]) -> Draft {
+    let mut draft = consent_referral_draft(case, ConsentId::new(), to);
+    draft.basis = Some(LegalBasis::ProvisionToMunicipality);
+    draft.payload.justification = Some("特定妊婦と思われ、早期の支援が必要なため".into());
+    draft
+}
+
+/// The demo referral relying on a recorded consent.
+pub fn consent_referral_draft(case: &CaseId, consent_id: ConsentId, to: &[&str]) -> Draft {
     let today = time::OffsetDateTime::now_utc().date();
     Draft {
         recipients: to.iter().map(|r| agency(r)).collect(),
-        case_id: None,
+        case_id: Some(case.clone()),
         urgency: Urgency::Early,
+        basis: Some(LegalBasis::Consent { consent_id }),
+        purpose: Some(Purpose::Referral),
+        action: None,
         payload: Payload {
-            author: Author {
-                name: "佐藤 美咲".into(),
-                role: "助産師".into(),
-                contact: "03-0000-0000 内線 12".into(),
-            },
+            author: midwife(),
             body: Body::Referral(Box::new(demo_referral(today))),
+            justification: None,
         },
+    }
+}
+
+/// The scope of a consent she gave for the referral: the center and child
+/// welfare, the demo referral's categories, referral and case meetings.
+pub fn consent_scope(case: &CaseId, recipients: &[&str]) -> ConsentScope {
+    ConsentScope {
+        consent_id: ConsentId::new(),
+        case_id: case.clone(),
+        given_by: ConsentGiver::Person,
+        method: ConsentMethod::Oral,
+        decision: ConsentDecision::Granted,
+        recipients: recipients
+            .iter()
+            .map(|r| ConsentRecipient::Agency(agency(r)))
+            .collect(),
+        categories: vec![
+            InfoCategory::Basic,
+            InfoCategory::PregnancyMedical,
+            InfoCategory::MentalHealth,
+            InfoCategory::Family,
+        ],
+        purposes: vec![Purpose::Referral, Purpose::CaseMeeting],
+        valid_from: Timestamp::now(),
+        valid_until: None,
+    }
+}
+
+/// Record a consent (the details travel encrypted to the center).
+pub fn consent_record_draft(scope: ConsentScope) -> Draft {
+    Draft {
+        recipients: vec![agency(CENTER)],
+        case_id: Some(scope.case_id.clone()),
+        urgency: Urgency::Normal,
+        basis: None,
+        purpose: None,
+        action: Some(Action::RecordConsent { scope }),
+        payload: Payload {
+            author: midwife(),
+            body: Body::ConsentRecord(ConsentDetails {
+                given_by_name: "山田 花子".into(),
+                note: "口頭で説明し同意を得た".into(),
+                scan: None,
+            }),
+            justification: None,
+        },
+    }
+}
+
+/// A note-only envelope of some kind with an action.
+pub fn action_draft(case: Option<&CaseId>, to: &[&str], action: Action, body: Body) -> Draft {
+    Draft {
+        recipients: to.iter().map(|r| agency(r)).collect(),
+        case_id: case.cloned(),
+        urgency: Urgency::Normal,
+        basis: None,
+        purpose: None,
+        action: Some(action),
+        payload: Payload {
+            author: midwife(),
+            body,
+            justification: None,
+        },
+    }
+}
+
+pub fn note(text: &str) -> Note {
+    Note {
+        text: text.into(),
+        categories: vec![],
+    }
+}
+
+/// Send and expect the hub to accept.
+pub async fn sent(node: &TestNode, draft: &Draft) -> EnvelopeId {
+    match node.node.send(draft).await {
+        Ok(Sent::Accepted { id, .. }) => id,
+        other => panic!("expected accepted, got {other:?}"),
+    }
+}
+
+/// Send and expect a refusal with this code.
+pub async fn refused_with(node: &TestNode, draft: &Draft, code: ErrorCode) -> ErrorBody {
+    match node.node.send(draft).await {
+        Err(NodeError::Refused(body)) => {
+            assert_eq!(body.code, code, "{body:?}");
+            body
+        }
+        other => panic!("expected refusal {code:?}, got {other:?}"),
     }
 }
 

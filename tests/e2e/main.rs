@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod consent;
 mod delivery;
 mod helpers;
 mod refusals;

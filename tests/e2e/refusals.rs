@@ -8,6 +8,7 @@ use tsunagu::crypto::{keys, pki, sign, tls};
 use tsunagu::directory::Directory;
 use tsunagu::hub::Limits;
 use tsunagu::protocol::{Envelope, ErrorBody, ErrorCode, HubFrame, Seq};
+use tsunagu::store::DeliveryItem;
 
 use crate::helpers::*;
 
@@ -37,15 +38,28 @@ fn clinic_signing_key() -> ed25519_dalek::SigningKey {
     .unwrap()
 }
 
-/// A correctly sealed and signed referral from the clinic.
+/// A correctly sealed and signed referral from the clinic, about a case
+/// the hub never issued (enough for checks that come before the policy).
 fn clinic_envelope(to: &[&str]) -> Envelope {
+    clinic_envelope_about(&"case-000000000000".parse().unwrap(), to)
+}
+
+fn clinic_envelope_about(case: &tsunagu::protocol::CaseId, to: &[&str]) -> Envelope {
     seal_draft(
         &agency(CLINIC),
         &clinic_signing_key(),
         &directory(),
-        &referral_draft(to),
+        &referral_draft(case, to),
     )
     .unwrap()
+}
+
+async fn open_case(client: &HubClient) -> tsunagu::protocol::CaseId {
+    let opened: tsunagu::protocol::api::CaseOpened = client
+        .post("/v1/cases", &serde_json::json!({}))
+        .await
+        .unwrap();
+    opened.case_id
 }
 
 /// Sign again after tampering with the metadata, as a buggy or hostile
@@ -220,7 +234,8 @@ async fn a_malformed_envelope_is_refused() {
 async fn an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_kept() {
     let hub = TestHub::start(&Db::Sqlite).await;
     let client = client_as(&hub, CLINIC);
-    let original = clinic_envelope(&[CENTER]);
+    let case = open_case(&client).await;
+    let original = clinic_envelope_about(&case, &[CENTER]);
     client.submit_envelope(&original).await.unwrap();
     // The same bytes again: an idempotent resend.
     let again = client.submit_envelope(&original).await.unwrap();
@@ -228,7 +243,7 @@ async fn an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_
         again.status,
         tsunagu::protocol::frame::SubmitStatus::Duplicate
     );
-    let mut other = clinic_envelope(&[CENTER]);
+    let mut other = clinic_envelope_about(&case, &[CENTER]);
     other.meta.id = original.meta.id;
     let body = refused(&client, &resign(other)).await;
     assert_eq!(body.code, ErrorCode::EnvelopeIdReused);
@@ -238,7 +253,10 @@ async fn an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);
-    let stored: Envelope = serde_json::from_slice(&pending[0].body).unwrap();
+    let DeliveryItem::Envelope { body, .. } = &pending[0].item else {
+        panic!("expected an envelope")
+    };
+    let stored: Envelope = serde_json::from_slice(body).unwrap();
     assert_eq!(stored, original);
     hub.stop().await;
 }
@@ -305,8 +323,10 @@ async fn malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_u
 #[tokio::test]
 async fn an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing() {
     let hub = TestHub::start(&Db::Sqlite).await;
-    client_as(&hub, CLINIC)
-        .submit_envelope(&clinic_envelope(&[CENTER]))
+    let clinic = client_as(&hub, CLINIC);
+    let case = open_case(&clinic).await;
+    clinic
+        .submit_envelope(&clinic_envelope_about(&case, &[CENTER]))
         .await
         .unwrap();
     let mut socket = client_as(&hub, CENTER).connect_socket().await.unwrap();

@@ -1,0 +1,111 @@
+//! Missed 受理 deadlines and expired consents, judged by the hub clock. The
+//! deadlines live in the database, so a restart loses none.
+
+use super::Hub;
+use crate::directory::AgencyKind;
+use crate::protocol::{AgencyId, Notice, Timestamp};
+use crate::store::StoreError;
+use crate::store::model::DueReferral;
+
+/// What one check did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Escalations recorded.
+    pub escalations: usize,
+    /// Consents that expired.
+    pub expired_consents: usize,
+}
+
+/// After the second escalation there is no further deadline.
+const NO_FURTHER_DEADLINE: &str = "9999-12-31T23:59:59.999Z";
+
+impl Hub {
+    /// Escalate every missed 受理 deadline and end every expired consent, as
+    /// of the hub clock. Safe to run from several hub processes at once.
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        let now = Timestamp::from_datetime(self.clock.now());
+        let mut report = TickReport::default();
+        for due in self.store.due_referrals(&now).await? {
+            if self.escalate(&due).await? {
+                report.escalations += 1;
+            }
+        }
+        for consent in self.store.due_consents(&now).await? {
+            if self.store.expire_consent(consent, &now).await? {
+                report.expired_consents += 1;
+                self.wake.notify_all();
+            }
+        }
+        Ok(report)
+    }
+
+    /// First miss: the sender, the recipient again and the center. Second
+    /// miss: also the 要対協 調整機関, when the case is registered.
+    async fn escalate(&self, due: &DueReferral) -> Result<bool, StoreError> {
+        let level = due.escalations + 1;
+        if level > 2 {
+            return Ok(false);
+        }
+        let mut to = vec![due.sender.clone(), due.recipient.clone()];
+        let next = if level == 1 {
+            to.extend(self.agencies_of(AgencyKind::Center));
+            Timestamp::from_datetime(self.clock.now() + self.deadlines.for_urgency(due.urgency))
+        } else {
+            if self.registered(due).await? {
+                to.extend(self.agencies_of(AgencyKind::Yotaikyo));
+            }
+            Timestamp::try_from(NO_FURTHER_DEADLINE.to_owned()).unwrap_or_else(|_| Timestamp::now())
+        };
+        let mut seen = std::collections::HashSet::new();
+        to.retain(|a| seen.insert(a.clone()));
+        let notice = Notice::DeadlineMissed {
+            referral: due.referral,
+            recipient: due.recipient.clone(),
+            urgency: due.urgency,
+            level,
+            deadline: due.deadline.clone(),
+        };
+        let notices = to.iter().map(|a| (a.clone(), notice.clone())).collect();
+        let escalated = self.store.escalate(due, &next, notices).await?;
+        if escalated {
+            tracing::warn!(referral = %due.referral, recipient = %due.recipient, level, "受理 deadline missed; escalated");
+            for a in &to {
+                self.wake.notify(a);
+            }
+        }
+        Ok(escalated)
+    }
+
+    fn agencies_of(&self, kind: AgencyKind) -> Vec<AgencyId> {
+        self.directory.of_kind(kind).map(|a| a.id.clone()).collect()
+    }
+
+    async fn registered(&self, due: &DueReferral) -> Result<bool, StoreError> {
+        let Some(case_id) = &due.case_id else {
+            return Ok(false);
+        };
+        Ok(self
+            .store
+            .case(case_id)
+            .await?
+            .is_some_and(|c| c.registration.is_some() && c.closed_at.is_none()))
+    }
+}
+
+/// Check every `check_interval_secs` until shutdown.
+pub(crate) fn spawn_ticker(hub: Hub) {
+    let every = std::time::Duration::from_secs(hub.deadlines.check_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {
+                    if let Err(e) = hub.tick().await {
+                        tracing::error!(error = %e, "deadline check failed");
+                    }
+                }
+                _ = hub.shutdown.cancelled() => return,
+            }
+        }
+    });
+}

@@ -1,0 +1,217 @@
+//! Cases, referral status, disclosure records and oversight lists. Every
+//! answer is metadata only; the notifier of an abuse notification is never
+//! shown to anyone but the parties of that envelope (児童虐待防止法 第7条).
+
+use axum::Json;
+use axum::extract::{Path, State};
+
+use super::peer::Caller;
+use super::{Hub, HubError};
+use crate::directory::AgencyKind;
+use crate::protocol::api::{
+    CaseOpened, RecipientState, ReferralStatus, Violation, ViolationReport,
+};
+use crate::protocol::{AgencyId, CaseId, EnvelopeId, ErrorCode};
+use crate::store::model::{AuditEvent, Disclosure, StatutoryUse};
+
+/// `POST /v1/cases`: a new case id, issued by the hub.
+pub(crate) async fn open_case(
+    State(hub): State<Hub>,
+    Caller(agency): Caller,
+) -> Result<Json<CaseOpened>, HubError> {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).map_err(|_| internal("random"))?;
+    let case_id: CaseId = format!("case-{}", hex::encode(bytes))
+        .parse()
+        .map_err(|_| internal("case id"))?;
+    hub.store
+        .open_case(&case_id, &agency)
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    tracing::info!(%agency, case = %case_id, "case opened");
+    Ok(Json(CaseOpened { case_id }))
+}
+
+/// `GET /v1/referrals/{id}`: each recipient's state, for the sender and recipients.
+pub(crate) async fn referral_status(
+    State(hub): State<Hub>,
+    Caller(agency): Caller,
+    Path(id): Path<EnvelopeId>,
+) -> Result<Json<ReferralStatus>, HubError> {
+    let record = hub
+        .store
+        .referral(id)
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    let record = record
+        .filter(|r| r.sender == agency || r.states.iter().any(|(a, _)| a == &agency))
+        .ok_or_else(|| {
+            HubError::new(
+                ErrorCode::UnknownReferral,
+                "その紹介は見つかりません。",
+                "no such referral involving this agency",
+            )
+        })?;
+    Ok(Json(ReferralStatus {
+        referral: record.referral,
+        sender: record.sender,
+        states: record
+            .states
+            .into_iter()
+            .map(|(agency, state)| RecipientState { agency, state })
+            .collect(),
+    }))
+}
+
+/// `GET /v1/cases/{id}/disclosures`: who received which categories about the
+/// case, when, on which basis — for agencies involved in the case.
+pub(crate) async fn disclosures(
+    State(hub): State<Hub>,
+    Caller(agency): Caller,
+    Path(case_id): Path<CaseId>,
+) -> Result<Json<Vec<Disclosure>>, HubError> {
+    let involved = hub
+        .store
+        .involved(&case_id, &agency)
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    if !involved {
+        return Err(HubError::new(
+            ErrorCode::NotPermitted,
+            "このケースに関係する機関だけが提供記録を確認できます。",
+            "only agencies involved in the case may see its disclosure record",
+        ));
+    }
+    let mut rows = hub
+        .store
+        .disclosures(&case_id)
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    for row in &mut rows {
+        let party = row.sender.as_ref() == Some(&agency) || row.recipient == agency;
+        if row.basis.as_deref() == Some("abuse_notification") && !party {
+            row.sender = None;
+        }
+    }
+    audit_view(
+        &hub,
+        &agency,
+        "disclosures_viewed",
+        Some(case_id.to_string()),
+    )
+    .await;
+    Ok(Json(rows))
+}
+
+/// `GET /v1/oversight/statutory`: every use of a statutory basis, for the
+/// center and the 要対協 調整機関.
+pub(crate) async fn statutory_uses(
+    State(hub): State<Hub>,
+    Caller(agency): Caller,
+) -> Result<Json<Vec<StatutoryUse>>, HubError> {
+    overseer(&hub, &agency)?;
+    let mut rows = hub
+        .store
+        .statutory_uses()
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    for row in &mut rows {
+        if row.basis == "abuse_notification"
+            && row.sender.as_ref() != Some(&agency)
+            && !row.recipients.contains(&agency)
+        {
+            row.sender = None;
+        }
+    }
+    audit_view(&hub, &agency, "statutory_uses_viewed", None).await;
+    Ok(Json(rows))
+}
+
+/// `POST /v1/violations`: a recipient reports content beyond the declared categories.
+pub(crate) async fn report_violation(
+    State(hub): State<Hub>,
+    Caller(agency): Caller,
+    Json(report): Json<ViolationReport>,
+) -> Result<Json<serde_json::Value>, HubError> {
+    let body = hub
+        .store
+        .envelope_body(report.envelope_id)
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    let envelope = body.and_then(|b| serde_json::from_slice::<crate::protocol::Envelope>(&b).ok());
+    if !envelope.is_some_and(|e| e.meta.recipients.contains(&agency)) {
+        return Err(HubError::new(
+            ErrorCode::UnknownReferral,
+            "受信していないエンベロープについては報告できません。",
+            "you can only report envelopes you received",
+        ));
+    }
+    let detail = serde_json::to_value(&report).unwrap_or_default();
+    hub.store
+        .record_violation(report.envelope_id, &agency, detail)
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    tracing::warn!(%agency, envelope = %report.envelope_id, "category violation reported");
+    Ok(Json(serde_json::json!({ "status": "recorded" })))
+}
+
+/// `GET /v1/oversight/violations`: reported violations, for the center and the 調整機関.
+pub(crate) async fn violations(
+    State(hub): State<Hub>,
+    Caller(agency): Caller,
+) -> Result<Json<Vec<Violation>>, HubError> {
+    overseer(&hub, &agency)?;
+    let rows = hub
+        .store
+        .violations()
+        .await
+        .map_err(|e| HubError::internal(&e))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(
+                |(envelope_id, reported_by, detail, reported_at)| Violation {
+                    envelope_id,
+                    reported_by,
+                    detail,
+                    reported_at,
+                },
+            )
+            .collect(),
+    ))
+}
+
+fn overseer(hub: &Hub, agency: &AgencyId) -> Result<(), HubError> {
+    let kind = hub.directory.get(agency).map(|a| a.kind);
+    if matches!(kind, Some(AgencyKind::Center | AgencyKind::Yotaikyo)) {
+        return Ok(());
+    }
+    Err(HubError::new(
+        ErrorCode::NotPermitted,
+        "この一覧はこども家庭センターと要対協の調整機関だけが確認できます。",
+        "only the center and the council's coordinating body may see this list",
+    ))
+}
+
+async fn audit_view(hub: &Hub, agency: &AgencyId, event: &str, subject: Option<String>) {
+    if let Err(e) = hub
+        .store
+        .audit(AuditEvent::new(
+            event,
+            Some(agency),
+            subject,
+            serde_json::json!({}),
+        ))
+        .await
+    {
+        tracing::error!(error = %e, "could not audit a view");
+    }
+}
+
+fn internal(what: &str) -> HubError {
+    tracing::error!(what, "internal failure");
+    HubError::new(
+        ErrorCode::Internal,
+        "ハブ内部のエラーです。",
+        "internal hub error",
+    )
+}

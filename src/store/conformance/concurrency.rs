@@ -1,0 +1,139 @@
+//! Several writers at once (several hub processes, for PostgreSQL).
+
+use std::sync::Arc;
+
+use super::support::{
+    agency, allow, audit_chain, case_id, envelope, meta, notices, pending_envelopes,
+    record_consent, refusal, sealed, under_consent, with,
+};
+use crate::protocol::notice::ConsentEnd;
+use crate::protocol::{MessageKind, Metadata, Seq};
+use crate::store::model::{AuditEvent, Effects, Facts, FactsQuery, Policy};
+use crate::store::{AcceptOutcome, HubStore};
+
+pub async fn concurrent_senders_get_distinct_gapless_sequences(store: Arc<dyn HubStore>) {
+    let tasks: Vec<_> = (0..64u8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .accept(
+                        envelope(&["center", "welfare"], &[i]),
+                        FactsQuery::default(),
+                        allow(),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    for who in ["center", "welfare"] {
+        let got: Vec<u64> = store
+            .pending(&agency(who), Seq(0), 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.seq.0)
+            .collect();
+        assert_eq!(got, (1..=64).collect::<Vec<_>>(), "{who}");
+    }
+}
+
+pub async fn concurrent_writers_keep_one_audit_chain(store: Arc<dyn HubStore>) {
+    let mut tasks = Vec::new();
+    for i in 0..24u8 {
+        let sender = store.clone();
+        tasks.push(tokio::spawn(async move {
+            sender
+                .accept(envelope(&["center"], &[i]), FactsQuery::default(), allow())
+                .await
+                .map(|_| ())
+        }));
+        let auditor = store.clone();
+        tasks.push(tokio::spawn(async move {
+            auditor
+                .audit(AuditEvent::new(
+                    "connected",
+                    Some(&agency("welfare")),
+                    None,
+                    serde_json::json!({ "i": i }),
+                ))
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let acks: Vec<_> = (1..=24u64)
+        .map(|seq| {
+            let store = store.clone();
+            tokio::spawn(async move { store.ack(&agency("center"), Seq(seq)).await })
+        })
+        .collect();
+    for t in acks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(audit_chain(&store).await.len(), 72);
+}
+
+/// Referrals relying on a consent race its withdrawal: each is either
+/// refused (the withdrawal came first) or stored and then cancelled (it
+/// came first). None may be stored and still delivered.
+pub async fn nothing_slips_past_a_concurrent_withdrawal(store: Arc<dyn HubStore>) {
+    let case = case_id("case-1");
+    store.open_case(&case, &agency("center")).await.unwrap();
+    let consent = record_consent(&store, &case, None).await;
+    let query = FactsQuery {
+        consent_id: Some(consent),
+        ..FactsQuery::default()
+    };
+    let in_force: Policy = Arc::new(|facts: &Facts| match &facts.consent {
+        Some(c) if c.ended.is_none() => Ok(Effects::default()),
+        _ => Err(refusal()),
+    });
+    let mut tasks = Vec::new();
+    for i in 0..40u8 {
+        let (sender, q, policy) = (store.clone(), query.clone(), in_force.clone());
+        let e = sealed(under_consent("clinic", &["welfare"], &case, consent), &[i]);
+        tasks.push(tokio::spawn(
+            async move { sender.accept(e, q, policy).await },
+        ));
+        if i == 20 {
+            let store = store.clone();
+            let e = sealed(
+                Metadata {
+                    kind: MessageKind::ConsentWithdrawal,
+                    ..meta("clinic", &["center"])
+                },
+                b"w",
+            );
+            let effects = Effects {
+                end_consent: Some((consent, ConsentEnd::Withdrawn)),
+                ..Effects::default()
+            };
+            let query = query.clone();
+            tasks.push(tokio::spawn(async move {
+                store.accept(e, query, with(effects)).await
+            }));
+        }
+    }
+    let mut stored = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            AcceptOutcome::Stored(seqs) if seqs[0].0 == agency("welfare") => stored += 1,
+            AcceptOutcome::Stored(_) | AcceptOutcome::Refused(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        pending_envelopes(&store, "welfare").await.is_empty(),
+        "everything stored was cancelled"
+    );
+    assert_eq!(
+        notices(&store, "clinic").await.len(),
+        stored,
+        "and its sender told"
+    );
+}

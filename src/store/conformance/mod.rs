@@ -1,0 +1,64 @@
+//! The behaviour every hub store backend must show, run against SQLite and
+//! PostgreSQL alike so the backends cannot drift.
+
+#[cfg(test)]
+mod concurrency;
+#[cfg(test)]
+mod delivery;
+#[cfg(test)]
+mod policy;
+#[cfg(test)]
+mod referral;
+#[cfg(test)]
+mod support;
+
+/// One test per backend for each `module::test` named.
+#[cfg(test)]
+macro_rules! conformance {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                let dir = tempfile::tempdir().unwrap();
+                let url = crate::store::testing::sqlite_url(dir.path(), "hub.db");
+                let store = crate::store::open(&url).await.unwrap();
+                super::$module::$name(store.clone()).await;
+                store.close().await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                let Some(url) = crate::store::testing::fresh_pg_url(stringify!($name)).await else {
+                    return;
+                };
+                let store = crate::store::open(&url).await.unwrap();
+                super::$module::$name(store.clone()).await;
+                store.close().await;
+            })*
+        }
+    };
+}
+
+#[cfg(test)]
+conformance!(
+    delivery::each_recipient_gets_its_own_increasing_sequence,
+    delivery::resending_the_same_bytes_changes_nothing,
+    delivery::reusing_an_id_for_other_bytes_is_refused,
+    delivery::pending_lists_unacked_deliveries_in_order,
+    delivery::acks_are_checked_against_what_was_delivered,
+    delivery::ack_through_marks_everything_up_to_the_cursor,
+    delivery::notices_wake_listeners_like_envelopes,
+    policy::a_refused_envelope_stores_nothing_but_is_audited,
+    policy::the_policy_sees_the_facts_it_asked_for,
+    policy::cases_know_who_is_involved,
+    policy::ending_a_consent_cancels_what_is_queued_and_tells_holders,
+    policy::expired_consents_end_like_withdrawals,
+    policy::disclosures_and_statutory_uses_record_who_got_what,
+    policy::violations_are_listed_newest_first,
+    referral::open_referrals_wait_for_receipt_until_their_deadline,
+    referral::a_missed_deadline_escalates_once,
+    concurrency::concurrent_senders_get_distinct_gapless_sequences,
+    concurrency::concurrent_writers_keep_one_audit_chain,
+    concurrency::nothing_slips_past_a_concurrent_withdrawal,
+);

@@ -1,0 +1,208 @@
+//! What the hub's policy reads before accepting an envelope (facts) and what
+//! accepting it changes (effects). Both backends load the same facts and
+//! apply the same effects inside the accepting transaction, so a check and
+//! the write it permits can never be separated by a concurrent change (a
+//! withdrawal, a case closure, another state change).
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::case::{CaseClassification, Registration};
+use crate::protocol::consent::ConsentScope;
+use crate::protocol::notice::ConsentEnd;
+use crate::protocol::{
+    AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, InfoCategory, ReferralState, Timestamp,
+    Urgency,
+};
+
+/// A case as the hub knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseRecord {
+    /// The hub-issued id.
+    pub case_id: CaseId,
+    /// The agency that opened it.
+    pub opened_by: AgencyId,
+    /// Its 要対協 registration, if registered.
+    pub registration: Option<Registration>,
+    /// When the 要対協 closed it (終結).
+    pub closed_at: Option<Timestamp>,
+}
+
+/// A consent as the hub knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// Its clear scope.
+    pub scope: ConsentScope,
+    /// The agency that recorded it.
+    pub recorded_by: AgencyId,
+    /// When and why it ended, if it has.
+    pub ended: Option<(Timestamp, ConsentEnd)>,
+}
+
+/// A referral and where it stands with each recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferralRecord {
+    /// The referral envelope.
+    pub referral: EnvelopeId,
+    /// Its sender.
+    pub sender: AgencyId,
+    /// Its case.
+    pub case_id: Option<CaseId>,
+    /// Its categories.
+    pub categories: Vec<InfoCategory>,
+    /// Its urgency.
+    pub urgency: Urgency,
+    /// Each recipient's state.
+    pub states: Vec<(AgencyId, ReferralState)>,
+}
+
+/// Everything the policy may look at for one envelope.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The envelope's case (or the referral's, for an update).
+    pub case: Option<CaseRecord>,
+    /// The consent named as basis, or withdrawn.
+    pub consent: Option<ConsentRecord>,
+    /// The referral an update is about.
+    pub referral: Option<ReferralRecord>,
+}
+
+/// Which facts to load.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FactsQuery {
+    /// The case to load.
+    pub case_id: Option<CaseId>,
+    /// The consent to load.
+    pub consent_id: Option<ConsentId>,
+    /// The referral to load.
+    pub referral: Option<EnvelopeId>,
+}
+
+/// A change to a case's registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseChange {
+    /// Register with the 要対協.
+    Register(Registration),
+    /// Change the classification.
+    Reclassify(CaseClassification),
+    /// 終結.
+    Close,
+}
+
+/// One entry for the audit chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// What happened, e.g. `envelope_accepted`.
+    pub event: String,
+    /// The agency that acted, if any.
+    pub agency: Option<AgencyId>,
+    /// What it is about (envelope, consent, case id), if anything.
+    pub subject: Option<String>,
+    /// Metadata only: never content or identities.
+    pub detail: serde_json::Value,
+}
+
+impl AuditEvent {
+    /// A new event.
+    pub fn new(
+        event: &str,
+        agency: Option<&AgencyId>,
+        subject: Option<String>,
+        detail: serde_json::Value,
+    ) -> Self {
+        Self {
+            event: event.to_owned(),
+            agency: agency.cloned(),
+            subject,
+            detail,
+        }
+    }
+}
+
+/// What accepting an envelope changes beyond storing it and queueing its
+/// deliveries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Record this consent.
+    pub record_consent: Option<ConsentScope>,
+    /// End this consent now: cancel its undelivered deliveries, notify.
+    pub end_consent: Option<(ConsentId, ConsentEnd)>,
+    /// Start the closed loop for a new referral: every recipient at `sent`,
+    /// with this 受理 deadline.
+    pub open_referral: Option<Timestamp>,
+    /// New states, per recipient, for the referral an update is about.
+    pub update_referral: Option<(EnvelopeId, Vec<(AgencyId, ReferralState)>)>,
+    /// A change to the envelope's case.
+    pub case_change: Option<CaseChange>,
+    /// Audit entries beyond `envelope_accepted`.
+    pub audit: Vec<AuditEvent>,
+}
+
+/// The hub's decision, taken inside the accepting transaction.
+pub type Decision = Result<Effects, ErrorBody>;
+
+/// The policy the store runs with the facts it loaded.
+pub type Policy = std::sync::Arc<dyn Fn(&Facts) -> Decision + Send + Sync>;
+
+/// A referral whose 受理 deadline has passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueReferral {
+    /// The referral.
+    pub referral: EnvelopeId,
+    /// Its sender.
+    pub sender: AgencyId,
+    /// The recipient that has not acknowledged it.
+    pub recipient: AgencyId,
+    /// Its case.
+    pub case_id: Option<CaseId>,
+    /// Its urgency.
+    pub urgency: Urgency,
+    /// The deadline that passed.
+    pub deadline: Timestamp,
+    /// Escalations so far.
+    pub escalations: u8,
+}
+
+/// One line of a case's disclosure record: who received what, when, on
+/// which basis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disclosure {
+    /// The envelope.
+    pub envelope_id: EnvelopeId,
+    /// The sender (withheld for abuse notifications, 児童虐待防止法 第7条).
+    pub sender: Option<AgencyId>,
+    /// The recipient.
+    pub recipient: AgencyId,
+    /// What kind of envelope.
+    pub kind: String,
+    /// The categories disclosed.
+    pub categories: Vec<InfoCategory>,
+    /// The legal basis.
+    pub basis: Option<String>,
+    /// When the hub accepted it.
+    pub accepted_at: Timestamp,
+    /// When the recipient's node stored it, if it has.
+    pub delivered_at: Option<Timestamp>,
+    /// Whether the delivery was cancelled (consent ended first).
+    pub cancelled: bool,
+}
+
+/// One use of a statutory basis, for oversight (metadata only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatutoryUse {
+    /// The envelope.
+    pub envelope_id: EnvelopeId,
+    /// The sender (withheld for abuse notifications).
+    pub sender: Option<AgencyId>,
+    /// The recipients.
+    pub recipients: Vec<AgencyId>,
+    /// The case.
+    pub case_id: Option<CaseId>,
+    /// The basis.
+    pub basis: String,
+    /// The categories.
+    pub categories: Vec<InfoCategory>,
+    /// Its urgency.
+    pub urgency: Urgency,
+    /// When the hub accepted it.
+    pub accepted_at: Timestamp,
+}

@@ -1,0 +1,504 @@
+//! Changes, each run on the writer's connection inside a savepoint of the
+//! current group-commit transaction.
+
+use sqlx::SqliteConnection;
+
+use super::read;
+use crate::protocol::notice::ConsentEnd;
+use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
+use crate::store::audit::entry_hash;
+use crate::store::model::{
+    AuditEvent, CaseChange, DueReferral, Effects, Facts, FactsQuery, Policy,
+};
+use crate::store::{
+    AcceptOutcome, AckOutcome, NewEnvelope, categories_json, seq_from_db, seq_to_db,
+};
+
+type Conn = SqliteConnection;
+type Result<T> = std::result::Result<T, sqlx::Error>;
+
+pub(super) async fn accept(
+    c: &mut Conn,
+    e: &NewEnvelope,
+    query: &FactsQuery,
+    policy: &Policy,
+) -> Result<AcceptOutcome> {
+    let meta = &e.envelope.meta;
+    let id = meta.id.to_string();
+    let existing: Option<(Vec<u8>,)> = sqlx::query_as("SELECT digest FROM envelopes WHERE id = ?")
+        .bind(&id)
+        .fetch_optional(&mut *c)
+        .await?;
+    if let Some((digest,)) = existing {
+        return Ok(if digest == e.digest {
+            AcceptOutcome::Duplicate
+        } else {
+            AcceptOutcome::IdReused
+        });
+    }
+    let facts = load_facts(c, query).await?;
+    let effects = match policy(&facts) {
+        Ok(effects) => effects,
+        Err(refusal) => {
+            let detail = serde_json::json!({ "code": refusal.code, "reason": refusal.message_en, "kind": meta.kind.as_str() });
+            append_audit(
+                c,
+                &AuditEvent::new("refused", Some(&meta.sender), Some(id), detail),
+            )
+            .await?;
+            return Ok(AcceptOutcome::Refused(refusal));
+        }
+    };
+    insert_envelope(c, e).await?;
+    let mut seqs = Vec::with_capacity(meta.recipients.len());
+    for recipient in &meta.recipients {
+        let seq = queue(c, recipient, Some(&id), None).await?;
+        seqs.push((recipient.clone(), seq));
+    }
+    apply_effects(
+        c,
+        meta.id,
+        meta.case_id.as_ref(),
+        &meta.recipients,
+        &effects,
+    )
+    .await?;
+    let detail = serde_json::json!({
+        "kind": meta.kind.as_str(),
+        "recipients": meta.recipients,
+        "categories": meta.categories,
+        "basis": meta.basis.as_ref().map(|b| b.as_str()),
+        "purpose": meta.purpose.map(|p| p.as_str()),
+        "case_id": meta.case_id,
+    });
+    append_audit(
+        c,
+        &AuditEvent::new("envelope_accepted", Some(&meta.sender), Some(id), detail),
+    )
+    .await?;
+    for event in &effects.audit {
+        append_audit(c, event).await?;
+    }
+    Ok(AcceptOutcome::Stored(seqs))
+}
+
+async fn load_facts(c: &mut Conn, q: &FactsQuery) -> Result<Facts> {
+    let referral = match q.referral {
+        Some(id) => read::referral(&mut *c, id).await?,
+        None => None,
+    };
+    let case_id = q
+        .case_id
+        .clone()
+        .or_else(|| referral.as_ref().and_then(|r| r.case_id.clone()));
+    let case = match &case_id {
+        Some(id) => read::case(&mut *c, id).await?,
+        None => None,
+    };
+    let consent = match q.consent_id {
+        Some(id) => read::consent(&mut *c, id).await?,
+        None => None,
+    };
+    Ok(Facts {
+        case,
+        consent,
+        referral,
+    })
+}
+
+async fn insert_envelope(c: &mut Conn, e: &NewEnvelope) -> Result<()> {
+    let meta = &e.envelope.meta;
+    let consent_id = match &meta.basis {
+        Some(crate::protocol::LegalBasis::Consent { consent_id }) => Some(consent_id.to_string()),
+        _ => None,
+    };
+    sqlx::query(
+        "INSERT INTO envelopes (id, sender, case_id, kind, urgency, categories, created_at, \
+         accepted_at, digest, body, basis, consent_id, purpose, recipients) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(meta.id.to_string())
+    .bind(meta.sender.as_str())
+    .bind(meta.case_id.as_ref().map(|c| c.as_str()))
+    .bind(meta.kind.as_str())
+    .bind(meta.urgency.as_str())
+    .bind(categories_json(&e.envelope))
+    .bind(meta.created_at.as_str())
+    .bind(Timestamp::now().as_str())
+    .bind(&e.digest[..])
+    .bind(&e.body)
+    .bind(meta.basis.as_ref().map(|b| b.as_str()))
+    .bind(consent_id)
+    .bind(meta.purpose.map(|p| p.as_str()))
+    .bind(serde_json::to_string(&meta.recipients).unwrap_or_default())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Give `recipient` its next sequence number for an envelope or a notice.
+pub(super) async fn queue(
+    c: &mut Conn,
+    recipient: &AgencyId,
+    envelope: Option<&str>,
+    notice: Option<&Notice>,
+) -> Result<Seq> {
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO agency_cursors (agency, last_seq) VALUES (?, 1) \
+         ON CONFLICT (agency) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+    )
+    .bind(recipient.as_str())
+    .fetch_one(&mut *c)
+    .await?;
+    sqlx::query("INSERT INTO deliveries (recipient, seq, envelope_id, notice) VALUES (?, ?, ?, ?)")
+        .bind(recipient.as_str())
+        .bind(seq)
+        .bind(envelope)
+        .bind(notice.map(|n| serde_json::to_string(n).unwrap_or_default()))
+        .execute(&mut *c)
+        .await?;
+    Ok(seq_from_db(seq))
+}
+
+async fn apply_effects(
+    c: &mut Conn,
+    envelope: EnvelopeId,
+    case_id: Option<&CaseId>,
+    recipients: &[AgencyId],
+    fx: &Effects,
+) -> Result<()> {
+    let now = Timestamp::now();
+    if let Some(scope) = &fx.record_consent {
+        sqlx::query(
+            "INSERT INTO consents (consent_id, case_id, recorded_by, scope, valid_until, recorded_at) \
+             SELECT ?, ?, sender, ?, ?, ? FROM envelopes WHERE id = ?",
+        )
+        .bind(scope.consent_id.to_string())
+        .bind(scope.case_id.as_str())
+        .bind(serde_json::to_string(scope).unwrap_or_default())
+        .bind(scope.valid_until.as_ref().map(|t| Timestamp::from_datetime(t.datetime()).to_string()))
+        .bind(now.as_str())
+        .bind(envelope.to_string())
+        .execute(&mut *c)
+        .await?;
+    }
+    if let Some((consent, reason)) = fx.end_consent {
+        end_consent(c, consent, reason, &now).await?;
+    }
+    if let Some(deadline) = &fx.open_referral {
+        for r in recipients {
+            sqlx::query(
+                "INSERT INTO referral_states (referral, recipient, state, updated_at, deadline_at) \
+                 VALUES (?, ?, 'sent', ?, ?)",
+            )
+            .bind(envelope.to_string())
+            .bind(r.as_str())
+            .bind(now.as_str())
+            .bind(deadline.as_str())
+            .execute(&mut *c)
+            .await?;
+        }
+    }
+    if let Some((referral, states)) = &fx.update_referral {
+        for (recipient, state) in states {
+            sqlx::query(
+                "UPDATE referral_states SET state = ?, updated_at = ?, deadline_at = NULL \
+                 WHERE referral = ? AND recipient = ?",
+            )
+            .bind(state.as_str())
+            .bind(now.as_str())
+            .bind(referral.to_string())
+            .bind(recipient.as_str())
+            .execute(&mut *c)
+            .await?;
+        }
+    }
+    if let (Some(change), Some(case_id)) = (&fx.case_change, case_id) {
+        change_case(c, case_id, change, &now).await?;
+    }
+    Ok(())
+}
+
+async fn change_case(
+    c: &mut Conn,
+    case_id: &CaseId,
+    change: &CaseChange,
+    now: &Timestamp,
+) -> Result<()> {
+    let query = match change {
+        CaseChange::Register(r) => sqlx::query(
+            "UPDATE cases SET classification = ?, lead = ?, members = ?, registered_at = ?, closed_at = NULL \
+             WHERE case_id = ?",
+        )
+        .bind(r.classification.as_str())
+        .bind(r.lead.as_str())
+        .bind(serde_json::to_string(&r.members).unwrap_or_default())
+        .bind(now.as_str()),
+        CaseChange::Reclassify(class) => sqlx::query("UPDATE cases SET classification = ? WHERE case_id = ?").bind(class.as_str()),
+        CaseChange::Close => sqlx::query("UPDATE cases SET closed_at = ? WHERE case_id = ?").bind(now.as_str()),
+    };
+    query.bind(case_id.as_str()).execute(c).await?;
+    Ok(())
+}
+
+/// End a consent: cancel what is queued but not delivered (telling each
+/// sender), and tell every agency that already holds data under it.
+pub(super) async fn end_consent(
+    c: &mut Conn,
+    consent: ConsentId,
+    reason: ConsentEnd,
+    now: &Timestamp,
+) -> Result<bool> {
+    let reason_text = match reason {
+        ConsentEnd::Withdrawn => "withdrawn",
+        ConsentEnd::Expired => "expired",
+    };
+    let ended = sqlx::query("UPDATE consents SET ended_at = ?, end_reason = ? WHERE consent_id = ? AND ended_at IS NULL")
+        .bind(now.as_str())
+        .bind(reason_text)
+        .bind(consent.to_string())
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+    if ended == 0 {
+        return Ok(false);
+    }
+    let (case_id,): (String,) = sqlx::query_as("SELECT case_id FROM consents WHERE consent_id = ?")
+        .bind(consent.to_string())
+        .fetch_one(&mut *c)
+        .await?;
+    let rows: Vec<(String, i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
+         JOIN envelopes e ON e.id = d.envelope_id \
+         WHERE e.consent_id = ? AND d.cancelled_at IS NULL ORDER BY d.recipient, d.seq",
+    )
+    .bind(consent.to_string())
+    .fetch_all(&mut *c)
+    .await?;
+    let mut held: std::collections::BTreeMap<String, Vec<EnvelopeId>> = Default::default();
+    let mut cancelled = 0;
+    for (recipient, seq, envelope_id, sender, acked_at) in rows {
+        let envelope_id: EnvelopeId = envelope_id
+            .parse()
+            .map_err(|_| sqlx::Error::Protocol("bad envelope id".into()))?;
+        let recipient_id: AgencyId = recipient
+            .parse()
+            .map_err(|_| sqlx::Error::Protocol("bad agency id".into()))?;
+        if acked_at.is_some() {
+            held.entry(recipient).or_default().push(envelope_id);
+            continue;
+        }
+        sqlx::query("UPDATE deliveries SET cancelled_at = ? WHERE recipient = ? AND seq = ?")
+            .bind(now.as_str())
+            .bind(recipient_id.as_str())
+            .bind(seq)
+            .execute(&mut *c)
+            .await?;
+        cancelled += 1;
+        let sender: AgencyId = sender
+            .parse()
+            .map_err(|_| sqlx::Error::Protocol("bad agency id".into()))?;
+        let notice = Notice::DeliveryCancelled {
+            envelope_id,
+            recipient: recipient_id,
+            consent_id: consent,
+        };
+        queue(c, &sender, None, Some(&notice)).await?;
+    }
+    let case_id: CaseId = case_id
+        .parse()
+        .map_err(|_| sqlx::Error::Protocol("bad case id".into()))?;
+    for (holder, envelopes) in &held {
+        let holder: AgencyId = holder
+            .parse()
+            .map_err(|_| sqlx::Error::Protocol("bad agency id".into()))?;
+        let notice = Notice::ConsentEnded {
+            consent_id: consent,
+            case_id: case_id.clone(),
+            reason,
+            envelopes: envelopes.clone(),
+        };
+        queue(c, &holder, None, Some(&notice)).await?;
+    }
+    let detail = serde_json::json!({ "reason": reason_text, "cancelled_deliveries": cancelled, "holders_notified": held.len() });
+    append_audit(
+        c,
+        &AuditEvent::new(
+            &format!("consent_{reason_text}"),
+            None,
+            Some(consent.to_string()),
+            detail,
+        ),
+    )
+    .await?;
+    Ok(true)
+}
+
+pub(super) async fn escalate(
+    c: &mut Conn,
+    due: &DueReferral,
+    next: &Timestamp,
+    notices: &[(AgencyId, Notice)],
+) -> Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE referral_states SET escalations = escalations + 1, deadline_at = ? \
+         WHERE referral = ? AND recipient = ? AND state = 'sent' AND escalations = ?",
+    )
+    .bind(next.as_str())
+    .bind(due.referral.to_string())
+    .bind(due.recipient.as_str())
+    .bind(i64::from(due.escalations))
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    for (to, notice) in notices {
+        queue(c, to, None, Some(notice)).await?;
+    }
+    let notified: Vec<&str> = notices.iter().map(|(a, _)| a.as_str()).collect();
+    let detail = serde_json::json!({
+        "recipient": due.recipient, "level": due.escalations + 1, "deadline": due.deadline, "notified": notified,
+    });
+    append_audit(
+        c,
+        &AuditEvent::new("escalation", None, Some(due.referral.to_string()), detail),
+    )
+    .await?;
+    Ok(true)
+}
+
+pub(super) async fn ack(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<AckOutcome> {
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT acked_at, envelope_id FROM deliveries WHERE recipient = ? AND seq = ?",
+    )
+    .bind(agency.as_str())
+    .bind(seq_to_db(seq))
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(match row {
+        None => AckOutcome::Unknown,
+        Some((Some(_), _)) => AckOutcome::AlreadyAcked,
+        Some((None, envelope)) => {
+            sqlx::query("UPDATE deliveries SET acked_at = ? WHERE recipient = ? AND seq = ?")
+                .bind(Timestamp::now().as_str())
+                .bind(agency.as_str())
+                .bind(seq_to_db(seq))
+                .execute(&mut *c)
+                .await?;
+            let detail = serde_json::json!({ "seq": seq.0 });
+            append_audit(
+                c,
+                &AuditEvent::new("delivery_acked", Some(agency), envelope, detail),
+            )
+            .await?;
+            AckOutcome::Acked
+        }
+    })
+}
+
+pub(super) async fn ack_through(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<u64> {
+    // A cancelled delivery was never sent: the node's cursor passing it does
+    // not mean it holds it, and the disclosure record must not say so.
+    let n = sqlx::query(
+        "UPDATE deliveries SET acked_at = ? \
+         WHERE recipient = ? AND seq <= ? AND acked_at IS NULL AND cancelled_at IS NULL",
+    )
+    .bind(Timestamp::now().as_str())
+    .bind(agency.as_str())
+    .bind(seq_to_db(seq))
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if n > 0 {
+        let detail = serde_json::json!({ "through": seq.0, "count": n });
+        append_audit(
+            c,
+            &AuditEvent::new("delivery_acked", Some(agency), None, detail),
+        )
+        .await?;
+    }
+    Ok(n)
+}
+
+pub(super) async fn open_case(c: &mut Conn, case_id: &CaseId, agency: &AgencyId) -> Result<()> {
+    sqlx::query("INSERT INTO cases (case_id, opened_by, opened_at) VALUES (?, ?, ?)")
+        .bind(case_id.as_str())
+        .bind(agency.as_str())
+        .bind(Timestamp::now().as_str())
+        .execute(&mut *c)
+        .await?;
+    append_audit(
+        c,
+        &AuditEvent::new(
+            "case_opened",
+            Some(agency),
+            Some(case_id.to_string()),
+            serde_json::json!({}),
+        ),
+    )
+    .await
+}
+
+pub(super) async fn record_violation(
+    c: &mut Conn,
+    envelope: EnvelopeId,
+    by: &AgencyId,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("INSERT INTO violations (envelope_id, reported_by, detail, reported_at) VALUES (?, ?, ?, ?)")
+        .bind(envelope.to_string())
+        .bind(by.as_str())
+        .bind(detail.to_string())
+        .bind(Timestamp::now().as_str())
+        .execute(&mut *c)
+        .await?;
+    append_audit(
+        c,
+        &AuditEvent::new(
+            "violation_reported",
+            Some(by),
+            Some(envelope.to_string()),
+            detail.clone(),
+        ),
+    )
+    .await
+}
+
+/// Append to the audit chain, linked to the last entry.
+pub(super) async fn append_audit(c: &mut Conn, e: &AuditEvent) -> Result<()> {
+    let last: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *c)
+            .await?;
+    let (prev_seq, prev_hash) = last.unwrap_or((0, crate::store::audit::GENESIS.to_vec()));
+    let seq = prev_seq + 1;
+    let at = Timestamp::now();
+    let detail = e.detail.to_string();
+    let agency = e.agency.as_ref().map(|a| a.as_str());
+    let hash = entry_hash(
+        &prev_hash,
+        seq,
+        at.as_str(),
+        &e.event,
+        agency,
+        e.subject.as_deref(),
+        &detail,
+    );
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(seq)
+    .bind(at.as_str())
+    .bind(&e.event)
+    .bind(agency)
+    .bind(e.subject.as_deref())
+    .bind(&detail)
+    .bind(&prev_hash)
+    .bind(&hash[..])
+    .execute(c)
+    .await?;
+    Ok(())
+}
