@@ -78,6 +78,8 @@ pub enum NodeError {
     NotInDirectory(AgencyId),
     #[error("refused by the hub: {}", .0.message_en)]
     Refused(ErrorBody),
+    #[error("a statutory basis needs the staff's written justification")]
+    JustificationMissing,
     #[error("hub unreachable: {0}")]
     Unreachable(String),
 }
@@ -148,6 +150,16 @@ impl Node {
     /// Seal, record in the outbox, then submit. A refusal is recorded and
     /// returned; an unreachable hub leaves the envelope queued.
     pub async fn send(&self, draft: &Draft) -> Result<Sent, NodeError> {
+        let statutory = draft.basis.as_ref().is_some_and(|b| b.is_statutory());
+        if statutory
+            && draft
+                .payload
+                .justification
+                .as_deref()
+                .is_none_or(|j| j.trim().is_empty())
+        {
+            return Err(NodeError::JustificationMissing);
+        }
         let envelope = seal_draft(&self.id, &self.signing, &self.directory, draft)?;
         let json = serde_json::to_vec(&envelope).map_err(|e| SealError::Payload(e.to_string()))?;
         let payload =

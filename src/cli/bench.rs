@@ -27,7 +27,7 @@ use tsunagu::hub::{self, Hub, Limits};
 use tsunagu::i18n::Lang;
 use tsunagu::protocol::payload::{Author, Body, Payload};
 use tsunagu::protocol::referral::demo_referral;
-use tsunagu::protocol::{AgencyId, EnvelopeId, Seq, Urgency};
+use tsunagu::protocol::{AgencyId, CaseId, EnvelopeId, Seq, Urgency};
 use tsunagu::store;
 use tsunagu::store::records::Records;
 
@@ -260,6 +260,7 @@ impl Pki {
                 Planned {
                     sender: self.senders[k % s],
                     to,
+                    case: None,
                 }
             })
             .collect()
@@ -270,10 +271,12 @@ fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// One envelope to send: node indexes.
+/// One envelope to send: node indexes, and the case it is about (opened
+/// at the hub before the measured run).
 struct Planned {
     sender: usize,
     to: Vec<usize>,
+    case: Option<CaseId>,
 }
 
 fn demo_payload() -> Payload {
@@ -314,7 +317,7 @@ fn measure_seal(pki: &Pki, runs: u32) -> anyhow::Result<MicroFigures> {
     referral
         .findings
         .push_str(&"x".repeat(SEAL_PAYLOAD_BYTES.saturating_sub(size)));
-    let draft = draft(&pki.ids, &to, &payload);
+    let draft = draft(&pki.ids, &to, None, &payload);
     let signing = &pki.materials[sender].signing_key;
     let seal = || seal_draft(&pki.ids[sender], signing, &pki.directory, &draft);
     let mut envelope = seal()?;
@@ -346,7 +349,7 @@ async fn measure_record_commit(pki: &Pki, tmp: &Path, runs: u32) -> anyhow::Resu
     let dir = tempfile::tempdir_in(tmp)?;
     let records = Records::open(&store::testing::sqlite_url(dir.path(), "probe.db")).await?;
     let to: Vec<usize> = pki.recipients.iter().take(2).copied().collect();
-    let draft = draft(&pki.ids, &to, &demo_payload());
+    let draft = draft(&pki.ids, &to, None, &demo_payload());
     let sender = pki.senders[0];
     let envelope = seal_draft(
         &pki.ids[sender],
@@ -387,10 +390,12 @@ impl MicroFigures {
     }
 }
 
-fn draft(ids: &[AgencyId], to: &[usize], payload: &Payload) -> Draft {
+/// A referral from a clinic to the municipality under the statutory basis
+/// (no consent record needed), about `case`.
+fn draft(ids: &[AgencyId], to: &[usize], case: Option<CaseId>, payload: &Payload) -> Draft {
     Draft {
         recipients: to.iter().map(|&i| ids[i].clone()).collect(),
-        case_id: None,
+        case_id: case,
         urgency: Urgency::Early,
         basis: Some(tsunagu::protocol::LegalBasis::ProvisionToMunicipality),
         purpose: Some(tsunagu::protocol::Purpose::Referral),
@@ -444,10 +449,16 @@ async fn measure(
     observer.wait_connected(pki.ids.len()).await?;
     let rss_connected = Memory::now();
     let recipients: Vec<AgencyId> = pki.recipients.iter().map(|&i| pki.ids[i].clone()).collect();
-    let warmup = Arc::new(pki.plan(pki.senders.len()));
+    let warmup = Arc::new(fleet.open_cases(pki.plan(pki.senders.len())).await?);
     run_phase(&fleet, &warmup, pki.senders.len(), payload, &mut observer).await?;
     hub.wait_acked(&recipients).await?;
-    let plan = Arc::new(pki.plan(args.envelopes as usize));
+    let started = Instant::now();
+    let plan = Arc::new(fleet.open_cases(pki.plan(args.envelopes as usize)).await?);
+    println!(
+        "  (opened {} cases in {:.2} s, not counted)",
+        plan.len(),
+        started.elapsed().as_secs_f64()
+    );
     let concurrency = args.concurrency as usize;
     let sends = run_phase(&fleet, &plan, concurrency, payload, &mut observer).await?;
     let acked = hub.wait_acked(&recipients).await?;
@@ -618,6 +629,27 @@ impl Fleet {
             fleet.nodes.push(node);
         }
         Ok(fleet)
+    }
+
+    /// Open one case per envelope, by its sender, 32 at a time (every
+    /// referral names a case the hub issued).
+    async fn open_cases(&self, mut plan: Vec<Planned>) -> anyhow::Result<Vec<Planned>> {
+        let permits = Arc::new(Semaphore::new(32));
+        let mut opening = JoinSet::new();
+        for (index, planned) in plan.iter().enumerate() {
+            let permit = permits.clone().acquire_owned().await?;
+            let node = self.nodes[planned.sender].clone();
+            opening.spawn(async move {
+                let case = node.open_case().await;
+                drop(permit);
+                (index, case)
+            });
+        }
+        while let Some(opened) = opening.join_next().await {
+            let (index, case) = opened?;
+            plan[index].case = Some(case.context("opening a case at the hub")?);
+        }
+        Ok(plan)
     }
 
     async fn stop(self) {
@@ -798,7 +830,7 @@ fn spawn_sends(
         for (index, planned) in plan.iter().enumerate() {
             let permit = permits.clone().acquire_owned().await?;
             let node = nodes[planned.sender].clone();
-            let draft = draft(&ids, &planned.to, &payload);
+            let draft = draft(&ids, &planned.to, planned.case.clone(), &payload);
             sends.spawn(async move {
                 let record = send_one(index, &node, &draft).await;
                 drop(permit);
@@ -836,6 +868,9 @@ struct Spread {
 
 impl Spread {
     fn of(mut samples: Vec<Duration>) -> Option<Self> {
+        if samples.is_empty() {
+            return None;
+        }
         samples.sort_unstable();
         let rank = |p: f64| {
             let n = samples.len() as f64;
@@ -844,7 +879,7 @@ impl Spread {
         Some(Self {
             p50: rank(0.50),
             p99: rank(0.99),
-            max: *samples.last()?,
+            max: samples[samples.len() - 1],
         })
     }
 

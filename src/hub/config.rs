@@ -62,7 +62,8 @@ pub struct Deadlines {
     pub early_hours: u64,
     /// 通常: days (default 3).
     pub normal_days: u64,
-    /// Seconds between checks for missed deadlines and expired consents.
+    /// Seconds between checks for missed deadlines and expired consents
+    /// (0: no periodic check).
     pub check_interval_secs: u64,
 }
 

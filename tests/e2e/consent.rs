@@ -400,6 +400,31 @@ async fn withdrawal_stops_new_sharing_cancels_queued_deliveries_and_tells_holder
 }
 
 #[tokio::test]
+async fn a_statutory_basis_without_a_written_justification_is_not_sent() {
+    let w = World::start().await;
+    let case = w.clinic.node.open_case().await.unwrap();
+    let mut draft = referral_draft(&case, &[CENTER]);
+    draft.payload.justification = Some("  ".into());
+    let err = w.clinic.node.send(&draft).await.unwrap_err();
+    assert!(
+        matches!(err, tsunagu::agency::NodeError::JustificationMissing),
+        "{err:?}"
+    );
+    assert!(
+        w.clinic
+            .node
+            .records()
+            .outbox()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.kind != "referral")
+    );
+    assert_eq!(w.hub.store.last_seq(&agency(CENTER)).await.unwrap(), Seq(0));
+    w.stop().await;
+}
+
+#[tokio::test]
 async fn provision_to_the_municipality_needs_no_consent_but_only_reaches_the_municipality() {
     let mut w = World::start().await;
     let case = w.clinic.node.open_case().await.unwrap();

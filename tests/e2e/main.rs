@@ -2,8 +2,10 @@
 //! nodes, real databases. One binary so it compiles once.
 
 mod api;
+mod audit;
 mod cli;
 mod consent;
 mod delivery;
 mod helpers;
+mod referral_loop;
 mod refusals;

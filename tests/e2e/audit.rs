@@ -1,0 +1,143 @@
+//! The audit chain: every security-relevant event, and `tsunagu audit
+//! verify` naming the first entry someone deleted or edited.
+
+use std::process::Command;
+
+use sqlx::Connection;
+use tsunagu::protocol::ErrorCode;
+
+use crate::helpers::*;
+
+fn audit(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A hub that saw a consent, a referral, a refusal and acks, then stopped.
+async fn a_day_at_the_hub() -> (tempfile::TempDir, std::sync::Arc<tempfile::TempDir>) {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
+    let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
+    let scope = consent_scope(&case, &[CENTER]);
+    sent(&clinic, &consent_record_draft(scope.clone())).await;
+    let id = sent(
+        &clinic,
+        &consent_referral_draft(&case, scope.consent_id, &[CENTER]),
+    )
+    .await;
+    center.wait_stored(id).await;
+    refused_with(
+        &clinic,
+        &consent_referral_draft(&case, scope.consent_id, &[NURSERY]),
+        ErrorCode::RecipientNotCovered,
+    )
+    .await;
+    clinic.stop().await;
+    center.stop().await;
+    let dir = hub.dir.clone();
+    hub.stop().await;
+    (data, dir)
+}
+
+fn events(export: &str) -> Vec<String> {
+    export
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_security_relevant_event_is_in_the_chain_and_it_verifies() {
+    let (_data, dir) = a_day_at_the_hub().await;
+    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
+    let (ok, text) = audit(&["verify", "--database-url", &db]);
+    assert!(ok, "{text}");
+    assert!(text.contains("改ざんはありません"), "{text}");
+    let (ok, export) = audit(&["export", "--database-url", &db, "--format", "jsonl"]);
+    assert!(ok, "{export}");
+    let events = events(&export);
+    for expected in [
+        "connection_opened",
+        "case_opened",
+        "consent_recorded",
+        "envelope_accepted",
+        "delivery_acked",
+        "refused",
+    ] {
+        assert!(
+            events.iter().any(|e| e == expected),
+            "{expected} missing from {events:?}"
+        );
+    }
+    let (ok, csv) = audit(&[
+        "--lang",
+        "en",
+        "export",
+        "--database-url",
+        &db,
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        ok && csv.starts_with("seq,at,event,agency,subject,detail,prev_hash,hash"),
+        "{csv}"
+    );
+}
+
+async fn tamper(dir: &std::path::Path, sql: &'static str) {
+    let mut conn =
+        sqlx::SqliteConnection::connect(&tsunagu::store::testing::sqlite_url(dir, "hub.db"))
+            .await
+            .unwrap();
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_edited_audit_row_is_named_by_verify() {
+    let (_data, dir) = a_day_at_the_hub().await;
+    tamper(
+        dir.path(),
+        "UPDATE audit_log SET agency = 'hikari-nursery' WHERE seq = 4",
+    )
+    .await;
+    let (ok, text) = audit(&[
+        "verify",
+        "--database-url",
+        &tsunagu::store::testing::sqlite_url(dir.path(), "hub.db"),
+    ]);
+    assert!(!ok, "verify must fail: {text}");
+    assert!(text.contains("#4"), "{text}");
+}
+
+#[tokio::test]
+async fn a_deleted_audit_row_is_named_by_verify() {
+    let (_data, dir) = a_day_at_the_hub().await;
+    tamper(dir.path(), "DELETE FROM audit_log WHERE seq = 6").await;
+    let (ok, text) = audit(&[
+        "--lang",
+        "en",
+        "verify",
+        "--database-url",
+        &tsunagu::store::testing::sqlite_url(dir.path(), "hub.db"),
+    ]);
+    assert!(!ok, "verify must fail: {text}");
+    assert!(text.contains("#6") && text.contains("missing"), "{text}");
+}
