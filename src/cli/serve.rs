@@ -27,6 +27,21 @@ pub struct ServeArgs {
     /// 機関ディレクトリ（TOML） / agency directory (TOML)
     #[arg(long)]
     directory: Option<PathBuf>,
+    /// 機関のクライアント証明書を発行した CA / CA of agency client certificates
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// ハブのサーバ証明書 / the hub's server certificate
+    #[arg(long)]
+    cert: Option<PathBuf>,
+    /// ハブのサーバ鍵 / the hub's server key
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// 暗号文の上限（バイト） / largest ciphertext accepted, in bytes
+    #[arg(long)]
+    max_envelope_bytes: Option<usize>,
+    /// 同時接続数の上限 / most simultaneous connections
+    #[arg(long)]
+    max_connections: Option<usize>,
 }
 
 impl ServeArgs {
@@ -44,6 +59,22 @@ impl ServeArgs {
         }
         if let Some(directory) = &self.directory {
             config.directory = directory.clone();
+        }
+        let tls = &mut config.tls;
+        for (flag, path) in [
+            (&self.ca, &mut tls.ca),
+            (&self.cert, &mut tls.cert),
+            (&self.key, &mut tls.key),
+        ] {
+            if let Some(value) = flag {
+                *path = value.clone();
+            }
+        }
+        if let Some(n) = self.max_envelope_bytes {
+            config.limits.max_envelope_bytes = n;
+        }
+        if let Some(n) = self.max_connections {
+            config.limits.max_connections = n;
         }
         Ok(config)
     }
@@ -97,7 +128,8 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     // Scripts and tests wait for this line to know the hub is ready.
     println!("listening on https://{addr}");
     std::io::stdout().flush()?;
-    let hub = Hub::new(store, directory, config.limits.clone());
+    let hub =
+        Hub::new(store, directory, config.limits.clone()).with_deadlines(config.deadlines.clone());
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
     Ok(())
 }
