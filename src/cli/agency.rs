@@ -8,11 +8,12 @@ use tokio_util::sync::CancellationToken;
 use tsunagu::agency::referral_flags::ReferralFlags;
 use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent};
 use tsunagu::i18n::Lang;
+use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::payload::{Body, Payload};
 use tsunagu::protocol::referral::Referral;
 use tsunagu::protocol::referral_text::render;
 use tsunagu::protocol::{
-    AgencyId, CaseId, ConsentId, EnvelopeId, MessageKind, ReferralState, Urgency,
+    Action, AgencyId, CaseId, ConsentId, EnvelopeId, MessageKind, ReferralState, Urgency,
 };
 
 use super::exchange::{self, AuthorArgs, BasisArgs};
@@ -76,6 +77,33 @@ pub enum AgencyCommand {
         /// 紹介のエンベロープID / the referral's envelope id
         id: EnvelopeId,
     },
+    /// 要対協へのケース登録・区分変更・終結（調整機関のみ） / register, reclassify or close a case (調整機関 only)
+    Case {
+        #[command(flatten)]
+        node: NodeArgs,
+        #[command(flatten)]
+        author: AuthorArgs,
+        /// ケースID / case id
+        #[arg(long)]
+        case: CaseId,
+        /// 登録・変更する区分（省略して --close で終結） / classification to register or change to
+        #[arg(long, value_enum, required_unless_present = "close")]
+        classification: Option<CaseClassification>,
+        /// 主担当機関（登録時） / lead agency (when registering)
+        #[arg(long)]
+        lead: Option<AgencyId>,
+        /// 関係機関（登録時、カンマ区切り） / member agencies involved (when registering)
+        #[arg(long, value_delimiter = ',')]
+        members: Vec<AgencyId>,
+        /// 終結 / close the case
+        #[arg(long, conflicts_with = "classification")]
+        close: bool,
+        /// 理由・経緯 / reason
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 法令上の例外による提供と違反報告の一覧（センター・調整機関） / statutory uses and violations (center, 調整機関)
+    Oversight(NodeArgs),
     /// ハブからの通知 / notices from the hub
     Notices(NodeArgs),
     /// ケースの提供記録（誰が何を知っているか） / a case's disclosure record
@@ -312,7 +340,8 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
 /// The commands that act through an open node and close it after.
 async fn staff(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
     let node_args = match &cmd {
-        AgencyCommand::CaseOpen(n) | AgencyCommand::Notices(n) => n,
+        AgencyCommand::CaseOpen(n) | AgencyCommand::Notices(n) | AgencyCommand::Oversight(n) => n,
+        AgencyCommand::Case { node, .. } => node,
         AgencyCommand::ConsentRecord { node, .. }
         | AgencyCommand::ConsentWithdraw { node, .. }
         | AgencyCommand::ReferralUpdate { node, .. }
@@ -330,8 +359,33 @@ async fn staff(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
                 );
                 Ok(())
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(exchange::hub_error(e, lang)),
         },
+        AgencyCommand::Case {
+            author,
+            case,
+            classification,
+            lead,
+            members,
+            close,
+            note,
+            ..
+        } => {
+            let action = match (close, classification, lead) {
+                (true, _, _) => Action::CloseCase,
+                (false, Some(classification), Some(lead)) => Action::RegisterCase {
+                    registration: Registration {
+                        classification,
+                        lead,
+                        members: members.clone(),
+                    },
+                },
+                (false, Some(classification), None) => Action::ReclassifyCase { classification },
+                (false, None, _) => unreachable!("clap requires --classification or --close"),
+            };
+            exchange::case_update(&node, case, action, note, members, author.author(), lang).await
+        }
+        AgencyCommand::Oversight(_) => exchange::oversight(&node, lang).await,
         AgencyCommand::ConsentRecord {
             author, consent, ..
         } => exchange::consent_record(&node, *consent, author.author(), lang).await,

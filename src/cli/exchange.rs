@@ -50,7 +50,7 @@ pub struct BasisArgs {
     basis: BasisName,
     /// 根拠とする同意のID（--basis consent のとき） / the consent relied on (with --basis consent)
     #[arg(long, required_if_eq("basis", "consent"))]
-    consent: Option<ConsentId>,
+    consent_id: Option<ConsentId>,
     /// 目的 / purpose
     #[arg(long, value_enum, default_value = "referral")]
     purpose: Purpose,
@@ -76,7 +76,7 @@ enum BasisName {
 impl BasisArgs {
     /// The basis, purpose and justification, or what is missing.
     pub fn resolve(&self, lang: Lang) -> anyhow::Result<(LegalBasis, Purpose, Option<String>)> {
-        let basis = match (self.basis, self.consent) {
+        let basis = match (self.basis, self.consent_id) {
             (BasisName::Consent, Some(consent_id)) => LegalBasis::Consent { consent_id },
             (BasisName::Consent, None) => bail!(
                 "{}",
@@ -288,8 +288,21 @@ pub async fn referral_update(
     report(node.send(&draft).await, lang)
 }
 
+/// A refusal from the hub in the staff's language; anything else as is.
+pub fn hub_error(e: NodeError, lang: Lang) -> anyhow::Error {
+    match e {
+        NodeError::Refused(body) => {
+            anyhow::anyhow!("{}", lang.pick(&body.message, &body.message_en))
+        }
+        other => other.into(),
+    }
+}
+
 pub async fn status(node: &Node, referral: EnvelopeId, lang: Lang) -> anyhow::Result<()> {
-    let status = node.referral_status(referral).await?;
+    let status = node
+        .referral_status(referral)
+        .await
+        .map_err(|e| hub_error(e, lang))?;
     println!(
         "{} {} ({})",
         lang.pick("紹介:", "referral:"),
@@ -314,7 +327,11 @@ pub async fn notices(node: &Node, lang: Lang) -> anyhow::Result<()> {
 }
 
 pub async fn disclosures(node: &Node, case: CaseId, lang: Lang) -> anyhow::Result<()> {
-    for d in node.disclosures(&case).await? {
+    for d in node
+        .disclosures(&case)
+        .await
+        .map_err(|e| hub_error(e, lang))?
+    {
         let sender = d.sender.map(|s| name(node, &s)).unwrap_or_else(|| {
             lang.pick("（通告者は非開示）", "(notifier withheld)")
                 .into()
@@ -333,6 +350,70 @@ pub async fn disclosures(node: &Node, case: CaseId, lang: Lang) -> anyhow::Resul
             name(node, &d.recipient),
             categories.join(", "),
             d.basis.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// The 調整機関 registers a case with the 要対協, reclassifies or closes it.
+pub async fn case_update(
+    node: &Node,
+    case: CaseId,
+    action: Action,
+    text: String,
+    to: Vec<AgencyId>,
+    author: Author,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let body = Body::CaseUpdate(Note {
+        text,
+        categories: vec![],
+    });
+    report(
+        node.send(&action_draft(Some(case), to, action, payload(author, body)))
+            .await,
+        lang,
+    )
+}
+
+/// Statutory-basis uses and reported violations (center and 調整機関).
+pub async fn oversight(node: &Node, lang: Lang) -> anyhow::Result<()> {
+    println!(
+        "{}",
+        lang.pick(
+            "■ 法令上の例外による提供",
+            "■ sharing under a statutory exception"
+        )
+    );
+    for u in node
+        .statutory_uses()
+        .await
+        .map_err(|e| hub_error(e, lang))?
+    {
+        let sender = u.sender.map(|s| name(node, &s)).unwrap_or_else(|| {
+            lang.pick("（通告者は非開示）", "(notifier withheld)")
+                .into()
+        });
+        let to: Vec<String> = u.recipients.iter().map(|r| name(node, r)).collect();
+        println!(
+            "{}  {}  {sender} → {}  {}",
+            u.accepted_at,
+            u.basis,
+            to.join(", "),
+            u.envelope_id
+        );
+    }
+    println!(
+        "{}",
+        lang.pick("■ 申告外の情報区分の報告", "■ reported category violations")
+    );
+    for v in node.violations().await.map_err(|e| hub_error(e, lang))? {
+        println!(
+            "{}  {}  {}  {}",
+            v.reported_at,
+            name(node, &v.reported_by),
+            v.envelope_id,
+            v.detail
         );
     }
     Ok(())

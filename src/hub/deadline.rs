@@ -40,15 +40,15 @@ impl Hub {
     }
 
     /// First miss: the sender, the recipient again and the center. Second
-    /// miss: also the 要対協 調整機関, when the case is registered.
+    /// miss: the same, and the 要対協 調整機関 when the case is registered.
     async fn escalate(&self, due: &DueReferral) -> Result<bool, StoreError> {
         let level = due.escalations + 1;
         if level > 2 {
             return Ok(false);
         }
         let mut to = vec![due.sender.clone(), due.recipient.clone()];
+        to.extend(self.agencies_of(AgencyKind::Center));
         let next = if level == 1 {
-            to.extend(self.agencies_of(AgencyKind::Center));
             Timestamp::from_datetime(self.clock.now() + self.deadlines.for_urgency(due.urgency))
         } else {
             if self.registered(due).await? {

@@ -176,6 +176,11 @@ impl Session {
         }
         match self.hub.store.ack(&self.agency, seq).await {
             Ok(AckOutcome::Acked | AckOutcome::AlreadyAcked) => Ok(()),
+            Ok(AckOutcome::AckedAfterCancel) => {
+                // A notice now waits for this very socket.
+                self.hub.wake.notify(&self.agency);
+                Ok(())
+            }
             Ok(AckOutcome::Unknown) => self.refuse(unknown_seq(seq)).await,
             Err(e) => self.refuse(HubError::internal(&e)).await,
         }

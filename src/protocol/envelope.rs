@@ -55,9 +55,7 @@ impl MessageKind {
 
     /// The kind with this wire name.
     pub fn parse(name: &str) -> Option<Self> {
-        [MessageKind::Referral]
-            .into_iter()
-            .find(|k| k.as_str() == name)
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
     /// The name staff see.

@@ -97,7 +97,8 @@ impl ChainBreak {
 
 /// Check entries in order from the start of the chain; returns how many
 /// verified, or the first break. (A deleted last entry cannot be told from
-/// one never written; exports record the count and last hash for that.)
+/// one never written: `tsunagu audit verify` prints the count and last hash
+/// so an operator can keep them elsewhere and compare.)
 pub fn verify(entries: impl IntoIterator<Item = AuditEntry>) -> Result<u64, ChainBreak> {
     let mut prev = GENESIS.to_vec();
     let mut count = 0;

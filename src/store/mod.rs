@@ -71,6 +71,9 @@ pub enum AcceptOutcome {
 pub enum AckOutcome {
     /// Marked acknowledged now.
     Acked,
+    /// Marked acknowledged, though it had been cancelled after it was sent:
+    /// the node holds it, so a `ConsentEnded` notice was queued for it.
+    AckedAfterCancel,
     /// It had been acknowledged before.
     AlreadyAcked,
     /// No delivery with that sequence number exists for this agency.

@@ -96,3 +96,142 @@ async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted() {
     hub.kill().unwrap();
     hub.wait().unwrap();
 }
+
+/// Write an agency config for the example agency `id` and return its path.
+fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {
+    let config = tsunagu::agency::AgencyConfig::from_example(&certs(), &agency(id), url, dir);
+    let path = dir.join(format!("{id}.toml"));
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+/// Run `tsunagu agency …` as a member of staff; (success, stdout + stderr).
+fn staff(args: &[&str]) -> (bool, String) {
+    let out = tsunagu()
+        .arg("agency")
+        .args(args)
+        .env("TSUNAGU_AUTHOR_NAME", "佐藤 美咲")
+        .env("TSUNAGU_AUTHOR_ROLE", "助産師")
+        .env("TSUNAGU_AUTHOR_CONTACT", "03-0000-0000")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn last_word(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn staff_record_consent_refer_and_follow_the_referral_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
+    let (mut hub, url) = spawn_hub(&db);
+    let clinic = agency_toml(dir.path(), &url, CLINIC);
+    let center = agency_toml(dir.path(), &url, CENTER);
+
+    let (ok, out) = staff(&["case-open", "--config", &clinic]);
+    assert!(ok && out.contains("ケースを開設しました"), "{out}");
+    let case = last_word(&out);
+    let (ok, out) = staff(&[
+        "consent-record",
+        "--config",
+        &clinic,
+        "--case",
+        &case,
+        "--to",
+        CENTER,
+        "--recipients",
+        &format!("{CENTER},{WELFARE}"),
+        "--categories",
+        "basic,pregnancy-medical,mental-health,family",
+        "--method",
+        "oral",
+        "--given-by-name",
+        "山田 花子",
+    ]);
+    assert!(ok && out.contains("同意ID"), "{out}");
+    let consent = last_word(&out);
+    // Today's version of the demo form (the example file's dates are fixed).
+    let form = dir.path().join("referral.toml");
+    let today = time::OffsetDateTime::now_utc().date();
+    std::fs::write(
+        &form,
+        toml::to_string(&tsunagu::protocol::referral::demo_referral(today)).unwrap(),
+    )
+    .unwrap();
+    let form = form.display().to_string();
+    let send = |to: &str| {
+        staff(&[
+            "send",
+            "--config",
+            &clinic,
+            "--case",
+            &case,
+            "--basis",
+            "consent",
+            "--consent-id",
+            &consent,
+            "--to",
+            to,
+            "--urgency",
+            "early",
+            "--file",
+            &form,
+        ])
+    };
+    let (ok, out) = send(NURSERY);
+    assert!(
+        !ok && out.contains("範囲外") && out.contains(NURSERY),
+        "the nursery is refused and named: {out}"
+    );
+    let (ok, out) = send(CENTER);
+    assert!(ok && out.contains("送信しました"), "{out}");
+    let referral = last_word(&out);
+
+    let (ok, out) = staff(&["status", "--config", &clinic, &referral]);
+    assert!(ok && out.contains("送付済み"), "{out}");
+    // The center's node must hold it before its staff can acknowledge.
+    let mut center_node = TestNode::connect(&url, CENTER, dir.path()).await;
+    center_node.wait_stored(referral.parse().unwrap()).await;
+    center_node.stop().await;
+    let (ok, out) = staff(&[
+        "referral-update",
+        "--config",
+        &center,
+        &referral,
+        "--state",
+        "accepted",
+    ]);
+    assert!(
+        !ok && out.contains("変更できません"),
+        "受理 comes first: {out}"
+    );
+    let (ok, out) = staff(&[
+        "referral-update",
+        "--config",
+        &center,
+        &referral,
+        "--state",
+        "received",
+        "--note",
+        "受理",
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = staff(&["--lang", "en", "status", "--config", &clinic, &referral]);
+    assert!(ok && out.contains("received"), "{out}");
+    let (ok, out) = staff(&["disclosures", "--config", &clinic, "--case", &case]);
+    assert!(ok && out.contains("consent"), "{out}");
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+}

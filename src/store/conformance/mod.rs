@@ -56,6 +56,7 @@ conformance!(
     policy::expired_consents_end_like_withdrawals,
     policy::disclosures_and_statutory_uses_record_who_got_what,
     policy::violations_are_listed_newest_first,
+    policy::a_cancelled_delivery_acked_anyway_is_delivered_and_marked,
     referral::open_referrals_wait_for_receipt_until_their_deadline,
     referral::a_missed_deadline_escalates_once,
     concurrency::concurrent_senders_get_distinct_gapless_sequences,

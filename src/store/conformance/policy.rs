@@ -442,3 +442,46 @@ pub async fn violations_are_listed_newest_first(store: Arc<dyn HubStore>) {
         chain
     );
 }
+
+pub async fn a_cancelled_delivery_acked_anyway_is_delivered_and_marked(store: Arc<dyn HubStore>) {
+    let case = case_id("case-1");
+    store.open_case(&case, &agency("center")).await.unwrap();
+    let consent = record_consent(&store, &case, None).await;
+    let referral = sealed(under_consent("clinic", &["welfare"], &case, consent), b"r");
+    let effects = Effects {
+        open_referral: Some(at("2099-01-01T00:00:00.000Z")),
+        ..Effects::default()
+    };
+    let seqs = stored(&store, &referral, with(effects)).await;
+    // Withdrawn while the delivery was on its way to the welfare node.
+    let (e, policy) = withdrawal(&case, consent);
+    stored(&store, &e, policy).await;
+    let id = referral.envelope.meta.id;
+    let states = store.referral(id).await.unwrap().unwrap().states;
+    assert_eq!(
+        states,
+        [(agency("welfare"), crate::protocol::ReferralState::Cancelled)],
+        "no 受理 deadline for what was cancelled"
+    );
+    assert!(
+        store
+            .due_referrals(&at("2100-01-01T00:00:00.000Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The node had stored it and acks: it holds the data after all.
+    let outcome = store.ack(&agency("welfare"), seqs[0].1).await.unwrap();
+    assert_eq!(outcome, crate::store::AckOutcome::AckedAfterCancel);
+    let ended = Notice::ConsentEnded {
+        consent_id: consent,
+        case_id: case.clone(),
+        reason: ConsentEnd::Withdrawn,
+        envelopes: vec![id],
+    };
+    assert_eq!(notices(&store, "welfare").await, [ended]);
+    let record = store.disclosures(&case).await.unwrap();
+    let to_welfare = record.iter().find(|d| d.envelope_id == id).unwrap();
+    assert!(!to_welfare.cancelled && to_welfare.delivered_at.is_some());
+}

@@ -429,6 +429,16 @@ async fn cancel_undelivered(
             .bind(seq)
             .execute(&mut *c)
             .await?;
+        // A referral that never reached the recipient has no 受理 to wait for.
+        sqlx::query(
+            "UPDATE referral_states SET state = 'cancelled', updated_at = $1, deadline_at = NULL \
+             WHERE referral = $2 AND recipient = $3 AND state = 'sent'",
+        )
+        .bind(now.as_str())
+        .bind(envelope_id.to_string())
+        .bind(recipient.as_str())
+        .execute(&mut *c)
+        .await?;
         let sender: AgencyId = sender.parse().map_err(|_| bad("agency id"))?;
         cancelled.push((sender, envelope_id, recipient));
     }
@@ -470,8 +480,8 @@ pub(super) async fn escalate(
 
 pub(super) async fn ack(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<AckOutcome> {
     // FOR UPDATE: two sockets acking the same delivery record one ack.
-    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT acked_at, envelope_id FROM deliveries WHERE recipient = $1 AND seq = $2 FOR UPDATE",
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT acked_at, envelope_id, cancelled_at FROM deliveries WHERE recipient = $1 AND seq = $2 FOR UPDATE",
     )
     .bind(agency.as_str())
     .bind(seq_to_db(seq))
@@ -479,23 +489,57 @@ pub(super) async fn ack(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<Ack
     .await?;
     Ok(match row {
         None => AckOutcome::Unknown,
-        Some((Some(_), _)) => AckOutcome::AlreadyAcked,
-        Some((None, envelope)) => {
-            sqlx::query("UPDATE deliveries SET acked_at = $1 WHERE recipient = $2 AND seq = $3")
+        Some((Some(_), _, _)) => AckOutcome::AlreadyAcked,
+        Some((None, envelope, cancelled)) => {
+            sqlx::query("UPDATE deliveries SET acked_at = $1, cancelled_at = NULL WHERE recipient = $2 AND seq = $3")
                 .bind(Timestamp::now().as_str())
                 .bind(agency.as_str())
                 .bind(seq_to_db(seq))
                 .execute(&mut *c)
                 .await?;
-            let detail = serde_json::json!({ "seq": seq.0 });
+            if let (Some(_), Some(envelope)) = (&cancelled, &envelope) {
+                late_delivery(c, agency, envelope).await?;
+            }
+            let detail = serde_json::json!({ "seq": seq.0, "after_cancel": cancelled.is_some() });
             append_audit(
                 c,
                 &AuditEvent::new("delivery_acked", Some(agency), envelope, detail),
             )
             .await?;
-            AckOutcome::Acked
+            if cancelled.is_some() {
+                AckOutcome::AckedAfterCancel
+            } else {
+                AckOutcome::Acked
+            }
         }
     })
+}
+
+/// The node stored a delivery that was cancelled after it was pushed: it
+/// holds the data after all, so its records must show the consent ended.
+async fn late_delivery(c: &mut Conn, agency: &AgencyId, envelope: &str) -> Result<()> {
+    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT c.consent_id, c.case_id, c.end_reason FROM envelopes e \
+         JOIN consents c ON c.consent_id = e.consent_id WHERE e.id = $1",
+    )
+    .bind(envelope)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((consent, case_id, reason)) = row else {
+        return Ok(());
+    };
+    let parse_err = |what: &str| sqlx::Error::Protocol(format!("stored {what} does not parse"));
+    let notice = Notice::ConsentEnded {
+        consent_id: consent.parse().map_err(|_| parse_err("consent id"))?,
+        case_id: case_id.parse().map_err(|_| parse_err("case id"))?,
+        reason: if reason.as_deref() == Some("expired") {
+            ConsentEnd::Expired
+        } else {
+            ConsentEnd::Withdrawn
+        },
+        envelopes: vec![envelope.parse().map_err(|_| parse_err("envelope id"))?],
+    };
+    queue(c, agency, None, Some(&notice)).await.map(|_| ())
 }
 
 pub(super) async fn ack_through(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<u64> {
