@@ -8,6 +8,7 @@ pub mod conformance;
 pub mod model;
 pub mod postgres;
 pub mod records;
+mod rows;
 pub mod sqlite;
 pub mod testing;
 
@@ -235,32 +236,4 @@ fn seq_to_db(s: Seq) -> i64 {
 fn parse_envelope_id(text: &str) -> Result<EnvelopeId, StoreError> {
     text.parse()
         .map_err(|_| StoreError::Corrupt(format!("bad envelope id {text:?}")))
-}
-
-/// A delivery row: an envelope (id and body) or a notice (JSON).
-fn delivery(
-    seq: i64,
-    envelope_id: Option<String>,
-    body: Option<Vec<u8>>,
-    notice: Option<String>,
-) -> Result<Delivery, StoreError> {
-    let item = match (envelope_id, body, notice) {
-        (Some(id), Some(body), None) => DeliveryItem::Envelope {
-            id: parse_envelope_id(&id)?,
-            body,
-        },
-        (None, None, Some(notice)) => DeliveryItem::Notice(
-            serde_json::from_str(&notice)
-                .map_err(|e| StoreError::Corrupt(format!("notice at seq {seq}: {e}")))?,
-        ),
-        _ => {
-            return Err(StoreError::Corrupt(format!(
-                "delivery {seq} is neither an envelope nor a notice"
-            )));
-        }
-    };
-    Ok(Delivery {
-        seq: seq_from_db(seq),
-        item,
-    })
 }

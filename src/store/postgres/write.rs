@@ -12,9 +12,13 @@ use sqlx::PgConnection;
 use super::{DELIVERY_CHANNEL, read};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
-use crate::store::audit::{GENESIS, entry_hash};
 use crate::store::model::{
     AuditEvent, CaseChange, DueReferral, Effects, Facts, FactsQuery, Policy,
+};
+use crate::store::rows::{
+    ConsentDeliveryRow, ConsentEnding, LateRow, Undelivered, accepted_event, acked_event,
+    acked_through_event, case_opened_event, end_reason, escalation_event, late_notice,
+    next_audit_entry, parse, refused_event, resent, violation_event,
 };
 use crate::store::{
     AcceptOutcome, AckOutcome, NewEnvelope, categories_json, seq_from_db, seq_to_db,
@@ -40,22 +44,13 @@ pub(super) async fn accept(
         .fetch_optional(&mut *c)
         .await?;
     if let Some((digest,)) = existing {
-        return Ok(if digest == e.digest {
-            AcceptOutcome::Duplicate
-        } else {
-            AcceptOutcome::IdReused
-        });
+        return Ok(resent(&digest, e));
     }
     let facts = load_facts(c, query).await?;
     let effects = match policy(&facts) {
         Ok(effects) => effects,
         Err(refusal) => {
-            let detail = serde_json::json!({ "code": refusal.code, "reason": refusal.message_en, "kind": meta.kind.as_str() });
-            append_audit(
-                c,
-                &AuditEvent::new("refused", Some(&meta.sender), Some(id), detail),
-            )
-            .await?;
+            append_audit(c, &refused_event(meta, &refusal)).await?;
             return Ok(AcceptOutcome::Refused(refusal));
         }
     };
@@ -69,19 +64,7 @@ pub(super) async fn accept(
         &effects,
     )
     .await?;
-    let detail = serde_json::json!({
-        "kind": meta.kind.as_str(),
-        "recipients": meta.recipients,
-        "categories": meta.categories,
-        "basis": meta.basis.as_ref().map(|b| b.as_str()),
-        "purpose": meta.purpose.map(|p| p.as_str()),
-        "case_id": meta.case_id,
-    });
-    append_audit(
-        c,
-        &AuditEvent::new("envelope_accepted", Some(&meta.sender), Some(id), detail),
-    )
-    .await?;
+    append_audit(c, &accepted_event(meta)).await?;
     for event in &effects.audit {
         append_audit(c, event).await?;
     }
@@ -327,17 +310,6 @@ async fn change_case(
     Ok(())
 }
 
-fn end_reason(reason: ConsentEnd) -> &'static str {
-    match reason {
-        ConsentEnd::Withdrawn => "withdrawn",
-        ConsentEnd::Expired => "expired",
-    }
-}
-
-fn bad(what: &str) -> sqlx::Error {
-    sqlx::Error::Protocol(format!("bad {what}"))
-}
-
 /// End a consent: cancel what is queued but not delivered (telling each
 /// sender), and tell every agency that already holds data under it.
 /// Returns false if it had already ended.
@@ -359,54 +331,23 @@ pub(super) async fn end_consent(
     let Some((case_id,)) = ended else {
         return Ok(false);
     };
-    let case_id: CaseId = case_id.parse().map_err(|_| bad("case id"))?;
-    let (cancelled, held) = cancel_undelivered(c, consent, now).await?;
-    let mut notices: Vec<(AgencyId, Notice)> = cancelled
-        .into_iter()
-        .map(|(sender, envelope_id, recipient)| {
-            (
-                sender,
-                Notice::DeliveryCancelled {
-                    envelope_id,
-                    recipient,
-                    consent_id: consent,
-                },
-            )
-        })
-        .collect();
-    let count = notices.len();
-    for (holder, envelopes) in &held {
-        let notice = Notice::ConsentEnded {
-            consent_id: consent,
-            case_id: case_id.clone(),
-            reason,
-            envelopes: envelopes.clone(),
-        };
-        notices.push((holder.clone(), notice));
+    let case_id: CaseId = parse(&case_id, "case id")?;
+    let ending = consent_deliveries(c, consent).await?;
+    let mut notices = Vec::with_capacity(ending.undelivered.len());
+    for undelivered in &ending.undelivered {
+        cancel_delivery(c, undelivered, now).await?;
+        notices.push(undelivered.notice(consent));
     }
+    notices.extend(ending.holder_notices(consent, &case_id, reason));
     queue_notices(c, notices).await?;
-    let detail = serde_json::json!({ "reason": end_reason(reason), "cancelled_deliveries": count, "holders_notified": held.len() });
-    let event = format!("consent_{}", end_reason(reason));
-    append_audit(
-        c,
-        &AuditEvent::new(&event, None, Some(consent.to_string()), detail),
-    )
-    .await?;
+    append_audit(c, &ending.event(consent, reason)).await?;
     Ok(true)
 }
 
-type Cancelled = Vec<(AgencyId, EnvelopeId, AgencyId)>;
-type Held = BTreeMap<AgencyId, Vec<EnvelopeId>>;
-
-/// Cancel the unacknowledged deliveries of envelopes relying on `consent`:
-/// returns (sender, envelope, recipient) for each, and what each recipient
-/// already holds under it.
-async fn cancel_undelivered(
-    c: &mut Conn,
-    consent: ConsentId,
-    now: &Timestamp,
-) -> Result<(Cancelled, Held)> {
-    let rows: Vec<(String, i64, String, String, Option<String>)> = sqlx::query_as(
+/// The deliveries, not yet cancelled, of envelopes relying on `consent`,
+/// locked until commit.
+async fn consent_deliveries(c: &mut Conn, consent: ConsentId) -> Result<ConsentEnding> {
+    let rows: Vec<ConsentDeliveryRow> = sqlx::query_as(
         "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
          JOIN envelopes e ON e.id = d.envelope_id \
          WHERE e.consent_id = $1 AND d.cancelled_at IS NULL \
@@ -415,34 +356,27 @@ async fn cancel_undelivered(
     .bind(consent.to_string())
     .fetch_all(&mut *c)
     .await?;
-    let (mut cancelled, mut held) = (Vec::new(), Held::new());
-    for (recipient, seq, envelope_id, sender, acked_at) in rows {
-        let envelope_id: EnvelopeId = envelope_id.parse().map_err(|_| bad("envelope id"))?;
-        let recipient: AgencyId = recipient.parse().map_err(|_| bad("agency id"))?;
-        if acked_at.is_some() {
-            held.entry(recipient).or_default().push(envelope_id);
-            continue;
-        }
-        sqlx::query("UPDATE deliveries SET cancelled_at = $1 WHERE recipient = $2 AND seq = $3")
-            .bind(now.as_str())
-            .bind(recipient.as_str())
-            .bind(seq)
-            .execute(&mut *c)
-            .await?;
-        // A referral that never reached the recipient has no 受理 to wait for.
-        sqlx::query(
-            "UPDATE referral_states SET state = 'cancelled', updated_at = $1, deadline_at = NULL \
-             WHERE referral = $2 AND recipient = $3 AND state = 'sent'",
-        )
+    ConsentEnding::from_rows(rows)
+}
+
+async fn cancel_delivery(c: &mut Conn, d: &Undelivered, now: &Timestamp) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET cancelled_at = $1 WHERE recipient = $2 AND seq = $3")
         .bind(now.as_str())
-        .bind(envelope_id.to_string())
-        .bind(recipient.as_str())
+        .bind(d.recipient.as_str())
+        .bind(d.seq)
         .execute(&mut *c)
         .await?;
-        let sender: AgencyId = sender.parse().map_err(|_| bad("agency id"))?;
-        cancelled.push((sender, envelope_id, recipient));
-    }
-    Ok((cancelled, held))
+    // A referral that never reached the recipient has no 受理 to wait for.
+    sqlx::query(
+        "UPDATE referral_states SET state = 'cancelled', updated_at = $1, deadline_at = NULL \
+         WHERE referral = $2 AND recipient = $3 AND state = 'sent'",
+    )
+    .bind(now.as_str())
+    .bind(d.envelope_id.to_string())
+    .bind(d.recipient.as_str())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn escalate(
@@ -466,15 +400,7 @@ pub(super) async fn escalate(
         return Ok(false);
     }
     queue_notices(c, notices.to_vec()).await?;
-    let notified: Vec<&str> = notices.iter().map(|(a, _)| a.as_str()).collect();
-    let detail = serde_json::json!({
-        "recipient": due.recipient, "level": due.escalations + 1, "deadline": due.deadline, "notified": notified,
-    });
-    append_audit(
-        c,
-        &AuditEvent::new("escalation", None, Some(due.referral.to_string()), detail),
-    )
-    .await?;
+    append_audit(c, &escalation_event(due, notices)).await?;
     Ok(true)
 }
 
@@ -500,12 +426,8 @@ pub(super) async fn ack(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<Ack
             if let (Some(_), Some(envelope)) = (&cancelled, &envelope) {
                 late_delivery(c, agency, envelope).await?;
             }
-            let detail = serde_json::json!({ "seq": seq.0, "after_cancel": cancelled.is_some() });
-            append_audit(
-                c,
-                &AuditEvent::new("delivery_acked", Some(agency), envelope, detail),
-            )
-            .await?;
+            let event = acked_event(agency, seq, envelope, cancelled.is_some());
+            append_audit(c, &event).await?;
             if cancelled.is_some() {
                 AckOutcome::AckedAfterCancel
             } else {
@@ -518,27 +440,17 @@ pub(super) async fn ack(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<Ack
 /// The node stored a delivery that was cancelled after it was pushed: it
 /// holds the data after all, so its records must show the consent ended.
 async fn late_delivery(c: &mut Conn, agency: &AgencyId, envelope: &str) -> Result<()> {
-    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+    let row: Option<LateRow> = sqlx::query_as(
         "SELECT c.consent_id, c.case_id, c.end_reason FROM envelopes e \
          JOIN consents c ON c.consent_id = e.consent_id WHERE e.id = $1",
     )
     .bind(envelope)
     .fetch_optional(&mut *c)
     .await?;
-    let Some((consent, case_id, reason)) = row else {
+    let Some(row) = row else {
         return Ok(());
     };
-    let parse_err = |what: &str| sqlx::Error::Protocol(format!("stored {what} does not parse"));
-    let notice = Notice::ConsentEnded {
-        consent_id: consent.parse().map_err(|_| parse_err("consent id"))?,
-        case_id: case_id.parse().map_err(|_| parse_err("case id"))?,
-        reason: if reason.as_deref() == Some("expired") {
-            ConsentEnd::Expired
-        } else {
-            ConsentEnd::Withdrawn
-        },
-        envelopes: vec![envelope.parse().map_err(|_| parse_err("envelope id"))?],
-    };
+    let notice = late_notice(row, envelope)?;
     queue(c, agency, None, Some(&notice)).await.map(|_| ())
 }
 
@@ -554,12 +466,7 @@ pub(super) async fn ack_through(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Re
     .await?
     .rows_affected();
     if n > 0 {
-        let detail = serde_json::json!({ "through": seq.0, "count": n });
-        append_audit(
-            c,
-            &AuditEvent::new("delivery_acked", Some(agency), None, detail),
-        )
-        .await?;
+        append_audit(c, &acked_through_event(agency, seq, n)).await?;
     }
     Ok(n)
 }
@@ -571,16 +478,7 @@ pub(super) async fn open_case(c: &mut Conn, case_id: &CaseId, agency: &AgencyId)
         .bind(Timestamp::now().as_str())
         .execute(&mut *c)
         .await?;
-    append_audit(
-        c,
-        &AuditEvent::new(
-            "case_opened",
-            Some(agency),
-            Some(case_id.to_string()),
-            serde_json::json!({}),
-        ),
-    )
-    .await
+    append_audit(c, &case_opened_event(case_id, agency)).await
 }
 
 pub(super) async fn record_violation(
@@ -596,16 +494,7 @@ pub(super) async fn record_violation(
         .bind(Timestamp::now().as_str())
         .execute(&mut *c)
         .await?;
-    append_audit(
-        c,
-        &AuditEvent::new(
-            "violation_reported",
-            Some(by),
-            Some(envelope.to_string()),
-            detail.clone(),
-        ),
-    )
-    .await
+    append_audit(c, &violation_event(envelope, by, detail)).await
 }
 
 /// Append to the audit chain, linked to the last entry. The advisory lock
@@ -620,32 +509,19 @@ pub(super) async fn append_audit(c: &mut Conn, e: &AuditEvent) -> Result<()> {
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *c)
             .await?;
-    let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_vec()));
-    let seq = prev_seq + 1;
-    let at = Timestamp::now();
-    let detail = e.detail.to_string();
-    let agency = e.agency.as_ref().map(|a| a.as_str());
-    let hash = entry_hash(
-        &prev_hash,
-        seq,
-        at.as_str(),
-        &e.event,
-        agency,
-        e.subject.as_deref(),
-        &detail,
-    );
+    let entry = next_audit_entry(last, e);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(seq)
-    .bind(at.as_str())
-    .bind(&e.event)
-    .bind(agency)
-    .bind(e.subject.as_deref())
-    .bind(&detail)
-    .bind(&prev_hash)
-    .bind(&hash[..])
+    .bind(entry.seq)
+    .bind(entry.at)
+    .bind(entry.event)
+    .bind(entry.agency)
+    .bind(entry.subject)
+    .bind(entry.detail)
+    .bind(entry.prev_hash)
+    .bind(entry.hash)
     .execute(c)
     .await?;
     Ok(())

@@ -21,10 +21,7 @@ use super::model::{
     AuditEvent, CaseRecord, Disclosure, DueReferral, FactsQuery, Policy, ReferralRecord,
     StatutoryUse,
 };
-use super::{
-    AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError, delivery, seq_from_db,
-    seq_to_db,
-};
+use super::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 
@@ -223,20 +220,7 @@ impl HubStore for SqliteStore {
         after: Seq,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let rows: Vec<(i64, Option<String>, Option<Vec<u8>>, Option<String>)> = sqlx::query_as(
-            "SELECT d.seq, d.envelope_id, e.body, d.notice FROM deliveries d \
-             LEFT JOIN envelopes e ON e.id = d.envelope_id \
-             WHERE d.recipient = ? AND d.seq > ? AND d.acked_at IS NULL AND d.cancelled_at IS NULL \
-             ORDER BY d.seq LIMIT ?",
-        )
-        .bind(agency.as_str())
-        .bind(seq_to_db(after))
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
-        rows.into_iter()
-            .map(|(seq, id, body, notice)| delivery(seq, id, body, notice))
-            .collect()
+        read::pending(&mut *self.reader().await?, agency, after, limit).await
     }
 
     async fn ack(&self, agency: &AgencyId, seq: Seq) -> Result<AckOutcome, StoreError> {
@@ -252,20 +236,11 @@ impl HubStore for SqliteStore {
     }
 
     async fn last_seq(&self, agency: &AgencyId) -> Result<Seq, StoreError> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT last_seq FROM agency_cursors WHERE agency = ?")
-                .bind(agency.as_str())
-                .fetch_optional(&self.read)
-                .await?;
-        Ok(row.map(|(s,)| seq_from_db(s)).unwrap_or_default())
+        Ok(read::last_seq(&mut *self.reader().await?, agency).await?)
     }
 
     async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM envelopes WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(|(body,)| body))
+        Ok(read::envelope_body(&mut *self.reader().await?, id).await?)
     }
 
     async fn open_case(&self, case_id: &CaseId, agency: &AgencyId) -> Result<(), StoreError> {

@@ -6,9 +6,13 @@ use sqlx::SqliteConnection;
 use super::read;
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
-use crate::store::audit::entry_hash;
 use crate::store::model::{
     AuditEvent, CaseChange, DueReferral, Effects, Facts, FactsQuery, Policy,
+};
+use crate::store::rows::{
+    ConsentDeliveryRow, ConsentEnding, LateRow, Undelivered, accepted_event, acked_event,
+    acked_through_event, case_opened_event, end_reason, escalation_event, late_notice,
+    next_audit_entry, parse, refused_event, resent, violation_event,
 };
 use crate::store::{
     AcceptOutcome, AckOutcome, NewEnvelope, categories_json, seq_from_db, seq_to_db,
@@ -30,22 +34,13 @@ pub(super) async fn accept(
         .fetch_optional(&mut *c)
         .await?;
     if let Some((digest,)) = existing {
-        return Ok(if digest == e.digest {
-            AcceptOutcome::Duplicate
-        } else {
-            AcceptOutcome::IdReused
-        });
+        return Ok(resent(&digest, e));
     }
     let facts = load_facts(c, query).await?;
     let effects = match policy(&facts) {
         Ok(effects) => effects,
         Err(refusal) => {
-            let detail = serde_json::json!({ "code": refusal.code, "reason": refusal.message_en, "kind": meta.kind.as_str() });
-            append_audit(
-                c,
-                &AuditEvent::new("refused", Some(&meta.sender), Some(id), detail),
-            )
-            .await?;
+            append_audit(c, &refused_event(meta, &refusal)).await?;
             return Ok(AcceptOutcome::Refused(refusal));
         }
     };
@@ -63,19 +58,7 @@ pub(super) async fn accept(
         &effects,
     )
     .await?;
-    let detail = serde_json::json!({
-        "kind": meta.kind.as_str(),
-        "recipients": meta.recipients,
-        "categories": meta.categories,
-        "basis": meta.basis.as_ref().map(|b| b.as_str()),
-        "purpose": meta.purpose.map(|p| p.as_str()),
-        "case_id": meta.case_id,
-    });
-    append_audit(
-        c,
-        &AuditEvent::new("envelope_accepted", Some(&meta.sender), Some(id), detail),
-    )
-    .await?;
+    append_audit(c, &accepted_event(meta)).await?;
     for event in &effects.audit {
         append_audit(c, event).await?;
     }
@@ -186,18 +169,7 @@ async fn apply_effects(
         end_consent(c, consent, reason, &now).await?;
     }
     if let Some(deadline) = &fx.open_referral {
-        for r in recipients {
-            sqlx::query(
-                "INSERT INTO referral_states (referral, recipient, state, updated_at, deadline_at) \
-                 VALUES (?, ?, 'sent', ?, ?)",
-            )
-            .bind(envelope.to_string())
-            .bind(r.as_str())
-            .bind(now.as_str())
-            .bind(deadline.as_str())
-            .execute(&mut *c)
-            .await?;
-        }
+        open_referral(c, envelope, recipients, deadline, &now).await?;
     }
     if let Some((referral, states)) = &fx.update_referral {
         for (recipient, state) in states {
@@ -215,6 +187,28 @@ async fn apply_effects(
     }
     if let (Some(change), Some(case_id)) = (&fx.case_change, case_id) {
         change_case(c, case_id, change, &now).await?;
+    }
+    Ok(())
+}
+
+async fn open_referral(
+    c: &mut Conn,
+    envelope: EnvelopeId,
+    recipients: &[AgencyId],
+    deadline: &Timestamp,
+    now: &Timestamp,
+) -> Result<()> {
+    for r in recipients {
+        sqlx::query(
+            "INSERT INTO referral_states (referral, recipient, state, updated_at, deadline_at) \
+             VALUES (?, ?, 'sent', ?, ?)",
+        )
+        .bind(envelope.to_string())
+        .bind(r.as_str())
+        .bind(now.as_str())
+        .bind(deadline.as_str())
+        .execute(&mut *c)
+        .await?;
     }
     Ok(())
 }
@@ -249,13 +243,9 @@ pub(super) async fn end_consent(
     reason: ConsentEnd,
     now: &Timestamp,
 ) -> Result<bool> {
-    let reason_text = match reason {
-        ConsentEnd::Withdrawn => "withdrawn",
-        ConsentEnd::Expired => "expired",
-    };
     let ended = sqlx::query("UPDATE consents SET ended_at = ?, end_reason = ? WHERE consent_id = ? AND ended_at IS NULL")
         .bind(now.as_str())
-        .bind(reason_text)
+        .bind(end_reason(reason))
         .bind(consent.to_string())
         .execute(&mut *c)
         .await?
@@ -267,7 +257,23 @@ pub(super) async fn end_consent(
         .bind(consent.to_string())
         .fetch_one(&mut *c)
         .await?;
-    let rows: Vec<(String, i64, String, String, Option<String>)> = sqlx::query_as(
+    let ending = consent_deliveries(c, consent).await?;
+    for undelivered in &ending.undelivered {
+        cancel_delivery(c, undelivered, now).await?;
+        let (sender, notice) = undelivered.notice(consent);
+        queue(c, &sender, None, Some(&notice)).await?;
+    }
+    let case_id: CaseId = parse(&case_id, "case id")?;
+    for (holder, notice) in ending.holder_notices(consent, &case_id, reason) {
+        queue(c, &holder, None, Some(&notice)).await?;
+    }
+    append_audit(c, &ending.event(consent, reason)).await?;
+    Ok(true)
+}
+
+/// The deliveries, not yet cancelled, of envelopes relying on `consent`.
+async fn consent_deliveries(c: &mut Conn, consent: ConsentId) -> Result<ConsentEnding> {
+    let rows: Vec<ConsentDeliveryRow> = sqlx::query_as(
         "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
          JOIN envelopes e ON e.id = d.envelope_id \
          WHERE e.consent_id = ? AND d.cancelled_at IS NULL ORDER BY d.recipient, d.seq",
@@ -275,73 +281,27 @@ pub(super) async fn end_consent(
     .bind(consent.to_string())
     .fetch_all(&mut *c)
     .await?;
-    let mut held: std::collections::BTreeMap<String, Vec<EnvelopeId>> = Default::default();
-    let mut cancelled = 0;
-    for (recipient, seq, envelope_id, sender, acked_at) in rows {
-        let envelope_id: EnvelopeId = envelope_id
-            .parse()
-            .map_err(|_| sqlx::Error::Protocol("bad envelope id".into()))?;
-        let recipient_id: AgencyId = recipient
-            .parse()
-            .map_err(|_| sqlx::Error::Protocol("bad agency id".into()))?;
-        if acked_at.is_some() {
-            held.entry(recipient).or_default().push(envelope_id);
-            continue;
-        }
-        sqlx::query("UPDATE deliveries SET cancelled_at = ? WHERE recipient = ? AND seq = ?")
-            .bind(now.as_str())
-            .bind(recipient_id.as_str())
-            .bind(seq)
-            .execute(&mut *c)
-            .await?;
-        // A referral that never reached the recipient has no 受理 to wait for.
-        sqlx::query(
-            "UPDATE referral_states SET state = 'cancelled', updated_at = ?, deadline_at = NULL \
-             WHERE referral = ? AND recipient = ? AND state = 'sent'",
-        )
+    ConsentEnding::from_rows(rows)
+}
+
+async fn cancel_delivery(c: &mut Conn, d: &Undelivered, now: &Timestamp) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET cancelled_at = ? WHERE recipient = ? AND seq = ?")
         .bind(now.as_str())
-        .bind(envelope_id.to_string())
-        .bind(recipient_id.as_str())
+        .bind(d.recipient.as_str())
+        .bind(d.seq)
         .execute(&mut *c)
         .await?;
-        cancelled += 1;
-        let sender: AgencyId = sender
-            .parse()
-            .map_err(|_| sqlx::Error::Protocol("bad agency id".into()))?;
-        let notice = Notice::DeliveryCancelled {
-            envelope_id,
-            recipient: recipient_id,
-            consent_id: consent,
-        };
-        queue(c, &sender, None, Some(&notice)).await?;
-    }
-    let case_id: CaseId = case_id
-        .parse()
-        .map_err(|_| sqlx::Error::Protocol("bad case id".into()))?;
-    for (holder, envelopes) in &held {
-        let holder: AgencyId = holder
-            .parse()
-            .map_err(|_| sqlx::Error::Protocol("bad agency id".into()))?;
-        let notice = Notice::ConsentEnded {
-            consent_id: consent,
-            case_id: case_id.clone(),
-            reason,
-            envelopes: envelopes.clone(),
-        };
-        queue(c, &holder, None, Some(&notice)).await?;
-    }
-    let detail = serde_json::json!({ "reason": reason_text, "cancelled_deliveries": cancelled, "holders_notified": held.len() });
-    append_audit(
-        c,
-        &AuditEvent::new(
-            &format!("consent_{reason_text}"),
-            None,
-            Some(consent.to_string()),
-            detail,
-        ),
+    // A referral that never reached the recipient has no 受理 to wait for.
+    sqlx::query(
+        "UPDATE referral_states SET state = 'cancelled', updated_at = ?, deadline_at = NULL \
+         WHERE referral = ? AND recipient = ? AND state = 'sent'",
     )
+    .bind(now.as_str())
+    .bind(d.envelope_id.to_string())
+    .bind(d.recipient.as_str())
+    .execute(&mut *c)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 pub(super) async fn escalate(
@@ -367,15 +327,7 @@ pub(super) async fn escalate(
     for (to, notice) in notices {
         queue(c, to, None, Some(notice)).await?;
     }
-    let notified: Vec<&str> = notices.iter().map(|(a, _)| a.as_str()).collect();
-    let detail = serde_json::json!({
-        "recipient": due.recipient, "level": due.escalations + 1, "deadline": due.deadline, "notified": notified,
-    });
-    append_audit(
-        c,
-        &AuditEvent::new("escalation", None, Some(due.referral.to_string()), detail),
-    )
-    .await?;
+    append_audit(c, &escalation_event(due, notices)).await?;
     Ok(true)
 }
 
@@ -400,12 +352,8 @@ pub(super) async fn ack(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<Ack
             if let (Some(_), Some(envelope)) = (&cancelled, &envelope) {
                 late_delivery(c, agency, envelope).await?;
             }
-            let detail = serde_json::json!({ "seq": seq.0, "after_cancel": cancelled.is_some() });
-            append_audit(
-                c,
-                &AuditEvent::new("delivery_acked", Some(agency), envelope, detail),
-            )
-            .await?;
+            let event = acked_event(agency, seq, envelope, cancelled.is_some());
+            append_audit(c, &event).await?;
             if cancelled.is_some() {
                 AckOutcome::AckedAfterCancel
             } else {
@@ -418,27 +366,17 @@ pub(super) async fn ack(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Result<Ack
 /// The node stored a delivery that was cancelled after it was pushed: it
 /// holds the data after all, so its records must show the consent ended.
 async fn late_delivery(c: &mut Conn, agency: &AgencyId, envelope: &str) -> Result<()> {
-    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+    let row: Option<LateRow> = sqlx::query_as(
         "SELECT c.consent_id, c.case_id, c.end_reason FROM envelopes e \
          JOIN consents c ON c.consent_id = e.consent_id WHERE e.id = ?",
     )
     .bind(envelope)
     .fetch_optional(&mut *c)
     .await?;
-    let Some((consent, case_id, reason)) = row else {
+    let Some(row) = row else {
         return Ok(());
     };
-    let parse_err = |what: &str| sqlx::Error::Protocol(format!("stored {what} does not parse"));
-    let notice = Notice::ConsentEnded {
-        consent_id: consent.parse().map_err(|_| parse_err("consent id"))?,
-        case_id: case_id.parse().map_err(|_| parse_err("case id"))?,
-        reason: if reason.as_deref() == Some("expired") {
-            ConsentEnd::Expired
-        } else {
-            ConsentEnd::Withdrawn
-        },
-        envelopes: vec![envelope.parse().map_err(|_| parse_err("envelope id"))?],
-    };
+    let notice = late_notice(row, envelope)?;
     queue(c, agency, None, Some(&notice)).await.map(|_| ())
 }
 
@@ -456,12 +394,7 @@ pub(super) async fn ack_through(c: &mut Conn, agency: &AgencyId, seq: Seq) -> Re
     .await?
     .rows_affected();
     if n > 0 {
-        let detail = serde_json::json!({ "through": seq.0, "count": n });
-        append_audit(
-            c,
-            &AuditEvent::new("delivery_acked", Some(agency), None, detail),
-        )
-        .await?;
+        append_audit(c, &acked_through_event(agency, seq, n)).await?;
     }
     Ok(n)
 }
@@ -473,16 +406,7 @@ pub(super) async fn open_case(c: &mut Conn, case_id: &CaseId, agency: &AgencyId)
         .bind(Timestamp::now().as_str())
         .execute(&mut *c)
         .await?;
-    append_audit(
-        c,
-        &AuditEvent::new(
-            "case_opened",
-            Some(agency),
-            Some(case_id.to_string()),
-            serde_json::json!({}),
-        ),
-    )
-    .await
+    append_audit(c, &case_opened_event(case_id, agency)).await
 }
 
 pub(super) async fn record_violation(
@@ -498,16 +422,7 @@ pub(super) async fn record_violation(
         .bind(Timestamp::now().as_str())
         .execute(&mut *c)
         .await?;
-    append_audit(
-        c,
-        &AuditEvent::new(
-            "violation_reported",
-            Some(by),
-            Some(envelope.to_string()),
-            detail.clone(),
-        ),
-    )
-    .await
+    append_audit(c, &violation_event(envelope, by, detail)).await
 }
 
 /// Append to the audit chain, linked to the last entry.
@@ -516,32 +431,19 @@ pub(super) async fn append_audit(c: &mut Conn, e: &AuditEvent) -> Result<()> {
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *c)
             .await?;
-    let (prev_seq, prev_hash) = last.unwrap_or((0, crate::store::audit::GENESIS.to_vec()));
-    let seq = prev_seq + 1;
-    let at = Timestamp::now();
-    let detail = e.detail.to_string();
-    let agency = e.agency.as_ref().map(|a| a.as_str());
-    let hash = entry_hash(
-        &prev_hash,
-        seq,
-        at.as_str(),
-        &e.event,
-        agency,
-        e.subject.as_deref(),
-        &detail,
-    );
+    let entry = next_audit_entry(last, e);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(seq)
-    .bind(at.as_str())
-    .bind(&e.event)
-    .bind(agency)
-    .bind(e.subject.as_deref())
-    .bind(&detail)
-    .bind(&prev_hash)
-    .bind(&hash[..])
+    .bind(entry.seq)
+    .bind(entry.at)
+    .bind(entry.event)
+    .bind(entry.agency)
+    .bind(entry.subject)
+    .bind(entry.detail)
+    .bind(entry.prev_hash)
+    .bind(entry.hash)
     .execute(c)
     .await?;
     Ok(())
