@@ -419,8 +419,13 @@ async fn inbox(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
         println!("{}", lang.pick("受信箱は空です。", "the inbox is empty."));
     }
     for r in rows {
+        let ended = if r.consent_end_reason.is_some() {
+            lang.pick("  ⚠同意終了", "  ⚠consent ended")
+        } else {
+            ""
+        };
         println!(
-            "{}  {}  {}  {}  {}",
+            "{}  {}  {}  {}  {}{ended}",
             r.received_at,
             agency_name(&node, &r.sender),
             kind_label(&r.kind, lang),
@@ -464,6 +469,20 @@ async fn outbox(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
 
 async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()> {
     let node = open(args, lang).await?;
+    if let Some(reason) = node.records().consent_ended(id).await? {
+        let reason = if reason == "expired" {
+            lang.pick("期間満了", "expired")
+        } else {
+            lang.pick("撤回", "withdrawn")
+        };
+        println!(
+            "⚠ {}（{reason}）",
+            lang.pick(
+                "この記録の根拠となった同意は終了しています。以後この情報を共有しないでください",
+                "the consent this record was shared under has ended; share nothing more from it"
+            )
+        );
+    }
     let (header, payload) = if let Some(r) = node.records().inbox_item(id).await? {
         (
             format!(

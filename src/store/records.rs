@@ -24,6 +24,8 @@ pub struct InboxRow {
     pub received_at: String,
     /// Decrypted payload JSON.
     pub payload: String,
+    /// `withdrawn` or `expired` once the consent it was shared under ended.
+    pub consent_end_reason: Option<String>,
 }
 
 /// An envelope this agency sent.
@@ -306,8 +308,8 @@ impl Records {
     /// The inbox, newest first.
     pub async fn inbox(&self) -> Result<Vec<InboxRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT envelope_id, seq, sender, kind, case_id, urgency, created_at, received_at, payload \
-             FROM inbox ORDER BY seq DESC",
+            "SELECT envelope_id, seq, sender, kind, case_id, urgency, created_at, received_at, payload, \
+             consent_end_reason FROM inbox ORDER BY seq DESC",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -316,8 +318,8 @@ impl Records {
     /// One inbox entry.
     pub async fn inbox_item(&self, id: EnvelopeId) -> Result<Option<InboxRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT envelope_id, seq, sender, kind, case_id, urgency, created_at, received_at, payload \
-             FROM inbox WHERE envelope_id = ?",
+            "SELECT envelope_id, seq, sender, kind, case_id, urgency, created_at, received_at, payload, \
+             consent_end_reason FROM inbox WHERE envelope_id = ?",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)

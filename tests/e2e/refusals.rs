@@ -140,6 +140,12 @@ async fn a_certificate_of_an_agency_not_in_the_directory_is_refused() {
         Err(other) => panic!("{other:?}"),
         Ok(_) => panic!("socket opened for an unlisted agency"),
     }
+    let audit = hub.store.audit_entries(None, None).await.unwrap();
+    let refusals = audit
+        .iter()
+        .filter(|e| e.event == "refused" && e.detail.contains("unknown_agency"))
+        .count();
+    assert_eq!(refusals, 2, "both refusals are in the audit chain");
     assert_nothing_queued(&hub).await;
     hub.stop().await;
 }
