@@ -3,6 +3,7 @@
 //! shown to anyone but the parties of that envelope (児童虐待防止法 第7条).
 
 use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 
 use super::peer::Caller;
@@ -36,8 +37,9 @@ pub(crate) async fn open_case(
 pub(crate) async fn referral_status(
     State(hub): State<Hub>,
     Caller(agency): Caller,
-    Path(id): Path<EnvelopeId>,
+    id: Result<Path<EnvelopeId>, PathRejection>,
 ) -> Result<Json<ReferralStatus>, HubError> {
+    let Path(id) = id.map_err(|e| malformed(&e.body_text()))?;
     let record = hub
         .store
         .referral(id)
@@ -68,8 +70,9 @@ pub(crate) async fn referral_status(
 pub(crate) async fn disclosures(
     State(hub): State<Hub>,
     Caller(agency): Caller,
-    Path(case_id): Path<CaseId>,
+    case_id: Result<Path<CaseId>, PathRejection>,
 ) -> Result<Json<Vec<Disclosure>>, HubError> {
+    let Path(case_id) = case_id.map_err(|e| malformed(&e.body_text()))?;
     let involved = hub
         .store
         .involved(&case_id, &agency)
@@ -131,8 +134,9 @@ pub(crate) async fn statutory_uses(
 pub(crate) async fn report_violation(
     State(hub): State<Hub>,
     Caller(agency): Caller,
-    Json(report): Json<ViolationReport>,
+    report: Result<Json<ViolationReport>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, HubError> {
+    let Json(report) = report.map_err(|e| malformed(&e.body_text()))?;
     let body = hub
         .store
         .envelope_body(report.envelope_id)
@@ -205,6 +209,14 @@ async fn audit_view(hub: &Hub, agency: &AgencyId, event: &str, subject: Option<S
     {
         tracing::error!(error = %e, "could not audit a view");
     }
+}
+
+fn malformed(detail: &str) -> HubError {
+    HubError::new(
+        ErrorCode::Malformed,
+        format!("要求を解釈できません: {detail}"),
+        format!("malformed request: {detail}"),
+    )
 }
 
 fn internal(what: &str) -> HubError {

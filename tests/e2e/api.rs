@@ -73,3 +73,43 @@ async fn a_silent_socket_is_closed_after_the_idle_timeout() {
     assert_eq!(closed.as_deref(), Some("idle timeout"));
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn malformed_requests_to_the_other_endpoints_get_the_same_error_body() {
+    use tsunagu::agency::client::ClientError;
+    use tsunagu::protocol::ErrorCode;
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let client = client_as(&hub, CENTER);
+    let bad_id = client
+        .get::<serde_json::Value>("/v1/referrals/not-a-uuid")
+        .await;
+    assert!(
+        matches!(&bad_id, Err(ClientError::Refused(b)) if b.code == ErrorCode::Malformed),
+        "{bad_id:?}"
+    );
+    let bad_case = client
+        .get::<serde_json::Value>("/v1/cases/Not%20A%20Case/disclosures")
+        .await;
+    assert!(
+        matches!(&bad_case, Err(ClientError::Refused(b)) if b.code == ErrorCode::Malformed),
+        "{bad_case:?}"
+    );
+    let bad_report = client
+        .post::<_, serde_json::Value>("/v1/violations", &serde_json::json!({ "envelope_id": 7 }))
+        .await;
+    assert!(
+        matches!(&bad_report, Err(ClientError::Refused(b)) if b.code == ErrorCode::Malformed),
+        "{bad_report:?}"
+    );
+    let unknown = client
+        .get::<serde_json::Value>(&format!(
+            "/v1/referrals/{}",
+            tsunagu::protocol::EnvelopeId::new()
+        ))
+        .await;
+    assert!(
+        matches!(&unknown, Err(ClientError::Refused(b)) if b.code == ErrorCode::UnknownReferral),
+        "{unknown:?}"
+    );
+    hub.stop().await;
+}
