@@ -463,6 +463,19 @@ fn consent_record(
             "the consent's case differs from the envelope's, or its id is already used",
         ));
     }
+    let empty =
+        scope.recipients.is_empty() || scope.categories.is_empty() || scope.purposes.is_empty();
+    let backwards = scope
+        .valid_until
+        .as_ref()
+        .is_some_and(|u| u.datetime() <= scope.valid_from.datetime());
+    if (scope.decision == ConsentDecision::Granted && empty) || backwards {
+        return Err(HubError::new(
+            ErrorCode::InvalidAction,
+            "同意の範囲が空か、有効期限が開始より前です。提供先・情報区分・目的と期間を確認してください。",
+            "the consent covers nothing, or ends before it starts: check recipients, categories, purposes and period",
+        ));
+    }
     let detail = serde_json::json!({
         "case_id": scope.case_id,
         "decision": scope.decision,

@@ -608,3 +608,33 @@ async fn content_beyond_the_declared_categories_is_reported_as_a_violation() {
     let _ = draft;
     w.stop().await;
 }
+
+#[tokio::test]
+async fn a_consent_that_covers_nothing_or_ends_before_it_starts_is_refused() {
+    let w = World::start().await;
+    let case = w.clinic.node.open_case().await.unwrap();
+    let mut empty = consent_scope(&case, &[]);
+    empty.recipients.clear();
+    refused_with(
+        &w.clinic,
+        &consent_record_draft(empty),
+        ErrorCode::InvalidAction,
+    )
+    .await;
+    let mut backwards = consent_scope(&case, &[CENTER]);
+    backwards.valid_until = Some(Timestamp::from_datetime(
+        backwards.valid_from.datetime() - time::Duration::days(1),
+    ));
+    let body = refused_with(
+        &w.clinic,
+        &consent_record_draft(backwards),
+        ErrorCode::InvalidAction,
+    )
+    .await;
+    assert!(body.message.contains("有効期限"), "{}", body.message);
+    // A recorded refusal needs no scope: it covers nothing by design.
+    let mut refusal = consent_scope(&case, &[]);
+    refusal.decision = ConsentDecision::Refused;
+    sent(&w.clinic, &consent_record_draft(refusal)).await;
+    w.stop().await;
+}
