@@ -1,0 +1,129 @@
+//! One database.
+
+use super::*;
+
+pub(super) async fn run_database(
+    db: &Database,
+    args: &DeliveryArgs,
+    pki: &Arc<Pki>,
+    payload: &Arc<Payload>,
+    tmp: &Path,
+) -> anyhow::Result<Figures> {
+    let dir = tempfile::tempdir_in(tmp).context("creating the run's directory")?;
+    println!("\n{} …", db.label());
+    match db {
+        Database::Sqlite => {
+            let url = store::testing::sqlite_url(dir.path(), "hub.db");
+            measure(db.label(), &url, args, pki, payload, dir.path()).await
+        }
+        Database::Postgres { server } => {
+            let pg = PgDatabase::create(server).await?;
+            let result = measure(db.label(), &pg.url, args, pki, payload, dir.path()).await;
+            if let Err(e) = pg.drop_database().await {
+                eprintln!("could not drop the benchmark database {}: {e:#}", pg.name);
+            }
+            result
+        }
+    }
+}
+
+/// Hub, nodes, a warm-up (one envelope per sender, not counted), the
+/// measured run, and a clean shutdown.
+pub(super) async fn measure(
+    label: &str,
+    url: &str,
+    args: &DeliveryArgs,
+    pki: &Arc<Pki>,
+    payload: &Arc<Payload>,
+    dir: &Path,
+) -> anyhow::Result<Figures> {
+    let rss_start = Memory::now();
+    let hub = RunningHub::start(pki, url).await?;
+    let (events, rx) = mpsc::unbounded_channel();
+    let mut observer = Observer::new(rx);
+    let fleet = Fleet::start(pki, &hub.url, &dir.join("agencies"), &events).await?;
+    observer.wait_connected(pki.ids.len()).await?;
+    let rss_connected = Memory::now();
+    let recipients: Vec<AgencyId> = pki.recipients.iter().map(|&i| pki.ids[i].clone()).collect();
+    let warmup = Arc::new(fleet.open_cases(pki.plan(pki.senders.len())).await?);
+    run_phase(&fleet, &warmup, pki.senders.len(), payload, &mut observer).await?;
+    hub.wait_acked(&recipients).await?;
+    let started = Instant::now();
+    let plan = Arc::new(fleet.open_cases(pki.plan(args.envelopes as usize)).await?);
+    println!(
+        "  (opened {} cases in {:.2} s, not counted)",
+        plan.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let concurrency = args.concurrency as usize;
+    let sends = run_phase(&fleet, &plan, concurrency, payload, &mut observer).await?;
+    let acked = hub.wait_acked(&recipients).await?;
+    if acked.is_none() {
+        observer.troubles.push(format!(
+            "the hub still had unacknowledged deliveries after {PATIENCE:?}"
+        ));
+    }
+    let rss_end = Memory::now();
+    fleet.stop().await;
+    hub.stop().await?;
+    let mut figures = Figures::new(
+        label,
+        &plan,
+        &sends,
+        &observer,
+        [rss_start, rss_connected, rss_end],
+    );
+    figures.hub_acked = figures.since_first(acked);
+    Ok(figures)
+}
+
+/// A fresh database on the PostgreSQL server, dropped after the run.
+pub(super) struct PgDatabase {
+    pub(super) server: String,
+    pub(super) name: String,
+    pub(super) url: String,
+}
+
+impl PgDatabase {
+    pub(super) async fn create(server: &str) -> anyhow::Result<Self> {
+        let name = format!("tsunagu_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .context("connecting to PostgreSQL (--pg-url or TSUNAGU_TEST_PG_URL)")?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .context("creating the benchmark database")?;
+        admin.close().await?;
+        Ok(Self {
+            url: with_database(server, &name),
+            server: server.to_owned(),
+            name,
+        })
+    }
+
+    pub(super) async fn drop_database(&self) -> anyhow::Result<()> {
+        let mut admin = sqlx::PgConnection::connect(&self.server).await?;
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await?;
+        admin.close().await?;
+        Ok(())
+    }
+}
+
+/// `server` with its database path replaced by `name` (scheme, credentials,
+/// host and query kept).
+pub(super) fn with_database(server: &str, name: &str) -> String {
+    let (head, query) = match server.split_once('?') {
+        Some((head, query)) => (head, format!("?{query}")),
+        None => (server, String::new()),
+    };
+    let authority = head.find("://").map_or(0, |i| i + 3);
+    let base = match head[authority..].find('/') {
+        Some(i) => &head[..authority + i],
+        None => head,
+    };
+    format!("{base}/{name}{query}")
+}

@@ -1,0 +1,123 @@
+//! The ephemeral PKI: a CA, the hub certificate and every agency's keys.
+
+use super::*;
+
+/// An ephemeral CA, hub certificate and agency key sets, written to files
+/// the hub and the nodes load as they would in a deployment. Even-numbered
+/// agencies are sending clinics; the others are recipients.
+pub(super) struct Pki {
+    pub(super) dir: PathBuf,
+    pub(super) ids: Vec<AgencyId>,
+    pub(super) materials: Vec<pki::AgencyMaterial>,
+    pub(super) directory: Directory,
+    pub(super) senders: Vec<usize>,
+    pub(super) recipients: Vec<usize>,
+}
+
+pub(super) fn kind_of(index: usize) -> AgencyKind {
+    match index % 4 {
+        0 | 2 => AgencyKind::ObstetricClinic,
+        1 => AgencyKind::Center,
+        _ => AgencyKind::ChildWelfare,
+    }
+}
+
+impl Pki {
+    pub(super) fn generate(dir: &Path, count: usize) -> anyhow::Result<Self> {
+        let agencies = dir.join("agencies");
+        std::fs::create_dir_all(&agencies).context("creating the PKI directory")?;
+        let ca = pki::generate_ca("tsunagu bench CA (ephemeral)")?;
+        let hub = pki::issue_server(&ca, &["127.0.0.1", "localhost"])?;
+        // The temporary directory is private to this user (0700), so the
+        // hub key needs no stricter mode of its own.
+        write_file(&dir.join("ca.pem"), &ca.cert_pem)?;
+        write_file(&dir.join("hub.pem"), &hub.cert_pem)?;
+        write_file(&dir.join("hub-key.pem"), &hub.key_pem)?;
+        let (mut ids, mut materials, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+        for index in 0..count {
+            let id: AgencyId = format!("bench-{:04}", index + 1).parse()?;
+            let material = pki::AgencyMaterial::generate(&ca, &id)?;
+            pki::write_agency(&agencies.join(id.as_str()), &material, KEY_COMMENT)?;
+            let name = format!("ベンチ機関 {:04}", index + 1);
+            entries.push(material.directory_entry(&id, kind_of(index), &name));
+            ids.push(id);
+            materials.push(material);
+        }
+        let directory = Directory::new(entries)?;
+        write_file(&dir.join("directory.toml"), &directory.to_toml())?;
+        let (senders, recipients) =
+            (0..count).partition(|&i| kind_of(i) == AgencyKind::ObstetricClinic);
+        Ok(Self {
+            dir: dir.to_owned(),
+            ids,
+            materials,
+            directory,
+            senders,
+            recipients,
+        })
+    }
+
+    /// Node configuration for agency `index`, like
+    /// `AgencyConfig::from_example` but over the generated files.
+    pub(super) fn config(&self, index: usize, hub: &str, data: &Path) -> AgencyConfig {
+        let id = &self.ids[index];
+        let own = self.dir.join("agencies").join(id.as_str());
+        AgencyConfig {
+            id: id.clone(),
+            hub: hub.to_owned(),
+            database: store::testing::sqlite_url(data, &format!("{id}.db")),
+            directory: Some(self.dir.join("directory.toml")),
+            tls: NodeTls {
+                ca: self.dir.join("ca.pem"),
+                cert: own.join("cert.pem"),
+                key: own.join("key.pem"),
+            },
+            keys: NodeKeys {
+                age_identity: own.join("age-identity.txt"),
+                signing_key: own.join("signing-key.txt"),
+            },
+        }
+    }
+
+    /// Envelope `k` goes from sender `k mod S` to recipients `k mod R` and
+    /// `k+1 mod R`, spreading the load evenly over both sides.
+    pub(super) fn plan(&self, envelopes: usize) -> Vec<Planned> {
+        let (s, r) = (self.senders.len(), self.recipients.len());
+        (0..envelopes)
+            .map(|k| {
+                let mut to = vec![self.recipients[k % r], self.recipients[(k + 1) % r]];
+                to.dedup();
+                Planned {
+                    sender: self.senders[k % s],
+                    to,
+                    case: None,
+                }
+            })
+            .collect()
+    }
+}
+
+pub(super) fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// One envelope to send: node indexes, and the case it is about (opened
+/// at the hub before the measured run).
+pub(super) struct Planned {
+    pub(super) sender: usize,
+    pub(super) to: Vec<usize>,
+    pub(super) case: Option<CaseId>,
+}
+
+pub(super) fn demo_payload() -> Payload {
+    let today = time::OffsetDateTime::now_utc().date();
+    Payload {
+        author: Author {
+            name: "佐藤 美咲".into(),
+            role: "助産師".into(),
+            contact: "03-0000-0000 内線 12".into(),
+        },
+        body: Body::Referral(Box::new(demo_referral(today))),
+        justification: Some("特定妊婦と思われ、早期の支援が必要なため".into()),
+    }
+}

@@ -1,0 +1,250 @@
+//! Hub and nodes.
+
+use super::*;
+
+pub(super) struct RunningHub {
+    pub(super) url: String,
+    pub(super) store: Arc<dyn store::HubStore>,
+    pub(super) stop: CancellationToken,
+    pub(super) task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningHub {
+    pub(super) async fn start(pki: &Pki, db_url: &str) -> anyhow::Result<Self> {
+        let store = store::open(db_url)
+            .await
+            .context("opening the hub database")?;
+        let tls = tls::server_config_from_files(
+            &pki.dir.join("ca.pem"),
+            &pki.dir.join("hub.pem"),
+            &pki.dir.join("hub-key.pem"),
+        )?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("https://{}", listener.local_addr()?);
+        let hub = Hub::new(store.clone(), pki.directory.clone(), Limits::default());
+        let stop = CancellationToken::new();
+        let cancelled = stop.clone();
+        let task = tokio::spawn(hub::serve(listener, hub, tls, async move {
+            cancelled.cancelled().await
+        }));
+        Ok(Self {
+            url,
+            store,
+            stop,
+            task,
+        })
+    }
+
+    /// Poll (every 20 ms) until no recipient has an unacknowledged delivery
+    /// at the hub: when the last ack was committed, or `None` after `PATIENCE`.
+    pub(super) async fn wait_acked(
+        &self,
+        recipients: &[AgencyId],
+    ) -> anyhow::Result<Option<Instant>> {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            let mut open = false;
+            for agency in recipients {
+                if !self.store.pending(agency, Seq(0), 1).await?.is_empty() {
+                    open = true;
+                    break;
+                }
+            }
+            if !open {
+                return Ok(Some(Instant::now()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(None)
+    }
+
+    /// Graceful stop: returns once the store is closed.
+    pub(super) async fn stop(self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        self.task.await?.context("the hub stopped with an error")
+    }
+}
+
+/// Every agency's node, running, with its events forwarded to one channel.
+pub(super) struct Fleet {
+    pub(super) nodes: Vec<Arc<Node>>,
+    pub(super) stop: CancellationToken,
+    pub(super) runs: Vec<JoinHandle<()>>,
+    pub(super) collectors: Vec<JoinHandle<()>>,
+}
+
+impl Fleet {
+    pub(super) async fn start(
+        pki: &Pki,
+        hub_url: &str,
+        data: &Path,
+        events: &mpsc::UnboundedSender<Observed>,
+    ) -> anyhow::Result<Self> {
+        let mut fleet = Fleet {
+            nodes: Vec::new(),
+            stop: CancellationToken::new(),
+            runs: Vec::new(),
+            collectors: Vec::new(),
+        };
+        for index in 0..pki.ids.len() {
+            let node = Node::open(&pki.config(index, hub_url, data))
+                .await
+                .with_context(|| format!("opening the node of {}", pki.ids[index]))?;
+            let node = Arc::new(node);
+            let forward = collect(index, node.subscribe(), events.clone());
+            fleet.collectors.push(tokio::spawn(forward));
+            let (running, stop) = (node.clone(), fleet.stop.clone());
+            fleet
+                .runs
+                .push(tokio::spawn(async move { running.run(stop).await }));
+            fleet.nodes.push(node);
+        }
+        Ok(fleet)
+    }
+
+    /// Open one case per envelope, by its sender, 32 at a time (every
+    /// referral names a case the hub issued).
+    pub(super) async fn open_cases(&self, mut plan: Vec<Planned>) -> anyhow::Result<Vec<Planned>> {
+        let permits = Arc::new(Semaphore::new(32));
+        let mut opening = JoinSet::new();
+        for (index, planned) in plan.iter().enumerate() {
+            let permit = permits.clone().acquire_owned().await?;
+            let node = self.nodes[planned.sender].clone();
+            opening.spawn(async move {
+                let case = node.open_case().await;
+                drop(permit);
+                (index, case)
+            });
+        }
+        while let Some(opened) = opening.join_next().await {
+            let (index, case) = opened?;
+            plan[index].case = Some(case.context("opening a case at the hub")?);
+        }
+        Ok(plan)
+    }
+
+    pub(super) async fn stop(self) {
+        self.stop.cancel();
+        for run in self.runs {
+            let _ = run.await;
+        }
+        for collector in &self.collectors {
+            collector.abort();
+        }
+        for node in &self.nodes {
+            node.records().close().await;
+        }
+    }
+}
+
+/// A node event that matters to the benchmark, stamped when it arrived.
+pub(super) enum Observed {
+    Connected(usize),
+    Stored {
+        node: usize,
+        id: EnvelopeId,
+        at: Instant,
+    },
+    Trouble(String),
+}
+
+/// Forward node `index`'s events until the node is dropped.
+pub(super) async fn collect(
+    index: usize,
+    mut events: broadcast::Receiver<NodeEvent>,
+    out: mpsc::UnboundedSender<Observed>,
+) {
+    loop {
+        let observed = match events.recv().await {
+            Ok(NodeEvent::Stored { envelope_id, .. }) => Observed::Stored {
+                node: index,
+                id: envelope_id,
+                at: Instant::now(),
+            },
+            Ok(NodeEvent::Connected { .. }) => Observed::Connected(index),
+            Ok(other) => Observed::Trouble(format!("node {index}: {other:?}")),
+            Err(RecvError::Lagged(n)) => {
+                Observed::Trouble(format!("node {index}: {n} events missed (lagged)"))
+            }
+            Err(RecvError::Closed) => return,
+        };
+        if out.send(observed).is_err() {
+            return;
+        }
+    }
+}
+
+/// Everything the nodes reported, first store of each delivery only.
+pub(super) struct Observer {
+    pub(super) rx: mpsc::UnboundedReceiver<Observed>,
+    pub(super) connected: HashSet<usize>,
+    pub(super) stored: HashMap<(EnvelopeId, usize), Instant>,
+    pub(super) troubles: Vec<String>,
+}
+
+impl Observer {
+    pub(super) fn new(rx: mpsc::UnboundedReceiver<Observed>) -> Self {
+        Self {
+            rx,
+            connected: HashSet::new(),
+            stored: HashMap::new(),
+            troubles: Vec::new(),
+        }
+    }
+
+    pub(super) fn note(&mut self, observed: Observed) {
+        match observed {
+            Observed::Connected(node) => {
+                self.connected.insert(node);
+            }
+            Observed::Stored { node, id, at } => {
+                self.stored.entry((id, node)).or_insert(at);
+            }
+            Observed::Trouble(trouble) => self.troubles.push(trouble),
+        }
+    }
+
+    /// The next event, or `None` after `PATIENCE` without one.
+    pub(super) async fn next(&mut self) -> Option<Observed> {
+        tokio::time::timeout(PATIENCE, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    pub(super) async fn wait_connected(&mut self, count: usize) -> anyhow::Result<()> {
+        while self.connected.len() < count {
+            let Some(observed) = self.next().await else {
+                bail!(
+                    "only {} of {count} nodes connected within {PATIENCE:?}; seen: {:?}",
+                    self.connected.len(),
+                    self.troubles
+                );
+            };
+            self.note(observed);
+        }
+        Ok(())
+    }
+
+    /// Wait until every expected delivery is stored, or until nothing
+    /// arrives for `PATIENCE` (recorded as trouble).
+    pub(super) async fn wait_stored(
+        &mut self,
+        expected: impl Iterator<Item = (EnvelopeId, usize)>,
+    ) {
+        let mut missing: HashSet<_> = expected.filter(|k| !self.stored.contains_key(k)).collect();
+        while !missing.is_empty() {
+            let Some(observed) = self.next().await else {
+                self.troubles.push(format!(
+                    "{} deliveries not stored after {PATIENCE:?} without progress",
+                    missing.len()
+                ));
+                return;
+            };
+            if let Observed::Stored { node, id, .. } = &observed {
+                missing.remove(&(*id, *node));
+            }
+            self.note(observed);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! `tsunagu bench delivery`: a hub and N agency nodes in one process, over
+//! real mutual TLS on loopback, with an ephemeral PKI and temporary
+//! databases. Sends M referrals with C sends in flight and reports accepted
+//! envelopes per second and the latencies from each send to the hub's accept
+//! and to each recipient's store-and-ack. A benchmark, not a test: it
+//! measures and prints; only a setup failure stops it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use sqlx::Connection;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use tsunagu::agency::config::{NodeKeys, NodeTls};
+use tsunagu::agency::sealed::{open_envelope, seal_draft};
+use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent, Sent};
+use tsunagu::crypto::{pki, tls};
+use tsunagu::directory::{AgencyKind, Directory};
+use tsunagu::hub::{self, Hub, Limits};
+use tsunagu::i18n::Lang;
+use tsunagu::protocol::payload::{Author, Body, Payload};
+use tsunagu::protocol::referral::demo_referral;
+use tsunagu::protocol::{AgencyId, CaseId, EnvelopeId, Seq, Urgency};
+use tsunagu::store;
+use tsunagu::store::records::Records;
+
+mod database;
+mod ephemeral;
+mod figures;
+mod fleet;
+mod micro;
+mod output;
+mod send;
+use database::*;
+use ephemeral::*;
+use figures::*;
+use fleet::*;
+use micro::*;
+use output::*;
+use send::*;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// 配送: 送信からハブの受理、受信機関の保存・受領確認まで / delivery: send → hub accept → each recipient's store and ack
+    Delivery(DeliveryArgs),
+}
+
+#[derive(Args)]
+pub struct DeliveryArgs {
+    /// 機関の数（2以上。半数が送信元の産科医療機関）/ number of agencies (at least 2; half are sending clinics)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=9999))]
+    agencies: u32,
+    /// 送信するエンベロープの数 / envelopes to send
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    envelopes: u32,
+    /// 同時に送信中にする数 / sends in flight at once
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    concurrency: u32,
+    /// ハブのデータベース / the hub's database
+    #[arg(long, value_enum, default_value_t = DbChoice::Both)]
+    database: DbChoice,
+    /// PostgreSQL サーバの URL（測定用データベースを作成し、終了後に削除）/ PostgreSQL server URL (a fresh database is created, then dropped)
+    #[arg(long, env = "TSUNAGU_TEST_PG_URL", hide_env_values = true)]
+    pg_url: Option<String>,
+    /// 小測定（暗号化・復号・記録の確定）の回数 / runs of each micro-measure (seal, open, record commit)
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    micro_runs: u32,
+    /// 一時ディレクトリを作る場所（fsync の速さはディスク次第）/ where to create the temporary directory (fsync speed depends on the disk)
+    #[arg(long)]
+    tmp_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DbChoice {
+    /// SQLite のみ / SQLite only
+    Sqlite,
+    /// PostgreSQL のみ / PostgreSQL only
+    Postgres,
+    /// SQLite と、URL があれば PostgreSQL / SQLite, and PostgreSQL when a URL is set
+    Both,
+}
+
+/// Waiting longer than this for the next node event means something stalled.
+const PATIENCE: Duration = Duration::from_secs(60);
+/// Size of the payload in the sealing micro-measure.
+const SEAL_PAYLOAD_BYTES: usize = 4096;
+/// Heads every key file of the ephemeral PKI.
+const KEY_COMMENT: &str = "tsunagu bench: ephemeral key, deleted with its temporary directory";
+
+pub fn run(cmd: BenchCommand, lang: Lang) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Delivery(args) => {
+            tokio::runtime::Runtime::new()?.block_on(delivery(args, lang))
+        }
+    }
+}
+
+async fn delivery(args: DeliveryArgs, lang: Lang) -> anyhow::Result<()> {
+    let databases = databases(&args, lang)?;
+    if std::env::var_os("RUST_LOG").is_none() {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "注意: 既定のログ（info）は1件ごとに出力され測定に影響します。RUST_LOG=warn を推奨します。",
+                "note: info logs are written for every envelope and cost time; RUST_LOG=warn is recommended."
+            )
+        );
+    }
+    let tmp = match &args.tmp_dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .context("creating the temporary directory")?;
+    let pki = Arc::new(Pki::generate(
+        &tmp.path().join("pki"),
+        args.agencies as usize,
+    )?);
+    let payload = Arc::new(demo_payload());
+    print_settings(&args, &pki, &payload, tmp.path(), lang)?;
+    let mut micro = measure_seal(&pki, args.micro_runs)?;
+    micro.record_commit = measure_record_commit(&pki, tmp.path(), args.micro_runs).await?;
+    micro.print();
+    let mut rows = Vec::new();
+    for db in &databases {
+        let figures = run_database(db, &args, &pki, &payload, tmp.path()).await?;
+        figures.print();
+        rows.push(figures);
+    }
+    print_summary(&args, &rows);
+    Ok(())
+}
+
+/// The hub databases to measure, in order.
+enum Database {
+    Sqlite,
+    Postgres { server: String },
+}
+
+impl Database {
+    fn label(&self) -> &'static str {
+        match self {
+            Database::Sqlite => "SQLite",
+            Database::Postgres { .. } => "PostgreSQL",
+        }
+    }
+}
+
+fn databases(args: &DeliveryArgs, lang: Lang) -> anyhow::Result<Vec<Database>> {
+    let pg = args
+        .pg_url
+        .clone()
+        .map(|server| Database::Postgres { server });
+    Ok(match (args.database, pg) {
+        (DbChoice::Sqlite, _) => vec![Database::Sqlite],
+        (DbChoice::Postgres, Some(pg)) => vec![pg],
+        (DbChoice::Postgres, None) => bail!(
+            "--database postgres needs a server: pass --pg-url postgres://USER:PASSWORD@HOST/DB \
+             or set {}",
+            store::testing::PG_URL_VAR
+        ),
+        (DbChoice::Both, Some(pg)) => vec![Database::Sqlite, pg],
+        (DbChoice::Both, None) => {
+            println!(
+                "{}",
+                lang.pick(
+                    &format!(
+                        "PostgreSQL は省略します（--pg-url または {} が未設定）。",
+                        store::testing::PG_URL_VAR
+                    ),
+                    &format!(
+                        "PostgreSQL SKIPPED: neither --pg-url nor {} is set.",
+                        store::testing::PG_URL_VAR
+                    ),
+                )
+            );
+            vec![Database::Sqlite]
+        }
+    })
+}
