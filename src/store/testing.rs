@@ -29,15 +29,44 @@ pub async fn fresh_pg_url(test: &str) -> Option<String> {
         .execute(&mut admin)
         .await
         .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, format!("?{q}")),
-        None => (base.as_str(), String::new()),
+    Some(with_database(&base, &name))
+}
+
+/// `server` with its database path replaced by `name` (scheme, credentials,
+/// host and query kept).
+pub fn with_database(server: &str, name: &str) -> String {
+    let (head, query) = match server.split_once('?') {
+        Some((head, query)) => (head, format!("?{query}")),
+        None => (server, String::new()),
     };
-    // Keep scheme, credentials and host; replace the database path.
-    let authority_start = head.find("://").map_or(0, |i| i + 3);
-    let server = match head[authority_start..].find('/') {
-        Some(i) => &head[..authority_start + i],
+    let authority = head.find("://").map_or(0, |i| i + 3);
+    let base = match head[authority..].find('/') {
+        Some(i) => &head[..authority + i],
         None => head,
     };
-    Some(format!("{server}/{name}{query}"))
+    format!("{base}/{name}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_path_is_replaced_and_the_rest_kept() {
+        assert_eq!(
+            with_database(
+                "postgres://u:p@localhost:5432/postgres?sslmode=disable",
+                "b"
+            ),
+            "postgres://u:p@localhost:5432/b?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://localhost", "b"),
+            "postgres://localhost/b"
+        );
+        assert_eq!(
+            with_database("postgres:///postgres?host=/run/postgresql", "b"),
+            "postgres:///b?host=/run/postgresql"
+        );
+    }
 }

@@ -96,7 +96,7 @@ impl PgDatabase {
             .context("creating the benchmark database")?;
         admin.close().await?;
         Ok(Self {
-            url: with_database(server, &name),
+            url: tsunagu::store::testing::with_database(server, &name),
             server: server.to_owned(),
             name,
         })
@@ -111,19 +111,4 @@ impl PgDatabase {
         admin.close().await?;
         Ok(())
     }
-}
-
-/// `server` with its database path replaced by `name` (scheme, credentials,
-/// host and query kept).
-pub(super) fn with_database(server: &str, name: &str) -> String {
-    let (head, query) = match server.split_once('?') {
-        Some((head, query)) => (head, format!("?{query}")),
-        None => (server, String::new()),
-    };
-    let authority = head.find("://").map_or(0, |i| i + 3);
-    let base = match head[authority..].find('/') {
-        Some(i) => &head[..authority + i],
-        None => head,
-    };
-    format!("{base}/{name}{query}")
 }

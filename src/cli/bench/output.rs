@@ -102,22 +102,7 @@ mod tests {
     use super::*;
 
     #[test]
-    pub(super) fn the_database_path_is_replaced_and_the_rest_kept() {
-        assert_eq!(
-            with_database(
-                "postgres://u:p@localhost:5432/postgres?sslmode=disable",
-                "b"
-            ),
-            "postgres://u:p@localhost:5432/b?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://localhost", "b"),
-            "postgres://localhost/b"
-        );
-    }
-
-    #[test]
-    pub(super) fn percentiles_use_the_nearest_rank() {
+    fn percentiles_use_the_nearest_rank() {
         let samples = (1..=100).map(Duration::from_millis).collect();
         let s = Spread::of(samples).unwrap();
         let ms = Duration::from_millis;
