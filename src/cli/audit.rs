@@ -10,6 +10,7 @@ use tsunagu::hub::HubConfig;
 use tsunagu::i18n::Lang;
 use tsunagu::protocol::Timestamp;
 use tsunagu::store::audit::{self, AuditEntry};
+use tsunagu::store::model::AuditEvent;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
@@ -97,6 +98,24 @@ async fn entries(
     Ok(entries?)
 }
 
+/// Exporting the log is itself an administrative action: it goes into the
+/// chain, with who ran it (the OS user) and what period.
+async fn record_export(
+    db: &DbArgs,
+    entries: &[AuditEntry],
+    from: Option<&Timestamp>,
+    to: Option<&Timestamp>,
+) -> anyhow::Result<()> {
+    let store = tsunagu::store::open(&db.url()?).await?;
+    let operator = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let detail = serde_json::json!({ "operator": operator, "from": from, "to": to, "entries": entries.len() });
+    let result = store
+        .audit(AuditEvent::new("audit_exported", None, None, detail))
+        .await;
+    store.close().await;
+    Ok(result?)
+}
+
 async fn verify(db: &DbArgs, lang: Lang) -> anyhow::Result<()> {
     let entries = entries(db, None, None, lang).await?;
     let last = entries
@@ -135,6 +154,7 @@ async fn export(
     lang: Lang,
 ) -> anyhow::Result<()> {
     let entries = entries(db, from.as_ref(), to.as_ref(), lang).await?;
+    record_export(db, &entries, from.as_ref(), to.as_ref()).await?;
     let mut sink: Box<dyn Write> = match &out {
         Some(path) => {
             Box::new(std::fs::File::create(path).with_context(|| path.display().to_string())?)
