@@ -222,21 +222,6 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
             justification: None,
         },
     };
-    let mut to_nursery = draft.clone();
-    to_nursery.recipients = vec![ids[NURSERY].clone()];
-    match nodes[CLINIC].send(&to_nursery).await {
-        Err(NodeError::Refused(body)) => stage.say(
-            &format!(
-                "試しに保育園へも送ろうとすると、ハブが拒否します: {}",
-                body.message
-            ),
-            &format!(
-                "Trying to send it to the nursery too, the hub refuses: {}",
-                body.message_en
-            ),
-        ),
-        other => bail!("the hub should have refused the nursery: {other:?}"),
-    }
     let categories: Vec<&str> = draft
         .payload
         .body
@@ -293,6 +278,21 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         );
     }
 
+    let mut to_nursery = draft.clone();
+    to_nursery.recipients = vec![ids[NURSERY].clone()];
+    match nodes[CLINIC].send(&to_nursery).await {
+        Err(NodeError::Refused(body)) => stage.say(
+            &format!(
+                "同じ連絡票を保育園にも送ろうとすると、同意の範囲外なのでハブが拒否し、何も保存しません: {}",
+                body.message
+            ),
+            &format!(
+                "Sending the same referral to the nursery too is outside the consent: the hub refuses and stores nothing: {}",
+                body.message_en
+            ),
+        ),
+        other => bail!("the hub should have refused the nursery: {other:?}"),
+    }
     close_the_loop(&mut stage, &nodes, &mut events, id).await?;
     show_hub_view(&mut stage, hub_store.as_ref(), id).await?;
     let record = nodes[CENTER].disclosures(&case).await?;

@@ -63,9 +63,10 @@ fn init_tracing(json: bool, default_level: &str) {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo narrates on stdout; its logs would only drown the story.
+    // The demo narrates on stdout, including the refusals it provokes on
+    // purpose; their warnings would only drown the story.
     let default_level = match cli.command {
-        Command::Demo(_) => "warn",
+        Command::Demo(_) => "error",
         _ => "info",
     };
     init_tracing(cli.log_json, default_level);
