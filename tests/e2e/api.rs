@@ -2,22 +2,9 @@
 
 use futures::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
-use tsunagu::agency::client::HubClient;
-use tsunagu::crypto::tls;
 use tsunagu::hub::Limits;
 
 use crate::helpers::*;
-
-fn client_as(hub: &TestHub, id: &str) -> HubClient {
-    let own = certs().join("agencies").join(id);
-    let tls = tls::client_config_from_files(
-        &certs().join("ca.pem"),
-        &own.join("cert.pem"),
-        &own.join("key.pem"),
-    )
-    .unwrap();
-    HubClient::new(&hub.url, tls).unwrap()
-}
 
 #[tokio::test]
 async fn an_agency_can_read_the_directory_with_public_keys() {

@@ -162,6 +162,19 @@ impl TestHub {
     }
 }
 
+/// A bare client with the example certificate of `id`, for requests a
+/// well-behaved node would never make.
+pub fn client_as(hub: &TestHub, id: &str) -> tsunagu::agency::client::HubClient {
+    let own = certs().join("agencies").join(id);
+    let tls = tls::client_config_from_files(
+        &certs().join("ca.pem"),
+        &own.join("cert.pem"),
+        &own.join("key.pem"),
+    )
+    .unwrap();
+    tsunagu::agency::client::HubClient::new(&hub.url, tls).unwrap()
+}
+
 /// An agency node connected to a hub, with its event stream.
 pub struct TestNode {
     pub node: Arc<Node>,

@@ -16,18 +16,6 @@ fn directory() -> Directory {
     Directory::load(&certs().join("directory.toml")).unwrap()
 }
 
-/// A client with the example certificate of `id`.
-fn client_as(hub: &TestHub, id: &str) -> HubClient {
-    let own = certs().join("agencies").join(id);
-    let tls = tls::client_config_from_files(
-        &certs().join("ca.pem"),
-        &own.join("cert.pem"),
-        &own.join("key.pem"),
-    )
-    .unwrap();
-    HubClient::new(&hub.url, tls).unwrap()
-}
-
 fn clinic_signing_key() -> ed25519_dalek::SigningKey {
     keys::load_signing_key(
         &certs()
