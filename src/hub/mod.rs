@@ -37,6 +37,9 @@ pub struct Hub {
     deadlines: Deadlines,
     clock: Arc<dyn Clock>,
     shutdown: tokio_util::sync::CancellationToken,
+    /// Websocket sessions: upgraded connections leave hyper's graceful
+    /// shutdown, so the hub waits for these before closing the store.
+    sessions: tokio_util::task::TaskTracker,
 }
 
 impl Hub {
@@ -50,6 +53,7 @@ impl Hub {
             deadlines: Deadlines::default(),
             clock: Arc::new(SystemClock),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            sessions: tokio_util::task::TaskTracker::new(),
         }
     }
 

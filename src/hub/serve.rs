@@ -83,6 +83,10 @@ pub async fn serve(
     tracing::info!("shutting down: closing sockets, finishing requests in flight");
     hub.shutdown.cancel();
     graceful.shutdown().await;
+    // Sessions finish the frame in hand (an ack being committed) and close;
+    // only then may the store close, or that ack would fail.
+    hub.sessions.close();
+    hub.sessions.wait().await;
     hub.store.close().await;
     tracing::info!("hub stopped");
     Ok(())

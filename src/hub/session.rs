@@ -29,19 +29,21 @@ pub(crate) async fn upgrade(
     // socket at a few KiB instead of tungstenite's default 128 KiB.
     ws.read_buffer_size(4096)
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| async move {
-            tracing::info!(%agency, "socket open");
-            let opened = AuditEvent::new(
-                "connection_opened",
-                Some(&agency),
-                None,
-                serde_json::json!({}),
-            );
-            if let Err(e) = hub.store.audit(opened).await {
-                tracing::error!(error = %e, "could not audit a connection");
-            }
-            let reason = Session::new(hub, agency.clone(), socket).run().await;
-            tracing::info!(%agency, reason, "socket closed");
+        .on_upgrade(move |socket| {
+            hub.sessions.clone().track_future(async move {
+                tracing::info!(%agency, "socket open");
+                let opened = AuditEvent::new(
+                    "connection_opened",
+                    Some(&agency),
+                    None,
+                    serde_json::json!({}),
+                );
+                if let Err(e) = hub.store.audit(opened).await {
+                    tracing::error!(error = %e, "could not audit a connection");
+                }
+                let reason = Session::new(hub, agency.clone(), socket).run().await;
+                tracing::info!(%agency, reason, "socket closed");
+            })
         })
 }
 

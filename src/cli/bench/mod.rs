@@ -104,15 +104,6 @@ pub fn run(cmd: BenchCommand, lang: Lang) -> anyhow::Result<()> {
 
 async fn delivery(args: DeliveryArgs, lang: Lang) -> anyhow::Result<()> {
     let databases = databases(&args, lang)?;
-    if std::env::var_os("RUST_LOG").is_none() {
-        eprintln!(
-            "{}",
-            lang.pick(
-                "注意: 既定のログ（info）は1件ごとに出力され測定に影響します。RUST_LOG=warn を推奨します。",
-                "note: info logs are written for every envelope and cost time; RUST_LOG=warn is recommended."
-            )
-        );
-    }
     let tmp = match &args.tmp_dir {
         Some(dir) => tempfile::tempdir_in(dir),
         None => tempfile::tempdir(),

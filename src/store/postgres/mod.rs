@@ -264,7 +264,12 @@ impl HubStore for PgStore {
         let (tx, rx) = mpsc::channel(1024);
         tokio::spawn(async move {
             loop {
-                let wake = match listener.try_recv().await {
+                // The hub stops listening (drops the receiver) when it shuts down.
+                let received = tokio::select! {
+                    received = listener.try_recv() => received,
+                    _ = tx.closed() => return,
+                };
+                let wake = match received {
                     Ok(Some(n)) => n.payload().parse::<AgencyId>().ok(),
                     // Reconnected: notifications may have been lost meanwhile.
                     Ok(None) => None,
