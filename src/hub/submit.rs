@@ -33,7 +33,9 @@ pub(crate) async fn submit(
         )
     })?;
     tracing::Span::current().record("envelope", tracing::field::display(envelope.meta.id));
-    if let Err(refusal) = check(&hub, &sender, &envelope) {
+    // Built once: the signature check and the idempotency digest both need it.
+    let signed = envelope.signed_bytes();
+    if let Err(refusal) = check(&hub, &sender, &envelope, &signed) {
         audit_refusal(&hub, &sender, &envelope, &refusal).await;
         return Err(refusal);
     }
@@ -49,7 +51,7 @@ pub(crate) async fn submit(
         .store
         .accept(
             NewEnvelope {
-                digest: envelope.digest(),
+                digest: envelope.digest_of(&signed),
                 body: bytes.to_vec(),
                 envelope,
             },
@@ -121,7 +123,7 @@ fn too_large(limit: usize) -> HubError {
 }
 
 /// Everything the hub can check without plaintext, cheapest first.
-fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
+fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope, signed: &[u8]) -> Result<(), HubError> {
     let meta = &envelope.meta;
     if envelope.version != ENVELOPE_VERSION {
         return Err(HubError::new(
@@ -164,7 +166,7 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubErr
                 "sender not in directory",
             )
         })?;
-    sign::verify(&key, &envelope.signed_bytes(), &envelope.signature).map_err(|_| {
+    sign::verify(&key, signed, &envelope.signature).map_err(|_| {
         HubError::new(
             ErrorCode::BadSignature,
             format!("署名を {sender} の公開鍵で検証できません。改ざんまたは鍵の不一致の可能性があります。"),

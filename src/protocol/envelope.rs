@@ -182,8 +182,14 @@ impl Envelope {
     /// SHA-256 over the signed bytes and the signature: two envelopes with the
     /// same id are the same resend exactly when their digests are equal.
     pub fn digest(&self) -> [u8; 32] {
+        self.digest_of(&self.signed_bytes())
+    }
+
+    /// [`Envelope::digest`] from signed bytes already computed (they copy
+    /// the whole ciphertext, up to the size limit).
+    pub fn digest_of(&self, signed_bytes: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
-        h.update(self.signed_bytes());
+        h.update(signed_bytes);
         h.update(&self.signature);
         h.finalize().into()
     }
