@@ -3,8 +3,6 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use tsunagu::agency::Sent;
-
 use crate::helpers::*;
 
 fn tsunagu() -> Command {
@@ -71,15 +69,7 @@ async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted() {
     let case = clinic.node.open_case().await.unwrap();
     let mut ids = Vec::new();
     for _ in 0..20 {
-        match clinic
-            .node
-            .send(&referral_draft(&case, &[WELFARE]))
-            .await
-            .unwrap()
-        {
-            Sent::Accepted { id, .. } => ids.push(id),
-            other => panic!("{other:?}"),
-        }
+        ids.push(sent(&clinic, &referral_draft(&case, &[WELFARE])).await);
     }
     // No graceful shutdown: the process dies at once.
     hub.kill().unwrap();

@@ -75,15 +75,7 @@ async fn offline_recipient_gets_everything_on_reconnect_exactly_once(db: Db) {
     // Welfare is offline while three referrals are sent.
     let mut ids = Vec::new();
     for _ in 0..3 {
-        match clinic
-            .node
-            .send(&referral_draft(&case, &[WELFARE]))
-            .await
-            .unwrap()
-        {
-            Sent::Accepted { id, .. } => ids.push(id),
-            other => panic!("{other:?}"),
-        }
+        ids.push(sent(&clinic, &referral_draft(&case, &[WELFARE])).await);
     }
     let mut welfare = TestNode::open(&hub.url, WELFARE, data.path()).await;
     welfare.start();
@@ -93,15 +85,7 @@ async fn offline_recipient_gets_everything_on_reconnect_exactly_once(db: Db) {
     // Stop the node and reconnect: nothing arrives twice.
     welfare.stop().await;
     let mut welfare = TestNode::connect(&hub.url, WELFARE, data.path()).await;
-    let another = match clinic
-        .node
-        .send(&referral_draft(&case, &[WELFARE]))
-        .await
-        .unwrap()
-    {
-        Sent::Accepted { id, .. } => id,
-        other => panic!("{other:?}"),
-    };
+    let another = sent(&clinic, &referral_draft(&case, &[WELFARE])).await;
     welfare.wait_stored(another).await;
     let inbox = welfare.node.records().inbox().await.unwrap();
     let seqs: Vec<i64> = inbox.iter().rev().map(|r| r.seq).collect();
@@ -132,14 +116,7 @@ async fn accepted_referral_survives_a_hub_restart_and_arrives_once() {
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let case = clinic.node.open_case().await.unwrap();
-    let Sent::Accepted { id, .. } = clinic
-        .node
-        .send(&referral_draft(&case, &[CENTER]))
-        .await
-        .unwrap()
-    else {
-        panic!("not accepted")
-    };
+    let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
     clinic.stop().await;
     let previous = (hub.addr, hub.dir.clone());
     hub.stop().await;
@@ -160,14 +137,7 @@ async fn a_node_that_reconnects_mid_stream_stores_each_envelope_once() {
     let case = clinic.node.open_case().await.unwrap();
     let mut ids = Vec::new();
     for _ in 0..30 {
-        let Sent::Accepted { id, .. } = clinic
-            .node
-            .send(&referral_draft(&case, &[CENTER]))
-            .await
-            .unwrap()
-        else {
-            panic!("not accepted")
-        };
+        let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
         ids.push(id);
     }
     // The center stops right after its first stored delivery, mid-stream.
@@ -234,14 +204,7 @@ async fn the_hub_database_holds_no_plaintext() {
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
     let case = clinic.node.open_case().await.unwrap();
-    let Sent::Accepted { id, .. } = clinic
-        .node
-        .send(&referral_draft(&case, &[CENTER]))
-        .await
-        .unwrap()
-    else {
-        panic!("not accepted")
-    };
+    let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
     center.wait_stored(id).await;
     clinic.stop().await;
     center.stop().await;
@@ -290,14 +253,7 @@ async fn two_hub_processes_on_one_postgres_database_deliver_to_each_others_socke
     let clinic = TestNode::connect(&hub_a.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub_b.url, CENTER, data.path()).await;
     let case = clinic.node.open_case().await.unwrap();
-    let Sent::Accepted { id, .. } = clinic
-        .node
-        .send(&referral_draft(&case, &[CENTER]))
-        .await
-        .unwrap()
-    else {
-        panic!("not accepted")
-    };
+    let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
     // The center's socket is on hub B; only a NOTIFY from A's commit wakes it.
     center.wait_stored(id).await;
     clinic.stop().await;
