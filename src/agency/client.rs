@@ -2,12 +2,14 @@
 //! both over mutual TLS with the agency's client certificate.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::directory::Agency;
+use crate::protocol::api::BatchResponse;
 use crate::protocol::frame::SubmitResponse;
 use crate::protocol::{Envelope, ErrorBody};
 
@@ -46,22 +48,33 @@ pub struct HubClient {
     base: String,
     http: reqwest::Client,
     tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
 }
+
+/// How long a request may take before the node treats the hub as
+/// unreachable (and, for a submission, retries it later).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl HubClient {
     /// A client for the hub at `base` (e.g. `https://127.0.0.1:8443`).
     pub fn new(base: &str, tls: Arc<rustls::ClientConfig>) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(120))
+            .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(ClientError::transport)?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             http,
             tls,
+            timeout: DEFAULT_REQUEST_TIMEOUT,
         })
+    }
+
+    /// With another limit on each request's duration.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Submit an envelope; `Ok` means the hub has durably committed it.
@@ -69,8 +82,34 @@ impl HubClient {
         let response = self
             .http
             .post(format!("{}/v1/envelopes", self.base))
+            .timeout(self.timeout)
             .header("content-type", "application/json")
             .body(envelope_json)
+            .send()
+            .await
+            .map_err(ClientError::transport)?;
+        read_json(response).await
+    }
+
+    /// Submit envelopes in one request, to be taken in this order; each is
+    /// sent exactly as given (as signed).
+    pub async fn submit_batch(&self, envelopes: &[&[u8]]) -> Result<BatchResponse, ClientError> {
+        let size = envelopes.iter().map(|e| e.len() + 1).sum::<usize>();
+        let mut body = Vec::with_capacity(size + 16);
+        body.extend_from_slice(b"{\"envelopes\":[");
+        for (i, envelope) in envelopes.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(envelope);
+        }
+        body.extend_from_slice(b"]}");
+        let response = self
+            .http
+            .post(format!("{}/v1/envelopes/batch", self.base))
+            .timeout(self.timeout)
+            .header("content-type", "application/json")
+            .body(body)
             .send()
             .await
             .map_err(ClientError::transport)?;
@@ -96,6 +135,7 @@ impl HubClient {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
+            .timeout(self.timeout)
             .send()
             .await
             .map_err(ClientError::transport)?;
@@ -111,6 +151,7 @@ impl HubClient {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
+            .timeout(self.timeout)
             .json(body)
             .send()
             .await

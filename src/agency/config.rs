@@ -47,6 +47,10 @@ pub struct AgencyConfig {
     pub tls: NodeTls,
     /// Secret keys.
     pub keys: NodeKeys,
+    /// How long to wait for the hub before retrying later, in seconds
+    /// (default 60).
+    #[serde(default)]
+    pub request_timeout_secs: Option<u64>,
 }
 
 /// Why the configuration could not be loaded.
@@ -95,6 +99,7 @@ impl AgencyConfig {
                 age_identity: own.join("age-identity.txt"),
                 signing_key: own.join("signing-key.txt"),
             },
+            request_timeout_secs: None,
         }
     }
 }

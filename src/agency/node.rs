@@ -13,17 +13,17 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::{ClientError, HubClient, HubSocket};
 use super::config::AgencyConfig;
+use super::outbox::{self, HubAnswer, Outbox};
 use super::sealed::{Draft, SealError, open_envelope, seal_draft};
 use crate::crypto::{keys, tls};
 use crate::directory::Directory;
 use crate::protocol::api::{CaseOpened, ReferralStatus, Violation, ViolationReport};
-use crate::protocol::frame::SubmitStatus;
 use crate::protocol::{
     AgencyId, CaseId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Notice, Seq,
 };
 use crate::store::StoreError;
 use crate::store::model::{Disclosure, StatutoryUse};
-use crate::store::records::{OutboxStatus, Records};
+use crate::store::records::Records;
 
 /// Something the node did, for the CLI, the demo and tests to observe.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +43,8 @@ pub enum NodeEvent {
     /// The decrypted content went beyond what the envelope declared (or a
     /// statutory basis came without a justification); reported to the hub.
     ViolationReported { envelope_id: EnvelopeId },
+    /// The hub answered for an envelope of the outbox.
+    Answered { id: EnvelopeId, answer: HubAnswer },
     /// The hub refused a frame.
     HubError(ErrorBody),
     /// The connection ended; the node will reconnect.
@@ -54,8 +56,8 @@ pub enum NodeEvent {
 pub enum Sent {
     /// The hub has durably committed the envelope.
     Accepted { id: EnvelopeId, duplicate: bool },
-    /// The hub was unreachable; the envelope waits in the outbox and is
-    /// resent when the node next connects.
+    /// The hub was unreachable (or failed); the envelope waits in the outbox
+    /// and the running node (`agency run`) sends it as soon as it can.
     Queued { id: EnvelopeId, reason: String },
 }
 
@@ -92,6 +94,7 @@ pub struct Node {
     directory: Arc<Directory>,
     records: Records,
     client: HubClient,
+    outbox: Outbox,
     events: broadcast::Sender<NodeEvent>,
     idle_timeout: Duration,
 }
@@ -101,8 +104,11 @@ impl Node {
     /// pinned file, or the hub's).
     pub async fn open(config: &AgencyConfig) -> Result<Self, NodeError> {
         let tls = tls::client_config_from_files(&config.tls.ca, &config.tls.cert, &config.tls.key)?;
-        let client =
+        let mut client =
             HubClient::new(&config.hub, tls).map_err(|e| NodeError::Unreachable(e.to_string()))?;
+        if let Some(secs) = config.request_timeout_secs {
+            client = client.with_request_timeout(Duration::from_secs(secs));
+        }
         let directory = match &config.directory {
             Some(path) => Directory::load(path)?,
             None => Directory::new(client.agencies().await.map_err(client_error)?)?,
@@ -110,14 +116,17 @@ impl Node {
         if directory.get(&config.id).is_none() {
             return Err(NodeError::NotInDirectory(config.id.clone()));
         }
+        let records = Records::open(&config.database).await?;
+        let events = broadcast::channel(1024).0;
         Ok(Self {
             id: config.id.clone(),
             identity: keys::load_age_identity(&config.keys.age_identity)?,
             signing: keys::load_signing_key(&config.keys.signing_key)?,
             directory: Arc::new(directory),
-            records: Records::open(&config.database).await?,
+            outbox: Outbox::new(client.clone(), records.clone(), events.clone()),
+            records,
             client,
-            events: broadcast::channel(1024).0,
+            events,
             idle_timeout: Duration::from_secs(60),
         })
     }
@@ -148,8 +157,20 @@ impl Node {
     }
 
     /// Seal, record in the outbox, then submit. A refusal is recorded and
-    /// returned; an unreachable hub leaves the envelope queued.
+    /// returned; an unreachable hub leaves the envelope queued for the
+    /// running node.
     pub async fn send(&self, draft: &Draft) -> Result<Sent, NodeError> {
+        let id = self.enqueue(draft).await?;
+        self.outbox.send_new(id).await
+    }
+
+    /// Seal and record in the outbox, without sending: the running node
+    /// (`agency run`) sends it once the sender's lease has passed. [`send`]
+    /// is this and then the submission; a command that dies in between
+    /// leaves exactly this behind.
+    ///
+    /// [`send`]: Node::send
+    pub async fn enqueue(&self, draft: &Draft) -> Result<EnvelopeId, NodeError> {
         let statutory = draft.basis.as_ref().is_some_and(|b| b.is_statutory());
         if statutory
             && draft
@@ -164,22 +185,27 @@ impl Node {
         let json = serde_json::to_vec(&envelope).map_err(|e| SealError::Payload(e.to_string()))?;
         let payload =
             serde_json::to_string(&draft.payload).map_err(|e| SealError::Payload(e.to_string()))?;
-        self.records.add_outbox(&envelope, &json, &payload).await?;
-        submit(&self.client, &self.records, envelope.meta.id, json).await
-    }
-
-    /// Resubmit everything the hub has not accepted yet. Returns how many
-    /// were accepted now.
-    pub async fn flush_outbox(&self) -> Result<usize, NodeError> {
-        flush_outbox(&self.client, &self.records).await
+        self.records
+            .add_outbox(&envelope, &json, &payload, outbox::LEASE)
+            .await?;
+        Ok(envelope.meta.id)
     }
 
     /// Keep connected until `shutdown`: reconnect with jittered exponential
-    /// backoff, so a hub restart does not meet every node at once.
+    /// backoff, so a hub restart does not meet every node at once. The
+    /// outbox is sent beside the stream, so a slow hub answer never holds up
+    /// acknowledgements.
     pub async fn run(&self, shutdown: CancellationToken) {
+        let worker = tokio::spawn(self.outbox.clone().run(shutdown.clone()));
+        self.keep_connected(&shutdown).await;
+        shutdown.cancel();
+        let _ = worker.await;
+    }
+
+    async fn keep_connected(&self, shutdown: &CancellationToken) {
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
-            let reason = match self.stream(&shutdown, &mut failures).await {
+            let reason = match self.stream(shutdown, &mut failures).await {
                 Ok(()) => return,
                 Err(reason) => reason,
             };
@@ -224,7 +250,7 @@ impl Node {
                 Ok(HubFrame::Welcome { last_seq, .. }) => {
                     *failures = 0;
                     let _ = self.events.send(NodeEvent::Connected { last_seq });
-                    self.spawn_flush();
+                    self.outbox.reconnected();
                 }
                 Ok(HubFrame::Deliver { seq, envelope }) => {
                     self.receive(seq, &envelope)
@@ -248,21 +274,6 @@ impl Node {
                 Err(e) => return Err(format!("unreadable frame from the hub: {e}")),
             }
         }
-    }
-
-    /// Outbox resends run beside the stream so a slow hub answer never
-    /// holds up acknowledgements.
-    fn spawn_flush(&self) {
-        let (client, records) = (self.client.clone(), self.records.clone());
-        tokio::spawn(async move {
-            match flush_outbox(&client, &records).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(accepted = n, "queued envelopes resent"),
-                Err(e) => {
-                    tracing::info!(error = %e, "outbox flush stopped; will retry on reconnect")
-                }
-            }
-        });
     }
 
     /// Verify, decrypt and store one delivery. Only an error storing it stops
@@ -386,51 +397,6 @@ impl Node {
     }
 }
 
-/// Submit an envelope already in the outbox and record the hub's answer.
-async fn submit(
-    client: &HubClient,
-    records: &Records,
-    id: EnvelopeId,
-    json: Vec<u8>,
-) -> Result<Sent, NodeError> {
-    match client.submit(json).await {
-        Ok(response) => {
-            records
-                .set_outbox_status(id, OutboxStatus::Accepted, None)
-                .await?;
-            Ok(Sent::Accepted {
-                id,
-                duplicate: response.status == SubmitStatus::Duplicate,
-            })
-        }
-        Err(ClientError::Refused(body)) => {
-            let detail = serde_json::to_string(&body).unwrap_or_default();
-            records
-                .set_outbox_status(id, OutboxStatus::Refused, Some(&detail))
-                .await?;
-            Err(NodeError::Refused(body))
-        }
-        Err(ClientError::Transport(reason)) => Ok(Sent::Queued { id, reason }),
-    }
-}
-
-/// Resubmit the outbox's pending envelopes, oldest first; stop at the first
-/// sign the hub is unreachable. A refusal is recorded and does not stop the rest.
-async fn flush_outbox(client: &HubClient, records: &Records) -> Result<usize, NodeError> {
-    let mut accepted = 0;
-    for (id, json) in records.pending_outbox().await? {
-        match submit(client, records, id, json).await {
-            Ok(Sent::Accepted { .. }) => accepted += 1,
-            Ok(Sent::Queued { reason, .. }) => return Err(NodeError::Unreachable(reason)),
-            Err(NodeError::Refused(body)) => {
-                tracing::warn!(envelope = %id, code = ?body.code, "queued envelope refused by the hub");
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(accepted)
-}
-
 async fn send_frame(socket: &mut HubSocket, frame: &ClientFrame) -> Result<(), String> {
     let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
     socket
@@ -448,7 +414,7 @@ fn client_error(e: ClientError) -> NodeError {
 
 /// 0.5 s after the first failure, doubling to 30 s, each scaled by a random
 /// factor in [0.5, 1).
-fn backoff(failures: u32) -> Duration {
+pub(super) fn backoff(failures: u32) -> Duration {
     let base = Duration::from_millis(250).saturating_mul(1 << failures.min(7));
     let capped = base.min(Duration::from_secs(30));
     let mut byte = [0u8; 1];

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use tokio_util::sync::CancellationToken;
+use tsunagu::agency::outbox::HubAnswer;
 use tsunagu::agency::referral_flags::ReferralFlags;
 use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent};
 use tsunagu::i18n::Lang;
@@ -250,6 +251,20 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
                         "⚠ received content beyond its declared categories; reported to the hub:"
                     )
                 ),
+                NodeEvent::Answered { id, answer } => match answer {
+                    HubAnswer::Accepted { .. } => eprintln!(
+                        "{} {id}",
+                        lang.pick(
+                            "送信待ちだったものをハブに届けました:",
+                            "delivered to the hub from the outbox:"
+                        )
+                    ),
+                    HubAnswer::Refused(body) => eprintln!(
+                        "{} {id}: {}",
+                        lang.pick("⚠ ハブが拒否しました", "⚠ refused by the hub"),
+                        lang.pick(&body.message, &body.message_en)
+                    ),
+                },
                 NodeEvent::HubError(body) => {
                     eprintln!("{}", lang.pick(&body.message, &body.message_en))
                 }

@@ -2,6 +2,7 @@
 //! basis, commits it, pushes each recipient's deliveries over its websocket,
 //! and escalates missed deadlines.
 
+mod batch;
 pub mod clock;
 pub mod config;
 mod deadline;

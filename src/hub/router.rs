@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::peer::Caller;
-use super::{Hub, oversight, session, submit};
+use super::{Hub, batch, oversight, session, submit};
 use crate::directory::Agency;
 
 /// Every route the hub serves. Every request arrives over mutual TLS.
@@ -14,6 +14,7 @@ pub(crate) fn router(hub: Hub) -> Router {
         .route("/healthz", get(healthz))
         .route("/v1/agencies", get(agencies))
         .route("/v1/envelopes", post(submit::submit))
+        .route("/v1/envelopes/batch", post(batch::submit_batch))
         .route("/v1/socket", get(session::upgrade))
         .route("/v1/cases", post(oversight::open_case))
         .route(

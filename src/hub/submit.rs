@@ -16,7 +16,6 @@ use crate::protocol::{AgencyId, Envelope, ErrorCode, MessageKind};
 use crate::store::model::AuditEvent;
 use crate::store::{AcceptOutcome, NewEnvelope};
 
-#[tracing::instrument(skip_all, fields(agency = %sender, envelope))]
 pub(crate) async fn submit(
     State(hub): State<Hub>,
     Caller(sender): Caller,
@@ -25,7 +24,19 @@ pub(crate) async fn submit(
     let bytes = axum::body::to_bytes(body, hub.limits.max_body_bytes())
         .await
         .map_err(|_| too_large(hub.limits.max_envelope_bytes))?;
-    let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
+    take(&hub, &sender, &bytes).await.map(Json)
+}
+
+/// Check one envelope, commit it with its deliveries and wake the
+/// recipients; `Ok` only once it is durably committed. The one path for a
+/// single submission and for each envelope of a batch.
+#[tracing::instrument(skip_all, fields(agency = %sender, envelope))]
+pub(super) async fn take(
+    hub: &Hub,
+    sender: &AgencyId,
+    bytes: &[u8],
+) -> Result<SubmitResponse, HubError> {
+    let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
         HubError::new(
             ErrorCode::Malformed,
             format!("エンベロープを解釈できません: {e}"),
@@ -35,8 +46,8 @@ pub(crate) async fn submit(
     tracing::Span::current().record("envelope", tracing::field::display(envelope.meta.id));
     // Built once: the signature check and the idempotency digest both need it.
     let signed = envelope.signed_bytes();
-    if let Err(refusal) = check(&hub, &sender, &envelope, &signed) {
-        audit_refusal(&hub, &sender, &envelope, &refusal).await;
+    if let Err(refusal) = check(hub, sender, &envelope, &signed) {
+        audit_refusal(hub, sender, &envelope, &refusal).await;
         return Err(refusal);
     }
     let id = envelope.meta.id;
@@ -62,7 +73,7 @@ pub(crate) async fn submit(
         .map_err(|e| HubError::internal(&e))?;
     let status = match outcome {
         AcceptOutcome::Stored(_) => {
-            wake_after(&hub, &meta);
+            wake_after(hub, &meta);
             tracing::info!(
                 recipients = meta.recipients.len(),
                 kind = meta.kind.as_str(),
@@ -71,7 +82,13 @@ pub(crate) async fn submit(
             SubmitStatus::Accepted
         }
         AcceptOutcome::Refused(body) => return Err(HubError::from_body(body)),
-        AcceptOutcome::Duplicate => SubmitStatus::Duplicate,
+        AcceptOutcome::Duplicate => {
+            // The first submission may have committed and then lost its
+            // answer (and its wake-up) to a dropped connection: wake again,
+            // so the recipients do not wait for their next reconnect.
+            wake_after(hub, &meta);
+            SubmitStatus::Duplicate
+        }
         AcceptOutcome::IdReused => {
             return Err(HubError::new(
                 ErrorCode::EnvelopeIdReused,
@@ -82,7 +99,7 @@ pub(crate) async fn submit(
             ));
         }
     };
-    Ok(Json(SubmitResponse { id, status }))
+    Ok(SubmitResponse { id, status })
 }
 
 /// Wake whoever has something new: the recipients, and for a withdrawal

@@ -58,3 +58,32 @@ pub struct Violation {
     /// When.
     pub reported_at: super::Timestamp,
 }
+
+/// Most envelopes in one `POST /v1/envelopes/batch`.
+pub const MAX_BATCH_ENVELOPES: usize = 64;
+
+/// Answer to `POST /v1/envelopes/batch`, whose body is
+/// `{"envelopes": [<envelope>, …]}` with each envelope exactly as signed.
+/// The hub takes them one at a time, in order, each exactly as a single
+/// `POST /v1/envelopes` would, so a consent record queued before the
+/// referral that relies on it is committed first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    /// One result per envelope taken, in order.
+    pub results: Vec<BatchResult>,
+    /// Set when the hub stopped before the end (an internal error): this
+    /// envelope and those after it were not taken; nothing of theirs was
+    /// stored, and the client resends them later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<super::ErrorBody>,
+}
+
+/// What the hub did with one envelope of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchResult {
+    /// Durably committed (now or before).
+    Submitted(super::frame::SubmitResponse),
+    /// Refused, nothing stored; do not resend as is.
+    Refused(super::ErrorBody),
+}

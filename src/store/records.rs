@@ -2,6 +2,8 @@
 //! delivery cursor. Each delivery is stored together with the cursor in one
 //! transaction, and only then acknowledged.
 
+mod outbox;
+
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqlitePoolOptions;
 
@@ -28,58 +30,31 @@ pub struct InboxRow {
     pub consent_end_reason: Option<String>,
 }
 
-/// An envelope this agency sent.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct OutboxRow {
-    pub envelope_id: String,
-    /// JSON array of agency ids.
-    pub recipients: String,
-    pub kind: String,
-    pub case_id: Option<String>,
-    pub urgency: String,
-    pub created_at: String,
-    /// `pending`, `accepted` or `refused`.
-    pub status: String,
-    pub detail: Option<String>,
-    pub payload: String,
-}
-
-/// Where an outbox entry stands with the hub.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutboxStatus {
-    /// Not yet accepted by the hub; resent on reconnect.
-    Pending,
-    /// Durably committed by the hub.
-    Accepted,
-    /// Refused by the hub; `detail` says why.
-    Refused,
-}
-
-impl OutboxStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Accepted => "accepted",
-            OutboxStatus::Refused => "refused",
-        }
-    }
-}
+pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
 
 /// The node's database.
 #[derive(Clone)]
 pub struct Records {
     pool: SqlitePool,
+    file: std::path::PathBuf,
 }
 
 impl Records {
     /// Open (creating and migrating) the records at `url` (`sqlite:PATH`).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = super::sqlite::connect_options(url)?;
+        let file = options.get_filename().to_owned();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(super::sqlite::connect_options(url)?)
+            .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/agency").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, file })
+    }
+
+    /// The database file (the node's other local files sit beside it).
+    pub fn file(&self) -> &std::path::Path {
+        &self.file
     }
 
     /// Close the database.
@@ -247,64 +222,6 @@ impl Records {
         Ok(())
     }
 
-    /// Record an envelope about to be sent, as pending.
-    pub async fn add_outbox(
-        &self,
-        envelope: &Envelope,
-        envelope_json: &[u8],
-        payload_json: &str,
-    ) -> Result<(), StoreError> {
-        let meta = &envelope.meta;
-        let recipients = serde_json::to_string(&meta.recipients).unwrap_or_else(|_| "[]".into());
-        sqlx::query(
-            "INSERT INTO outbox (envelope_id, recipients, kind, case_id, urgency, created_at, \
-             envelope, payload, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-        )
-        .bind(meta.id.to_string())
-        .bind(recipients)
-        .bind(meta.kind.as_str())
-        .bind(meta.case_id.as_ref().map(|c| c.as_str()))
-        .bind(meta.urgency.as_str())
-        .bind(meta.created_at.as_str())
-        .bind(envelope_json)
-        .bind(payload_json)
-        .bind(Timestamp::now().as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Record what the hub said about an outbox entry.
-    pub async fn set_outbox_status(
-        &self,
-        id: EnvelopeId,
-        status: OutboxStatus,
-        detail: Option<&str>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET status = ?, detail = ?, updated_at = ? WHERE envelope_id = ?",
-        )
-        .bind(status.as_str())
-        .bind(detail)
-        .bind(Timestamp::now().as_str())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Envelopes not yet accepted by the hub, oldest first.
-    pub async fn pending_outbox(&self) -> Result<Vec<(EnvelopeId, Vec<u8>)>, StoreError> {
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT envelope_id, envelope FROM outbox WHERE status = 'pending' ORDER BY created_at",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(id, body)| Ok((super::parse_envelope_id(&id)?, body)))
-            .collect()
-    }
-
     /// The inbox, newest first.
     pub async fn inbox(&self) -> Result<Vec<InboxRow>, StoreError> {
         Ok(sqlx::query_as(
@@ -320,27 +237,6 @@ impl Records {
         Ok(sqlx::query_as(
             "SELECT envelope_id, seq, sender, kind, case_id, urgency, created_at, received_at, payload, \
              consent_end_reason FROM inbox WHERE envelope_id = ?",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    /// The outbox, newest first.
-    pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT envelope_id, recipients, kind, case_id, urgency, created_at, status, detail, payload \
-             FROM outbox ORDER BY created_at DESC",
-        )
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// One outbox entry.
-    pub async fn outbox_item(&self, id: EnvelopeId) -> Result<Option<OutboxRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT envelope_id, recipients, kind, case_id, urgency, created_at, status, detail, payload \
-             FROM outbox WHERE envelope_id = ?",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)

@@ -57,6 +57,9 @@ impl Db {
     }
 }
 
+/// Wraps a hub's store (identity for a normal hub).
+pub type WrapStore<'a> = dyn Fn(Arc<dyn store::HubStore>) -> Arc<dyn store::HubStore> + 'a;
+
 /// A hub on a random loopback port.
 pub struct TestHub {
     pub addr: SocketAddr,
@@ -88,7 +91,15 @@ impl TestHub {
         dir: Arc<TempDir>,
         addr: Option<SocketAddr>,
     ) -> TestHub {
-        Self::start_full(db, limits, dir, addr, Arc::new(ManualClock::new())).await
+        let clock = Arc::new(ManualClock::new());
+        Self::start_full(db, limits, dir, addr, clock, &|store| store).await
+    }
+
+    /// A hub whose store `wrap` wraps, e.g. to inject faults.
+    pub async fn start_wrapped(db: &Db, wrap: &WrapStore<'_>) -> TestHub {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let clock = Arc::new(ManualClock::new());
+        Self::start_full(db, Limits::default(), dir, None, clock, wrap).await
     }
 
     /// A hub whose clock the test moves.
@@ -98,7 +109,7 @@ impl TestHub {
         addr: Option<SocketAddr>,
         clock: Arc<ManualClock>,
     ) -> TestHub {
-        Self::start_full(db, Limits::default(), dir, addr, clock).await
+        Self::start_full(db, Limits::default(), dir, addr, clock, &|store| store).await
     }
 
     async fn start_full(
@@ -107,13 +118,14 @@ impl TestHub {
         dir: Arc<TempDir>,
         addr: Option<SocketAddr>,
         clock: Arc<ManualClock>,
+        wrap: &WrapStore<'_>,
     ) -> TestHub {
         let db_url = match db {
             Db::Sqlite => store::testing::sqlite_url(dir.path(), "hub.db"),
             Db::Postgres(url) => url.clone(),
         };
         let certs = certs();
-        let store = store::open(&db_url).await.unwrap();
+        let store = wrap(store::open(&db_url).await.unwrap());
         let directory = Directory::load(&certs.join("directory.toml")).unwrap();
         let tls = tls::server_config_from_files(
             &certs.join("ca.pem"),
@@ -187,7 +199,12 @@ impl TestNode {
     /// Open the node (not connected yet).
     pub async fn open(hub_url: &str, id: &str, data: &Path) -> TestNode {
         let config = AgencyConfig::from_example(&certs(), &agency(id), hub_url, data);
-        let node = Arc::new(Node::open(&config).await.unwrap());
+        Self::open_config(&config).await
+    }
+
+    /// Open the node with this configuration (not connected yet).
+    pub async fn open_config(config: &AgencyConfig) -> TestNode {
+        let node = Arc::new(Node::open(config).await.unwrap());
         let events = node.subscribe();
         TestNode {
             node,
@@ -234,13 +251,23 @@ impl TestNode {
         .expect("timed out waiting for a node event")
     }
 
-    /// Wait until the envelope is stored in this node's records.
+    /// Wait until the envelope is stored in this node's records. Reads the
+    /// records after every event (or missed events, when a burst outran the
+    /// channel), so no Stored event can slip by unseen.
     pub async fn wait_stored(&mut self, id: EnvelopeId) {
-        if self.node.records().inbox_item(id).await.unwrap().is_some() {
-            return;
-        }
-        self.wait_for(|e| matches!(e, NodeEvent::Stored { envelope_id, .. } if *envelope_id == id))
-            .await;
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                if self.node.records().inbox_item(id).await.unwrap().is_some() {
+                    return;
+                }
+                match self.events.recv().await {
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => panic!("node event stream ended"),
+                }
+            }
+        })
+        .await
+        .expect("timed out waiting for a delivery to be stored")
     }
 }
 

@@ -6,6 +6,8 @@ mod audit;
 mod cli;
 mod consent;
 mod delivery;
+mod faulty;
 mod helpers;
+mod outbox;
 mod referral_loop;
 mod refusals;

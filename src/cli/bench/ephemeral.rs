@@ -76,6 +76,7 @@ impl Pki {
                 age_identity: own.join("age-identity.txt"),
                 signing_key: own.join("signing-key.txt"),
             },
+            request_timeout_secs: None,
         }
     }
 
