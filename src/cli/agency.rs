@@ -465,9 +465,16 @@ async fn outbox(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
             .map(|id| agency_name(&node, id))
             .collect();
         let status = match r.status.as_str() {
-            "accepted" => lang.pick("受理済み", "accepted"),
-            "pending" => lang.pick("送信待ち", "pending"),
-            _ => lang.pick("拒否", "refused"),
+            "accepted" => lang.pick("受理済み", "accepted").to_owned(),
+            "pending" if r.attempts > 0 => format!(
+                "{} ({} {}: {})",
+                lang.pick("送信待ち", "pending"),
+                r.attempts,
+                lang.pick("回失敗", "failed attempts"),
+                r.detail.as_deref().unwrap_or("")
+            ),
+            "pending" => lang.pick("送信待ち", "pending").to_owned(),
+            _ => lang.pick("拒否", "refused").to_owned(),
         };
         println!(
             "{}  → {}  {}  {}  {}",

@@ -443,8 +443,8 @@ pub fn report(result: Result<Sent, NodeError>, lang: Lang) -> anyhow::Result<()>
             println!(
                 "{} {id}\n  ({reason})",
                 lang.pick(
-                    "ハブに接続できないため送信待ちにしました。ノード（agency run）が接続したときに送ります:",
-                    "the hub is unreachable; queued, and sent when the node (agency run) connects:"
+                    "まだハブに届いていないため送信待ちにしました。稼働中のノード（agency run）が順に送ります:",
+                    "not yet taken by the hub; queued, and the running node (agency run) sends it in order:"
                 )
             );
             Ok(())
