@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod conformance;
+mod fixtures;
 pub mod model;
 pub mod postgres;
 pub mod records;
