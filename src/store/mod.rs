@@ -1,14 +1,18 @@
-//! Persistence. The hub's store is a trait with one module per backend
-//! (SQLite, PostgreSQL), chosen once from the database URL; the conformance
-//! suite in `conformance` runs against both. The agency node's own records
+//! Persistence. The hub's store is a trait, implemented once in `sql` over
+//! both backends; `sqlite` and `postgres` hold only what differs (connection
+//! setup, migrations, how a write commits, locks and wakeups), chosen once
+//! from the database URL. The conformance suite in `conformance` runs
+//! against both. The agency node's own records
 //! live in `records` (always SQLite).
 
 pub mod audit;
 pub mod conformance;
+mod fixtures;
 pub mod model;
 pub mod postgres;
 pub mod records;
 mod rows;
+mod sql;
 pub mod sqlite;
 pub mod testing;
 

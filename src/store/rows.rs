@@ -1,7 +1,5 @@
-//! What the two hub store backends share besides their SQL. Each backend
-//! runs its own queries (placeholders, collations and locks differ) and hands
-//! the fetched tuples here, so both parse stored rows, build notices and
-//! write audit entries the same way.
+//! Stored rows to model types, notices and audit entries: what `sql` does
+//! with the tuples it fetches, kept apart from the SQL itself.
 
 use std::collections::BTreeMap;
 

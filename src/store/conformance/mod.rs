@@ -10,7 +10,7 @@ mod policy;
 #[cfg(test)]
 mod referral;
 #[cfg(test)]
-mod support;
+pub(crate) mod support;
 
 /// One test per backend for each `module::test` named.
 #[cfg(test)]

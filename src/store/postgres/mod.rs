@@ -7,22 +7,14 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::future::BoxFuture;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres};
 use tokio::sync::mpsc;
 
-use super::audit::AuditEntry;
-use super::model::{
-    AuditEvent, CaseRecord, Disclosure, DueReferral, FactsQuery, Policy, ReferralRecord,
-    StatutoryUse,
-};
-use super::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
-use crate::protocol::notice::ConsentEnd;
-use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
-
-mod read;
-mod write;
+use super::StoreError;
+use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
+use crate::protocol::AgencyId;
 
 /// Channel on which a commit announces new deliveries (payload: agency id),
 /// so a hub process holding the recipient's socket wakes up.
@@ -31,32 +23,22 @@ pub const DELIVERY_CHANNEL: &str = "tsunagu_delivery";
 /// How many times a write is retried after a deadlock or a collision.
 const MAX_RETRIES: u32 = 5;
 
-/// One attempt at a write, inside its transaction.
-type Work<'a, T> = BoxFuture<'a, Result<T, sqlx::Error>>;
-
 /// PostgreSQL-backed hub store.
 pub struct PgStore {
     pool: PgPool,
 }
 
-/// Which failures a write may retry.
-#[derive(Clone, Copy)]
-enum Retry {
-    /// Deadlocks and serialization failures.
-    Conflicts,
-    /// Those, and unique violations: concurrent senders can collide on the
-    /// same new envelope id; the retry then finds it stored.
-    ConflictsAndCollisions,
-}
+/// The transaction-scoped advisory lock that makes appends to the audit
+/// chain one at a time ("tsunagu" + 1), so no two entries share a parent.
+const AUDIT_CHAIN_LOCK: i64 = 0x7473_756e_6167_7501;
 
-impl Retry {
-    fn allows(self, e: &sqlx::Error) -> bool {
-        let sqlx::Error::Database(db) = e else {
-            return false;
-        };
-        matches!(db.code().as_deref(), Some("40P01" | "40001"))
-            || (matches!(self, Retry::ConflictsAndCollisions) && db.is_unique_violation())
-    }
+/// Whether `retry` allows retrying after `e`.
+fn retries(retry: Retry, e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    matches!(db.code().as_deref(), Some("40P01" | "40001"))
+        || (matches!(retry, Retry::ConflictsAndCollisions) && db.is_unique_violation())
 }
 
 impl PgStore {
@@ -76,20 +58,22 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+#[async_trait]
+impl Committer for PgStore {
+    type Db = Postgres;
+
+    async fn reader(&self) -> Result<PoolConnection<Postgres>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
 
     /// Run `f` in one transaction and commit, retrying as `retry` allows.
-    /// Fact rows are locked by `write::accept`, cursor rows in sorted order,
-    /// and the audit chain's tail by an advisory lock, always in that order.
-    /// `f` gets its arguments as `args` (rather than capturing them) so that
-    /// every attempt can borrow them for exactly as long as the transaction.
-    async fn write<A, T>(
-        &self,
-        retry: Retry,
-        args: A,
-        f: impl for<'a> Fn(&'a mut PgConnection, &'a A) -> Work<'a, T>,
-    ) -> Result<T, StoreError>
+    async fn write<A, T, F>(&self, retry: Retry, args: A, f: F) -> Result<T, StoreError>
     where
-        A: Send + Sync,
+        A: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a mut PgConnection, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         let mut attempt = 0;
         loop {
@@ -99,7 +83,7 @@ impl PgStore {
                     tx.commit().await?;
                     return Ok(value);
                 }
-                Err(e) if attempt < MAX_RETRIES && retry.allows(&e) => {
+                Err(e) if attempt < MAX_RETRIES && retries(retry, &e) => {
                     tracing::debug!(error = %e, attempt, "retrying a write");
                     tx.rollback().await?;
                     attempt += 1;
@@ -109,156 +93,7 @@ impl PgStore {
         }
     }
 
-    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, StoreError> {
-        Ok(self.pool.acquire().await?)
-    }
-}
-
-#[async_trait]
-impl HubStore for PgStore {
-    async fn accept(
-        &self,
-        envelope: NewEnvelope,
-        query: FactsQuery,
-        policy: Policy,
-    ) -> Result<AcceptOutcome, StoreError> {
-        self.write(
-            Retry::ConflictsAndCollisions,
-            (envelope, query, policy),
-            |c, (e, q, p)| Box::pin(write::accept(c, e, q, p)),
-        )
-        .await
-    }
-
-    async fn pending(
-        &self,
-        agency: &AgencyId,
-        after: Seq,
-        limit: u32,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        read::pending(&mut *self.reader().await?, agency, after, limit).await
-    }
-
-    async fn ack(&self, agency: &AgencyId, seq: Seq) -> Result<AckOutcome, StoreError> {
-        self.write(Retry::Conflicts, (agency, seq), |c, (a, s)| {
-            Box::pin(write::ack(c, a, *s))
-        })
-        .await
-    }
-
-    async fn ack_through(&self, agency: &AgencyId, seq: Seq) -> Result<u64, StoreError> {
-        self.write(Retry::Conflicts, (agency, seq), |c, (a, s)| {
-            Box::pin(write::ack_through(c, a, *s))
-        })
-        .await
-    }
-
-    async fn last_seq(&self, agency: &AgencyId) -> Result<Seq, StoreError> {
-        Ok(read::last_seq(&mut *self.reader().await?, agency).await?)
-    }
-
-    async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(read::envelope_body(&mut *self.reader().await?, id).await?)
-    }
-
-    async fn open_case(&self, case_id: &CaseId, agency: &AgencyId) -> Result<(), StoreError> {
-        self.write(Retry::Conflicts, (case_id, agency), |c, (id, a)| {
-            Box::pin(write::open_case(c, id, a))
-        })
-        .await
-    }
-
-    async fn case(&self, case_id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
-        Ok(read::case(&mut *self.reader().await?, case_id).await?)
-    }
-
-    async fn involved(&self, case_id: &CaseId, agency: &AgencyId) -> Result<bool, StoreError> {
-        Ok(read::involved(&mut *self.reader().await?, case_id, agency).await?)
-    }
-
-    async fn referral(&self, referral: EnvelopeId) -> Result<Option<ReferralRecord>, StoreError> {
-        Ok(read::referral(&mut *self.reader().await?, referral).await?)
-    }
-
-    async fn due_referrals(&self, now: &Timestamp) -> Result<Vec<DueReferral>, StoreError> {
-        Ok(read::due_referrals(&mut *self.reader().await?, now).await?)
-    }
-
-    async fn escalate(
-        &self,
-        due: &DueReferral,
-        next_deadline: &Timestamp,
-        notices: Vec<(AgencyId, Notice)>,
-    ) -> Result<bool, StoreError> {
-        self.write(
-            Retry::Conflicts,
-            (due, next_deadline, notices),
-            |c, (d, n, ns)| Box::pin(write::escalate(c, d, n, ns)),
-        )
-        .await
-    }
-
-    async fn due_consents(&self, now: &Timestamp) -> Result<Vec<ConsentId>, StoreError> {
-        Ok(read::due_consents(&mut *self.reader().await?, now).await?)
-    }
-
-    async fn expire_consent(
-        &self,
-        consent: ConsentId,
-        now: &Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.write(Retry::Conflicts, (consent, now), |c, (id, now)| {
-            Box::pin(write::end_consent(c, *id, ConsentEnd::Expired, now))
-        })
-        .await
-    }
-
-    async fn disclosures(&self, case_id: &CaseId) -> Result<Vec<Disclosure>, StoreError> {
-        Ok(read::disclosures(&mut *self.reader().await?, case_id).await?)
-    }
-
-    async fn statutory_uses(&self) -> Result<Vec<StatutoryUse>, StoreError> {
-        Ok(read::statutory_uses(&mut *self.reader().await?).await?)
-    }
-
-    async fn record_violation(
-        &self,
-        envelope_id: EnvelopeId,
-        reported_by: &AgencyId,
-        detail: serde_json::Value,
-    ) -> Result<(), StoreError> {
-        self.write(
-            Retry::Conflicts,
-            (envelope_id, reported_by, detail),
-            |c, (id, by, d)| Box::pin(write::record_violation(c, *id, by, d)),
-        )
-        .await
-    }
-
-    async fn violations(
-        &self,
-    ) -> Result<Vec<(EnvelopeId, AgencyId, serde_json::Value, Timestamp)>, StoreError> {
-        Ok(read::violations(&mut *self.reader().await?).await?)
-    }
-
-    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.write(Retry::Conflicts, event, |c, e| {
-            Box::pin(write::append_audit(c, e))
-        })
-        .await
-    }
-
-    async fn audit_entries(
-        &self,
-        from: Option<&Timestamp>,
-        to: Option<&Timestamp>,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(read::audit_entries(&mut *self.reader().await?, from, to).await?)
-    }
-
-    async fn delivery_wakeups(
-        &self,
-    ) -> Result<Option<mpsc::Receiver<Option<AgencyId>>>, StoreError> {
+    async fn wakeups(&self) -> Result<Option<mpsc::Receiver<Option<AgencyId>>>, StoreError> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(DELIVERY_CHANNEL).await?;
         let (tx, rx) = mpsc::channel(1024);
@@ -287,7 +122,57 @@ impl HubStore for PgStore {
         Ok(Some(rx))
     }
 
-    async fn close(&self) {
+    async fn shut(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Several hub processes may write at once: lock what SQLite's one writer
+/// excludes by itself, in the order `sql::write` describes.
+impl Backend for Postgres {
+    const CONSENT_DELIVERIES: &'static str = "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
+         JOIN envelopes e ON e.id = d.envelope_id \
+         WHERE e.consent_id = $1 AND d.cancelled_at IS NULL \
+         ORDER BY d.recipient, d.seq FOR UPDATE OF d";
+    const DELIVERY_TO_ACK: &'static str = "SELECT acked_at, envelope_id, cancelled_at \
+         FROM deliveries WHERE recipient = $1 AND seq = $2 FOR UPDATE";
+
+    /// `FOR NO KEY UPDATE` rather than `FOR SHARE`: the same transaction may
+    /// go on to update the row (a withdrawal, a case change), and two share
+    /// locks upgrading at once would deadlock.
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    async fn lock_fact(c: &mut Conn<Self>, fact: Fact, key: &str) -> Result<(), sqlx::Error> {
+        let sql = match fact {
+            Fact::Referral => {
+                "SELECT 1 FROM referral_states WHERE referral = $1 \
+                 ORDER BY recipient FOR NO KEY UPDATE"
+            }
+            Fact::Case => "SELECT 1 FROM cases WHERE case_id = $1 FOR NO KEY UPDATE",
+            Fact::Consent => "SELECT 1 FROM consents WHERE consent_id = $1 FOR NO KEY UPDATE",
+        };
+        sqlx::query(sql).bind(key).fetch_all(c).await?;
+        Ok(())
+    }
+
+    /// Delivered to listeners on commit only.
+    async fn queued(c: &mut Conn<Self>, recipient: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(DELIVERY_CHANNEL)
+            .bind(recipient)
+            .execute(c)
+            .await?;
+        Ok(())
+    }
+
+    /// Held until commit.
+    async fn lock_audit_tail(c: &mut Conn<Self>) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_CHAIN_LOCK)
+            .execute(c)
+            .await?;
+        Ok(())
     }
 }

@@ -11,22 +11,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Acquire, SqliteConnection, SqlitePool};
+use sqlx::{Acquire, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::audit::AuditEntry;
-use super::model::{
-    AuditEvent, CaseRecord, Disclosure, DueReferral, FactsQuery, Policy, ReferralRecord,
-    StatutoryUse,
-};
-use super::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
-use crate::protocol::notice::ConsentEnd;
-use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
-
-mod read;
-mod write;
+use super::StoreError;
+use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
 
 /// Most operations committed together in one transaction.
 const MAX_BATCH: usize = 256;
@@ -96,14 +88,23 @@ impl SqliteStore {
             writer: tokio::sync::Mutex::new(Some(writer)),
         })
     }
+}
+
+#[async_trait]
+impl Committer for SqliteStore {
+    type Db = Sqlite;
+
+    async fn reader(&self) -> Result<PoolConnection<Sqlite>, StoreError> {
+        Ok(self.read.acquire().await?)
+    }
 
     /// Queue a write for the writer task and wait until it is committed.
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// One writer: nothing to retry.
+    async fn write<A, T, F>(&self, _retry: Retry, args: A, f: F) -> Result<T, StoreError>
     where
+        A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
+        F: for<'a> Fn(&'a mut SqliteConnection, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         let sender = self
             .writes
@@ -116,7 +117,7 @@ impl SqliteStore {
         let on_fail = tx.clone();
         let apply: Apply = Box::new(move |conn| {
             Box::pin(async move {
-                let value = f(conn).await?;
+                let value = f(conn, &args).await?;
                 Ok(Box::new(move || answer_with(&tx, Ok(value))) as Reply)
             })
         });
@@ -128,8 +129,40 @@ impl SqliteStore {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, StoreError> {
-        Ok(self.read.acquire().await?)
+    async fn shut(&self) {
+        if let Ok(mut writes) = self.writes.lock() {
+            writes.take();
+        }
+        if let Some(writer) = self.writer.lock().await.take() {
+            let _ = writer.await;
+        }
+        self.read.close().await;
+    }
+}
+
+/// SQLite's one writer task excludes every other write while a batch runs,
+/// so it needs no locks, and one process needs no wakeups.
+impl Backend for Sqlite {
+    const CONSENT_DELIVERIES: &'static str = "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
+         JOIN envelopes e ON e.id = d.envelope_id \
+         WHERE e.consent_id = $1 AND d.cancelled_at IS NULL ORDER BY d.recipient, d.seq";
+    const DELIVERY_TO_ACK: &'static str = "SELECT acked_at, envelope_id, cancelled_at \
+         FROM deliveries WHERE recipient = $1 AND seq = $2";
+
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    async fn lock_fact(_: &mut Conn<Self>, _: Fact, _: &str) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    async fn queued(_: &mut Conn<Self>, _: &str) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    async fn lock_audit_tail(_: &mut Conn<Self>) -> Result<(), sqlx::Error> {
+        Ok(())
     }
 }
 
@@ -197,150 +230,5 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Pending>) {
                 fail(StoreError::Batch(reason.clone()));
             }
         }
-    }
-}
-
-#[async_trait]
-impl HubStore for SqliteStore {
-    async fn accept(
-        &self,
-        envelope: NewEnvelope,
-        query: FactsQuery,
-        policy: Policy,
-    ) -> Result<AcceptOutcome, StoreError> {
-        self.write(move |c| {
-            Box::pin(async move { write::accept(c, &envelope, &query, &policy).await })
-        })
-        .await
-    }
-
-    async fn pending(
-        &self,
-        agency: &AgencyId,
-        after: Seq,
-        limit: u32,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        read::pending(&mut *self.reader().await?, agency, after, limit).await
-    }
-
-    async fn ack(&self, agency: &AgencyId, seq: Seq) -> Result<AckOutcome, StoreError> {
-        let agency = agency.clone();
-        self.write(move |c| Box::pin(async move { write::ack(c, &agency, seq).await }))
-            .await
-    }
-
-    async fn ack_through(&self, agency: &AgencyId, seq: Seq) -> Result<u64, StoreError> {
-        let agency = agency.clone();
-        self.write(move |c| Box::pin(async move { write::ack_through(c, &agency, seq).await }))
-            .await
-    }
-
-    async fn last_seq(&self, agency: &AgencyId) -> Result<Seq, StoreError> {
-        Ok(read::last_seq(&mut *self.reader().await?, agency).await?)
-    }
-
-    async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(read::envelope_body(&mut *self.reader().await?, id).await?)
-    }
-
-    async fn open_case(&self, case_id: &CaseId, agency: &AgencyId) -> Result<(), StoreError> {
-        let (case_id, agency) = (case_id.clone(), agency.clone());
-        self.write(move |c| Box::pin(async move { write::open_case(c, &case_id, &agency).await }))
-            .await
-    }
-
-    async fn case(&self, case_id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
-        Ok(read::case(&mut *self.reader().await?, case_id).await?)
-    }
-
-    async fn involved(&self, case_id: &CaseId, agency: &AgencyId) -> Result<bool, StoreError> {
-        Ok(read::involved(&mut *self.reader().await?, case_id, agency).await?)
-    }
-
-    async fn referral(&self, referral: EnvelopeId) -> Result<Option<ReferralRecord>, StoreError> {
-        Ok(read::referral(&mut *self.reader().await?, referral).await?)
-    }
-
-    async fn due_referrals(&self, now: &Timestamp) -> Result<Vec<DueReferral>, StoreError> {
-        Ok(read::due_referrals(&mut *self.reader().await?, now).await?)
-    }
-
-    async fn escalate(
-        &self,
-        due: &DueReferral,
-        next_deadline: &Timestamp,
-        notices: Vec<(AgencyId, Notice)>,
-    ) -> Result<bool, StoreError> {
-        let (due, next) = (due.clone(), next_deadline.clone());
-        self.write(move |c| {
-            Box::pin(async move { write::escalate(c, &due, &next, &notices).await })
-        })
-        .await
-    }
-
-    async fn due_consents(&self, now: &Timestamp) -> Result<Vec<ConsentId>, StoreError> {
-        Ok(read::due_consents(&mut *self.reader().await?, now).await?)
-    }
-
-    async fn expire_consent(
-        &self,
-        consent: ConsentId,
-        now: &Timestamp,
-    ) -> Result<bool, StoreError> {
-        let now = now.clone();
-        self.write(move |c| {
-            Box::pin(async move { write::end_consent(c, consent, ConsentEnd::Expired, &now).await })
-        })
-        .await
-    }
-
-    async fn disclosures(&self, case_id: &CaseId) -> Result<Vec<Disclosure>, StoreError> {
-        Ok(read::disclosures(&mut *self.reader().await?, case_id).await?)
-    }
-
-    async fn statutory_uses(&self) -> Result<Vec<StatutoryUse>, StoreError> {
-        Ok(read::statutory_uses(&mut *self.reader().await?).await?)
-    }
-
-    async fn record_violation(
-        &self,
-        envelope_id: EnvelopeId,
-        reported_by: &AgencyId,
-        detail: serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let by = reported_by.clone();
-        self.write(move |c| {
-            Box::pin(async move { write::record_violation(c, envelope_id, &by, &detail).await })
-        })
-        .await
-    }
-
-    async fn violations(
-        &self,
-    ) -> Result<Vec<(EnvelopeId, AgencyId, serde_json::Value, Timestamp)>, StoreError> {
-        Ok(read::violations(&mut *self.reader().await?).await?)
-    }
-
-    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.write(move |c| Box::pin(async move { write::append_audit(c, &event).await }))
-            .await
-    }
-
-    async fn audit_entries(
-        &self,
-        from: Option<&Timestamp>,
-        to: Option<&Timestamp>,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(read::audit_entries(&mut *self.reader().await?, from, to).await?)
-    }
-
-    async fn close(&self) {
-        if let Ok(mut writes) = self.writes.lock() {
-            writes.take();
-        }
-        if let Some(writer) = self.writer.lock().await.take() {
-            let _ = writer.await;
-        }
-        self.read.close().await;
     }
 }

@@ -1,0 +1,538 @@
+//! Every change the hub makes, inside its caller's transaction (a savepoint
+//! of SQLite's group commit, or a PostgreSQL transaction).
+//!
+//! Where several hub processes may write at once (PostgreSQL), locks are
+//! always taken in the same order: the fact rows the policy reads
+//! (referral states, case, consent), then recipients' cursor rows (sorted by
+//! agency), then the audit chain's tail. The order costs SQLite nothing.
+
+use std::collections::BTreeMap;
+
+use sqlx::ColumnIndex;
+use sqlx::{Decode, Encode, Executor, IntoArguments, Type};
+
+use super::{Backend, Fact, Sql};
+use crate::protocol::notice::ConsentEnd;
+use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
+use crate::store::model::{
+    AuditEvent, CaseChange, DueReferral, Effects, Facts, FactsQuery, Policy,
+};
+use crate::store::rows::{
+    ConsentDeliveryRow, ConsentEnding, LateRow, Undelivered, accepted_event, acked_event,
+    acked_through_event, case_opened_event, end_reason, escalation_event, late_notice,
+    next_audit_entry, parse, refused_event, resent, violation_event,
+};
+use crate::store::{
+    AcceptOutcome, AckOutcome, NewEnvelope, categories_json, seq_from_db, seq_to_db,
+};
+
+type Result<T> = std::result::Result<T, sqlx::Error>;
+
+// The sqlx bounds of the shared SQL, stated on each impl block: Rust does
+// not yet carry a trait's where-clauses to its users (implied bounds).
+impl<DB> Sql<'_, DB>
+where
+    DB: Backend,
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+{
+    /// Load the facts, run the policy and, if it allows, store the envelope,
+    /// its deliveries, the effects and their audit entries.
+    pub(in crate::store) async fn accept(
+        &mut self,
+        e: &NewEnvelope,
+        query: &FactsQuery,
+        policy: &Policy,
+    ) -> Result<AcceptOutcome> {
+        let meta = &e.envelope.meta;
+        let id = meta.id.to_string();
+        let existing: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT digest FROM envelopes WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut *self.0)
+                .await?;
+        if let Some((digest,)) = existing {
+            return Ok(resent(&digest, e));
+        }
+        let facts = self.load_facts(query).await?;
+        let effects = match policy(&facts) {
+            Ok(effects) => effects,
+            Err(refusal) => {
+                self.append_audit(&refused_event(meta, &refusal)).await?;
+                return Ok(AcceptOutcome::Refused(refusal));
+            }
+        };
+        self.insert_envelope(e).await?;
+        let seqs = self.queue_envelope(&id, &meta.recipients).await?;
+        let case_id = meta.case_id.as_ref();
+        self.apply_effects(meta.id, case_id, &meta.recipients, &effects)
+            .await?;
+        self.append_audit(&accepted_event(meta)).await?;
+        for event in &effects.audit {
+            self.append_audit(event).await?;
+        }
+        Ok(AcceptOutcome::Stored(seqs))
+    }
+
+    /// Load the facts, each locked (where the backend locks) until commit so
+    /// that no concurrent withdrawal, closure or state change can slip
+    /// between the policy's check and the write it permits.
+    async fn load_facts(&mut self, q: &FactsQuery) -> Result<Facts> {
+        let referral = match q.referral {
+            Some(id) => {
+                DB::lock_fact(self.0, Fact::Referral, &id.to_string()).await?;
+                self.referral(id).await?
+            }
+            None => None,
+        };
+        let case_id = q
+            .case_id
+            .clone()
+            .or_else(|| referral.as_ref().and_then(|r| r.case_id.clone()));
+        let case = match &case_id {
+            Some(id) => {
+                DB::lock_fact(self.0, Fact::Case, id.as_str()).await?;
+                self.case(id).await?
+            }
+            None => None,
+        };
+        let consent = match q.consent_id {
+            Some(id) => {
+                DB::lock_fact(self.0, Fact::Consent, &id.to_string()).await?;
+                self.consent(id).await?
+            }
+            None => None,
+        };
+        Ok(Facts {
+            case,
+            consent,
+            referral,
+        })
+    }
+
+    async fn insert_envelope(&mut self, e: &NewEnvelope) -> Result<()> {
+        let meta = &e.envelope.meta;
+        let consent_id = match &meta.basis {
+            Some(crate::protocol::LegalBasis::Consent { consent_id }) => {
+                Some(consent_id.to_string())
+            }
+            _ => None,
+        };
+        sqlx::query(
+            "INSERT INTO envelopes (id, sender, case_id, kind, urgency, categories, created_at, \
+             accepted_at, digest, body, basis, consent_id, purpose, recipients) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(meta.id.to_string())
+        .bind(meta.sender.as_str())
+        .bind(meta.case_id.as_ref().map(|c| c.as_str()))
+        .bind(meta.kind.as_str())
+        .bind(meta.urgency.as_str())
+        .bind(categories_json(&e.envelope))
+        .bind(meta.created_at.as_str())
+        .bind(Timestamp::now().as_str())
+        .bind(&e.digest[..])
+        .bind(&e.body[..])
+        .bind(meta.basis.as_ref().map(|b| b.as_str()))
+        .bind(consent_id)
+        .bind(meta.purpose.map(|p| p.as_str()))
+        .bind(serde_json::to_string(&meta.recipients).unwrap_or_default())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Queue the envelope for every recipient, taking their cursor rows in
+    /// one global order so two senders never deadlock; answer in the
+    /// envelope's recipient order.
+    async fn queue_envelope(
+        &mut self,
+        id: &str,
+        recipients: &[AgencyId],
+    ) -> Result<Vec<(AgencyId, Seq)>> {
+        let mut sorted: Vec<&AgencyId> = recipients.iter().collect();
+        sorted.sort();
+        let mut assigned = BTreeMap::new();
+        for recipient in sorted {
+            assigned.insert(recipient, self.queue(recipient, Some(id), None).await?);
+        }
+        Ok(recipients
+            .iter()
+            .map(|r| (r.clone(), assigned[r]))
+            .collect())
+    }
+
+    /// Give `recipient` its next sequence number for an envelope or a notice.
+    async fn queue(
+        &mut self,
+        recipient: &AgencyId,
+        envelope: Option<&str>,
+        notice: Option<&Notice>,
+    ) -> Result<Seq> {
+        let (seq,): (i64,) = sqlx::query_as(
+            "INSERT INTO agency_cursors (agency, last_seq) VALUES ($1, 1) \
+             ON CONFLICT (agency) DO UPDATE SET last_seq = agency_cursors.last_seq + 1 \
+             RETURNING last_seq",
+        )
+        .bind(recipient.as_str())
+        .fetch_one(&mut *self.0)
+        .await?;
+        sqlx::query(
+            "INSERT INTO deliveries (recipient, seq, envelope_id, notice) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(recipient.as_str())
+        .bind(seq)
+        .bind(envelope)
+        .bind(notice.map(|n| serde_json::to_string(n).unwrap_or_default()))
+        .execute(&mut *self.0)
+        .await?;
+        DB::queued(self.0, recipient.as_str()).await?;
+        Ok(seq_from_db(seq))
+    }
+
+    /// Queue notices grouped by recipient (cursor rows in sorted order), each
+    /// recipient's notices in the order given.
+    async fn queue_notices(&mut self, mut notices: Vec<(AgencyId, Notice)>) -> Result<()> {
+        notices.sort_by(|a, b| a.0.cmp(&b.0));
+        for (to, notice) in &notices {
+            self.queue(to, None, Some(notice)).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply_effects(
+        &mut self,
+        envelope: EnvelopeId,
+        case_id: Option<&CaseId>,
+        recipients: &[AgencyId],
+        fx: &Effects,
+    ) -> Result<()> {
+        let now = Timestamp::now();
+        if let Some(scope) = &fx.record_consent {
+            let valid_until = scope.valid_until.as_ref();
+            sqlx::query(
+                "INSERT INTO consents \
+                 (consent_id, case_id, recorded_by, scope, valid_until, recorded_at) \
+                 SELECT $1, $2, sender, $3, $4, $5 FROM envelopes WHERE id = $6",
+            )
+            .bind(scope.consent_id.to_string())
+            .bind(scope.case_id.as_str())
+            .bind(serde_json::to_string(scope).unwrap_or_default())
+            .bind(valid_until.map(|t| Timestamp::from_datetime(t.datetime()).to_string()))
+            .bind(now.as_str())
+            .bind(envelope.to_string())
+            .execute(&mut *self.0)
+            .await?;
+        }
+        if let Some((consent, reason)) = fx.end_consent {
+            self.end_consent(consent, reason, &now).await?;
+        }
+        if let Some(deadline) = &fx.open_referral {
+            self.open_referral(envelope, recipients, deadline, &now)
+                .await?;
+        }
+        if let Some((referral, states)) = &fx.update_referral {
+            for (recipient, state) in states {
+                sqlx::query(
+                    "UPDATE referral_states SET state = $1, updated_at = $2, deadline_at = NULL \
+                     WHERE referral = $3 AND recipient = $4",
+                )
+                .bind(state.as_str())
+                .bind(now.as_str())
+                .bind(referral.to_string())
+                .bind(recipient.as_str())
+                .execute(&mut *self.0)
+                .await?;
+            }
+        }
+        if let (Some(change), Some(case_id)) = (&fx.case_change, case_id) {
+            self.change_case(case_id, change, &now).await?;
+        }
+        Ok(())
+    }
+
+    async fn open_referral(
+        &mut self,
+        envelope: EnvelopeId,
+        recipients: &[AgencyId],
+        deadline: &Timestamp,
+        now: &Timestamp,
+    ) -> Result<()> {
+        for r in recipients {
+            sqlx::query(
+                "INSERT INTO referral_states (referral, recipient, state, updated_at, deadline_at) \
+                 VALUES ($1, $2, 'sent', $3, $4)",
+            )
+            .bind(envelope.to_string())
+            .bind(r.as_str())
+            .bind(now.as_str())
+            .bind(deadline.as_str())
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn change_case(
+        &mut self,
+        case_id: &CaseId,
+        change: &CaseChange,
+        now: &Timestamp,
+    ) -> Result<()> {
+        let query = match change {
+            CaseChange::Register(r) => sqlx::query(
+                "UPDATE cases SET classification = $1, lead = $2, members = $3, \
+                 registered_at = $4, closed_at = NULL WHERE case_id = $5",
+            )
+            .bind(r.classification.as_str())
+            .bind(r.lead.as_str())
+            .bind(serde_json::to_string(&r.members).unwrap_or_default())
+            .bind(now.as_str()),
+            CaseChange::Reclassify(class) => {
+                sqlx::query("UPDATE cases SET classification = $1 WHERE case_id = $2")
+                    .bind(class.as_str())
+            }
+            CaseChange::Close => {
+                sqlx::query("UPDATE cases SET closed_at = $1 WHERE case_id = $2").bind(now.as_str())
+            }
+        };
+        query.bind(case_id.as_str()).execute(&mut *self.0).await?;
+        Ok(())
+    }
+
+    /// End a consent: cancel what is queued but not delivered (telling each
+    /// sender), and tell every agency that already holds data under it.
+    /// Returns false if it had already ended.
+    pub(in crate::store) async fn end_consent(
+        &mut self,
+        consent: ConsentId,
+        reason: ConsentEnd,
+        now: &Timestamp,
+    ) -> Result<bool> {
+        let ended: Option<(String,)> = sqlx::query_as(
+            "UPDATE consents SET ended_at = $1, end_reason = $2 \
+             WHERE consent_id = $3 AND ended_at IS NULL RETURNING case_id",
+        )
+        .bind(now.as_str())
+        .bind(end_reason(reason))
+        .bind(consent.to_string())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        let Some((case_id,)) = ended else {
+            return Ok(false);
+        };
+        let case_id: CaseId = parse(&case_id, "case id")?;
+        let rows: Vec<ConsentDeliveryRow> = sqlx::query_as(DB::CONSENT_DELIVERIES)
+            .bind(consent.to_string())
+            .fetch_all(&mut *self.0)
+            .await?;
+        let ending = ConsentEnding::from_rows(rows)?;
+        let mut notices = Vec::with_capacity(ending.undelivered.len());
+        for undelivered in &ending.undelivered {
+            self.cancel_delivery(undelivered, now).await?;
+            notices.push(undelivered.notice(consent));
+        }
+        notices.extend(ending.holder_notices(consent, &case_id, reason));
+        self.queue_notices(notices).await?;
+        self.append_audit(&ending.event(consent, reason)).await?;
+        Ok(true)
+    }
+
+    async fn cancel_delivery(&mut self, d: &Undelivered, now: &Timestamp) -> Result<()> {
+        sqlx::query("UPDATE deliveries SET cancelled_at = $1 WHERE recipient = $2 AND seq = $3")
+            .bind(now.as_str())
+            .bind(d.recipient.as_str())
+            .bind(d.seq)
+            .execute(&mut *self.0)
+            .await?;
+        // A referral that never reached the recipient has no 受理 to wait for.
+        sqlx::query(
+            "UPDATE referral_states SET state = 'cancelled', updated_at = $1, deadline_at = NULL \
+             WHERE referral = $2 AND recipient = $3 AND state = 'sent'",
+        )
+        .bind(now.as_str())
+        .bind(d.envelope_id.to_string())
+        .bind(d.recipient.as_str())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Record one escalation of a referral still due at `due.escalations`.
+    pub(in crate::store) async fn escalate(
+        &mut self,
+        due: &DueReferral,
+        next: &Timestamp,
+        notices: &[(AgencyId, Notice)],
+    ) -> Result<bool> {
+        let changed = sqlx::query(
+            "UPDATE referral_states SET escalations = escalations + 1, deadline_at = $1 \
+             WHERE referral = $2 AND recipient = $3 AND state = 'sent' AND escalations = $4",
+        )
+        .bind(next.as_str())
+        .bind(due.referral.to_string())
+        .bind(due.recipient.as_str())
+        .bind(i64::from(due.escalations))
+        .execute(&mut *self.0)
+        .await?;
+        if DB::rows_affected(&changed) == 0 {
+            return Ok(false);
+        }
+        self.queue_notices(notices.to_vec()).await?;
+        self.append_audit(&escalation_event(due, notices)).await?;
+        Ok(true)
+    }
+
+    /// Mark one delivery acknowledged.
+    pub(in crate::store) async fn ack(
+        &mut self,
+        agency: &AgencyId,
+        seq: Seq,
+    ) -> Result<AckOutcome> {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> =
+            sqlx::query_as(DB::DELIVERY_TO_ACK)
+                .bind(agency.as_str())
+                .bind(seq_to_db(seq))
+                .fetch_optional(&mut *self.0)
+                .await?;
+        let Some((None, envelope, cancelled)) = row else {
+            return Ok(match row {
+                None => AckOutcome::Unknown,
+                Some(_) => AckOutcome::AlreadyAcked,
+            });
+        };
+        sqlx::query(
+            "UPDATE deliveries SET acked_at = $1, cancelled_at = NULL \
+             WHERE recipient = $2 AND seq = $3",
+        )
+        .bind(Timestamp::now().as_str())
+        .bind(agency.as_str())
+        .bind(seq_to_db(seq))
+        .execute(&mut *self.0)
+        .await?;
+        if let (Some(_), Some(envelope)) = (&cancelled, &envelope) {
+            self.late_delivery(agency, envelope).await?;
+        }
+        let late = cancelled.is_some();
+        self.append_audit(&acked_event(agency, seq, envelope, late))
+            .await?;
+        Ok(if late {
+            AckOutcome::AckedAfterCancel
+        } else {
+            AckOutcome::Acked
+        })
+    }
+
+    /// The node stored a delivery that was cancelled after it was pushed: it
+    /// holds the data after all, so its records must show the consent ended.
+    async fn late_delivery(&mut self, agency: &AgencyId, envelope: &str) -> Result<()> {
+        let row: Option<LateRow> = sqlx::query_as(
+            "SELECT c.consent_id, c.case_id, c.end_reason FROM envelopes e \
+             JOIN consents c ON c.consent_id = e.consent_id WHERE e.id = $1",
+        )
+        .bind(envelope)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let notice = late_notice(row, envelope)?;
+        self.queue(agency, None, Some(&notice)).await.map(|_| ())
+    }
+
+    /// Mark every delivery up to `seq` acknowledged.
+    pub(in crate::store) async fn ack_through(
+        &mut self,
+        agency: &AgencyId,
+        seq: Seq,
+    ) -> Result<u64> {
+        // A cancelled delivery was never sent: the node's cursor passing it
+        // does not mean it holds it, and the disclosure record must not say so.
+        let n = sqlx::query(
+            "UPDATE deliveries SET acked_at = $1 \
+             WHERE recipient = $2 AND seq <= $3 AND acked_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(Timestamp::now().as_str())
+        .bind(agency.as_str())
+        .bind(seq_to_db(seq))
+        .execute(&mut *self.0)
+        .await?;
+        let n = DB::rows_affected(&n);
+        if n > 0 {
+            self.append_audit(&acked_through_event(agency, seq, n))
+                .await?;
+        }
+        Ok(n)
+    }
+
+    /// Record a new case.
+    pub(in crate::store) async fn open_case(
+        &mut self,
+        case_id: &CaseId,
+        agency: &AgencyId,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO cases (case_id, opened_by, opened_at) VALUES ($1, $2, $3)")
+            .bind(case_id.as_str())
+            .bind(agency.as_str())
+            .bind(Timestamp::now().as_str())
+            .execute(&mut *self.0)
+            .await?;
+        self.append_audit(&case_opened_event(case_id, agency)).await
+    }
+
+    /// Record a category mismatch a node reported.
+    pub(in crate::store) async fn record_violation(
+        &mut self,
+        envelope: EnvelopeId,
+        by: &AgencyId,
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO violations (envelope_id, reported_by, detail, reported_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(envelope.to_string())
+        .bind(by.as_str())
+        .bind(detail.to_string())
+        .bind(Timestamp::now().as_str())
+        .execute(&mut *self.0)
+        .await?;
+        self.append_audit(&violation_event(envelope, by, detail))
+            .await
+    }
+
+    /// Append to the audit chain, linked to the last entry. With the tail
+    /// locked until commit, the next appender reads this entry as its parent
+    /// (PostgreSQL's READ COMMITTED reads the latest commit at each statement).
+    pub(in crate::store) async fn append_audit(&mut self, e: &AuditEvent) -> Result<()> {
+        DB::lock_audit_tail(self.0).await?;
+        let last: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.0)
+                .await?;
+        let entry = next_audit_entry(last, e);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(entry.seq)
+        .bind(entry.at)
+        .bind(entry.event)
+        .bind(entry.agency)
+        .bind(entry.subject)
+        .bind(entry.detail)
+        .bind(entry.prev_hash)
+        .bind(entry.hash)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+}
