@@ -62,6 +62,9 @@ impl Cluster {
             out.read_to_string(&mut first)?;
             drop(watched);
             let _ = shell.wait();
+            if first.trim().is_empty() {
+                first = "the start script ended without a word".to_owned();
+            }
             return Err(ClusterError::DidNotStart(first));
         };
         let dir = PathBuf::from(dir);

@@ -51,15 +51,15 @@ stop() {
 
 # Durability settings off: the data lives as long as the test process.
 if as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
-  --no-sync --no-instructions >"$dir/initdb.log" &&
+  --no-sync --no-instructions >"$dir/initdb.log" 2>&1 &&
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \
     "-p 5432 -k '$dir' -c listen_addresses='' -c max_connections=500 \
      -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    start >/dev/null; then
+    start >"$dir/pg_ctl.log" 2>&1; then
   echo "ready $dir"
 else
   echo "PostgreSQL did not start in $dir:"
-  cat "$dir/initdb.log" "$dir/server.log" 2>/dev/null
+  cat "$dir/initdb.log" "$dir/pg_ctl.log" "$dir/server.log" 2>/dev/null
   stop
   exit 1
 fi
