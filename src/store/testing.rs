@@ -1,12 +1,20 @@
 //! Databases for tests: a temporary SQLite file, or a fresh PostgreSQL
-//! database when `TSUNAGU_TEST_PG_URL` names a server (CI sets it).
+//! database on the server `TSUNAGU_TEST_PG_URL` names or, when it is unset,
+//! on a throwaway cluster the tests start themselves (`cluster`).
+//!
+//! build.rs sets `cfg(tsunagu_pg)` when either is available; PostgreSQL
+//! tests carry `#[cfg_attr(not(tsunagu_pg), ignore = "…")]` so that without
+//! PostgreSQL they are reported as ignored, never as passed.
+
+pub mod cluster;
 
 use std::path::Path;
 
 use sqlx::Connection;
 
 /// Environment variable naming a PostgreSQL server for tests, e.g.
-/// `postgres://postgres@localhost/postgres`.
+/// `postgres://postgres@localhost/postgres`. It wins over the throwaway
+/// cluster.
 pub const PG_URL_VAR: &str = "TSUNAGU_TEST_PG_URL";
 
 /// A SQLite URL for a database file in `dir`.
@@ -14,22 +22,38 @@ pub fn sqlite_url(dir: &Path, name: &str) -> String {
     format!("sqlite:{}", dir.join(name).display())
 }
 
-/// A fresh, empty PostgreSQL database on the test server, or `None` (with a
-/// printed notice) when no server is configured.
-pub async fn fresh_pg_url(test: &str) -> Option<String> {
-    let Ok(base) = std::env::var(PG_URL_VAR) else {
-        eprintln!("SKIPPED {test}: PostgreSQL test (set {PG_URL_VAR} to run it; .ci/run does)");
-        return None;
-    };
+/// The PostgreSQL server tests use: `TSUNAGU_TEST_PG_URL`, else this
+/// process's throwaway cluster (started on first use).
+///
+/// # Panics
+/// When neither is available: a test that needs PostgreSQL fails rather
+/// than passes without it.
+pub async fn pg_server_url() -> String {
+    if let Ok(url) = std::env::var(PG_URL_VAR) {
+        return url;
+    }
+    match tokio::task::spawn_blocking(cluster::shared_url).await {
+        Ok(Ok(url)) => url.to_owned(),
+        Ok(Err(e)) => panic!("no PostgreSQL for this test: {e}"),
+        Err(e) => panic!("starting PostgreSQL failed: {e}"),
+    }
+}
+
+/// A fresh, empty PostgreSQL database on the test server (see
+/// `pg_server_url`, which panics when there is none).
+pub async fn fresh_pg_url() -> String {
+    let base = pg_server_url().await;
     let name = format!("tsunagu_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::PgConnection::connect(&base)
         .await
-        .unwrap_or_else(|e| panic!("{PG_URL_VAR}={base} is set but unreachable: {e}"));
+        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is unreachable: {e}"));
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
         .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
-    Some(with_database(&base, &name))
+    // One connection slot less held for the rest of the test.
+    let _ = admin.close().await;
+    with_database(&base, &name)
 }
 
 /// `server` with its database path replaced by `name` (scheme, credentials,

@@ -58,12 +58,12 @@ async fn referral_reaches_center_and_welfare_but_not_the_nursery_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(tsunagu_pg),
+    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
+)]
 async fn referral_reaches_center_and_welfare_but_not_the_nursery_on_postgres() {
-    if let Some(db) =
-        Db::postgres("referral_reaches_center_and_welfare_but_not_the_nursery_on_postgres").await
-    {
-        referral_reaches_both_recipients_and_not_the_nursery(db).await;
-    }
+    referral_reaches_both_recipients_and_not_the_nursery(Db::postgres().await).await;
 }
 
 async fn offline_recipient_gets_everything_on_reconnect_exactly_once(db: Db) {
@@ -101,12 +101,12 @@ async fn referral_to_offline_agency_arrives_on_reconnect_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(tsunagu_pg),
+    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
+)]
 async fn referral_to_offline_agency_arrives_on_reconnect_on_postgres() {
-    if let Some(db) =
-        Db::postgres("referral_to_offline_agency_arrives_on_reconnect_on_postgres").await
-    {
-        offline_recipient_gets_everything_on_reconnect_exactly_once(db).await;
-    }
+    offline_recipient_gets_everything_on_reconnect_exactly_once(Db::postgres().await).await;
 }
 
 #[tokio::test]
@@ -240,13 +240,12 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(tsunagu_pg),
+    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
+)]
 async fn two_hub_processes_on_one_postgres_database_deliver_to_each_others_sockets() {
-    let Some(db) =
-        Db::postgres("two_hub_processes_on_one_postgres_database_deliver_to_each_others_sockets")
-            .await
-    else {
-        return;
-    };
+    let db = Db::postgres().await;
     let hub_a = TestHub::start(&db).await;
     let hub_b = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();

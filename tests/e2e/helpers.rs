@@ -51,9 +51,11 @@ pub enum Db {
 }
 
 impl Db {
-    /// PostgreSQL when configured (else `None`, with a printed notice).
-    pub async fn postgres(test: &str) -> Option<Db> {
-        store::testing::fresh_pg_url(test).await.map(Db::Postgres)
+    /// A fresh PostgreSQL database: on `TSUNAGU_TEST_PG_URL`'s server, else
+    /// on a throwaway one. Tests that call this carry
+    /// `#[cfg_attr(not(tsunagu_pg), ignore = "…")]` (see build.rs).
+    pub async fn postgres() -> Db {
+        Db::Postgres(store::testing::fresh_pg_url().await)
     }
 }
 
