@@ -105,7 +105,7 @@ impl Records {
         envelope_json: &[u8],
         payload_json: &str,
     ) -> Result<(), StoreError> {
-        let meta = &envelope.meta;
+        let meta = envelope.meta();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(Action::UpdateReferral { referral, state }) = &meta.action {
             // Only the referral's sender cancels, for the recipients it names;
@@ -254,7 +254,7 @@ impl Records {
         envelope_json: &[u8],
         payload_json: &str,
     ) -> Result<(), StoreError> {
-        let meta = &envelope.meta;
+        let meta = envelope.meta();
         let recipients = serde_json::to_string(&meta.recipients).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "INSERT INTO outbox (envelope_id, recipients, kind, case_id, urgency, created_at, \

@@ -37,7 +37,7 @@ pub(super) async fn accept(
     query: &FactsQuery,
     policy: &Policy,
 ) -> Result<AcceptOutcome> {
-    let meta = &e.envelope.meta;
+    let meta = e.envelope.meta();
     let id = meta.id.to_string();
     let existing: Option<(Vec<u8>,)> = sqlx::query_as("SELECT digest FROM envelopes WHERE id = $1")
         .bind(&id)
@@ -125,7 +125,7 @@ async fn lock(c: &mut Conn, sql: &'static str, key: &str) -> Result<()> {
 }
 
 async fn insert_envelope(c: &mut Conn, e: &NewEnvelope) -> Result<()> {
-    let meta = &e.envelope.meta;
+    let meta = e.envelope.meta();
     let consent_id = match &meta.basis {
         Some(crate::protocol::LegalBasis::Consent { consent_id }) => Some(consent_id.to_string()),
         _ => None,

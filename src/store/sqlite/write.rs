@@ -27,7 +27,7 @@ pub(super) async fn accept(
     query: &FactsQuery,
     policy: &Policy,
 ) -> Result<AcceptOutcome> {
-    let meta = &e.envelope.meta;
+    let meta = e.envelope.meta();
     let id = meta.id.to_string();
     let existing: Option<(Vec<u8>,)> = sqlx::query_as("SELECT digest FROM envelopes WHERE id = ?")
         .bind(&id)
@@ -90,7 +90,7 @@ async fn load_facts(c: &mut Conn, q: &FactsQuery) -> Result<Facts> {
 }
 
 async fn insert_envelope(c: &mut Conn, e: &NewEnvelope) -> Result<()> {
-    let meta = &e.envelope.meta;
+    let meta = e.envelope.meta();
     let consent_id = match &meta.basis {
         Some(crate::protocol::LegalBasis::Consent { consent_id }) => Some(consent_id.to_string()),
         _ => None,
