@@ -9,3 +9,4 @@ mod delivery;
 mod helpers;
 mod referral_loop;
 mod refusals;
+mod signed_bytes;
