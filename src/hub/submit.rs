@@ -128,7 +128,9 @@ fn unreadable(e: &EnvelopeError) -> HubError {
             format!(
                 "エンベロープの版 {v} は受け付けられなくなりました。このハブは版 {ENVELOPE_VERSION} を使います。機関ノードを更新してください。"
             ),
-            e.to_string(),
+            format!(
+                "envelope version {v} is no longer accepted; this hub speaks version {ENVELOPE_VERSION}"
+            ),
         ),
         EnvelopeError::Unknown(v) => HubError::new(
             ErrorCode::UnsupportedVersion,

@@ -156,7 +156,7 @@ pub struct Metadata {
 pub enum EnvelopeError {
     /// An older version than this build speaks.
     #[error(
-        "envelope version {0} is no longer accepted; this hub speaks version {ENVELOPE_VERSION}"
+        "envelope version {0} is no longer accepted; this build speaks version {ENVELOPE_VERSION}"
     )]
     Retired(u32),
     /// A newer version than this build speaks.

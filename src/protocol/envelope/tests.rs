@@ -89,7 +89,7 @@ fn a_version_1_envelope_is_refused_naming_both_versions() {
     assert_eq!(err, EnvelopeError::Retired(1));
     assert_eq!(
         err.to_string(),
-        "envelope version 1 is no longer accepted; this hub speaks version 2"
+        "envelope version 1 is no longer accepted; this build speaks version 2"
     );
     let v3 = br#"{"version":3,"meta":"","ciphertext":"","signature":""}"#;
     assert_eq!(
