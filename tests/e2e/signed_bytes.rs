@@ -5,6 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sqlx::{Connection, SqliteConnection};
+use tsunagu::agency::NodeEvent;
 use tsunagu::agency::client::{ClientError, HubClient};
 use tsunagu::agency::sealed::{seal_draft, verify_envelope};
 use tsunagu::crypto::{keys, sign};
@@ -211,5 +212,73 @@ async fn a_resend_is_a_duplicate_only_if_its_bytes_are_the_same() {
     assert_eq!(body.code, ErrorCode::EnvelopeIdReused);
     let kept = hub.store.envelope_body(e.meta().id).await.unwrap();
     assert_eq!(kept.as_deref(), Some(e.bytes()));
+    hub.stop().await;
+}
+
+/// Replace an envelope's stored body in the hub's SQLite database, as an
+/// intruder with write access to it could.
+async fn alter_hub_body(hub: &TestHub, id: EnvelopeId, body: &[u8]) {
+    let url = tsunagu::store::testing::sqlite_url(hub.dir.path(), "hub.db");
+    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE envelopes SET body = ? WHERE id = ?")
+        .bind(body)
+        .bind(id.to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_ones() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    let client = client_as(&hub, CLINIC);
+    // Metadata bytes changed in a way a re-encoding verifier would undo.
+    let respaced = clinic_referral(&client).await;
+    client.submit_envelope(&respaced).await.unwrap();
+    let mut spaced = respaced.meta_json().to_vec();
+    spaced.insert(1, b' ');
+    let forged = Envelope::assemble(
+        spaced,
+        respaced.ciphertext().to_vec(),
+        respaced.signature().to_vec(),
+    )
+    .unwrap();
+    alter_hub_body(&hub, respaced.meta().id, forged.bytes()).await;
+    // Bytes that are no longer a v2 envelope at all.
+    let replaced = clinic_referral(&client).await;
+    client.submit_envelope(&replaced).await.unwrap();
+    let v1 = version_1_bytes(&replaced);
+    alter_hub_body(&hub, replaced.meta().id, &v1).await;
+
+    let mut center = TestNode::open(&hub.url, CENTER, data.path()).await;
+    center.start();
+    let mut reasons = Vec::new();
+    for _ in 0..2 {
+        match center
+            .wait_for(|e| matches!(e, NodeEvent::Quarantined { .. }))
+            .await
+        {
+            NodeEvent::Quarantined { reason, .. } => reasons.push(reason),
+            _ => unreachable!(),
+        }
+    }
+    assert!(reasons[0].contains("signature"), "{reasons:?}");
+    assert!(
+        reasons[1].contains("version 1") && reasons[1].contains("version 2"),
+        "{reasons:?}"
+    );
+    assert!(center.node.records().inbox().await.unwrap().is_empty());
+    // Kept aside exactly as they arrived.
+    let url = tsunagu::store::testing::sqlite_url(data.path(), &format!("{CENTER}.db"));
+    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    let kept: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT envelope FROM quarantine ORDER BY seq")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let kept: Vec<Vec<u8>> = kept.into_iter().map(|(b,)| b).collect();
+    assert_eq!(kept, [forged.bytes().to_vec(), v1]);
+    center.stop().await;
     hub.stop().await;
 }
