@@ -116,13 +116,12 @@ impl HubClient {
         read_json(response).await
     }
 
-    /// Submit an envelope (encoding it first).
+    /// Submit an envelope: its bytes, as sealed.
     pub async fn submit_envelope(
         &self,
         envelope: &Envelope,
     ) -> Result<SubmitResponse, ClientError> {
-        self.submit(serde_json::to_vec(envelope).map_err(ClientError::transport)?)
-            .await
+        self.submit(envelope.bytes().to_vec()).await
     }
 
     /// The hub's directory.

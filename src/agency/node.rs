@@ -181,14 +181,14 @@ impl Node {
         {
             return Err(NodeError::JustificationMissing);
         }
+        // Encoded once: the outbox keeps these bytes and the hub gets them.
         let envelope = seal_draft(&self.id, &self.signing, &self.directory, draft)?;
-        let json = serde_json::to_vec(&envelope).map_err(|e| SealError::Payload(e.to_string()))?;
         let payload =
             serde_json::to_string(&draft.payload).map_err(|e| SealError::Payload(e.to_string()))?;
         self.records
-            .add_outbox(&envelope, &json, &payload, outbox::LEASE)
+            .add_outbox(&envelope, &payload, outbox::LEASE)
             .await?;
-        Ok(envelope.meta.id)
+        Ok(envelope.meta().id)
     }
 
     /// Keep connected until `shutdown`: reconnect with jittered exponential
@@ -253,7 +253,7 @@ impl Node {
                     self.outbox.reconnected();
                 }
                 Ok(HubFrame::Deliver { seq, envelope }) => {
-                    self.receive(seq, &envelope)
+                    self.receive(seq, envelope)
                         .await
                         .map_err(|e| e.to_string())?;
                     send_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
@@ -279,28 +279,41 @@ impl Node {
     /// Verify, decrypt and store one delivery. Only an error storing it stops
     /// the ack; a delivery that fails verification is quarantined (and
     /// acknowledged, so one bad envelope cannot block the queue).
-    async fn receive(&self, seq: Seq, envelope: &Envelope) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(envelope).unwrap_or_default();
-        match open_envelope(envelope, &self.id, &self.identity, &self.directory) {
+    async fn receive(&self, seq: Seq, body: String) -> Result<(), StoreError> {
+        // Decoded once; verified and stored as the bytes that arrived.
+        let envelope = match Envelope::parse_or_keep(body.into_bytes()) {
+            Ok(envelope) => envelope,
+            Err((e, raw)) => {
+                let reason = e.to_string();
+                tracing::warn!(agency = %self.id, %seq, %reason, "quarantined");
+                self.records
+                    .quarantine(seq, None, None, &reason, &raw)
+                    .await?;
+                let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
+                return Ok(());
+            }
+        };
+        let meta = envelope.meta();
+        match open_envelope(&envelope, &self.id, &self.identity, &self.directory) {
             Ok(payload) => {
-                self.check_declared(envelope, &payload);
+                self.check_declared(&envelope, &payload);
                 let payload_json = serde_json::to_string(&payload).unwrap_or_default();
                 self.records
-                    .store_delivery(seq, envelope, &json, &payload_json)
+                    .store_delivery(seq, &envelope, envelope.bytes(), &payload_json)
                     .await?;
-                tracing::info!(agency = %self.id, %seq, envelope = %envelope.meta.id, "stored");
+                tracing::info!(agency = %self.id, %seq, envelope = %meta.id, "stored");
                 let _ = self.events.send(NodeEvent::Stored {
                     seq,
-                    envelope_id: envelope.meta.id,
-                    sender: envelope.meta.sender.clone(),
+                    envelope_id: meta.id,
+                    sender: meta.sender.clone(),
                 });
             }
             Err(e) => {
                 let reason = e.to_string();
-                tracing::warn!(agency = %self.id, %seq, envelope = %envelope.meta.id, %reason, "quarantined");
-                let sender = envelope.meta.sender.as_str();
+                tracing::warn!(agency = %self.id, %seq, envelope = %meta.id, %reason, "quarantined");
+                let sender = meta.sender.as_str();
                 self.records
-                    .quarantine(seq, Some(envelope.meta.id), Some(sender), &reason, &json)
+                    .quarantine(seq, Some(meta.id), Some(sender), &reason, envelope.bytes())
                     .await?;
                 let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
             }
@@ -315,11 +328,11 @@ impl Node {
     /// justification, are reported to the hub (in the background; the
     /// delivery is stored either way, since it has already been disclosed).
     fn check_declared(&self, envelope: &Envelope, payload: &crate::protocol::payload::Payload) {
-        let declared = &envelope.meta.categories;
+        let declared = &envelope.meta().categories;
         let found: Vec<_> = payload.body.categories().into_iter().collect();
         let beyond = found.iter().any(|c| !declared.contains(c));
         let statutory = envelope
-            .meta
+            .meta()
             .basis
             .as_ref()
             .is_some_and(|b| b.is_statutory());
@@ -332,13 +345,13 @@ impl Node {
             return;
         }
         let report = ViolationReport {
-            envelope_id: envelope.meta.id,
+            envelope_id: envelope.meta().id,
             declared: declared.clone(),
             found,
             missing_justification,
         };
         let (client, events) = (self.client.clone(), self.events.clone());
-        tracing::warn!(agency = %self.id, envelope = %envelope.meta.id, "content beyond its declaration; reporting");
+        tracing::warn!(agency = %self.id, envelope = %envelope.meta().id, "content beyond its declaration; reporting");
         tokio::spawn(async move {
             match client
                 .post::<_, serde_json::Value>("/v1/violations", &report)

@@ -4,7 +4,6 @@ use ed25519_dalek::SigningKey;
 
 use crate::crypto::{AgeRecipient, CryptoError, seal, sign};
 use crate::directory::Directory;
-use crate::protocol::envelope::ENVELOPE_VERSION;
 use crate::protocol::payload::Payload;
 use crate::protocol::{
     Action, AgencyId, CaseId, Envelope, EnvelopeId, LegalBasis, Metadata, Purpose, Timestamp,
@@ -81,16 +80,25 @@ pub fn seal_draft(
         purpose: draft.purpose,
         action: draft.action.clone(),
     };
-    let signature = sign::sign(
-        signing,
-        &Envelope::signing_bytes(ENVELOPE_VERSION, &meta, &ciphertext),
-    );
-    Ok(Envelope {
-        version: ENVELOPE_VERSION,
-        meta,
-        ciphertext,
-        signature,
-    })
+    Ok(sign_envelope(meta, ciphertext, signing))
+}
+
+/// Encode and sign an envelope, once: the result's bytes are what the
+/// outbox keeps and the hub receives.
+pub fn sign_envelope(meta: Metadata, ciphertext: Vec<u8>, signing: &SigningKey) -> Envelope {
+    Envelope::seal(meta, ciphertext, |signed| sign::sign(signing, signed))
+}
+
+/// Check an envelope's signature over its bytes as received, with the
+/// sender's key from the directory.
+pub fn verify_envelope(envelope: &Envelope, directory: &Directory) -> Result<(), SealError> {
+    let sender = &envelope.meta().sender;
+    let key = directory
+        .get(sender)
+        .map(|a| &a.signing_key)
+        .ok_or_else(|| SealError::UnknownAgency(sender.clone()))?;
+    sign::verify(key, &envelope.signed_bytes(), envelope.signature())
+        .map_err(|_| SealError::BadSignature)
 }
 
 /// Verify an envelope against the directory and decrypt it as `me`.
@@ -100,20 +108,12 @@ pub fn open_envelope(
     identity: &age::x25519::Identity,
     directory: &Directory,
 ) -> Result<Payload, SealError> {
-    let meta = &envelope.meta;
+    let meta = envelope.meta();
     if &meta.sender != me && !meta.recipients.contains(me) {
         return Err(SealError::NotAddressedToMe(me.clone()));
     }
-    let sender = directory
-        .get(&meta.sender)
-        .ok_or_else(|| SealError::UnknownAgency(meta.sender.clone()))?;
-    sign::verify(
-        &sender.signing_key,
-        &envelope.signed_bytes(),
-        &envelope.signature,
-    )
-    .map_err(|_| SealError::BadSignature)?;
-    let plaintext = seal::open(&envelope.ciphertext, identity)?;
+    verify_envelope(envelope, directory)?;
+    let plaintext = seal::open(envelope.ciphertext(), identity)?;
     // The parser's message can quote the offending value, i.e. plaintext:
     // keep only where it failed.
     let payload: Payload = serde_json::from_slice(&plaintext).map_err(|e| {

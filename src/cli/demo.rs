@@ -462,8 +462,8 @@ async fn show_hub_view(
         .envelope_body(id)
         .await?
         .context("the hub lost the envelope")?;
-    let envelope: Envelope = serde_json::from_slice(&body)?;
-    let m = &envelope.meta;
+    let envelope = Envelope::parse(body)?;
+    let m = envelope.meta();
     let recipients: Vec<&str> = m.recipients.iter().map(|r| r.as_str()).collect();
     stage.say(
         "ハブが保持しているもの（経路と法的根拠の確認に必要なメタデータと暗号文のみ）:",
@@ -485,15 +485,19 @@ async fn show_hub_view(
             m.urgency.as_str()
         ),
     );
-    let header = String::from_utf8_lossy(&envelope.ciphertext[..envelope.ciphertext.len().min(60)])
-        .replace('\n', "⏎");
+    let ciphertext = envelope.ciphertext();
+    let header =
+        String::from_utf8_lossy(&ciphertext[..ciphertext.len().min(60)]).replace('\n', "⏎");
     stage.detail(
-        &format!("暗号文 {} バイト: {header}…", envelope.ciphertext.len()),
-        &format!("ciphertext, {} bytes: {header}…", envelope.ciphertext.len()),
+        &format!("暗号文 {} バイト: {header}…", ciphertext.len()),
+        &format!("ciphertext, {} bytes: {header}…", ciphertext.len()),
     );
     let leaks = SECRETS
         .iter()
-        .filter(|s| contains(&body, s.as_bytes()))
+        // The metadata travels as base64: look in its decoded JSON too.
+        .filter(|s| {
+            contains(envelope.bytes(), s.as_bytes()) || contains(envelope.meta_json(), s.as_bytes())
+        })
         .count();
     stage.detail(
         &format!("保存内容に氏名・所見の文字列: {leaks} 件"),

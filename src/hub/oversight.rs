@@ -142,8 +142,8 @@ pub(crate) async fn report_violation(
         .envelope_body(report.envelope_id)
         .await
         .map_err(|e| HubError::internal(&e))?;
-    let envelope = body.and_then(|b| serde_json::from_slice::<crate::protocol::Envelope>(&b).ok());
-    if !envelope.is_some_and(|e| e.meta.recipients.contains(&agency)) {
+    let envelope = body.and_then(|b| crate::protocol::Envelope::parse(b).ok());
+    if !envelope.is_some_and(|e| e.meta().recipients.contains(&agency)) {
         return Err(HubError::new(
             ErrorCode::UnknownReferral,
             "受信していないエンベロープについては報告できません。",

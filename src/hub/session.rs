@@ -13,7 +13,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::peer::Caller;
 use super::{Hub, HubError};
-use crate::protocol::{AgencyId, ClientFrame, Envelope, ErrorCode, HubFrame, Seq};
+use crate::protocol::{AgencyId, ClientFrame, ErrorCode, HubFrame, Seq};
 use crate::store::model::AuditEvent;
 use crate::store::{AckOutcome, Delivery, DeliveryItem};
 
@@ -225,10 +225,11 @@ fn deliver_frame(delivery: Delivery) -> Result<HubFrame, Ended> {
     let seq = delivery.seq;
     match delivery.item {
         DeliveryItem::Envelope { body, .. } => {
-            // The body was checked when it was accepted; failing here means
-            // the database was altered behind the hub's back.
-            let envelope: Envelope = serde_json::from_slice(&body).map_err(|e| {
-                tracing::error!(%seq, error = %e, "stored envelope does not parse");
+            // The stored bytes go out as they are: not decoded, not
+            // re-encoded. They were JSON (so UTF-8) when accepted; failing
+            // here means the database was altered behind the hub's back.
+            let envelope = String::from_utf8(body).map_err(|e| {
+                tracing::error!(%seq, error = %e, "stored envelope is not UTF-8");
                 "corrupt stored envelope"
             })?;
             Ok(HubFrame::Deliver { seq, envelope })

@@ -10,9 +10,9 @@ use axum::extract::State;
 use super::peer::Caller;
 use super::{Hub, HubError, policy};
 use crate::crypto::sign;
-use crate::protocol::envelope::ENVELOPE_VERSION;
+use crate::protocol::envelope::{ENVELOPE_VERSION, EnvelopeError};
 use crate::protocol::frame::{SubmitResponse, SubmitStatus};
-use crate::protocol::{AgencyId, Envelope, ErrorCode, MessageKind};
+use crate::protocol::{AgencyId, Envelope, EnvelopeId, ErrorCode, MessageKind};
 use crate::store::model::AuditEvent;
 use crate::store::{AcceptOutcome, NewEnvelope};
 
@@ -36,22 +36,25 @@ pub(super) async fn take(
     sender: &AgencyId,
     bytes: &[u8],
 ) -> Result<SubmitResponse, HubError> {
-    let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
-        HubError::new(
-            ErrorCode::Malformed,
-            format!("エンベロープを解釈できません: {e}"),
-            format!("malformed envelope: {e}"),
-        )
-    })?;
-    tracing::Span::current().record("envelope", tracing::field::display(envelope.meta.id));
-    // Built once: the signature check and the idempotency digest both need it.
-    let signed = envelope.signed_bytes();
-    if let Err(refusal) = check(hub, sender, &envelope, &signed) {
-        audit_refusal(hub, sender, &envelope, &refusal).await;
+    // Decoded once, here; the bytes stay as received for the signature
+    // check, the idempotency digest, the store and every delivery.
+    let envelope = match Envelope::parse(bytes.to_vec()) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            let refusal = unreadable(&e);
+            if e.version().is_some() {
+                audit_refusal(hub, sender, None, &refusal).await;
+            }
+            return Err(refusal);
+        }
+    };
+    tracing::Span::current().record("envelope", tracing::field::display(envelope.meta().id));
+    if let Err(refusal) = check(hub, sender, &envelope) {
+        audit_refusal(hub, sender, Some(envelope.meta().id), &refusal).await;
         return Err(refusal);
     }
-    let id = envelope.meta.id;
-    let meta = envelope.meta.clone();
+    let id = envelope.meta().id;
+    let meta = envelope.meta().clone();
     let policy = policy::policy(
         meta.clone(),
         hub.directory.clone(),
@@ -62,8 +65,8 @@ pub(super) async fn take(
         .store
         .accept(
             NewEnvelope {
-                digest: envelope.digest_of(&signed),
-                body: bytes.to_vec(),
+                digest: envelope.digest(),
+                body: envelope.bytes().to_vec(),
                 envelope,
             },
             policy::facts_query(&meta),
@@ -118,16 +121,48 @@ fn wake_after(hub: &Hub, meta: &crate::protocol::Metadata) {
 
 /// Refusals are security-relevant: record them (best effort: the refusal
 /// stands even if the audit write fails, and that failure is logged).
-async fn audit_refusal(hub: &Hub, sender: &AgencyId, envelope: &Envelope, refusal: &HubError) {
+async fn audit_refusal(
+    hub: &Hub,
+    sender: &AgencyId,
+    envelope: Option<EnvelopeId>,
+    refusal: &HubError,
+) {
     let detail = serde_json::json!({ "code": refusal.code, "reason": refusal.message_en });
-    let event = AuditEvent::new(
-        "refused",
-        Some(sender),
-        Some(envelope.meta.id.to_string()),
-        detail,
-    );
+    let subject = envelope.map(|id| id.to_string());
+    let event = AuditEvent::new("refused", Some(sender), subject, detail);
     if let Err(e) = hub.store.audit(event).await {
         tracing::error!(error = %e, "could not audit a refusal");
+    }
+}
+
+/// Bytes that are not a v2 envelope. Another version gets its own code and
+/// names both versions, so the sender knows to upgrade rather than to fix
+/// its JSON.
+fn unreadable(e: &EnvelopeError) -> HubError {
+    match e {
+        EnvelopeError::Retired(v) => HubError::new(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "エンベロープの版 {v} は受け付けられなくなりました。このハブは版 {ENVELOPE_VERSION} を使います。機関ノードを更新してください。"
+            ),
+            format!(
+                "envelope version {v} is no longer accepted; this hub speaks version {ENVELOPE_VERSION}"
+            ),
+        ),
+        EnvelopeError::Unknown(v) => HubError::new(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "エンベロープの版 {v} には対応していません（このハブは版 {ENVELOPE_VERSION}）。"
+            ),
+            format!(
+                "unsupported envelope version {v} (this hub speaks version {ENVELOPE_VERSION})"
+            ),
+        ),
+        EnvelopeError::Malformed(detail) => HubError::new(
+            ErrorCode::Malformed,
+            format!("エンベロープを解釈できません: {detail}"),
+            format!("malformed envelope: {detail}"),
+        ),
     }
 }
 
@@ -140,22 +175,9 @@ fn too_large(limit: usize) -> HubError {
 }
 
 /// Everything the hub can check without plaintext, cheapest first.
-fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope, signed: &[u8]) -> Result<(), HubError> {
-    let meta = &envelope.meta;
-    if envelope.version != ENVELOPE_VERSION {
-        return Err(HubError::new(
-            ErrorCode::UnsupportedVersion,
-            format!(
-                "エンベロープの版 {} には対応していません（対応: {ENVELOPE_VERSION}）。",
-                envelope.version
-            ),
-            format!(
-                "unsupported envelope version {} (this hub speaks {ENVELOPE_VERSION})",
-                envelope.version
-            ),
-        ));
-    }
-    if envelope.ciphertext.len() > hub.limits.max_envelope_bytes {
+fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
+    let meta = envelope.meta();
+    if envelope.ciphertext().len() > hub.limits.max_envelope_bytes {
         return Err(too_large(hub.limits.max_envelope_bytes));
     }
     if &meta.sender != sender {
@@ -183,7 +205,8 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope, signed: &[u8]) -> Re
                 "sender not in directory",
             )
         })?;
-    sign::verify(&key, signed, &envelope.signature).map_err(|_| {
+    // Over the metadata bytes as received, never a re-encoding of `meta`.
+    sign::verify(&key, &envelope.signed_bytes(), envelope.signature()).map_err(|_| {
         HubError::new(
             ErrorCode::BadSignature,
             format!("署名を {sender} の公開鍵で検証できません。改ざんまたは鍵の不一致の可能性があります。"),
@@ -193,10 +216,10 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope, signed: &[u8]) -> Re
 }
 
 fn check_recipients(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
-    let recipients = &envelope.meta.recipients;
+    let recipients = &envelope.meta().recipients;
     // Records of consent and case changes may concern the hub alone.
     let may_be_empty = matches!(
-        envelope.meta.kind,
+        envelope.meta().kind,
         MessageKind::ConsentRecord | MessageKind::ConsentWithdrawal | MessageKind::CaseUpdate
     );
     if recipients.is_empty() && !may_be_empty {

@@ -2,7 +2,18 @@
 //!
 //! The hub reads only [`Metadata`]; the payload is an age file encrypted to
 //! every recipient and to the sender, and the whole is signed by the sender.
+//!
+//! An [`Envelope`] is its bytes. The sender encodes it once
+//! ([`Envelope::seal`]); every later holder parses it once from the bytes it
+//! received ([`Envelope::parse`]), verifies the signature over those bytes,
+//! and stores and forwards the same bytes. The metadata travels as base64 of
+//! the exact JSON the sender signed, so no JSON re-encoding anywhere on the
+//! way can change what the signature covers.
 
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -10,11 +21,12 @@ use super::{Action, AgencyId, CaseId, EnvelopeId, InfoCategory, LegalBasis, Purp
 use crate::i18n::Lang;
 
 /// The envelope format version this build speaks.
-pub const ENVELOPE_VERSION: u32 = 1;
+pub const ENVELOPE_VERSION: u32 = 2;
 
 /// Prefix of the signed bytes, so a signature can never be replayed as
-/// something other than a tsunagu v1 envelope.
-const SIGNING_DOMAIN: &[u8] = b"tsunagu/envelope/v1\0";
+/// something other than a tsunagu v2 envelope (it also binds the version:
+/// a v1 signature covers `tsunagu/envelope/v1\0`).
+pub const SIGNING_DOMAIN: &[u8] = b"tsunagu/envelope/v2\0";
 
 /// What an envelope carries. Tells the receiving node how to read the payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,58 +151,281 @@ pub struct Metadata {
     pub action: Option<Action>,
 }
 
-/// A signed, encrypted message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Why bytes are not a v2 envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// An older version than this build speaks.
+    #[error(
+        "envelope version {0} is no longer accepted; this build speaks version {ENVELOPE_VERSION}"
+    )]
+    Retired(u32),
+    /// A newer version than this build speaks.
+    #[error(
+        "envelope version {0} is newer than this build, which speaks version {ENVELOPE_VERSION}"
+    )]
+    Unknown(u32),
+    /// Not JSON of the envelope's shape, bad base64, or metadata that does
+    /// not parse.
+    #[error("malformed envelope: {0}")]
+    Malformed(String),
+}
+
+impl EnvelopeError {
+    /// The version the bytes claim, when that is why they were refused.
+    pub fn version(&self) -> Option<u32> {
+        match self {
+            EnvelopeError::Retired(v) | EnvelopeError::Unknown(v) => Some(*v),
+            EnvelopeError::Malformed(_) => None,
+        }
+    }
+}
+
+/// The JSON object on the wire, as read. Strings stay borrowed from the
+/// received bytes; only base64 decoding allocates.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct WireIn<'a> {
+    version: u32,
+    #[serde(borrow)]
+    meta: Cow<'a, str>,
+    #[serde(borrow)]
+    ciphertext: Cow<'a, str>,
+    #[serde(borrow)]
+    signature: Cow<'a, str>,
+}
+
+/// The JSON object on the wire, as the sender writes it.
+#[derive(Serialize)]
+struct WireOut<'a> {
+    version: u32,
+    meta: &'a str,
+    ciphertext: &'a str,
+    signature: &'a str,
+}
+
+/// Only the version, to name it when the rest does not parse.
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: u32,
+}
+
+/// A signed, encrypted message: the exact bytes that travel, with what was
+/// read from them. Built only by [`Envelope::seal`] or [`Envelope::parse`],
+/// so the parts can never disagree with the bytes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Envelope {
-    /// Format version; this build speaks [`ENVELOPE_VERSION`].
-    pub version: u32,
-    /// The clear metadata.
-    pub meta: Metadata,
-    /// A binary age file, base64 in JSON, encrypted to every recipient's
-    /// X25519 key and the sender's own.
-    #[serde(with = "super::b64")]
-    pub ciphertext: Vec<u8>,
-    /// Ed25519 signature by the sender over [`Envelope::signing_bytes`],
-    /// base64 in JSON.
-    #[serde(with = "super::b64")]
-    pub signature: Vec<u8>,
+    /// The whole envelope JSON, exactly as sent, stored and delivered.
+    bytes: Vec<u8>,
+    /// The metadata JSON exactly as signed (decoded from base64).
+    meta_json: Vec<u8>,
+    /// Parsed from `meta_json`.
+    meta: Metadata,
+    /// The age file.
+    ciphertext: Vec<u8>,
+    /// SHA-256 of `ciphertext`, the part of the signed bytes that stands
+    /// for it.
+    payload_digest: [u8; 32],
+    /// Ed25519 over [`Envelope::signed_bytes`].
+    signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("meta", &self.meta)
+            .field("bytes", &self.bytes.len())
+            .field("ciphertext", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Envelope {
-    /// The canonical bytes the sender signs:
-    /// `"tsunagu/envelope/v1\0" || u32be(version) || u64be(len(meta)) || meta || ciphertext`,
-    /// where `meta` is the compact JSON of [`Metadata`] with fields in declared order.
-    pub fn signing_bytes(version: u32, meta: &Metadata, ciphertext: &[u8]) -> Vec<u8> {
+    /// Encode an envelope once, as its sender: `meta` becomes compact JSON,
+    /// `sign` is asked to sign [`Envelope::signing_bytes`] of that JSON and
+    /// the ciphertext, and the result is the bytes to keep and send.
+    pub fn seal(
+        meta: Metadata,
+        ciphertext: Vec<u8>,
+        sign: impl FnOnce(&[u8]) -> Vec<u8>,
+    ) -> Envelope {
         // Serializing a plain struct of strings and enums cannot fail.
-        let meta_json = serde_json::to_vec(meta).unwrap_or_default();
-        let mut out =
-            Vec::with_capacity(SIGNING_DOMAIN.len() + 12 + meta_json.len() + ciphertext.len());
-        out.extend_from_slice(SIGNING_DOMAIN);
-        out.extend_from_slice(&version.to_be_bytes());
-        out.extend_from_slice(&(meta_json.len() as u64).to_be_bytes());
-        out.extend_from_slice(&meta_json);
-        out.extend_from_slice(ciphertext);
-        out
+        let meta_json = serde_json::to_vec(&meta).unwrap_or_default();
+        let payload_digest: [u8; 32] = Sha256::digest(&ciphertext).into();
+        let signature = sign(&signed(&meta_json, &payload_digest));
+        let bytes = encode(&meta_json, &ciphertext, &signature);
+        Envelope {
+            bytes,
+            meta_json,
+            meta,
+            ciphertext,
+            payload_digest,
+            signature,
+        }
     }
 
-    /// The bytes this envelope's signature must cover.
+    /// Put together an envelope from metadata bytes as they are, without
+    /// signing: for tests and tools that need an envelope whose signature or
+    /// metadata bytes are not what a sender would produce.
+    pub fn assemble(
+        meta_json: Vec<u8>,
+        ciphertext: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> Result<Envelope, EnvelopeError> {
+        let bytes = encode(&meta_json, &ciphertext, &signature);
+        Envelope::parse(bytes)
+    }
+
+    /// Read an envelope from the bytes received. JSON whitespace around the
+    /// object is not part of the envelope and is dropped; everything else is
+    /// kept as it came.
+    pub fn parse(bytes: Vec<u8>) -> Result<Envelope, EnvelopeError> {
+        Envelope::parse_or_keep(bytes).map_err(|(e, _)| e)
+    }
+
+    /// [`Envelope::parse`], handing the bytes back when they are not an
+    /// envelope (a node quarantines them as they came).
+    pub fn parse_or_keep(bytes: Vec<u8>) -> Result<Envelope, (EnvelopeError, Vec<u8>)> {
+        let bytes = trim_json_whitespace(bytes);
+        match read(&bytes) {
+            Ok(parts) => Ok(Envelope { bytes, ..parts }),
+            Err(e) => Err((e, bytes)),
+        }
+    }
+
+    /// The bytes that travel: POST body, stored body, delivered body.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// [`Envelope::bytes`], without a copy.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The clear metadata, as read from the signed bytes.
+    pub fn meta(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// The metadata JSON exactly as signed.
+    pub fn meta_json(&self) -> &[u8] {
+        &self.meta_json
+    }
+
+    /// The age file.
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.ciphertext
+    }
+
+    /// The sender's Ed25519 signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// What the signature must cover:
+    /// `"tsunagu/envelope/v2\0" || meta_json || SHA-256(ciphertext)`.
+    /// The prefix and the digest have fixed lengths, so the metadata bytes
+    /// between them are unambiguous without a length field.
     pub fn signed_bytes(&self) -> Vec<u8> {
-        Self::signing_bytes(self.version, &self.meta, &self.ciphertext)
+        signed(&self.meta_json, &self.payload_digest)
     }
 
-    /// SHA-256 over the signed bytes and the signature: two envelopes with the
-    /// same id are the same resend exactly when their digests are equal.
+    /// The signed bytes for metadata JSON and a ciphertext, for a signer
+    /// that builds them itself.
+    pub fn signing_bytes(meta_json: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+        signed(meta_json, &Sha256::digest(ciphertext).into())
+    }
+
+    /// SHA-256 of [`Envelope::bytes`]: two submissions with the same id are
+    /// the same resend exactly when their bytes, and so their digests, are
+    /// equal.
     pub fn digest(&self) -> [u8; 32] {
-        self.digest_of(&self.signed_bytes())
-    }
-
-    /// [`Envelope::digest`] from signed bytes already computed (they copy
-    /// the whole ciphertext, up to the size limit).
-    pub fn digest_of(&self, signed_bytes: &[u8]) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(signed_bytes);
-        h.update(&self.signature);
-        h.finalize().into()
+        Sha256::digest(&self.bytes).into()
     }
 }
+
+/// Everything but the bytes themselves, read from them.
+fn read(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+    let wire: WireIn<'_> = match serde_json::from_slice(bytes) {
+        Ok(wire) => wire,
+        Err(e) => return Err(version_error(bytes).unwrap_or_else(|| malformed(e))),
+    };
+    if let Some(e) = check_version(wire.version) {
+        return Err(e);
+    }
+    let meta_json = b64(&wire.meta, "meta")?;
+    let ciphertext = b64(&wire.ciphertext, "ciphertext")?;
+    let signature = b64(&wire.signature, "signature")?;
+    let meta: Metadata = serde_json::from_slice(&meta_json)
+        .map_err(|e| EnvelopeError::Malformed(format!("meta: {e}")))?;
+    let payload_digest = Sha256::digest(&ciphertext).into();
+    Ok(Envelope {
+        bytes: Vec::new(),
+        meta_json,
+        meta,
+        ciphertext,
+        payload_digest,
+        signature,
+    })
+}
+
+fn signed(meta_json: &[u8], payload_digest: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SIGNING_DOMAIN.len() + meta_json.len() + 32);
+    out.extend_from_slice(SIGNING_DOMAIN);
+    out.extend_from_slice(meta_json);
+    out.extend_from_slice(payload_digest);
+    out
+}
+
+fn encode(meta_json: &[u8], ciphertext: &[u8], signature: &[u8]) -> Vec<u8> {
+    let wire = WireOut {
+        version: ENVELOPE_VERSION,
+        meta: &STANDARD.encode(meta_json),
+        ciphertext: &STANDARD.encode(ciphertext),
+        signature: &STANDARD.encode(signature),
+    };
+    // A struct of a number and strings always serializes.
+    serde_json::to_vec(&wire).unwrap_or_default()
+}
+
+fn b64(text: &str, field: &str) -> Result<Vec<u8>, EnvelopeError> {
+    // The standard engine requires canonical padding and no trailing bits,
+    // so each byte string has exactly one base64 text.
+    STANDARD
+        .decode(text.as_bytes())
+        .map_err(|e| EnvelopeError::Malformed(format!("{field}: {e}")))
+}
+
+fn malformed(e: serde_json::Error) -> EnvelopeError {
+    EnvelopeError::Malformed(e.to_string())
+}
+
+fn check_version(version: u32) -> Option<EnvelopeError> {
+    match version {
+        ENVELOPE_VERSION => None,
+        v if v < ENVELOPE_VERSION => Some(EnvelopeError::Retired(v)),
+        v => Some(EnvelopeError::Unknown(v)),
+    }
+}
+
+/// Another version has another shape (v1 carried `meta` as an object): name
+/// the version rather than the first field that failed.
+fn version_error(bytes: &[u8]) -> Option<EnvelopeError> {
+    let VersionOnly { version } = serde_json::from_slice(bytes).ok()?;
+    check_version(version)
+}
+
+fn trim_json_whitespace(mut bytes: Vec<u8>) -> Vec<u8> {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    while bytes.last().is_some_and(ws) {
+        bytes.pop();
+    }
+    let lead = bytes.iter().take_while(|b| ws(b)).count();
+    if lead > 0 {
+        bytes.drain(..lead);
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AgencyId, Envelope, ErrorBody, Seq};
+use super::{AgencyId, ErrorBody, Seq};
 
 /// A frame from an agency node to the hub.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,9 +26,6 @@ pub enum ClientFrame {
 }
 
 /// A frame from the hub to an agency node.
-// Frames are built, serialized and dropped one at a time: boxing the
-// envelope would save nothing worth an extra allocation per delivery.
-#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HubFrame {
@@ -39,12 +36,15 @@ pub enum HubFrame {
         /// The highest sequence number assigned to this agency so far.
         last_seq: Seq,
     },
-    /// One envelope for this agency. Store it, then ack `seq`.
+    /// One envelope for this agency. Verify and store it, then ack `seq`.
     Deliver {
         /// This agency's sequence number for the envelope.
         seq: Seq,
-        /// The envelope exactly as the sender signed it.
-        envelope: Envelope,
+        /// The envelope's bytes exactly as the sender sent them and the hub
+        /// stored them (its JSON text, carried as a JSON string so that any
+        /// JSON reader hands back the same bytes). Parse it with
+        /// [`super::Envelope::parse`]; keep these bytes, not a re-encoding.
+        envelope: String,
     },
     /// A notice from the hub itself. Store it, then ack `seq`.
     Notice {

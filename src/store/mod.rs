@@ -226,7 +226,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn HubStore>, StoreError> {
 
 /// The categories of an envelope as stored (a JSON array).
 fn categories_json(envelope: &Envelope) -> String {
-    serde_json::to_string(&envelope.meta.categories).unwrap_or_else(|_| "[]".into())
+    serde_json::to_string(&envelope.meta().categories).unwrap_or_else(|_| "[]".into())
 }
 
 fn seq_from_db(v: i64) -> Seq {

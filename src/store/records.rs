@@ -80,7 +80,7 @@ impl Records {
         envelope_json: &[u8],
         payload_json: &str,
     ) -> Result<(), StoreError> {
-        let meta = &envelope.meta;
+        let meta = envelope.meta();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(Action::UpdateReferral { referral, state }) = &meta.action {
             // Only the referral's sender cancels, for the recipients it names;

@@ -585,24 +585,25 @@ async fn content_beyond_the_declared_categories_is_reported_as_a_violation() {
             .join("signing-key.txt"),
     )
     .unwrap();
-    let mut envelope = tsunagu::agency::sealed::seal_draft(
+    let honest = tsunagu::agency::sealed::seal_draft(
         &agency(CLINIC),
         &key,
         w.clinic.node.directory(),
         &draft,
     )
     .unwrap();
-    envelope.meta.categories = vec![InfoCategory::Basic];
-    envelope.signature = tsunagu::crypto::sign::sign(&key, &envelope.signed_bytes());
+    let mut meta = honest.meta().clone();
+    meta.categories = vec![InfoCategory::Basic];
+    let envelope = tsunagu::agency::sealed::sign_envelope(meta, honest.ciphertext().to_vec(), &key);
     w.clinic
         .node
         .client()
         .submit_envelope(&envelope)
         .await
         .unwrap();
-    w.center.wait_for(|e| matches!(e, NodeEvent::ViolationReported { envelope_id } if *envelope_id == envelope.meta.id)).await;
+    w.center.wait_for(|e| matches!(e, NodeEvent::ViolationReported { envelope_id } if *envelope_id == envelope.meta().id)).await;
     let violations = w.center.node.violations().await.unwrap();
-    assert_eq!(violations[0].envelope_id, envelope.meta.id);
+    assert_eq!(violations[0].envelope_id, envelope.meta().id);
     assert_eq!(violations[0].reported_by.as_str(), CENTER);
     draft.payload.justification = None;
     let _ = draft;

@@ -11,3 +11,4 @@ mod helpers;
 mod outbox;
 mod referral_loop;
 mod refusals;
+mod signed_bytes;

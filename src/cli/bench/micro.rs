@@ -42,7 +42,7 @@ pub(super) fn measure_seal(pki: &Pki, runs: u32) -> anyhow::Result<MicroFigures>
     Ok(MicroFigures {
         runs,
         plaintext_bytes: serde_json::to_vec(&payload)?.len(),
-        ciphertext_bytes: envelope.ciphertext.len(),
+        ciphertext_bytes: envelope.ciphertext().len(),
         age_recipients: to.len() + 1,
         seal: sealed,
         open: started.elapsed() / runs,
@@ -69,7 +69,7 @@ pub(super) async fn measure_record_commit(
         &pki.directory,
         &draft,
     )?;
-    let json = serde_json::to_vec(&envelope)?;
+    let json = envelope.bytes().to_vec();
     let payload = serde_json::to_string(&draft.payload)?;
     let started = Instant::now();
     for seq in 1..=u64::from(runs) {

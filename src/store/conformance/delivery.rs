@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::support::{agency, allow, envelope, stored, with};
+use super::support::{agency, allow, envelope, meta, sealed, stored, with};
 use crate::protocol::notice::Notice;
-use crate::protocol::{EnvelopeId, Seq, Timestamp};
+use crate::protocol::{EnvelopeId, Metadata, Seq, Timestamp};
 use crate::store::model::{Effects, FactsQuery};
 use crate::store::{AcceptOutcome, AckOutcome, DeliveryItem, HubStore};
 
@@ -64,9 +64,13 @@ pub async fn resending_the_same_bytes_changes_nothing(store: Arc<dyn HubStore>) 
 pub async fn reusing_an_id_for_other_bytes_is_refused(store: Arc<dyn HubStore>) {
     let e = envelope(&["center"], b"original");
     stored(&store, &e, allow()).await;
-    let mut forged = envelope(&["center"], b"forged");
-    forged.envelope.meta.id = e.envelope.meta.id;
-    forged.digest = forged.envelope.digest();
+    let forged = sealed(
+        Metadata {
+            id: e.envelope.meta().id,
+            ..meta("clinic", &["center"])
+        },
+        b"forged",
+    );
     let outcome = store
         .accept(forged, FactsQuery::default(), allow())
         .await
@@ -74,7 +78,7 @@ pub async fn reusing_an_id_for_other_bytes_is_refused(store: Arc<dyn HubStore>) 
     assert_eq!(outcome, AcceptOutcome::IdReused);
     let pending = store.pending(&agency("center"), Seq(0), 10).await.unwrap();
     assert_eq!(bodies(&pending), [e.body.as_slice()]);
-    let kept = store.envelope_body(e.envelope.meta.id).await.unwrap();
+    let kept = store.envelope_body(e.envelope.meta().id).await.unwrap();
     assert_eq!(kept, Some(e.body));
     assert_eq!(store.envelope_body(EnvelopeId::new()).await.unwrap(), None);
 }
@@ -90,7 +94,7 @@ pub async fn pending_lists_unacked_deliveries_in_order(store: Arc<dyn HubStore>)
     let got: Vec<u64> = pending.iter().map(|d| d.seq.0).collect();
     assert_eq!(got, [1, 3, 4, 5]);
     let expected = DeliveryItem::Envelope {
-        id: sent[3].envelope.meta.id,
+        id: sent[3].envelope.meta().id,
         body: sent[3].body.clone(),
     };
     assert_eq!(pending[2].item, expected);

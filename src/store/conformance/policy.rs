@@ -30,12 +30,15 @@ pub async fn a_refused_envelope_stores_nothing_but_is_audited(store: Arc<dyn Hub
             .is_empty()
     );
     assert_eq!(store.last_seq(&agency("center")).await.unwrap(), Seq(0));
-    assert_eq!(store.envelope_body(e.envelope.meta.id).await.unwrap(), None);
+    assert_eq!(
+        store.envelope_body(e.envelope.meta().id).await.unwrap(),
+        None
+    );
     let chain = audit_chain(&store).await;
     assert_eq!(chain.len(), 1);
     assert_eq!(chain[0].event, "refused");
     assert_eq!(chain[0].agency.as_deref(), Some("clinic"));
-    assert_eq!(chain[0].subject, Some(e.envelope.meta.id.to_string()));
+    assert_eq!(chain[0].subject, Some(e.envelope.meta().id.to_string()));
     // Nothing was stored, so the same envelope may be accepted later.
     stored(&store, &e, allow()).await;
     assert_eq!(audit_events(&store).await, ["refused", "envelope_accepted"]);
@@ -199,7 +202,7 @@ pub async fn ending_a_consent_cancels_what_is_queued_and_tells_holders(store: Ar
     let (e, policy) = withdrawal(&case, consent);
     stored(&store, &e, policy).await;
 
-    let id = referral.envelope.meta.id;
+    let id = referral.envelope.meta().id;
     assert!(
         pending_envelopes(&store, "welfare").await.is_empty(),
         "the queued delivery is cancelled"
@@ -282,7 +285,7 @@ pub async fn expired_consents_end_like_withdrawals(store: Arc<dyn HubStore>) {
     assert!(store.due_consents(&due_at).await.unwrap().is_empty());
     assert!(pending_envelopes(&store, "welfare").await.is_empty());
     let cancelled = Notice::DeliveryCancelled {
-        envelope_id: referral.envelope.meta.id,
+        envelope_id: referral.envelope.meta().id,
         recipient: agency("welfare"),
         consent_id: consent,
     };
@@ -341,7 +344,7 @@ pub async fn disclosures_and_statutory_uses_record_who_got_what(store: Arc<dyn H
 
     let mut lines = store.disclosures(&case).await.unwrap();
     assert_eq!(lines.len(), 4);
-    lines.retain(|d| d.envelope_id == statutory.envelope.meta.id);
+    lines.retain(|d| d.envelope_id == statutory.envelope.meta().id);
     lines.sort_by(|a, b| a.recipient.cmp(&b.recipient));
     let [center, welfare] = &lines[..] else {
         panic!("{lines:?}")
@@ -364,7 +367,7 @@ pub async fn disclosures_and_statutory_uses_record_who_got_what(store: Arc<dyn H
     uses.sort_by(|a, b| a.basis.cmp(&b.basis));
     let bases: Vec<&str> = uses.iter().map(|u| u.basis.as_str()).collect();
     assert_eq!(bases, ["abuse_notification", "provision_to_municipality"]);
-    assert_eq!(uses[1].envelope_id, statutory.envelope.meta.id);
+    assert_eq!(uses[1].envelope_id, statutory.envelope.meta().id);
     assert_eq!(uses[1].recipients, [agency("center"), agency("welfare")]);
     assert_eq!(uses[1].case_id, Some(case));
     assert_eq!(uses[0].case_id, Some(other));
@@ -375,12 +378,12 @@ pub async fn violations_are_listed_newest_first(store: Arc<dyn HubStore>) {
     let (first, second) = (envelope(&["center"], b"1"), envelope(&["welfare"], b"2"));
     let found = serde_json::json!({ "declared": ["basic"], "found": ["mental_health"] });
     store
-        .record_violation(first.envelope.meta.id, &agency("center"), found.clone())
+        .record_violation(first.envelope.meta().id, &agency("center"), found.clone())
         .await
         .unwrap();
     store
         .record_violation(
-            second.envelope.meta.id,
+            second.envelope.meta().id,
             &agency("welfare"),
             serde_json::json!({}),
         )
@@ -394,8 +397,8 @@ pub async fn violations_are_listed_newest_first(store: Arc<dyn HubStore>) {
     assert_eq!(
         who,
         [
-            (second.envelope.meta.id, "welfare"),
-            (first.envelope.meta.id, "center")
+            (second.envelope.meta().id, "welfare"),
+            (first.envelope.meta().id, "center")
         ]
     );
     assert_eq!(listed[1].2, found);
@@ -414,7 +417,7 @@ pub async fn violations_are_listed_newest_first(store: Arc<dyn HubStore>) {
         events,
         ["violation_reported", "violation_reported", "connected"]
     );
-    assert_eq!(chain[0].subject, Some(first.envelope.meta.id.to_string()));
+    assert_eq!(chain[0].subject, Some(first.envelope.meta().id.to_string()));
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&chain[0].detail).unwrap(),
         found
@@ -456,7 +459,7 @@ pub async fn a_cancelled_delivery_acked_anyway_is_delivered_and_marked(store: Ar
     // Withdrawn while the delivery was on its way to the welfare node.
     let (e, policy) = withdrawal(&case, consent);
     stored(&store, &e, policy).await;
-    let id = referral.envelope.meta.id;
+    let id = referral.envelope.meta().id;
     let states = store.referral(id).await.unwrap().unwrap().states;
     assert_eq!(
         states,

@@ -72,7 +72,7 @@ async fn due_recipients(store: &Arc<dyn HubStore>, now: &str) -> Vec<String> {
 
 pub async fn open_referrals_wait_for_receipt_until_their_deadline(store: Arc<dyn HubStore>) {
     let referral = open_referral(&store, &["welfare", "center"]).await;
-    let id = referral.envelope.meta.id;
+    let id = referral.envelope.meta().id;
     let record = store.referral(id).await.unwrap().unwrap();
     assert_eq!((record.referral, record.sender.as_str()), (id, "clinic"));
     assert_eq!(
@@ -129,7 +129,7 @@ pub async fn open_referrals_wait_for_receipt_until_their_deadline(store: Arc<dyn
     let update_id = {
         let e = envelope(&["center"], b"not a referral");
         stored(&store, &e, with(Effects::default())).await;
-        e.envelope.meta.id
+        e.envelope.meta().id
     };
     assert_eq!(
         store.referral(update_id).await.unwrap().map(|r| r.referral),
@@ -158,7 +158,7 @@ pub async fn a_missed_deadline_escalates_once(store: Arc<dyn HubStore>) {
         .unwrap();
     assert_eq!(
         (due.referral, due.sender.as_str(), due.recipient.as_str()),
-        (referral.envelope.meta.id, "clinic", "welfare")
+        (referral.envelope.meta().id, "clinic", "welfare")
     );
     assert_eq!(
         (due.deadline.as_str(), due.escalations, due.case_id.clone()),
@@ -182,7 +182,7 @@ pub async fn a_missed_deadline_escalates_once(store: Arc<dyn HubStore>) {
     assert_eq!((again.escalations, &again.deadline), (1, &next));
     update(
         &store,
-        referral.envelope.meta.id,
+        referral.envelope.meta().id,
         "welfare",
         ReferralState::Received,
     )

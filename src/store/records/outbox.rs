@@ -66,18 +66,18 @@ fn millis(at: SystemTime) -> i64 {
 }
 
 impl Records {
-    /// Record an envelope about to be sent, as pending. The caller submits it
+    /// Record an envelope about to be sent, as pending: its bytes as
+    /// sealed, which every (re)submission sends unchanged. The caller submits it
     /// itself within `lease`; only after that does the running node's worker
     /// consider it (so a sending command that dies is covered, and one that
     /// lives is not raced).
     pub async fn add_outbox(
         &self,
         envelope: &Envelope,
-        envelope_json: &[u8],
         payload_json: &str,
         lease: Duration,
     ) -> Result<(), StoreError> {
-        let meta = &envelope.meta;
+        let meta = envelope.meta();
         let recipients = serde_json::to_string(&meta.recipients).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "INSERT INTO outbox (envelope_id, recipients, kind, case_id, urgency, created_at, \
@@ -90,7 +90,7 @@ impl Records {
         .bind(meta.case_id.as_ref().map(|c| c.as_str()))
         .bind(meta.urgency.as_str())
         .bind(meta.created_at.as_str())
-        .bind(envelope_json)
+        .bind(envelope.bytes())
         .bind(payload_json)
         .bind(Timestamp::now().as_str())
         .bind(millis(SystemTime::now() + lease))

@@ -52,7 +52,7 @@ where
         query: &FactsQuery,
         policy: &Policy,
     ) -> Result<AcceptOutcome> {
-        let meta = &e.envelope.meta;
+        let meta = &e.envelope.meta();
         let id = meta.id.to_string();
         let existing: Option<(Vec<u8>,)> =
             sqlx::query_as("SELECT digest FROM envelopes WHERE id = $1")
@@ -119,7 +119,7 @@ where
     }
 
     async fn insert_envelope(&mut self, e: &NewEnvelope) -> Result<()> {
-        let meta = &e.envelope.meta;
+        let meta = &e.envelope.meta();
         let consent_id = match &meta.basis {
             Some(crate::protocol::LegalBasis::Consent { consent_id }) => {
                 Some(consent_id.to_string())
