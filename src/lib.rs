@@ -5,6 +5,7 @@
 pub mod agency;
 pub mod crypto;
 pub mod directory;
+pub mod fleet;
 pub mod hub;
 pub mod i18n;
 pub mod protocol;

@@ -43,7 +43,8 @@ pub enum NodeEvent {
     /// The decrypted content went beyond what the envelope declared (or a
     /// statutory basis came without a justification); reported to the hub.
     ViolationReported { envelope_id: EnvelopeId },
-    /// The hub answered for an envelope of the outbox.
+    /// The hub answered for an envelope the running node sent from the
+    /// outbox (one its sender could not get through).
     Answered { id: EnvelopeId, answer: HubAnswer },
     /// The hub refused a frame.
     HubError(ErrorBody),

@@ -90,12 +90,13 @@ impl Outbox {
     }
 
     /// Send the entry `id`, just written, and return the hub's answer. If
-    /// older entries still wait, it waits behind them (the running node
+    /// older entries wait for the running node (they failed, or their
+    /// sender died), it waits behind them (the running node
     /// sends them all in order), so it never overtakes an envelope it may
     /// depend on. If the hub cannot take it, it stays queued. Either way the
     /// running node is woken.
     pub(super) async fn send_new(&self, id: EnvelopeId) -> Result<Sent, NodeError> {
-        let older = self.records.pending_before(id).await?;
+        let older = self.records.waiting_before(id).await?;
         let reason = if older > 0 {
             format!("{older} older envelopes are still waiting; they go first, in order")
         } else {
@@ -192,6 +193,9 @@ impl Outbox {
         if !round.answered.is_empty() {
             tracing::info!(answered = round.answered.len(), "outbox entries sent");
         }
+        for (id, answer) in round.answered {
+            let _ = self.events.send(NodeEvent::Answered { id, answer });
+        }
         match round.stalled {
             Some((_, reason)) => Err(reason),
             None => Ok(true),
@@ -275,10 +279,6 @@ impl Outbox {
                     .await?
             }
         }
-        let _ = self.events.send(NodeEvent::Answered {
-            id,
-            answer: answer.clone(),
-        });
         Ok(())
     }
 }

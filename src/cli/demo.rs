@@ -8,13 +8,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use tokio::net::TcpListener;
 use tokio::sync::broadcast;
-use tokio_util::sync::CancellationToken;
 use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
-use tsunagu::crypto::{pki, tls};
+use tsunagu::crypto::pki;
 use tsunagu::directory::Directory;
-use tsunagu::hub::{self, Hub, Limits};
+use tsunagu::fleet::{HubOptions, RunningHub, RunningNode};
 use tsunagu::i18n::Lang;
 use tsunagu::protocol::consent::{
     ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
@@ -81,20 +79,8 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     let directory =
         Directory::load(&certs.join("directory.toml")).context("certs-example/directory.toml")?;
     let db_url = store::testing::sqlite_url(dir.path(), "hub.db");
-    let hub_store = store::open(&db_url).await?;
-    let tls = tls::server_config_from_files(
-        &certs.join("ca.pem"),
-        &certs.join("hub.pem"),
-        &certs.join("hub-key.pem"),
-    )?;
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("https://{}", listener.local_addr()?);
-    let stop_hub = CancellationToken::new();
-    let hub = Hub::new(hub_store.clone(), directory.clone(), Limits::default());
-    let stop = stop_hub.clone();
-    let hub_task = tokio::spawn(hub::serve(listener, hub, tls, async move {
-        stop.cancelled().await
-    }));
+    let hub = RunningHub::start(certs, store::open(&db_url).await?, HubOptions::default()).await?;
+    let (url, hub_store) = (hub.url.clone(), hub.store.clone());
     stage.say(
         &format!("ハブを起動しました: {url}（一時データベース: SQLite）"),
         &format!("Hub started: {url} (temporary SQLite database)"),
@@ -105,21 +91,13 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         .map(|(id, ..)| id.parse())
         .collect::<Result<_, _>>()?;
     let data = dir.path().join("agencies");
-    let mut nodes = Vec::new();
+    let mut running = Vec::new();
     for id in &ids {
-        nodes.push(Arc::new(
-            Node::open(&AgencyConfig::from_example(certs, id, &url, &data)).await?,
-        ));
+        running.push(RunningNode::open(&AgencyConfig::from_example(certs, id, &url, &data)).await?);
     }
+    let nodes: Vec<Arc<Node>> = running.iter().map(|n| n.node.clone()).collect();
     let mut events: Vec<_> = nodes.iter().map(|n| n.subscribe()).collect();
-    let stop_nodes = CancellationToken::new();
-    let tasks: Vec<_> = nodes
-        .iter()
-        .map(|n| {
-            let (n, stop) = (n.clone(), stop_nodes.clone());
-            tokio::spawn(async move { n.run(stop).await })
-        })
-        .collect();
+    running.iter_mut().for_each(RunningNode::start);
     for e in &mut events {
         wait(e, |e| matches!(e, NodeEvent::Connected { .. })).await?;
     }
@@ -347,15 +325,11 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     }
     println!("      …");
 
-    stop_nodes.cancel();
-    for t in tasks {
-        t.await?;
+    drop(nodes);
+    for node in running {
+        node.stop().await;
     }
-    for n in &nodes {
-        n.records().close().await;
-    }
-    stop_hub.cancel();
-    hub_task.await??;
+    hub.stop().await?;
     let hits = files_containing(dir.path(), &SECRETS);
     stage.say(
         &format!("停止後、ハブのデータベースファイルを氏名・ふりがな・所見の文字列で検索: {hits} 件"),

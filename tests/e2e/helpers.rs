@@ -6,15 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tempfile::TempDir;
-use tokio::net::TcpListener;
 use tokio::sync::broadcast;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
+use tsunagu::agency::{AgencyConfig, Draft, NodeError, NodeEvent, Sent};
 use tsunagu::crypto::tls;
-use tsunagu::directory::Directory;
+use tsunagu::fleet::{HubOptions, RunningHub, RunningNode};
 use tsunagu::hub::clock::ManualClock;
-use tsunagu::hub::{self, Deadlines, Hub, Limits};
+use tsunagu::hub::{Deadlines, Limits};
 use tsunagu::protocol::consent::{
     ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
 };
@@ -62,17 +59,20 @@ impl Db {
 /// Wraps a hub's store (identity for a normal hub).
 pub type WrapStore<'a> = dyn Fn(Arc<dyn store::HubStore>) -> Arc<dyn store::HubStore> + 'a;
 
-/// A hub on a random loopback port.
+/// A hub on a random loopback port (the fleet harness's hub, with its
+/// temporary directory); its fields (`addr`, `url`, `store`, `hub`) are the
+/// running hub's.
 pub struct TestHub {
-    pub addr: SocketAddr,
-    pub url: String,
     pub dir: Arc<TempDir>,
-    /// The hub's store, to check what it holds.
-    pub store: Arc<dyn store::HubStore>,
-    /// The hub itself, to run deadline checks.
-    pub hub: Hub,
-    shutdown: CancellationToken,
-    task: JoinHandle<std::io::Result<()>>,
+    running: RunningHub,
+}
+
+impl std::ops::Deref for TestHub {
+    type Target = RunningHub;
+
+    fn deref(&self) -> &RunningHub {
+        &self.running
+    }
 }
 
 impl TestHub {
@@ -126,48 +126,25 @@ impl TestHub {
             Db::Sqlite => store::testing::sqlite_url(dir.path(), "hub.db"),
             Db::Postgres(url) => url.clone(),
         };
-        let certs = certs();
         let store = wrap(store::open(&db_url).await.unwrap());
-        let directory = Directory::load(&certs.join("directory.toml")).unwrap();
-        let tls = tls::server_config_from_files(
-            &certs.join("ca.pem"),
-            &certs.join("hub.pem"),
-            &certs.join("hub-key.pem"),
-        )
-        .unwrap();
-        let listener = TcpListener::bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap()))
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shutdown = CancellationToken::new();
-        // Deadlines are checked when a test says so (`hub.tick()`), on a
-        // clock the test moves.
-        let deadlines = Deadlines {
-            check_interval_secs: 0,
-            ..Deadlines::default()
-        };
-        let hub = Hub::new(store.clone(), directory, limits)
-            .with_clock(clock)
-            .with_deadlines(deadlines);
-        let stop = shutdown.clone();
-        let task = tokio::spawn(hub::serve(listener, hub.clone(), tls, async move {
-            stop.cancelled().await
-        }));
-        TestHub {
+        let options = HubOptions {
+            limits,
+            // Deadlines are checked when a test says so (`hub.tick()`), on
+            // a clock the test moves.
+            deadlines: Some(Deadlines {
+                check_interval_secs: 0,
+                ..Deadlines::default()
+            }),
+            clock: Some(clock),
             addr,
-            url: format!("https://127.0.0.1:{}", addr.port()),
-            dir,
-            store,
-            hub,
-            shutdown,
-            task,
-        }
+        };
+        let running = RunningHub::start(&certs(), store, options).await.unwrap();
+        TestHub { dir, running }
     }
 
     /// Graceful stop; returns when the store is closed.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        self.task.await.unwrap().unwrap();
+        self.running.stop().await.unwrap();
     }
 
     /// The same hub again (same database, same port), after `stop`.
@@ -191,10 +168,16 @@ pub fn client_as(hub: &TestHub, id: &str) -> tsunagu::agency::client::HubClient 
 
 /// An agency node connected to a hub, with its event stream.
 pub struct TestNode {
-    pub node: Arc<Node>,
+    running: RunningNode,
     pub events: broadcast::Receiver<NodeEvent>,
-    shutdown: CancellationToken,
-    task: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for TestNode {
+    type Target = RunningNode;
+
+    fn deref(&self) -> &RunningNode {
+        &self.running
+    }
 }
 
 impl TestNode {
@@ -206,14 +189,9 @@ impl TestNode {
 
     /// Open the node with this configuration (not connected yet).
     pub async fn open_config(config: &AgencyConfig) -> TestNode {
-        let node = Arc::new(Node::open(config).await.unwrap());
-        let events = node.subscribe();
-        TestNode {
-            node,
-            events,
-            shutdown: CancellationToken::new(),
-            task: None,
-        }
+        let running = RunningNode::open(config).await.unwrap();
+        let events = running.node.subscribe();
+        TestNode { running, events }
     }
 
     /// Open and connect; returns once the hub has welcomed the node.
@@ -226,17 +204,11 @@ impl TestNode {
     }
 
     pub fn start(&mut self) {
-        let node = self.node.clone();
-        let shutdown = self.shutdown.clone();
-        self.task = Some(tokio::spawn(async move { node.run(shutdown).await }));
+        self.running.start();
     }
 
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        if let Some(task) = self.task.take() {
-            task.await.unwrap();
-        }
-        self.node.records().close().await;
+    pub async fn stop(self) {
+        self.running.stop().await;
     }
 
     /// The next event matching `pred`.

@@ -267,3 +267,27 @@ async fn a_batch_is_taken_in_order_and_a_bad_envelope_in_it_is_refused_alone() {
     center.stop().await;
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_sends_from_one_node_are_each_accepted_at_once_not_queued_behind_each_other() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
+    let draft = referral_draft(&case, &[CENTER]);
+    let sends = (0..20).map(|_| clinic.node.send(&draft));
+    for sent in futures::future::join_all(sends).await {
+        assert!(
+            matches!(
+                sent,
+                Ok(Sent::Accepted {
+                    duplicate: false,
+                    ..
+                })
+            ),
+            "{sent:?}"
+        );
+    }
+    clinic.stop().await;
+    hub.stop().await;
+}

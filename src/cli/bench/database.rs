@@ -38,7 +38,7 @@ pub(super) async fn measure(
     dir: &Path,
 ) -> anyhow::Result<Figures> {
     let rss_start = Memory::now();
-    let hub = RunningHub::start(pki, url).await?;
+    let hub = start_hub(pki, url).await?;
     let (events, rx) = mpsc::unbounded_channel();
     let mut observer = Observer::new(rx);
     let fleet = Fleet::start(pki, &hub.url, &dir.join("agencies"), &events).await?;
@@ -47,7 +47,7 @@ pub(super) async fn measure(
     let recipients: Vec<AgencyId> = pki.recipients.iter().map(|&i| pki.ids[i].clone()).collect();
     let warmup = Arc::new(fleet.open_cases(pki.plan(pki.senders.len())).await?);
     run_phase(&fleet, &warmup, pki.senders.len(), payload, &mut observer).await?;
-    hub.wait_acked(&recipients).await?;
+    wait_acked(&hub, &recipients).await?;
     let started = Instant::now();
     let plan = Arc::new(fleet.open_cases(pki.plan(args.envelopes as usize)).await?);
     println!(
@@ -57,7 +57,7 @@ pub(super) async fn measure(
     );
     let concurrency = args.concurrency as usize;
     let sends = run_phase(&fleet, &plan, concurrency, payload, &mut observer).await?;
-    let acked = hub.wait_acked(&recipients).await?;
+    let acked = wait_acked(&hub, &recipients).await?;
     if acked.is_none() {
         observer.troubles.push(format!(
             "the hub still had unacknowledged deliveries after {PATIENCE:?}"

@@ -2,75 +2,42 @@
 
 use super::*;
 
-pub(super) struct RunningHub {
-    pub(super) url: String,
-    pub(super) store: Arc<dyn store::HubStore>,
-    pub(super) stop: CancellationToken,
-    pub(super) task: JoinHandle<std::io::Result<()>>,
+/// The harness's hub, over the ephemeral PKI's files.
+pub(super) async fn start_hub(pki: &Pki, db_url: &str) -> anyhow::Result<RunningHub> {
+    let store = store::open(db_url)
+        .await
+        .context("opening the hub database")?;
+    Ok(RunningHub::start(&pki.dir, store, HubOptions::default()).await?)
 }
 
-impl RunningHub {
-    pub(super) async fn start(pki: &Pki, db_url: &str) -> anyhow::Result<Self> {
-        let store = store::open(db_url)
-            .await
-            .context("opening the hub database")?;
-        let tls = tls::server_config_from_files(
-            &pki.dir.join("ca.pem"),
-            &pki.dir.join("hub.pem"),
-            &pki.dir.join("hub-key.pem"),
-        )?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("https://{}", listener.local_addr()?);
-        let hub = Hub::new(store.clone(), pki.directory.clone(), Limits::default());
-        let stop = CancellationToken::new();
-        let cancelled = stop.clone();
-        let task = tokio::spawn(hub::serve(listener, hub, tls, async move {
-            cancelled.cancelled().await
-        }));
-        Ok(Self {
-            url,
-            store,
-            stop,
-            task,
-        })
-    }
-
-    /// Poll (every 20 ms) until no recipient has an unacknowledged delivery
-    /// at the hub: when the last ack was committed, or `None` after `PATIENCE`.
-    pub(super) async fn wait_acked(
-        &self,
-        recipients: &[AgencyId],
-    ) -> anyhow::Result<Option<Instant>> {
-        let deadline = Instant::now() + PATIENCE;
-        while Instant::now() < deadline {
-            let mut open = false;
-            for agency in recipients {
-                if !self.store.pending(agency, Seq(0), 1).await?.is_empty() {
-                    open = true;
-                    break;
-                }
+/// Poll (every 20 ms) until no recipient has an unacknowledged delivery at
+/// the hub: when the last ack was committed, or `None` after `PATIENCE`.
+pub(super) async fn wait_acked(
+    hub: &RunningHub,
+    recipients: &[AgencyId],
+) -> anyhow::Result<Option<Instant>> {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        let mut open = false;
+        for agency in recipients {
+            if !hub.store.pending(agency, Seq(0), 1).await?.is_empty() {
+                open = true;
+                break;
             }
-            if !open {
-                return Ok(Some(Instant::now()));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Ok(None)
+        if !open {
+            return Ok(Some(Instant::now()));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-
-    /// Graceful stop: returns once the store is closed.
-    pub(super) async fn stop(self) -> anyhow::Result<()> {
-        self.stop.cancel();
-        self.task.await?.context("the hub stopped with an error")
-    }
+    Ok(None)
 }
 
 /// Every agency's node, running, with its events forwarded to one channel.
 pub(super) struct Fleet {
     pub(super) nodes: Vec<Arc<Node>>,
-    pub(super) stop: CancellationToken,
-    pub(super) runs: Vec<JoinHandle<()>>,
-    pub(super) collectors: Vec<JoinHandle<()>>,
+    running: Vec<RunningNode>,
+    collectors: Vec<JoinHandle<()>>,
 }
 
 impl Fleet {
@@ -82,22 +49,18 @@ impl Fleet {
     ) -> anyhow::Result<Self> {
         let mut fleet = Fleet {
             nodes: Vec::new(),
-            stop: CancellationToken::new(),
-            runs: Vec::new(),
+            running: Vec::new(),
             collectors: Vec::new(),
         };
         for index in 0..pki.ids.len() {
-            let node = Node::open(&pki.config(index, hub_url, data))
+            let mut running = RunningNode::open(&pki.config(index, hub_url, data))
                 .await
                 .with_context(|| format!("opening the node of {}", pki.ids[index]))?;
-            let node = Arc::new(node);
-            let forward = collect(index, node.subscribe(), events.clone());
+            let forward = collect(index, running.node.subscribe(), events.clone());
             fleet.collectors.push(tokio::spawn(forward));
-            let (running, stop) = (node.clone(), fleet.stop.clone());
-            fleet
-                .runs
-                .push(tokio::spawn(async move { running.run(stop).await }));
-            fleet.nodes.push(node);
+            running.start();
+            fleet.nodes.push(running.node.clone());
+            fleet.running.push(running);
         }
         Ok(fleet)
     }
@@ -124,15 +87,12 @@ impl Fleet {
     }
 
     pub(super) async fn stop(self) {
-        self.stop.cancel();
-        for run in self.runs {
-            let _ = run.await;
+        drop(self.nodes);
+        for running in self.running {
+            running.stop().await;
         }
         for collector in &self.collectors {
             collector.abort();
-        }
-        for node in &self.nodes {
-            node.records().close().await;
         }
     }
 }

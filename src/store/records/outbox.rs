@@ -164,12 +164,16 @@ impl Records {
         Ok(due_entries(row.into_iter().collect())?.pop())
     }
 
-    /// How many pending entries were written before `id`.
-    pub async fn pending_before(&self, id: EnvelopeId) -> Result<u64, StoreError> {
+    /// How many entries written before `id` wait for the running node:
+    /// pending and due (they failed, or their sender died). Entries another
+    /// sender is submitting right now (within their lease) do not count:
+    /// concurrent sends are concurrent by the caller's choice.
+    pub async fn waiting_before(&self, id: EnvelopeId) -> Result<u64, StoreError> {
         let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' \
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? \
              AND rowid < (SELECT rowid FROM outbox WHERE envelope_id = ?)",
         )
+        .bind(millis(SystemTime::now()))
         .bind(id.to_string())
         .fetch_one(&self.pool)
         .await?;
