@@ -189,7 +189,7 @@ async fn sending_while_the_hub_is_down_queues_and_delivers_after_it_returns() {
     );
 
     let hub = TestHub::restart(&db, previous).await;
-    clinic.start(); // connecting flushes the outbox
+    clinic.start(); // the running node sends its outbox
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
     center.wait_stored(id).await;
     clinic.stop().await;
