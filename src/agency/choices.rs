@@ -4,8 +4,8 @@
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
 
-use crate::directory::AgencyKind;
 use crate::i18n::Lang;
+use crate::protocol::AgencyKind;
 use crate::protocol::case::CaseClassification;
 use crate::protocol::consent::{ConsentDecision, ConsentGiver, ConsentMethod};
 use crate::protocol::{Purpose, ReferralState};

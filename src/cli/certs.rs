@@ -7,9 +7,9 @@ use clap::Subcommand;
 use serde::Deserialize;
 use serde::de::value::{Error as ValueError, StrDeserializer};
 use tsunagu::crypto::pki::{self, CaBundle};
-use tsunagu::directory::{AgencyKind, Directory};
+use tsunagu::directory::Directory;
 use tsunagu::i18n::Lang;
-use tsunagu::protocol::AgencyId;
+use tsunagu::protocol::{AgencyId, AgencyKind};
 
 #[derive(Subcommand)]
 pub enum CertsCommand {

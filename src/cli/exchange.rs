@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use tsunagu::agency::{Draft, Node, NodeError, Sent};
-use tsunagu::directory::AgencyKind;
 use tsunagu::i18n::Lang;
+use tsunagu::protocol::AgencyKind;
 use tsunagu::protocol::consent::{
     ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
 };

@@ -19,9 +19,9 @@ use rustls::pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
 use super::keys::{self, CertFingerprint, SigningPublicKey};
-use crate::directory::{Agency, AgencyKind, Directory, DirectoryError};
-use crate::protocol::AgencyId;
+use crate::directory::{Agency, Directory, DirectoryError};
 use crate::protocol::ids::IdError;
+use crate::protocol::{AgencyId, AgencyKind};
 
 /// Validity of a CA certificate.
 const CA_DAYS: i64 = 3650;

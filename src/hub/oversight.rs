@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 
 use super::peer::Caller;
 use super::{Hub, HubError};
-use crate::directory::AgencyKind;
+use crate::protocol::AgencyKind;
 use crate::protocol::api::{
     CaseOpened, RecipientState, ReferralStatus, Violation, ViolationReport,
 };

@@ -3,6 +3,7 @@
 //! serialized on the wire; see `docs/protocol.md`.
 
 pub mod action;
+pub mod agency;
 pub mod api;
 mod b64;
 pub mod basis;
@@ -20,6 +21,7 @@ pub mod referral_state;
 pub mod referral_text;
 
 pub use action::Action;
+pub use agency::AgencyKind;
 pub use basis::{LegalBasis, Purpose};
 pub use category::InfoCategory;
 pub use envelope::{Envelope, MessageKind, Metadata, Urgency};

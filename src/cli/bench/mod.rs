@@ -22,12 +22,12 @@ use tsunagu::agency::config::{NodeKeys, NodeTls};
 use tsunagu::agency::sealed::{open_envelope, seal_draft};
 use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent, Sent};
 use tsunagu::crypto::{pki, tls};
-use tsunagu::directory::{AgencyKind, Directory};
+use tsunagu::directory::Directory;
 use tsunagu::hub::{self, Hub, Limits};
 use tsunagu::i18n::Lang;
 use tsunagu::protocol::payload::{Author, Body, Payload};
 use tsunagu::protocol::referral::demo_referral;
-use tsunagu::protocol::{AgencyId, CaseId, EnvelopeId, Seq, Urgency};
+use tsunagu::protocol::{AgencyId, AgencyKind, CaseId, EnvelopeId, Seq, Urgency};
 use tsunagu::store;
 use tsunagu::store::records::Records;
 
