@@ -8,4 +8,5 @@ pub mod directory;
 pub mod hub;
 pub mod i18n;
 pub mod protocol;
+pub mod provision;
 pub mod store;

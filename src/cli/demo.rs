@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
-use tsunagu::crypto::{pki, tls};
+use tsunagu::crypto::tls;
 use tsunagu::directory::Directory;
 use tsunagu::hub::{self, Hub, Limits};
 use tsunagu::i18n::Lang;
@@ -26,7 +26,7 @@ use tsunagu::protocol::{
     Action, AgencyId, ConsentId, Envelope, EnvelopeId, LegalBasis, MessageKind, Purpose,
     ReferralState, Timestamp, Urgency,
 };
-use tsunagu::store;
+use tsunagu::{provision, store};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -100,7 +100,7 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         &format!("Hub started: {url} (temporary SQLite database)"),
     );
 
-    let ids: Vec<AgencyId> = pki::EXAMPLE_AGENCIES
+    let ids: Vec<AgencyId> = provision::EXAMPLE_AGENCIES
         .iter()
         .map(|(id, ..)| id.parse())
         .collect::<Result<_, _>>()?;

@@ -1,6 +1,8 @@
 //! Cryptography: age encryption of payloads, Ed25519 signatures, key files,
-//! the example PKI and the TLS configurations built from it.
+//! the PKI and the TLS configurations built from it. Nothing here knows the
+//! agency directory or how example sets are laid out (`crate::provision`).
 
+pub mod files;
 pub mod keys;
 pub mod pki;
 pub mod seal;

@@ -28,8 +28,8 @@ use tsunagu::i18n::Lang;
 use tsunagu::protocol::payload::{Author, Body, Payload};
 use tsunagu::protocol::referral::demo_referral;
 use tsunagu::protocol::{AgencyId, AgencyKind, CaseId, EnvelopeId, Seq, Urgency};
-use tsunagu::store;
 use tsunagu::store::records::Records;
+use tsunagu::{provision, store};
 
 mod database;
 mod ephemeral;
