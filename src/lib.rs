@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agency;
+pub mod cli;
 pub mod crypto;
 pub mod directory;
 pub mod hub;

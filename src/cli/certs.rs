@@ -2,15 +2,15 @@
 
 use std::path::PathBuf;
 
+use crate::crypto::pki::CaBundle;
+use crate::directory::Directory;
+use crate::i18n::Lang;
+use crate::protocol::{AgencyId, AgencyKind};
+use crate::provision;
 use anyhow::Context;
 use clap::Subcommand;
 use serde::Deserialize;
 use serde::de::value::{Error as ValueError, StrDeserializer};
-use tsunagu::crypto::pki::CaBundle;
-use tsunagu::directory::Directory;
-use tsunagu::i18n::Lang;
-use tsunagu::protocol::{AgencyId, AgencyKind};
-use tsunagu::provision;
 
 #[derive(Subcommand)]
 pub enum CertsCommand {

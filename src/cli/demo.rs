@@ -6,27 +6,27 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
+use crate::crypto::tls;
+use crate::directory::Directory;
+use crate::hub::{self, Hub, Limits};
+use crate::i18n::Lang;
+use crate::protocol::consent::{
+    ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
+};
+use crate::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
+use crate::protocol::referral::demo_referral;
+use crate::protocol::referral_text::render;
+use crate::protocol::{
+    Action, AgencyId, ConsentId, Envelope, EnvelopeId, LegalBasis, MessageKind, Purpose,
+    ReferralState, Timestamp, Urgency,
+};
+use crate::{provision, store};
 use anyhow::{Context, bail};
 use clap::Args;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
-use tsunagu::crypto::tls;
-use tsunagu::directory::Directory;
-use tsunagu::hub::{self, Hub, Limits};
-use tsunagu::i18n::Lang;
-use tsunagu::protocol::consent::{
-    ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
-};
-use tsunagu::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
-use tsunagu::protocol::referral::demo_referral;
-use tsunagu::protocol::referral_text::render;
-use tsunagu::protocol::{
-    Action, AgencyId, ConsentId, Envelope, EnvelopeId, LegalBasis, MessageKind, Purpose,
-    ReferralState, Timestamp, Urgency,
-};
-use tsunagu::{provision, store};
 
 #[derive(Args)]
 pub struct DemoArgs {
