@@ -11,3 +11,6 @@ pub mod i18n;
 pub mod protocol;
 pub mod provision;
 pub mod store;
+
+#[cfg(test)]
+mod layers;
