@@ -1,35 +1,15 @@
 //! The directory of agencies: who may connect, what kind of body each is, and
-//! its public keys. Loaded from a TOML file (`directory.toml`).
+//! its public keys. Loaded from a TOML file (`directory.toml`) of
+//! `protocol::Agency` entries (the same entries `GET /v1/agencies` serves),
+//! indexed by id and by certificate.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{AgeRecipient, CertFingerprint, SigningPublicKey};
-use crate::protocol::{AgencyId, AgencyKind};
-
-/// One agency as the directory lists it. Everything here is public.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Agency {
-    /// Stable id used in envelopes.
-    pub id: AgencyId,
-    /// What kind of body it is.
-    pub kind: AgencyKind,
-    /// Display name (Japanese).
-    pub name: String,
-    /// Fingerprint of its TLS client certificate.
-    pub cert_fingerprint: CertFingerprint,
-    /// Its age X25519 recipient.
-    pub age_recipient: AgeRecipient,
-    /// Its Ed25519 public key.
-    pub signing_key: SigningPublicKey,
-    /// A member of the 要保護児童対策地域協議会 (may share under
-    /// `yotaikyo_sharing` about registered cases).
-    #[serde(default)]
-    pub yotaikyo_member: bool,
-}
+use crate::protocol::keys::CertFingerprint;
+use crate::protocol::{Agency, AgencyId, AgencyKind};
 
 #[derive(Serialize, Deserialize)]
 struct DirectoryFile {

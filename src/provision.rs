@@ -10,12 +10,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::crypto::SigningPublicKey;
 use crate::crypto::files::{self, FileError};
 use crate::crypto::pki::{self, AgencyMaterial, CaBundle, PkiError};
-use crate::directory::{Agency, Directory, DirectoryError};
+use crate::directory::{Directory, DirectoryError};
 use crate::protocol::ids::IdError;
-use crate::protocol::{AgencyId, AgencyKind};
+use crate::protocol::keys::SigningPublicKey;
+use crate::protocol::{Agency, AgencyId, AgencyKind};
 
 /// Validity of every certificate in the committed example set: the demo and
 /// the tests must not start failing two years after the set was generated.
@@ -169,9 +169,9 @@ pub fn write_hub_pki(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::AgeRecipient;
     use crate::crypto::keys;
     use crate::crypto::pki::fingerprint_pem;
+    use crate::protocol::keys::AgeRecipient;
 
     /// The directory of an example set parses, and every entry's keys and
     /// fingerprint match the agency's files.

@@ -9,8 +9,6 @@ pub mod seal;
 pub mod sign;
 pub mod tls;
 
-pub use keys::{AgeRecipient, CertFingerprint, SigningPublicKey};
-
 /// A cryptographic failure. Messages never include key material or content.
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {

@@ -20,9 +20,10 @@ use rustls::pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
 use super::files::{self, FileError};
-use super::keys::{self, CertFingerprint};
+use super::keys;
 use crate::protocol::AgencyId;
 use crate::protocol::ids::IdError;
+use crate::protocol::keys::CertFingerprint;
 
 /// Validity of a CA certificate, in days.
 pub const CA_DAYS: i64 = 3650;

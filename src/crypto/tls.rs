@@ -12,7 +12,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
-use super::keys::CertFingerprint;
+use crate::protocol::keys::CertFingerprint;
 
 /// Why a TLS configuration could not be built. `what` names the file (or,
 /// for in-memory PEM, the role of the input) that failed; the underlying

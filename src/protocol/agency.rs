@@ -1,8 +1,11 @@
-//! What kind of body an agency is. Wire data: the directory lists it, a
-//! consent may name recipients by kind, and the hub's policy decides by it.
+//! An agency as the directory lists it (in `directory.toml` and from
+//! `GET /v1/agencies`), and what kind of body it is. Wire data: a consent may
+//! name recipients by kind, and the hub's policy decides by it.
 
 use serde::{Deserialize, Serialize};
 
+use super::AgencyId;
+use super::keys::{AgeRecipient, CertFingerprint, SigningPublicKey};
 use crate::i18n::Lang;
 
 /// The kind of body an agency is (see GLOSSARY.md).
@@ -39,4 +42,26 @@ impl AgencyKind {
             Other => lang.pick("その他の関係機関", "other agency"),
         }
     }
+}
+
+/// One agency as the directory lists it. Everything here is public.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    /// Stable id used in envelopes.
+    pub id: AgencyId,
+    /// What kind of body it is.
+    pub kind: AgencyKind,
+    /// Display name (Japanese).
+    pub name: String,
+    /// Fingerprint of its TLS client certificate.
+    pub cert_fingerprint: CertFingerprint,
+    /// Its age X25519 recipient.
+    pub age_recipient: AgeRecipient,
+    /// Its Ed25519 public key.
+    pub signing_key: SigningPublicKey,
+    /// A member of the 要保護児童対策地域協議会 (may share under
+    /// `yotaikyo_sharing` about registered cases).
+    #[serde(default)]
+    pub yotaikyo_member: bool,
 }

@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod error;
 pub mod frame;
 pub mod ids;
+pub mod keys;
 pub mod notice;
 pub mod payload;
 pub mod referral;
@@ -21,7 +22,7 @@ pub mod referral_state;
 pub mod referral_text;
 
 pub use action::Action;
-pub use agency::AgencyKind;
+pub use agency::{Agency, AgencyKind};
 pub use basis::{LegalBasis, Purpose};
 pub use category::InfoCategory;
 pub use envelope::{Envelope, MessageKind, Metadata, Urgency};
