@@ -3,10 +3,15 @@
 #![forbid(unsafe_code)]
 
 pub mod agency;
+pub mod cli;
 pub mod crypto;
 pub mod directory;
 pub mod fleet;
 pub mod hub;
 pub mod i18n;
 pub mod protocol;
+pub mod provision;
 pub mod store;
+
+#[cfg(test)]
+mod layers;

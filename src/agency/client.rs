@@ -8,7 +8,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use crate::directory::Agency;
+use crate::protocol::Agency;
 use crate::protocol::api::BatchResponse;
 use crate::protocol::frame::SubmitResponse;
 use crate::protocol::{Envelope, ErrorBody};

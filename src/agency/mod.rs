@@ -1,11 +1,10 @@
-//! The agency node: its connection to the hub, its own records and the staff CLI.
+//! The agency node: its connection to the hub and its own records. The staff
+//! CLI's argument types live in `cli`.
 
-pub mod choices;
 pub mod client;
 pub mod config;
 pub mod node;
 pub mod outbox;
-pub mod referral_flags;
 pub mod sealed;
 mod wake;
 

@@ -17,12 +17,13 @@ use super::outbox::{self, HubAnswer, Outbox};
 use super::sealed::{Draft, SealError, open_envelope, seal_draft};
 use crate::crypto::{keys, tls};
 use crate::directory::Directory;
-use crate::protocol::api::{CaseOpened, ReferralStatus, Violation, ViolationReport};
+use crate::protocol::api::{
+    CaseOpened, Disclosure, ReferralStatus, StatutoryUse, Violation, ViolationReport,
+};
 use crate::protocol::{
     AgencyId, CaseId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Notice, Seq,
 };
 use crate::store::StoreError;
-use crate::store::model::{Disclosure, StatutoryUse};
 use crate::store::records::Records;
 
 /// Something the node did, for the CLI, the demo and tests to observe.

@@ -2,8 +2,9 @@
 
 use ed25519_dalek::SigningKey;
 
-use crate::crypto::{AgeRecipient, CryptoError, seal, sign};
+use crate::crypto::{CryptoError, seal, sign};
 use crate::directory::Directory;
+use crate::protocol::keys::AgeRecipient;
 use crate::protocol::payload::Payload;
 use crate::protocol::{
     Action, AgencyId, CaseId, Envelope, EnvelopeId, LegalBasis, Metadata, Purpose, Timestamp,

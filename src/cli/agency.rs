@@ -2,20 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
+use super::referral_flags::ReferralFlags;
+use crate::agency::outbox::HubAnswer;
+use crate::agency::{AgencyConfig, Draft, Node, NodeEvent};
+use crate::i18n::Lang;
+use crate::protocol::case::{CaseClassification, Registration};
+use crate::protocol::payload::{Body, Payload};
+use crate::protocol::referral::Referral;
+use crate::protocol::referral_text::render;
+use crate::protocol::{
+    Action, AgencyId, CaseId, ConsentId, EnvelopeId, MessageKind, ReferralState, Urgency,
+};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use tokio_util::sync::CancellationToken;
-use tsunagu::agency::outbox::HubAnswer;
-use tsunagu::agency::referral_flags::ReferralFlags;
-use tsunagu::agency::{AgencyConfig, Draft, Node, NodeEvent};
-use tsunagu::i18n::Lang;
-use tsunagu::protocol::case::{CaseClassification, Registration};
-use tsunagu::protocol::payload::{Body, Payload};
-use tsunagu::protocol::referral::Referral;
-use tsunagu::protocol::referral_text::render;
-use tsunagu::protocol::{
-    Action, AgencyId, CaseId, ConsentId, EnvelopeId, MessageKind, ReferralState, Urgency,
-};
 
 use super::exchange::{self, AuthorArgs, BasisArgs};
 

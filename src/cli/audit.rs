@@ -4,13 +4,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::hub::HubConfig;
+use crate::i18n::Lang;
+use crate::protocol::Timestamp;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::model::AuditEvent;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use tsunagu::hub::HubConfig;
-use tsunagu::i18n::Lang;
-use tsunagu::protocol::Timestamp;
-use tsunagu::store::audit::{self, AuditEntry};
-use tsunagu::store::model::AuditEvent;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
@@ -87,7 +87,7 @@ async fn entries(
     lang: Lang,
 ) -> anyhow::Result<Vec<AuditEntry>> {
     let url = db.url()?;
-    let store = tsunagu::store::open(&url).await.with_context(|| {
+    let store = crate::store::open(&url).await.with_context(|| {
         lang.pick(
             "ハブのデータベースを開けません",
             "cannot open the hub database",
@@ -106,7 +106,7 @@ async fn record_export(
     from: Option<&Timestamp>,
     to: Option<&Timestamp>,
 ) -> anyhow::Result<()> {
-    let store = tsunagu::store::open(&db.url()?).await?;
+    let store = crate::store::open(&db.url()?).await?;
     let operator = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let detail = serde_json::json!({ "operator": operator, "from": from, "to": to, "entries": entries.len() });
     let result = store

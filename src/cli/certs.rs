@@ -2,14 +2,15 @@
 
 use std::path::PathBuf;
 
+use crate::crypto::pki::CaBundle;
+use crate::directory::Directory;
+use crate::i18n::Lang;
+use crate::protocol::{AgencyId, AgencyKind};
+use crate::provision;
 use anyhow::Context;
 use clap::Subcommand;
 use serde::Deserialize;
 use serde::de::value::{Error as ValueError, StrDeserializer};
-use tsunagu::crypto::pki::{self, CaBundle};
-use tsunagu::directory::{AgencyKind, Directory};
-use tsunagu::i18n::Lang;
-use tsunagu::protocol::AgencyId;
 
 #[derive(Subcommand)]
 pub enum CertsCommand {
@@ -88,7 +89,7 @@ pub fn run(cmd: CertsCommand, lang: Lang) -> anyhow::Result<()> {
 }
 
 fn example(out: &std::path::Path, force: bool, lang: Lang) -> anyhow::Result<()> {
-    pki::write_example(out, force).context(lang.pick(
+    provision::write_example(out, force).context(lang.pick(
         "例示用の証明書を書き出せません。出力先が空でなければ、別の --out を指定するか --force で上書きしてください",
         "cannot write the example PKI; if the output directory is not empty, choose another --out or pass --force",
     ))?;
@@ -105,7 +106,7 @@ fn example(out: &std::path::Path, force: bool, lang: Lang) -> anyhow::Result<()>
 
 fn ca(out: &std::path::Path, names: &[String], cn: &str, lang: Lang) -> anyhow::Result<()> {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    pki::write_hub_pki(out, cn, &names).context(lang.pick(
+    provision::write_hub_pki(out, cn, &names).context(lang.pick(
         "CA を作成できません。--out には空のディレクトリか新しいパスを、--hub-name にはハブの DNS 名か IP アドレスを指定してください",
         "cannot create the CA; give --out an empty or new directory and --hub-name the hub's DNS name or IP address",
     ))?;
@@ -128,7 +129,7 @@ fn issue(
     out: &std::path::Path,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let agency = pki::issue_agency(ca, id, kind, name, out).context(lang.pick(
+    let agency = provision::issue_agency(ca, id, kind, name, out).context(lang.pick(
         "機関の証明書と鍵を書き出せません。--out には空のディレクトリか新しいパスを指定してください（既存の鍵は上書きしません）",
         "cannot write the agency's certificate and keys; give --out an empty or new directory (existing keys are never overwritten)",
     ))?;

@@ -6,25 +6,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use clap::Args;
-use tokio::sync::broadcast;
-use tsunagu::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
-use tsunagu::crypto::pki;
-use tsunagu::directory::Directory;
-use tsunagu::fleet::{HubOptions, RunningHub, RunningNode};
-use tsunagu::i18n::Lang;
-use tsunagu::protocol::consent::{
+use crate::agency::{AgencyConfig, Draft, Node, NodeError, NodeEvent, Sent};
+use crate::directory::Directory;
+use crate::fleet::{HubOptions, RunningHub, RunningNode};
+use crate::i18n::Lang;
+use crate::protocol::consent::{
     ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
 };
-use tsunagu::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
-use tsunagu::protocol::referral::demo_referral;
-use tsunagu::protocol::referral_text::render;
-use tsunagu::protocol::{
+use crate::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
+use crate::protocol::referral::demo_referral;
+use crate::protocol::referral_text::render;
+use crate::protocol::{
     Action, AgencyId, ConsentId, Envelope, EnvelopeId, LegalBasis, MessageKind, Purpose,
     ReferralState, Timestamp, Urgency,
 };
-use tsunagu::store;
+use crate::{provision, store};
+use anyhow::{Context, bail};
+use clap::Args;
+use tokio::sync::broadcast;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -86,7 +85,7 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         &format!("Hub started: {url} (temporary SQLite database)"),
     );
 
-    let ids: Vec<AgencyId> = pki::EXAMPLE_AGENCIES
+    let ids: Vec<AgencyId> = provision::EXAMPLE_AGENCIES
         .iter()
         .map(|(id, ..)| id.parse())
         .collect::<Result<_, _>>()?;

@@ -4,19 +4,19 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
-use clap::Args;
-use tsunagu::agency::{Draft, Node, NodeError, Sent};
-use tsunagu::directory::AgencyKind;
-use tsunagu::i18n::Lang;
-use tsunagu::protocol::consent::{
+use crate::agency::{Draft, Node, NodeError, Sent};
+use crate::i18n::Lang;
+use crate::protocol::AgencyKind;
+use crate::protocol::consent::{
     ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
 };
-use tsunagu::protocol::payload::{Attachment, Author, Body, ConsentDetails, Note, Payload};
-use tsunagu::protocol::{
+use crate::protocol::payload::{Attachment, Author, Body, ConsentDetails, Note, Payload};
+use crate::protocol::{
     Action, AgencyId, CaseId, ConsentId, EnvelopeId, InfoCategory, LegalBasis, Purpose,
     ReferralState, Timestamp, Urgency,
 };
+use anyhow::bail;
+use clap::Args;
 
 /// Staff name themselves on everything they write.
 #[derive(Args)]

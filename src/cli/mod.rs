@@ -1,17 +1,22 @@
-//! Command-line interface: parse flags, set up logging, dispatch.
+//! Command-line interface: parse flags, set up logging, dispatch. The
+//! argument types live here too (`choices`, `referral_flags`), not in the
+//! modules they drive. A module of the library, not of the binary, so that it
+//! may implement clap's traits for protocol types (orphan rule).
 
 mod agency;
 mod audit;
 mod bench;
 mod certs;
+mod choices;
 mod demo;
 mod exchange;
+mod referral_flags;
 mod serve;
 
 use std::process::ExitCode;
 
+use crate::i18n::Lang;
 use clap::{Parser, Subcommand};
-use tsunagu::i18n::Lang;
 
 /// tsunagu（つなぐ）— 母子保健・児童福祉の機関をつなぐ安全な連絡ハブ
 #[derive(Parser)]

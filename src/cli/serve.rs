@@ -4,14 +4,14 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::crypto::tls;
+use crate::directory::Directory;
+use crate::hub::{self, Hub, HubConfig};
+use crate::i18n::Lang;
+use crate::store;
 use anyhow::Context;
 use clap::Args;
 use tokio::net::TcpListener;
-use tsunagu::crypto::tls;
-use tsunagu::directory::Directory;
-use tsunagu::hub::{self, Hub, HubConfig};
-use tsunagu::i18n::Lang;
-use tsunagu::store;
 
 #[derive(Args)]
 pub struct ServeArgs {

@@ -1,13 +1,13 @@
 //! Cryptography: age encryption of payloads, Ed25519 signatures, key files,
-//! the example PKI and the TLS configurations built from it.
+//! the PKI and the TLS configurations built from it. Nothing here knows the
+//! agency directory or how example sets are laid out (`crate::provision`).
 
+pub mod files;
 pub mod keys;
 pub mod pki;
 pub mod seal;
 pub mod sign;
 pub mod tls;
-
-pub use keys::{AgeRecipient, CertFingerprint, SigningPublicKey};
 
 /// A cryptographic failure. Messages never include key material or content.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,8 @@
 
 use std::io::{Read, Write};
 
-use super::{AgeRecipient, CryptoError};
+use super::CryptoError;
+use crate::protocol::keys::AgeRecipient;
 
 /// Encrypt `plaintext` as a binary age file readable by every recipient.
 pub fn seal(plaintext: &[u8], recipients: &[&AgeRecipient]) -> Result<Vec<u8>, CryptoError> {

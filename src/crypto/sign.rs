@@ -2,7 +2,8 @@
 
 use ed25519_dalek::{Signature, Signer, SigningKey};
 
-use super::{CryptoError, SigningPublicKey};
+use super::CryptoError;
+use crate::protocol::keys::SigningPublicKey;
 
 /// Sign `message`.
 pub fn sign(key: &SigningKey, message: &[u8]) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! deadlines live in the database, so a restart loses none.
 
 use super::Hub;
-use crate::directory::AgencyKind;
+use crate::protocol::AgencyKind;
 use crate::protocol::{AgencyId, Notice, Timestamp};
 use crate::store::StoreError;
 use crate::store::model::DueReferral;

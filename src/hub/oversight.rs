@@ -8,12 +8,13 @@ use axum::extract::{Path, State};
 
 use super::peer::Caller;
 use super::{Hub, HubError};
-use crate::directory::AgencyKind;
+use crate::protocol::AgencyKind;
 use crate::protocol::api::{
-    CaseOpened, RecipientState, ReferralStatus, Violation, ViolationReport,
+    CaseOpened, Disclosure, RecipientState, ReferralStatus, StatutoryUse, Violation,
+    ViolationReport,
 };
 use crate::protocol::{AgencyId, CaseId, EnvelopeId, ErrorCode};
-use crate::store::model::{AuditEvent, Disclosure, StatutoryUse};
+use crate::store::model::{self, AuditEvent};
 
 /// `POST /v1/cases`: a new case id, issued by the hub.
 pub(crate) async fn open_case(
@@ -85,11 +86,12 @@ pub(crate) async fn disclosures(
             "only agencies involved in the case may see its disclosure record",
         ));
     }
-    let mut rows = hub
+    let rows = hub
         .store
         .disclosures(&case_id)
         .await
         .map_err(|e| HubError::internal(&e))?;
+    let mut rows: Vec<Disclosure> = rows.into_iter().map(Disclosure::from).collect();
     for row in &mut rows {
         let party = row.sender.as_ref() == Some(&agency) || row.recipient == agency;
         if row.basis.as_deref() == Some("abuse_notification") && !party {
@@ -113,11 +115,12 @@ pub(crate) async fn statutory_uses(
     Caller(agency): Caller,
 ) -> Result<Json<Vec<StatutoryUse>>, HubError> {
     overseer(&hub, &agency)?;
-    let mut rows = hub
+    let rows = hub
         .store
         .statutory_uses()
         .await
         .map_err(|e| HubError::internal(&e))?;
+    let mut rows: Vec<StatutoryUse> = rows.into_iter().map(StatutoryUse::from).collect();
     for row in &mut rows {
         if row.basis == "abuse_notification"
             && row.sender.as_ref() != Some(&agency)
@@ -182,6 +185,40 @@ pub(crate) async fn violations(
             )
             .collect(),
     ))
+}
+
+// The store's records become the API's bodies here, at the edge: the
+// store's types may change with its queries, the wire types only with the
+// protocol.
+impl From<model::Disclosure> for Disclosure {
+    fn from(d: model::Disclosure) -> Self {
+        Self {
+            envelope_id: d.envelope_id,
+            sender: d.sender,
+            recipient: d.recipient,
+            kind: d.kind,
+            categories: d.categories,
+            basis: d.basis,
+            accepted_at: d.accepted_at,
+            delivered_at: d.delivered_at,
+            cancelled: d.cancelled,
+        }
+    }
+}
+
+impl From<model::StatutoryUse> for StatutoryUse {
+    fn from(u: model::StatutoryUse) -> Self {
+        Self {
+            envelope_id: u.envelope_id,
+            sender: u.sender,
+            recipients: u.recipients,
+            case_id: u.case_id,
+            basis: u.basis,
+            categories: u.categories,
+            urgency: u.urgency,
+            accepted_at: u.accepted_at,
+        }
+    }
 }
 
 fn overseer(hub: &Hub, agency: &AgencyId) -> Result<(), HubError> {

@@ -4,7 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::{Hub, HubError};
-use crate::crypto::CertFingerprint;
+use crate::protocol::keys::CertFingerprint;
 use crate::protocol::{AgencyId, ErrorCode};
 use crate::store::model::AuditEvent;
 

@@ -9,12 +9,12 @@ use time::OffsetDateTime;
 
 use super::HubError;
 use super::config::Deadlines;
-use crate::directory::{AgencyKind, Directory};
+use crate::directory::Directory;
 use crate::protocol::consent::{ConsentDecision, ConsentRecipient, ConsentScope};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::referral_state::Party;
 use crate::protocol::{
-    Action, AgencyId, ErrorCode, LegalBasis, MessageKind, Metadata, Timestamp, Urgency,
+    Action, AgencyId, AgencyKind, ErrorCode, LegalBasis, MessageKind, Metadata, Timestamp, Urgency,
 };
 use crate::store::model::{
     AuditEvent, CaseChange, CaseRecord, Effects, Facts, FactsQuery, Policy, ReferralRecord,

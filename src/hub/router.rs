@@ -6,7 +6,7 @@ use axum::{Json, Router};
 
 use super::peer::Caller;
 use super::{Hub, batch, oversight, session, submit};
-use crate::directory::Agency;
+use crate::protocol::Agency;
 
 /// Every route the hub serves. Every request arrives over mutual TLS.
 pub(crate) fn router(hub: Hub) -> Router {

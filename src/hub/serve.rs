@@ -14,7 +14,7 @@ use tower::ServiceExt;
 
 use super::peer::Peer;
 use super::{Hub, router};
-use crate::crypto::CertFingerprint;
+use crate::protocol::keys::CertFingerprint;
 
 /// Serve the hub on `listener` until `shutdown` completes, then stop
 /// accepting, close sockets, finish requests in flight and close the store

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AgencyId, CaseId, EnvelopeId, InfoCategory, ReferralState};
+use super::{AgencyId, CaseId, EnvelopeId, InfoCategory, ReferralState, Timestamp, Urgency};
 
 /// Answer to `POST /v1/cases`: a new hub-issued case id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +56,55 @@ pub struct Violation {
     /// The report.
     pub detail: serde_json::Value,
     /// When.
-    pub reported_at: super::Timestamp,
+    pub reported_at: Timestamp,
+}
+
+/// One line of a case's disclosure record (`GET /v1/cases/{id}/disclosures`):
+/// who received what, when, on which basis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disclosure {
+    /// The envelope.
+    pub envelope_id: EnvelopeId,
+    /// The sender; `null` for an abuse notification unless the caller is a
+    /// party to it (児童虐待防止法 第7条).
+    pub sender: Option<AgencyId>,
+    /// The recipient.
+    pub recipient: AgencyId,
+    /// What kind of envelope (its `MessageKind` name).
+    pub kind: String,
+    /// The categories disclosed.
+    pub categories: Vec<InfoCategory>,
+    /// The legal basis name, `null` for kinds without one.
+    pub basis: Option<String>,
+    /// When the hub accepted it.
+    pub accepted_at: Timestamp,
+    /// When the recipient's node stored it; `null` while queued.
+    pub delivered_at: Option<Timestamp>,
+    /// The delivery was cancelled because the consent it relied on ended.
+    pub cancelled: bool,
+}
+
+/// One use of a statutory basis (`GET /v1/oversight/statutory`), for the
+/// center and the 要対協 調整機関: metadata only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatutoryUse {
+    /// The envelope.
+    pub envelope_id: EnvelopeId,
+    /// The sender; `null` for an abuse notification unless the caller is a
+    /// party to it.
+    pub sender: Option<AgencyId>,
+    /// The recipients.
+    pub recipients: Vec<AgencyId>,
+    /// The case.
+    pub case_id: Option<CaseId>,
+    /// The basis name.
+    pub basis: String,
+    /// The categories.
+    pub categories: Vec<InfoCategory>,
+    /// Its urgency.
+    pub urgency: Urgency,
+    /// When the hub accepted it.
+    pub accepted_at: Timestamp,
 }
 
 /// Most envelopes in one `POST /v1/envelopes/batch`.
@@ -86,4 +134,41 @@ pub enum BatchResult {
     Submitted(super::frame::SubmitResponse),
     /// Refused, nothing stored; do not resend as is.
     Refused(super::ErrorBody),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The JSON example under `### {heading}` in docs/protocol.md parses into
+    /// `T`, and `T` writes back exactly the keys the example shows.
+    fn documented_shape<T: Serialize + DeserializeOwned>(heading: &str) {
+        let docs = include_str!("../../docs/protocol.md");
+        let section = docs.split(&format!("### {heading}\n")).nth(1).unwrap();
+        let example = section.split("```json\n").nth(1).unwrap();
+        let example = example.split("```").next().unwrap();
+        let documented: Vec<Value> = serde_json::from_str(example).unwrap();
+        let parsed: Vec<T> = serde_json::from_value(Value::from(documented.clone())).unwrap();
+        let keys = |v: &Value| {
+            v.as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<BTreeSet<_>>()
+        };
+        let written = serde_json::to_value(&parsed).unwrap();
+        let written = written.as_array().unwrap();
+        assert_eq!(keys(&written[0]), keys(&documented[0]), "{heading}");
+    }
+
+    #[test]
+    fn disclosures_and_statutory_uses_have_the_documented_shape() {
+        documented_shape::<Disclosure>("`GET /v1/cases/{case_id}/disclosures`");
+        documented_shape::<StatutoryUse>("`GET /v1/oversight/statutory`");
+    }
 }

@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::basis::Purpose;
 use super::ids::{CaseId, ConsentId, Timestamp};
-use super::{AgencyId, InfoCategory};
-use crate::directory::AgencyKind;
+use super::{AgencyId, AgencyKind, InfoCategory};
 
 /// Who gave (or refused) consent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! serialized on the wire; see `docs/protocol.md`.
 
 pub mod action;
+pub mod agency;
 pub mod api;
 mod b64;
 pub mod basis;
@@ -13,6 +14,7 @@ pub mod envelope;
 pub mod error;
 pub mod frame;
 pub mod ids;
+pub mod keys;
 pub mod notice;
 pub mod payload;
 pub mod referral;
@@ -20,6 +22,7 @@ pub mod referral_state;
 pub mod referral_text;
 
 pub use action::Action;
+pub use agency::{Agency, AgencyKind};
 pub use basis::{LegalBasis, Purpose};
 pub use category::InfoCategory;
 pub use envelope::{Envelope, MessageKind, Metadata, Urgency};

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use tsunagu::agency::NodeEvent;
-use tsunagu::directory::AgencyKind;
 use tsunagu::hub::clock::ManualClock;
+use tsunagu::protocol::AgencyKind;
 use tsunagu::protocol::action::Action;
 use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::consent::{ConsentDecision, ConsentRecipient};

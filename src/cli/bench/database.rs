@@ -96,7 +96,7 @@ impl PgDatabase {
             .context("creating the benchmark database")?;
         admin.close().await?;
         Ok(Self {
-            url: tsunagu::store::testing::with_database(server, &name),
+            url: crate::store::testing::with_database(server, &name),
             server: server.to_owned(),
             name,
         })

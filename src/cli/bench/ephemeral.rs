@@ -39,7 +39,12 @@ impl Pki {
             let material = pki::AgencyMaterial::generate(&ca, &id)?;
             pki::write_agency(&agencies.join(id.as_str()), &material, KEY_COMMENT)?;
             let name = format!("ベンチ機関 {:04}", index + 1);
-            entries.push(material.directory_entry(&id, kind_of(index), &name));
+            entries.push(provision::directory_entry(
+                &material,
+                &id,
+                kind_of(index),
+                &name,
+            ));
             ids.push(id);
             materials.push(material);
         }

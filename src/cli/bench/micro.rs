@@ -114,8 +114,8 @@ pub(super) fn draft(
         recipients: to.iter().map(|&i| ids[i].clone()).collect(),
         case_id: case,
         urgency: Urgency::Early,
-        basis: Some(tsunagu::protocol::LegalBasis::ProvisionToMunicipality),
-        purpose: Some(tsunagu::protocol::Purpose::Referral),
+        basis: Some(crate::protocol::LegalBasis::ProvisionToMunicipality),
+        purpose: Some(crate::protocol::Purpose::Referral),
         action: None,
         payload: payload.clone(),
     }

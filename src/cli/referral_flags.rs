@@ -6,12 +6,11 @@
 //! Choice values are the wire names in kebab case (`no-supporter` for
 //! `no_supporter`), as clap writes them everywhere else.
 
-use clap::builder::PossibleValue;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use time::Date;
 use time::macros::format_description;
 
-use crate::i18n::Lang;
+use super::choices::choices;
 use crate::protocol::InfoCategory;
 use crate::protocol::referral::{
     Child, ConsentStatus, Epds, Mother, Pregnancy, Referral, ReferralReason, ReferralTiming,
@@ -243,32 +242,6 @@ fn parse_date(text: &str) -> Result<Date, String> {
     })
 }
 
-/// Choice values for clap, named by the wire name in kebab case, with the
-/// Japanese and English labels as help. Kept here rather than derived on the
-/// protocol types so the wire contract does not depend on clap.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! choices {
-    ($ty:ident { $($variant:ident => $name:literal,)+ }) => {
-        impl ValueEnum for $ty {
-            fn value_variants<'a>() -> &'a [Self] {
-                static ALL: &[$ty] = &[$($ty::$variant,)+];
-                ALL
-            }
-
-            fn to_possible_value(&self) -> Option<PossibleValue> {
-                let name = match self {
-                    $($ty::$variant => $name,)+
-                    #[allow(unreachable_patterns)]
-                    _ => return None,
-                };
-                let help = format!("{} / {}", self.label(Lang::Ja), self.label(Lang::En));
-                Some(PossibleValue::new(name).help(help))
-            }
-        }
-    };
-}
-
 choices!(ReferralTiming { Pregnancy => "pregnancy", Postpartum => "postpartum", });
 choices!(SupportRequested {
     Visit => "visit",
@@ -313,7 +286,7 @@ choices!(InfoCategory {
 
 #[cfg(test)]
 mod tests {
-    use clap::{CommandFactory, Parser};
+    use clap::{CommandFactory, Parser, ValueEnum};
     use time::macros::date;
 
     use super::*;
