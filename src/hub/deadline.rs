@@ -63,7 +63,7 @@ impl Hub {
             recipient: due.recipient.clone(),
             urgency: due.urgency,
             level,
-            deadline: due.deadline.clone(),
+            deadline: due.deadline,
         };
         let notices = to.iter().map(|a| (a.clone(), notice.clone())).collect();
         let escalated = self.store.escalate(due, &next, notices).await?;

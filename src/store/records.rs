@@ -105,8 +105,8 @@ impl Records {
         .bind(meta.kind.as_str())
         .bind(meta.case_id.as_ref().map(|c| c.as_str()))
         .bind(meta.urgency.as_str())
-        .bind(meta.created_at.as_str())
-        .bind(Timestamp::now().as_str())
+        .bind(meta.created_at.to_string())
+        .bind(Timestamp::now().to_string())
         .bind(envelope_json)
         .bind(payload_json)
         .execute(&mut *tx)
@@ -129,7 +129,7 @@ impl Records {
             .bind(seq_to_db(seq))
             .bind(kind)
             .bind(serde_json::to_string(notice).unwrap_or_default())
-            .bind(Timestamp::now().as_str())
+            .bind(Timestamp::now().to_string())
             .execute(&mut *tx)
             .await?;
         if let Notice::ConsentEnded {
@@ -145,7 +145,7 @@ impl Records {
                     "UPDATE inbox SET consent_ended_at = ?, consent_end_reason = ? \
                      WHERE envelope_id = ? AND consent_ended_at IS NULL",
                 )
-                .bind(Timestamp::now().as_str())
+                .bind(Timestamp::now().to_string())
                 .bind(reason)
                 .bind(id.to_string())
                 .execute(&mut *tx)
@@ -214,7 +214,7 @@ impl Records {
         .bind(sender)
         .bind(reason)
         .bind(envelope_json)
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now().to_string())
         .execute(&mut *tx)
         .await?;
         advance_cursor(&mut tx, seq).await?;
@@ -265,7 +265,7 @@ async fn set_state(
     .bind(referral.to_string())
     .bind(agency.as_str())
     .bind(state.as_str())
-    .bind(Timestamp::now().as_str())
+    .bind(Timestamp::now().to_string())
     .execute(conn)
     .await?;
     Ok(())

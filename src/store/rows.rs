@@ -471,7 +471,7 @@ pub(super) fn next_audit_entry(last: Option<(i64, Vec<u8>)>, e: &AuditEvent) -> 
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_vec()));
     let mut entry = AuditEntry {
         seq: prev_seq + 1,
-        at: Timestamp::now().as_str().to_owned(),
+        at: Timestamp::now().to_string(),
         event: e.event.clone(),
         agency: e.agency.as_ref().map(|a| a.as_str().to_owned()),
         subject: e.subject.clone(),

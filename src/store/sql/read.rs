@@ -155,7 +155,7 @@ where
              WHERE rs.state = 'sent' AND rs.deadline_at IS NOT NULL AND rs.deadline_at <= $1 \
              ORDER BY rs.deadline_at, rs.referral, rs.recipient",
         )
-        .bind(now.as_str())
+        .bind(now.to_string())
         .fetch_all(&mut *self.0)
         .await?;
         rows.into_iter().map(due_referral_from_row).collect()
@@ -169,7 +169,7 @@ where
             "SELECT consent_id FROM consents \
              WHERE ended_at IS NULL AND valid_until IS NOT NULL AND valid_until <= $1",
         )
-        .bind(now.as_str())
+        .bind(now.to_string())
         .fetch_all(&mut *self.0)
         .await?;
         rows.into_iter()
@@ -228,18 +228,18 @@ where
                 "SELECT seq, at, event, agency, subject, detail, prev_hash, hash FROM audit_log \
                  WHERE at >= $1 ORDER BY seq",
             )
-            .bind(from.as_str()),
+            .bind(from.to_string()),
             (None, Some(to)) => sqlx::query_as(
                 "SELECT seq, at, event, agency, subject, detail, prev_hash, hash FROM audit_log \
                  WHERE at < $1 ORDER BY seq",
             )
-            .bind(to.as_str()),
+            .bind(to.to_string()),
             (Some(from), Some(to)) => sqlx::query_as(
                 "SELECT seq, at, event, agency, subject, detail, prev_hash, hash FROM audit_log \
                  WHERE at >= $1 AND at < $2 ORDER BY seq",
             )
-            .bind(from.as_str())
-            .bind(to.as_str()),
+            .bind(from.to_string())
+            .bind(to.to_string()),
         };
         let rows: Vec<AuditRow> = query.fetch_all(&mut *self.0).await?;
         Ok(rows.into_iter().map(audit_entry_from_row).collect())

@@ -119,7 +119,7 @@ where
         next_deadline: &Timestamp,
         notices: Vec<(AgencyId, Notice)>,
     ) -> Result<bool, StoreError> {
-        let args = (due.clone(), next_deadline.clone(), notices);
+        let args = (due.clone(), *next_deadline, notices);
         self.write(Retry::Conflicts, args, |c, (d, n, ns)| {
             Box::pin(async move { Sql(c).escalate(d, n, ns).await })
         })
@@ -135,7 +135,7 @@ where
         consent: ConsentId,
         now: &Timestamp,
     ) -> Result<bool, StoreError> {
-        self.write(Retry::Conflicts, (consent, now.clone()), |c, (id, now)| {
+        self.write(Retry::Conflicts, (consent, *now), |c, (id, now)| {
             Box::pin(async move { Sql(c).end_consent(*id, ConsentEnd::Expired, now).await })
         })
         .await
