@@ -179,6 +179,10 @@ impl fmt::Display for Seq {
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
+    /// The latest instant this type holds, `9999-12-31T23:59:59.999Z`: a
+    /// deadline that never comes.
+    pub const LATEST: Self = Self(MAX);
+
     /// Now, in UTC, truncated to the millisecond.
     pub fn now() -> Self {
         Self::from_datetime(OffsetDateTime::now_utc())
@@ -361,6 +365,7 @@ mod tests {
         assert_eq!(t.unix_millis(), 1_795_392_000_123);
         assert_eq!(Timestamp::from_unix_millis(t.unix_millis()), Ok(t));
         let last = ts("9999-12-31T23:59:59.999Z");
+        assert_eq!(last, Timestamp::LATEST);
         assert_eq!(Timestamp::from_unix_millis(last.unix_millis()), Ok(last));
         assert!(Timestamp::from_unix_millis(last.unix_millis() + 1).is_err());
         let far = time::PrimitiveDateTime::MAX.assume_utc();
