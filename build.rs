@@ -21,6 +21,8 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(tsunagu_pg)");
     println!("cargo::rustc-check-cfg=cfg(tsunagu_pg_bin)");
     println!("cargo::rerun-if-changed=build.rs");
+    // sqlx::migrate! embeds the migrations at compile time.
+    println!("cargo::rerun-if-changed=migrations");
     println!("cargo::rerun-if-env-changed={BIN_DIR_VAR}");
     let bin = match std::env::var_os(BIN_DIR_VAR) {
         Some(dir) => {

@@ -16,9 +16,6 @@ pub struct TickReport {
     pub expired_consents: usize,
 }
 
-/// After the second escalation there is no further deadline.
-const NO_FURTHER_DEADLINE: &str = "9999-12-31T23:59:59.999Z";
-
 impl Hub {
     /// Escalate every missed 受理 deadline and end every expired consent, as
     /// of the hub clock. Safe to run from several hub processes at once.
@@ -54,7 +51,8 @@ impl Hub {
             if self.registered(due).await? {
                 to.extend(self.agencies_of(AgencyKind::Yotaikyo));
             }
-            Timestamp::try_from(NO_FURTHER_DEADLINE.to_owned()).unwrap_or_else(|_| Timestamp::now())
+            // After the second escalation there is no further deadline.
+            Timestamp::LATEST
         };
         let mut seen = std::collections::HashSet::new();
         to.retain(|a| seen.insert(a.clone()));
@@ -63,7 +61,7 @@ impl Hub {
             recipient: due.recipient.clone(),
             urgency: due.urgency,
             level,
-            deadline: due.deadline.clone(),
+            deadline: due.deadline,
         };
         let notices = to.iter().map(|a| (a.clone(), notice.clone())).collect();
         let escalated = self.store.escalate(due, &next, notices).await?;

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::protocol::Timestamp;
+
 /// The `prev_hash` of the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
 
@@ -13,8 +15,9 @@ pub const GENESIS: [u8; 32] = [0; 32];
 pub struct AuditEntry {
     /// Position in the chain, from 1, without gaps.
     pub seq: i64,
-    /// Hub time.
-    pub at: String,
+    /// Hub time. Hashed as its text (`YYYY-MM-DDTHH:MM:SS.mmmZ`), the form
+    /// it was stored in when timestamps were text.
+    pub at: Timestamp,
     /// What happened.
     pub event: String,
     /// The agency that acted.
@@ -65,7 +68,7 @@ impl AuditEntry {
         entry_hash(
             prev,
             self.seq,
-            &self.at,
+            &self.at.to_string(),
             &self.event,
             self.agency.as_deref(),
             self.subject.as_deref(),
@@ -125,16 +128,18 @@ pub fn verify(entries: impl IntoIterator<Item = AuditEntry>) -> Result<u64, Chai
 mod tests {
     use super::*;
 
+    const AT: &str = "2026-11-23T00:00:00.120Z";
+
     fn chain(n: i64) -> Vec<AuditEntry> {
         let mut prev = GENESIS.to_vec();
         (1..=n)
             .map(|seq| {
                 let detail = format!("{{\"n\":{seq}}}");
                 let hash =
-                    entry_hash(&prev, seq, "t", "send", Some("clinic"), None, &detail).to_vec();
+                    entry_hash(&prev, seq, AT, "send", Some("clinic"), None, &detail).to_vec();
                 let e = AuditEntry {
                     seq,
-                    at: "t".into(),
+                    at: AT.parse().unwrap(),
                     event: "send".into(),
                     agency: Some("clinic".into()),
                     subject: None,
@@ -146,6 +151,18 @@ mod tests {
                 e
             })
             .collect()
+    }
+
+    /// Entries hashed when `at` was text still verify: the hash input is
+    /// rebuilt in that text's exact form, whatever form a bound was given in.
+    #[test]
+    fn the_hash_covers_the_time_in_its_stored_text_form() {
+        let mut c = chain(1);
+        assert_eq!(c[0].at.to_string(), AT);
+        c[0].at = "2026-11-23T00:00:00.12Z".parse().unwrap();
+        assert_eq!(verify(c.clone()), Ok(1));
+        c[0].at = "2026-11-23T00:00:00.121Z".parse().unwrap();
+        assert_eq!(verify(c), Err(ChainBreak::Altered { seq: 1 }));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod rows;
 mod sql;
 pub mod sqlite;
 pub mod testing;
+mod timestamp;
 
 use std::sync::Arc;
 

@@ -3,6 +3,8 @@
 //! transaction, and only then acknowledged.
 
 mod outbox;
+#[cfg(test)]
+mod upgrade;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqlitePoolOptions;
@@ -22,8 +24,8 @@ pub struct InboxRow {
     pub kind: String,
     pub case_id: Option<String>,
     pub urgency: String,
-    pub created_at: String,
-    pub received_at: String,
+    pub created_at: Timestamp,
+    pub received_at: Timestamp,
     /// Decrypted payload JSON.
     pub payload: String,
     /// `withdrawn` or `expired` once the consent it was shared under ended.
@@ -105,8 +107,8 @@ impl Records {
         .bind(meta.kind.as_str())
         .bind(meta.case_id.as_ref().map(|c| c.as_str()))
         .bind(meta.urgency.as_str())
-        .bind(meta.created_at.as_str())
-        .bind(Timestamp::now().as_str())
+        .bind(meta.created_at)
+        .bind(Timestamp::now())
         .bind(envelope_json)
         .bind(payload_json)
         .execute(&mut *tx)
@@ -129,7 +131,7 @@ impl Records {
             .bind(seq_to_db(seq))
             .bind(kind)
             .bind(serde_json::to_string(notice).unwrap_or_default())
-            .bind(Timestamp::now().as_str())
+            .bind(Timestamp::now())
             .execute(&mut *tx)
             .await?;
         if let Notice::ConsentEnded {
@@ -145,7 +147,7 @@ impl Records {
                     "UPDATE inbox SET consent_ended_at = ?, consent_end_reason = ? \
                      WHERE envelope_id = ? AND consent_ended_at IS NULL",
                 )
-                .bind(Timestamp::now().as_str())
+                .bind(Timestamp::now())
                 .bind(reason)
                 .bind(id.to_string())
                 .execute(&mut *tx)
@@ -214,7 +216,7 @@ impl Records {
         .bind(sender)
         .bind(reason)
         .bind(envelope_json)
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now())
         .execute(&mut *tx)
         .await?;
         advance_cursor(&mut tx, seq).await?;
@@ -265,7 +267,7 @@ async fn set_state(
     .bind(referral.to_string())
     .bind(agency.as_str())
     .bind(state.as_str())
-    .bind(Timestamp::now().as_str())
+    .bind(Timestamp::now())
     .execute(conn)
     .await?;
     Ok(())

@@ -33,10 +33,6 @@ fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|_| corrupt(what))
 }
 
-fn timestamp(text: String) -> Result<Timestamp> {
-    Timestamp::try_from(text).map_err(|_| corrupt("timestamp"))
-}
-
 fn urgency(text: &str) -> Result<Urgency> {
     Urgency::parse(text).ok_or_else(|| corrupt("urgency"))
 }
@@ -68,7 +64,7 @@ pub(super) type CaseRow = (
     Option<String>,
     Option<String>,
     Option<String>,
-    Option<String>,
+    Option<Timestamp>,
 );
 
 pub(super) fn case_from_row(row: CaseRow) -> Result<CaseRecord> {
@@ -86,7 +82,7 @@ pub(super) fn case_from_row(row: CaseRow) -> Result<CaseRecord> {
         case_id: parse(&id, "case id")?,
         opened_by: parse(&opened_by, "agency id")?,
         registration,
-        closed_at: closed_at.map(timestamp).transpose()?,
+        closed_at,
     })
 }
 
@@ -97,14 +93,11 @@ pub(super) fn registered_in(case: Option<CaseRecord>, agency: &AgencyId) -> bool
 }
 
 /// scope, recorded_by, ended_at, end_reason.
-pub(super) type ConsentRow = (String, String, Option<String>, Option<String>);
+pub(super) type ConsentRow = (String, String, Option<Timestamp>, Option<String>);
 
 pub(super) fn consent_from_row(row: ConsentRow) -> Result<ConsentRecord> {
     let (scope, recorded_by, ended_at, end_reason) = row;
-    let ended = match ended_at {
-        Some(at) => Some((timestamp(at)?, consent_end(end_reason.as_deref()))),
-        None => None,
-    };
+    let ended = ended_at.map(|at| (at, consent_end(end_reason.as_deref())));
     Ok(ConsentRecord {
         scope: json(&scope, "consent scope")?,
         recorded_by: parse(&recorded_by, "agency id")?,
@@ -149,7 +142,15 @@ fn state_from_row((recipient, state): StateRow) -> Result<(AgencyId, ReferralSta
 }
 
 /// referral, sender, recipient, case_id, urgency, deadline_at, escalations.
-pub(super) type DueRow = (String, String, String, Option<String>, String, String, i64);
+pub(super) type DueRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Timestamp,
+    i64,
+);
 
 pub(super) fn due_referral_from_row(row: DueRow) -> Result<DueReferral> {
     let (referral, sender, recipient, case, urgency_text, deadline, escalations) = row;
@@ -159,7 +160,7 @@ pub(super) fn due_referral_from_row(row: DueRow) -> Result<DueReferral> {
         recipient: parse(&recipient, "agency id")?,
         case_id: case_id(case)?,
         urgency: urgency(&urgency_text)?,
-        deadline: timestamp(deadline)?,
+        deadline,
         escalations: u8::try_from(escalations).unwrap_or(u8::MAX),
     })
 }
@@ -173,9 +174,9 @@ pub(super) type DisclosureRow = (
     String,
     String,
     Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
+    Timestamp,
+    Option<Timestamp>,
+    Option<Timestamp>,
 );
 
 pub(super) fn disclosure_from_row(row: DisclosureRow) -> Result<Disclosure> {
@@ -187,8 +188,8 @@ pub(super) fn disclosure_from_row(row: DisclosureRow) -> Result<Disclosure> {
         kind,
         categories: json(&categories, "categories")?,
         basis,
-        accepted_at: timestamp(accepted_at)?,
-        delivered_at: acked_at.map(timestamp).transpose()?,
+        accepted_at,
+        delivered_at: acked_at,
         cancelled: cancelled_at.is_some(),
     })
 }
@@ -202,7 +203,7 @@ pub(super) type StatutoryRow = (
     String,
     String,
     String,
-    String,
+    Timestamp,
 );
 
 pub(super) fn statutory_use_from_row(row: StatutoryRow) -> Result<StatutoryUse> {
@@ -215,12 +216,12 @@ pub(super) fn statutory_use_from_row(row: StatutoryRow) -> Result<StatutoryUse> 
         basis,
         categories: json(&categories, "categories")?,
         urgency: urgency(&urgency_text)?,
-        accepted_at: timestamp(accepted_at)?,
+        accepted_at,
     })
 }
 
 /// envelope_id, reported_by, detail, reported_at.
-pub(super) type ViolationRow = (String, String, String, String);
+pub(super) type ViolationRow = (String, String, String, Timestamp);
 /// A reported violation: envelope, reporter, detail, time.
 pub(super) type Violation = (EnvelopeId, AgencyId, serde_json::Value, Timestamp);
 
@@ -229,14 +230,14 @@ pub(super) fn violation_from_row((id, by, detail, at): ViolationRow) -> Result<V
         parse(&id, "envelope id")?,
         parse(&by, "agency id")?,
         json(&detail, "detail")?,
-        timestamp(at)?,
+        at,
     ))
 }
 
 /// seq, at, event, agency, subject, detail, prev_hash, hash.
 pub(super) type AuditRow = (
     i64,
-    String,
+    Timestamp,
     String,
     Option<String>,
     Option<String>,
@@ -313,7 +314,7 @@ pub(super) fn late_notice(row: LateRow, envelope: &str) -> Result<Notice> {
 
 /// A delivery of an envelope relying on an ended consent:
 /// recipient, seq, envelope_id, sender, acked_at.
-pub(super) type ConsentDeliveryRow = (String, i64, String, String, Option<String>);
+pub(super) type ConsentDeliveryRow = (String, i64, String, String, Option<Timestamp>);
 
 /// A delivery not yet acknowledged when its consent ended: to be cancelled.
 pub(super) struct Undelivered {
@@ -471,7 +472,7 @@ pub(super) fn next_audit_entry(last: Option<(i64, Vec<u8>)>, e: &AuditEvent) -> 
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_vec()));
     let mut entry = AuditEntry {
         seq: prev_seq + 1,
-        at: Timestamp::now().as_str().to_owned(),
+        at: Timestamp::now(),
         event: e.event.clone(),
         agency: e.agency.as_ref().map(|a| a.as_str().to_owned()),
         subject: e.subject.clone(),

@@ -141,3 +141,60 @@ async fn a_deleted_audit_row_is_named_by_verify() {
     assert!(!ok, "verify must fail: {text}");
     assert!(text.contains("#6") && text.contains("missing"), "{text}");
 }
+
+/// (seq, at) of every entry in a JSON Lines export.
+fn stamped(export: &str) -> Vec<(i64, String)> {
+    export
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["seq"].as_i64().unwrap(),
+                v["at"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// As text, `2026-11-23T00:00:00Z` sorts after `2026-11-23T00:00:00.123Z`
+/// ('Z' > '.'): an export from a whole second must still keep the entries
+/// inside that second.
+#[tokio::test]
+async fn an_export_from_a_whole_second_keeps_the_entries_inside_it() {
+    let (_data, dir) = a_day_at_the_hub().await;
+    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
+    let (ok, all) = audit(&["export", "--database-url", &db]);
+    assert!(ok, "{all}");
+    let all = stamped(&all);
+    let (seq, at) = all
+        .iter()
+        .find(|(_, at)| !at.ends_with(".000Z"))
+        .expect("an entry stamped inside a second");
+    assert_eq!(at.len(), "2026-11-23T00:00:00.123Z".len(), "{at}");
+    let second = format!("{}Z", &at[..19]);
+
+    let (ok, from) = audit(&["export", "--database-url", &db, "--from", &second]);
+    assert!(ok, "{from}");
+    assert!(stamped(&from).iter().any(|(s, _)| s == seq), "{from}");
+    let (ok, before) = audit(&["export", "--database-url", &db, "--to", &second]);
+    assert!(ok, "{before}");
+    assert!(!stamped(&before).iter().any(|(s, _)| s == seq), "{before}");
+}
+
+#[tokio::test]
+async fn an_export_bound_that_is_not_an_instant_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
+    for (bad, says) in [
+        ("yesterday", "expected RFC 3339 in UTC"),
+        ("2026-11-23T09:00:00+09:00", "expected RFC 3339 in UTC"),
+        (
+            "2026-11-23T00:00:00.1234Z",
+            "at most three fractional digits",
+        ),
+    ] {
+        let (ok, text) = audit(&["export", "--database-url", &db, "--from", bad]);
+        assert!(!ok && text.contains(says), "{bad}: {text}");
+    }
+}

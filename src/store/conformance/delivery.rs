@@ -146,7 +146,7 @@ pub async fn notices_wake_listeners_like_envelopes(store: Arc<dyn HubStore>) {
     };
     let deadline = Timestamp::now();
     let effects = Effects {
-        open_referral: Some(deadline.clone()),
+        open_referral: Some(deadline),
         ..Effects::default()
     };
     stored(&store, &envelope(&["center"], b"r"), with(effects)).await;
@@ -160,7 +160,7 @@ pub async fn notices_wake_listeners_like_envelopes(store: Arc<dyn HubStore>) {
         recipient: due.recipient.clone(),
         urgency: due.urgency,
         level: 1,
-        deadline: due.deadline.clone(),
+        deadline: due.deadline,
     };
     assert!(
         store

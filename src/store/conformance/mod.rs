@@ -6,6 +6,8 @@ mod concurrency;
 #[cfg(test)]
 mod delivery;
 #[cfg(test)]
+mod instants;
+#[cfg(test)]
 mod policy;
 #[cfg(test)]
 mod referral;
@@ -64,4 +66,6 @@ conformance!(
     concurrency::concurrent_senders_get_distinct_gapless_sequences,
     concurrency::concurrent_writers_keep_one_audit_chain,
     concurrency::nothing_slips_past_a_concurrent_withdrawal,
+    instants::audit_export_from_a_whole_second_keeps_that_second,
+    instants::deadlines_and_expiry_fall_due_at_the_instant,
 );

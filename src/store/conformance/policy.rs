@@ -432,14 +432,14 @@ pub async fn violations_are_listed_newest_first(store: Arc<dyn HubStore>) {
     );
     assert!(
         store
-            .audit_entries(None, Some(&at(&chain[0].at)))
+            .audit_entries(None, Some(&chain[0].at))
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
         store
-            .audit_entries(Some(&at(&chain[0].at)), Some(&after_all))
+            .audit_entries(Some(&chain[0].at), Some(&after_all))
             .await
             .unwrap(),
         chain

@@ -144,7 +144,7 @@ fn missed(due: &DueReferral) -> Notice {
         recipient: due.recipient.clone(),
         urgency: due.urgency,
         level: due.escalations + 1,
-        deadline: due.deadline.clone(),
+        deadline: due.deadline,
     }
 }
 
@@ -161,8 +161,8 @@ pub async fn a_missed_deadline_escalates_once(store: Arc<dyn HubStore>) {
         (referral.envelope.meta().id, "clinic", "welfare")
     );
     assert_eq!(
-        (due.deadline.as_str(), due.escalations, due.case_id.clone()),
-        (DEADLINE, 0, Some(case_id("case-1")))
+        (due.deadline, due.escalations, due.case_id.clone()),
+        (at(DEADLINE), 0, Some(case_id("case-1")))
     );
     let next = at("2030-01-02T00:00:00.000Z");
     let told = vec![

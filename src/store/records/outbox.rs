@@ -19,7 +19,7 @@ pub struct OutboxRow {
     pub kind: String,
     pub case_id: Option<String>,
     pub urgency: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// `pending`, `accepted` or `refused`.
     pub status: String,
     /// The hub's reason when refused; the last failure while pending.
@@ -89,10 +89,10 @@ impl Records {
         .bind(meta.kind.as_str())
         .bind(meta.case_id.as_ref().map(|c| c.as_str()))
         .bind(meta.urgency.as_str())
-        .bind(meta.created_at.as_str())
+        .bind(meta.created_at)
         .bind(envelope.bytes())
         .bind(payload_json)
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now())
         .bind(millis(SystemTime::now() + lease))
         .execute(&self.pool)
         .await?;
@@ -111,7 +111,7 @@ impl Records {
         )
         .bind(status.as_str())
         .bind(detail)
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now())
         .bind(id.to_string())
         .execute(&self.pool)
         .await?;
@@ -132,7 +132,7 @@ impl Records {
         )
         .bind(reason)
         .bind(millis(SystemTime::now() + delay))
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now())
         .bind(id.to_string())
         .execute(&self.pool)
         .await?;

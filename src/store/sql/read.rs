@@ -35,6 +35,8 @@ where
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<Timestamp>: Encode<'q, DB>,
 {
     /// Unacknowledged, uncancelled deliveries for `agency` after `after`.
     pub(in crate::store) async fn pending(
@@ -155,7 +157,7 @@ where
              WHERE rs.state = 'sent' AND rs.deadline_at IS NOT NULL AND rs.deadline_at <= $1 \
              ORDER BY rs.deadline_at, rs.referral, rs.recipient",
         )
-        .bind(now.as_str())
+        .bind(*now)
         .fetch_all(&mut *self.0)
         .await?;
         rows.into_iter().map(due_referral_from_row).collect()
@@ -169,7 +171,7 @@ where
             "SELECT consent_id FROM consents \
              WHERE ended_at IS NULL AND valid_until IS NOT NULL AND valid_until <= $1",
         )
-        .bind(now.as_str())
+        .bind(*now)
         .fetch_all(&mut *self.0)
         .await?;
         rows.into_iter()
@@ -228,18 +230,18 @@ where
                 "SELECT seq, at, event, agency, subject, detail, prev_hash, hash FROM audit_log \
                  WHERE at >= $1 ORDER BY seq",
             )
-            .bind(from.as_str()),
+            .bind(*from),
             (None, Some(to)) => sqlx::query_as(
                 "SELECT seq, at, event, agency, subject, detail, prev_hash, hash FROM audit_log \
                  WHERE at < $1 ORDER BY seq",
             )
-            .bind(to.as_str()),
+            .bind(*to),
             (Some(from), Some(to)) => sqlx::query_as(
                 "SELECT seq, at, event, agency, subject, detail, prev_hash, hash FROM audit_log \
                  WHERE at >= $1 AND at < $2 ORDER BY seq",
             )
-            .bind(from.as_str())
-            .bind(to.as_str()),
+            .bind(*from)
+            .bind(*to),
         };
         let rows: Vec<AuditRow> = query.fetch_all(&mut *self.0).await?;
         Ok(rows.into_iter().map(audit_entry_from_row).collect())

@@ -73,6 +73,8 @@ where
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<Timestamp>: Encode<'q, DB>,
 {
     async fn accept(
         &self,
@@ -119,7 +121,7 @@ where
         next_deadline: &Timestamp,
         notices: Vec<(AgencyId, Notice)>,
     ) -> Result<bool, StoreError> {
-        let args = (due.clone(), next_deadline.clone(), notices);
+        let args = (due.clone(), *next_deadline, notices);
         self.write(Retry::Conflicts, args, |c, (d, n, ns)| {
             Box::pin(async move { Sql(c).escalate(d, n, ns).await })
         })
@@ -135,7 +137,7 @@ where
         consent: ConsentId,
         now: &Timestamp,
     ) -> Result<bool, StoreError> {
-        self.write(Retry::Conflicts, (consent, now.clone()), |c, (id, now)| {
+        self.write(Retry::Conflicts, (consent, *now), |c, (id, now)| {
             Box::pin(async move { Sql(c).end_consent(*id, ConsentEnd::Expired, now).await })
         })
         .await

@@ -43,6 +43,8 @@ where
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<Timestamp>: Encode<'q, DB>,
 {
     /// Load the facts, run the policy and, if it allows, store the envelope,
     /// its deliveries, the effects and their audit entries.
@@ -137,8 +139,8 @@ where
         .bind(meta.kind.as_str())
         .bind(meta.urgency.as_str())
         .bind(categories_json(&e.envelope))
-        .bind(meta.created_at.as_str())
-        .bind(Timestamp::now().as_str())
+        .bind(meta.created_at)
+        .bind(Timestamp::now())
         .bind(&e.digest[..])
         .bind(&e.body[..])
         .bind(meta.basis.as_ref().map(|b| b.as_str()))
@@ -226,8 +228,8 @@ where
             .bind(scope.consent_id.to_string())
             .bind(scope.case_id.as_str())
             .bind(serde_json::to_string(scope).unwrap_or_default())
-            .bind(valid_until.map(|t| Timestamp::from_datetime(t.datetime()).to_string()))
-            .bind(now.as_str())
+            .bind(valid_until.copied())
+            .bind(now)
             .bind(envelope.to_string())
             .execute(&mut *self.0)
             .await?;
@@ -246,7 +248,7 @@ where
                      WHERE referral = $3 AND recipient = $4",
                 )
                 .bind(state.as_str())
-                .bind(now.as_str())
+                .bind(now)
                 .bind(referral.to_string())
                 .bind(recipient.as_str())
                 .execute(&mut *self.0)
@@ -273,8 +275,8 @@ where
             )
             .bind(envelope.to_string())
             .bind(r.as_str())
-            .bind(now.as_str())
-            .bind(deadline.as_str())
+            .bind(*now)
+            .bind(*deadline)
             .execute(&mut *self.0)
             .await?;
         }
@@ -295,13 +297,13 @@ where
             .bind(r.classification.as_str())
             .bind(r.lead.as_str())
             .bind(serde_json::to_string(&r.members).unwrap_or_default())
-            .bind(now.as_str()),
+            .bind(*now),
             CaseChange::Reclassify(class) => {
                 sqlx::query("UPDATE cases SET classification = $1 WHERE case_id = $2")
                     .bind(class.as_str())
             }
             CaseChange::Close => {
-                sqlx::query("UPDATE cases SET closed_at = $1 WHERE case_id = $2").bind(now.as_str())
+                sqlx::query("UPDATE cases SET closed_at = $1 WHERE case_id = $2").bind(*now)
             }
         };
         query.bind(case_id.as_str()).execute(&mut *self.0).await?;
@@ -321,7 +323,7 @@ where
             "UPDATE consents SET ended_at = $1, end_reason = $2 \
              WHERE consent_id = $3 AND ended_at IS NULL RETURNING case_id",
         )
-        .bind(now.as_str())
+        .bind(*now)
         .bind(end_reason(reason))
         .bind(consent.to_string())
         .fetch_optional(&mut *self.0)
@@ -348,7 +350,7 @@ where
 
     async fn cancel_delivery(&mut self, d: &Undelivered, now: &Timestamp) -> Result<()> {
         sqlx::query("UPDATE deliveries SET cancelled_at = $1 WHERE recipient = $2 AND seq = $3")
-            .bind(now.as_str())
+            .bind(*now)
             .bind(d.recipient.as_str())
             .bind(d.seq)
             .execute(&mut *self.0)
@@ -358,7 +360,7 @@ where
             "UPDATE referral_states SET state = 'cancelled', updated_at = $1, deadline_at = NULL \
              WHERE referral = $2 AND recipient = $3 AND state = 'sent'",
         )
-        .bind(now.as_str())
+        .bind(*now)
         .bind(d.envelope_id.to_string())
         .bind(d.recipient.as_str())
         .execute(&mut *self.0)
@@ -377,7 +379,7 @@ where
             "UPDATE referral_states SET escalations = escalations + 1, deadline_at = $1 \
              WHERE referral = $2 AND recipient = $3 AND state = 'sent' AND escalations = $4",
         )
-        .bind(next.as_str())
+        .bind(*next)
         .bind(due.referral.to_string())
         .bind(due.recipient.as_str())
         .bind(i64::from(due.escalations))
@@ -397,7 +399,7 @@ where
         agency: &AgencyId,
         seq: Seq,
     ) -> Result<AckOutcome> {
-        let row: Option<(Option<String>, Option<String>, Option<String>)> =
+        let row: Option<(Option<Timestamp>, Option<String>, Option<Timestamp>)> =
             sqlx::query_as(DB::DELIVERY_TO_ACK)
                 .bind(agency.as_str())
                 .bind(seq_to_db(seq))
@@ -413,7 +415,7 @@ where
             "UPDATE deliveries SET acked_at = $1, cancelled_at = NULL \
              WHERE recipient = $2 AND seq = $3",
         )
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now())
         .bind(agency.as_str())
         .bind(seq_to_db(seq))
         .execute(&mut *self.0)
@@ -460,7 +462,7 @@ where
             "UPDATE deliveries SET acked_at = $1 \
              WHERE recipient = $2 AND seq <= $3 AND acked_at IS NULL AND cancelled_at IS NULL",
         )
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now())
         .bind(agency.as_str())
         .bind(seq_to_db(seq))
         .execute(&mut *self.0)
@@ -482,7 +484,7 @@ where
         sqlx::query("INSERT INTO cases (case_id, opened_by, opened_at) VALUES ($1, $2, $3)")
             .bind(case_id.as_str())
             .bind(agency.as_str())
-            .bind(Timestamp::now().as_str())
+            .bind(Timestamp::now())
             .execute(&mut *self.0)
             .await?;
         self.append_audit(&case_opened_event(case_id, agency)).await
@@ -502,7 +504,7 @@ where
         .bind(envelope.to_string())
         .bind(by.as_str())
         .bind(detail.to_string())
-        .bind(Timestamp::now().as_str())
+        .bind(Timestamp::now())
         .execute(&mut *self.0)
         .await?;
         self.append_audit(&violation_event(envelope, by, detail))
