@@ -6,9 +6,14 @@ use tsunagu::hub::Limits;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn an_agency_can_read_the_directory_with_public_keys() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+both_backends!(
+    an_agency_can_read_the_directory_with_public_keys,
+    a_silent_socket_is_closed_after_the_idle_timeout,
+    malformed_requests_to_the_other_endpoints_get_the_same_error_body,
+);
+
+async fn an_agency_can_read_the_directory_with_public_keys(db: Db) {
+    let hub = TestHub::start(&db).await;
     let agencies = client_as(&hub, NURSERY).agencies().await.unwrap();
     let ids: Vec<&str> = agencies.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(
@@ -27,15 +32,14 @@ async fn an_agency_can_read_the_directory_with_public_keys() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_silent_socket_is_closed_after_the_idle_timeout() {
+async fn a_silent_socket_is_closed_after_the_idle_timeout(db: Db) {
     let limits = Limits {
         ping_interval_secs: 1,
         idle_timeout_secs: 1,
         ..Limits::default()
     };
     let hub = TestHub::start_with(
-        &Db::Sqlite,
+        &db,
         limits,
         std::sync::Arc::new(tempfile::tempdir().unwrap()),
         None,
@@ -61,11 +65,10 @@ async fn a_silent_socket_is_closed_after_the_idle_timeout() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn malformed_requests_to_the_other_endpoints_get_the_same_error_body() {
+async fn malformed_requests_to_the_other_endpoints_get_the_same_error_body(db: Db) {
     use tsunagu::agency::client::ClientError;
     use tsunagu::protocol::ErrorCode;
-    let hub = TestHub::start(&Db::Sqlite).await;
+    let hub = TestHub::start(&db).await;
     let client = client_as(&hub, CENTER);
     let bad_id = client
         .get::<serde_json::Value>("/v1/referrals/not-a-uuid")

@@ -8,6 +8,12 @@ use tsunagu::protocol::ErrorCode;
 
 use crate::helpers::*;
 
+both_backends!(
+    every_security_relevant_event_is_in_the_chain_and_it_verifies,
+    an_edited_audit_row_is_named_by_verify,
+    a_deleted_audit_row_is_named_by_verify,
+);
+
 fn audit(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
         .arg("audit")
@@ -22,9 +28,17 @@ fn audit(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// The stopped hub's database, and the directories to keep until the test
+/// ends (the hub's holds its SQLite file).
+struct Day {
+    url: String,
+    _hub_dir: std::sync::Arc<tempfile::TempDir>,
+    _data: tempfile::TempDir,
+}
+
 /// A hub that saw a consent, a referral, a refusal and acks, then stopped.
-async fn a_day_at_the_hub() -> (tempfile::TempDir, std::sync::Arc<tempfile::TempDir>) {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_day_at_the_hub(db: &Db) -> Day {
+    let hub = TestHub::start(db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
@@ -45,9 +59,13 @@ async fn a_day_at_the_hub() -> (tempfile::TempDir, std::sync::Arc<tempfile::Temp
     .await;
     clinic.stop().await;
     center.stop().await;
-    let dir = hub.dir.clone();
+    let day = Day {
+        url: db.hub_url(hub.dir.path()),
+        _hub_dir: hub.dir.clone(),
+        _data: data,
+    };
     hub.stop().await;
-    (data, dir)
+    day
 }
 
 fn events(export: &str) -> Vec<String> {
@@ -63,14 +81,13 @@ fn events(export: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn every_security_relevant_event_is_in_the_chain_and_it_verifies() {
-    let (_data, dir) = a_day_at_the_hub().await;
-    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
-    let (ok, text) = audit(&["verify", "--database-url", &db]);
+async fn every_security_relevant_event_is_in_the_chain_and_it_verifies(db: Db) {
+    let day = a_day_at_the_hub(&db).await;
+    let url = &day.url;
+    let (ok, text) = audit(&["verify", "--database-url", url]);
     assert!(ok, "{text}");
     assert!(text.contains("改ざんはありません"), "{text}");
-    let (ok, export) = audit(&["export", "--database-url", &db, "--format", "jsonl"]);
+    let (ok, export) = audit(&["export", "--database-url", url, "--format", "jsonl"]);
     assert!(ok, "{export}");
     let events = events(&export);
     for expected in [
@@ -91,7 +108,7 @@ async fn every_security_relevant_event_is_in_the_chain_and_it_verifies() {
         "en",
         "export",
         "--database-url",
-        &db,
+        url,
         "--format",
         "csv",
     ]);
@@ -101,43 +118,42 @@ async fn every_security_relevant_event_is_in_the_chain_and_it_verifies() {
     );
 }
 
-async fn tamper(dir: &std::path::Path, sql: &'static str) {
-    let mut conn =
-        sqlx::SqliteConnection::connect(&tsunagu::store::testing::sqlite_url(dir, "hub.db"))
-            .await
-            .unwrap();
-    sqlx::query(sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
+/// Change the hub's database directly, as an intruder with write access
+/// could.
+async fn tamper(db: &Db, url: &str, sql: &'static str) {
+    match db {
+        Db::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+        Db::Postgres(_) => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    }
 }
 
-#[tokio::test]
-async fn an_edited_audit_row_is_named_by_verify() {
-    let (_data, dir) = a_day_at_the_hub().await;
+async fn an_edited_audit_row_is_named_by_verify(db: Db) {
+    let day = a_day_at_the_hub(&db).await;
+    let url = &day.url;
     tamper(
-        dir.path(),
+        &db,
+        url,
         "UPDATE audit_log SET agency = 'hikari-nursery' WHERE seq = 4",
     )
     .await;
-    let (ok, text) = audit(&[
-        "verify",
-        "--database-url",
-        &tsunagu::store::testing::sqlite_url(dir.path(), "hub.db"),
-    ]);
+    let (ok, text) = audit(&["verify", "--database-url", url]);
     assert!(!ok, "verify must fail: {text}");
     assert!(text.contains("#4"), "{text}");
 }
 
-#[tokio::test]
-async fn a_deleted_audit_row_is_named_by_verify() {
-    let (_data, dir) = a_day_at_the_hub().await;
-    tamper(dir.path(), "DELETE FROM audit_log WHERE seq = 6").await;
-    let (ok, text) = audit(&[
-        "--lang",
-        "en",
-        "verify",
-        "--database-url",
-        &tsunagu::store::testing::sqlite_url(dir.path(), "hub.db"),
-    ]);
+async fn a_deleted_audit_row_is_named_by_verify(db: Db) {
+    let day = a_day_at_the_hub(&db).await;
+    let url = &day.url;
+    tamper(&db, url, "DELETE FROM audit_log WHERE seq = 6").await;
+    let (ok, text) = audit(&["--lang", "en", "verify", "--database-url", url]);
     assert!(!ok, "verify must fail: {text}");
     assert!(text.contains("#6") && text.contains("missing"), "{text}");
 }

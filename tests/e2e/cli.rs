@@ -5,12 +5,18 @@ use std::process::{Child, Command, Stdio};
 
 use crate::helpers::*;
 
+both_backends!(
+    a_hub_killed_with_sigkill_loses_nothing_it_accepted,
+    staff_record_consent_refer_and_follow_the_referral_from_the_command_line,
+);
+
 fn tsunagu() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tsunagu"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
+// The demo runs its own hub on SQLite: nothing to choose.
 #[test]
 fn the_demo_narrates_the_case_in_japanese_and_exits_zero() {
     let out = tsunagu().arg("demo").output().unwrap();
@@ -60,10 +66,9 @@ fn spawn_hub(db: &str) -> (Child, String) {
     (child, url)
 }
 
-#[tokio::test]
-async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted() {
+async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
+    let db = db.hub_url(dir.path());
     let (mut hub, url) = spawn_hub(&db);
     let clinic = TestNode::open(&url, CLINIC, dir.path()).await;
     let case = clinic.node.open_case().await.unwrap();
@@ -122,10 +127,9 @@ fn last_word(text: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn staff_record_consent_refer_and_follow_the_referral_from_the_command_line() {
+async fn staff_record_consent_refer_and_follow_the_referral_from_the_command_line(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
+    let db = db.hub_url(dir.path());
     let (mut hub, url) = spawn_hub(&db);
     let clinic = agency_toml(dir.path(), &url, CLINIC);
     let center = agency_toml(dir.path(), &url, CENTER);

@@ -14,6 +14,27 @@ use tsunagu::protocol::{ErrorCode, InfoCategory, LegalBasis, Notice, Purpose, Se
 
 use crate::helpers::*;
 
+both_backends!(
+    a_referral_relying_on_a_recorded_consent_is_delivered,
+    a_referral_without_a_legal_basis_is_refused,
+    a_referral_naming_a_consent_that_was_never_recorded_is_refused,
+    a_refused_or_untold_consent_covers_nothing,
+    a_recipient_outside_the_consent_is_refused_and_named,
+    a_consent_scoped_by_agency_kind_covers_that_kind_only,
+    a_category_outside_the_consent_is_refused_and_named,
+    a_purpose_outside_the_consent_is_refused,
+    an_expired_consent_is_refused_and_its_expiry_cancels_what_is_queued,
+    withdrawal_stops_new_sharing_cancels_queued_deliveries_and_tells_holders,
+    a_statutory_basis_without_a_written_justification_is_not_sent,
+    provision_to_the_municipality_needs_no_consent_but_only_reaches_the_municipality,
+    yotaikyo_sharing_needs_a_registered_case_among_members,
+    vital_interest_is_for_emergencies_and_is_listed_for_the_center,
+    an_abuse_notification_needs_no_consent_and_hides_the_notifier_from_others,
+    the_disclosure_record_answers_who_knows_about_her,
+    content_beyond_the_declared_categories_is_reported_as_a_violation,
+    a_consent_that_covers_nothing_or_ends_before_it_starts_is_refused,
+);
+
 struct World {
     hub: TestHub,
     clinic: TestNode,
@@ -24,18 +45,14 @@ struct World {
 }
 
 impl World {
-    async fn start() -> World {
-        Self::start_with(Arc::new(ManualClock::new())).await
+    async fn start(db: &Db) -> World {
+        Self::start_with(db, Arc::new(ManualClock::new())).await
     }
 
-    async fn start_with(clock: Arc<ManualClock>) -> World {
-        let hub = TestHub::start_with_clock(
-            &Db::Sqlite,
-            Arc::new(tempfile::tempdir().unwrap()),
-            None,
-            clock,
-        )
-        .await;
+    async fn start_with(db: &Db, clock: Arc<ManualClock>) -> World {
+        let hub =
+            TestHub::start_with_clock(db, Arc::new(tempfile::tempdir().unwrap()), None, clock)
+                .await;
         let data = tempfile::tempdir().unwrap();
         World {
             clinic: TestNode::connect(&hub.url, CLINIC, data.path()).await,
@@ -55,9 +72,8 @@ impl World {
     }
 }
 
-#[tokio::test]
-async fn a_referral_relying_on_a_recorded_consent_is_delivered() {
-    let mut w = World::start().await;
+async fn a_referral_relying_on_a_recorded_consent_is_delivered(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let scope = consent_scope(&case, &[CENTER, WELFARE]);
     sent(&w.clinic, &consent_record_draft(scope.clone())).await;
@@ -71,9 +87,8 @@ async fn a_referral_relying_on_a_recorded_consent_is_delivered() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_referral_without_a_legal_basis_is_refused() {
-    let w = World::start().await;
+async fn a_referral_without_a_legal_basis_is_refused(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut draft = referral_draft(&case, &[CENTER]);
     draft.basis = None;
@@ -85,9 +100,8 @@ async fn a_referral_without_a_legal_basis_is_refused() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_referral_naming_a_consent_that_was_never_recorded_is_refused() {
-    let w = World::start().await;
+async fn a_referral_naming_a_consent_that_was_never_recorded_is_refused(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let scope = consent_scope(&case, &[CENTER]);
     let body = refused_with(
@@ -105,9 +119,8 @@ async fn a_referral_naming_a_consent_that_was_never_recorded_is_refused() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_refused_or_untold_consent_covers_nothing() {
-    let w = World::start().await;
+async fn a_refused_or_untold_consent_covers_nothing(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     for decision in [ConsentDecision::Refused, ConsentDecision::NotTold] {
         let mut scope = consent_scope(&case, &[CENTER]);
@@ -123,9 +136,8 @@ async fn a_refused_or_untold_consent_covers_nothing() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_recipient_outside_the_consent_is_refused_and_named() {
-    let w = World::start().await;
+async fn a_recipient_outside_the_consent_is_refused_and_named(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let scope = consent_scope(&case, &[CENTER]);
     sent(&w.clinic, &consent_record_draft(scope.clone())).await;
@@ -152,9 +164,8 @@ async fn a_recipient_outside_the_consent_is_refused_and_named() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_consent_scoped_by_agency_kind_covers_that_kind_only() {
-    let mut w = World::start().await;
+async fn a_consent_scoped_by_agency_kind_covers_that_kind_only(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut scope = consent_scope(&case, &[]);
     scope.recipients = vec![ConsentRecipient::Kind(AgencyKind::ChildWelfare)];
@@ -175,9 +186,8 @@ async fn a_consent_scoped_by_agency_kind_covers_that_kind_only() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_category_outside_the_consent_is_refused_and_named() {
-    let w = World::start().await;
+async fn a_category_outside_the_consent_is_refused_and_named(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut scope = consent_scope(&case, &[CENTER]);
     scope
@@ -194,9 +204,8 @@ async fn a_category_outside_the_consent_is_refused_and_named() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_purpose_outside_the_consent_is_refused() {
-    let w = World::start().await;
+async fn a_purpose_outside_the_consent_is_refused(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut scope = consent_scope(&case, &[CENTER]);
     scope.purposes = vec![Purpose::CaseMeeting];
@@ -210,10 +219,9 @@ async fn a_purpose_outside_the_consent_is_refused() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn an_expired_consent_is_refused_and_its_expiry_cancels_what_is_queued() {
+async fn an_expired_consent_is_refused_and_its_expiry_cancels_what_is_queued(db: Db) {
     let clock = Arc::new(ManualClock::new());
-    let mut w = World::start_with(clock.clone()).await;
+    let mut w = World::start_with(&db, clock.clone()).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut scope = consent_scope(&case, &[CENTER, WELFARE]);
     scope.valid_until = Some(Timestamp::from_datetime(
@@ -322,9 +330,8 @@ async fn an_expired_consent_is_refused_and_its_expiry_cancels_what_is_queued() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn withdrawal_stops_new_sharing_cancels_queued_deliveries_and_tells_holders() {
-    let mut w = World::start().await;
+async fn withdrawal_stops_new_sharing_cancels_queued_deliveries_and_tells_holders(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let scope = consent_scope(&case, &[CENTER, WELFARE]);
     sent(&w.clinic, &consent_record_draft(scope.clone())).await;
@@ -399,9 +406,8 @@ async fn withdrawal_stops_new_sharing_cancels_queued_deliveries_and_tells_holder
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_statutory_basis_without_a_written_justification_is_not_sent() {
-    let w = World::start().await;
+async fn a_statutory_basis_without_a_written_justification_is_not_sent(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut draft = referral_draft(&case, &[CENTER]);
     draft.payload.justification = Some("  ".into());
@@ -424,9 +430,8 @@ async fn a_statutory_basis_without_a_written_justification_is_not_sent() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn provision_to_the_municipality_needs_no_consent_but_only_reaches_the_municipality() {
-    let mut w = World::start().await;
+async fn provision_to_the_municipality_needs_no_consent_but_only_reaches_the_municipality(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let id = sent(&w.clinic, &referral_draft(&case, &[CENTER, WELFARE])).await;
     w.center.wait_stored(id).await;
@@ -440,9 +445,8 @@ async fn provision_to_the_municipality_needs_no_consent_but_only_reaches_the_mun
     w.stop().await;
 }
 
-#[tokio::test]
-async fn yotaikyo_sharing_needs_a_registered_case_among_members() {
-    let mut w = World::start().await;
+async fn yotaikyo_sharing_needs_a_registered_case_among_members(db: Db) {
+    let mut w = World::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let yotaikyo = TestNode::connect(&w.hub.url, "minato-yotaikyo", data.path()).await;
     let case = w.center.node.open_case().await.unwrap();
@@ -489,9 +493,8 @@ async fn yotaikyo_sharing_needs_a_registered_case_among_members() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn vital_interest_is_for_emergencies_and_is_listed_for_the_center() {
-    let mut w = World::start().await;
+async fn vital_interest_is_for_emergencies_and_is_listed_for_the_center(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut draft = referral_draft(&case, &[NURSERY]);
     draft.basis = Some(LegalBasis::VitalInterest);
@@ -511,9 +514,8 @@ async fn vital_interest_is_for_emergencies_and_is_listed_for_the_center() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn an_abuse_notification_needs_no_consent_and_hides_the_notifier_from_others() {
-    let mut w = World::start().await;
+async fn an_abuse_notification_needs_no_consent_and_hides_the_notifier_from_others(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.nursery.node.open_case().await.unwrap();
     let mut draft = referral_draft(&case, &[WELFARE]);
     draft.basis = Some(LegalBasis::AbuseNotification);
@@ -548,9 +550,8 @@ async fn an_abuse_notification_needs_no_consent_and_hides_the_notifier_from_othe
     w.stop().await;
 }
 
-#[tokio::test]
-async fn the_disclosure_record_answers_who_knows_about_her() {
-    let mut w = World::start().await;
+async fn the_disclosure_record_answers_who_knows_about_her(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let id = sent(&w.clinic, &referral_draft(&case, &[CENTER, WELFARE])).await;
     w.center.wait_stored(id).await;
@@ -572,9 +573,8 @@ async fn the_disclosure_record_answers_who_knows_about_her() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn content_beyond_the_declared_categories_is_reported_as_a_violation() {
-    let mut w = World::start().await;
+async fn content_beyond_the_declared_categories_is_reported_as_a_violation(db: Db) {
+    let mut w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut draft = referral_draft(&case, &[CENTER]);
     // A buggy sender that declares less than it sends, signed properly.
@@ -610,9 +610,8 @@ async fn content_beyond_the_declared_categories_is_reported_as_a_violation() {
     w.stop().await;
 }
 
-#[tokio::test]
-async fn a_consent_that_covers_nothing_or_ends_before_it_starts_is_refused() {
-    let w = World::start().await;
+async fn a_consent_that_covers_nothing_or_ends_before_it_starts_is_refused(db: Db) {
+    let w = World::start(&db).await;
     let case = w.clinic.node.open_case().await.unwrap();
     let mut empty = consent_scope(&case, &[]);
     empty.recipients.clear();

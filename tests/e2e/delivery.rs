@@ -6,6 +6,14 @@ use tsunagu::protocol::Seq;
 
 use crate::helpers::*;
 
+both_backends!(
+    referral_reaches_both_recipients_and_not_the_nursery,
+    offline_recipient_gets_everything_on_reconnect_exactly_once,
+    accepted_referral_survives_a_hub_restart_and_arrives_once,
+    a_node_that_reconnects_mid_stream_stores_each_envelope_once,
+    sending_while_the_hub_is_down_queues_and_delivers_after_it_returns,
+);
+
 async fn referral_reaches_both_recipients_and_not_the_nursery(db: Db) {
     let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
@@ -52,20 +60,6 @@ async fn referral_reaches_both_recipients_and_not_the_nursery(db: Db) {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn referral_reaches_center_and_welfare_but_not_the_nursery_on_sqlite() {
-    referral_reaches_both_recipients_and_not_the_nursery(Db::Sqlite).await;
-}
-
-#[tokio::test]
-#[cfg_attr(
-    not(tsunagu_pg),
-    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
-)]
-async fn referral_reaches_center_and_welfare_but_not_the_nursery_on_postgres() {
-    referral_reaches_both_recipients_and_not_the_nursery(Db::postgres().await).await;
-}
-
 async fn offline_recipient_gets_everything_on_reconnect_exactly_once(db: Db) {
     let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
@@ -95,23 +89,7 @@ async fn offline_recipient_gets_everything_on_reconnect_exactly_once(db: Db) {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn referral_to_offline_agency_arrives_on_reconnect_on_sqlite() {
-    offline_recipient_gets_everything_on_reconnect_exactly_once(Db::Sqlite).await;
-}
-
-#[tokio::test]
-#[cfg_attr(
-    not(tsunagu_pg),
-    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
-)]
-async fn referral_to_offline_agency_arrives_on_reconnect_on_postgres() {
-    offline_recipient_gets_everything_on_reconnect_exactly_once(Db::postgres().await).await;
-}
-
-#[tokio::test]
-async fn accepted_referral_survives_a_hub_restart_and_arrives_once() {
-    let db = Db::Sqlite;
+async fn accepted_referral_survives_a_hub_restart_and_arrives_once(db: Db) {
     let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
@@ -129,9 +107,8 @@ async fn accepted_referral_survives_a_hub_restart_and_arrives_once() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_node_that_reconnects_mid_stream_stores_each_envelope_once() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_node_that_reconnects_mid_stream_stores_each_envelope_once(db: Db) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let case = clinic.node.open_case().await.unwrap();
@@ -158,9 +135,7 @@ async fn a_node_that_reconnects_mid_stream_stores_each_envelope_once() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn sending_while_the_hub_is_down_queues_and_delivers_after_it_returns() {
-    let db = Db::Sqlite;
+async fn sending_while_the_hub_is_down_queues_and_delivers_after_it_returns(db: Db) {
     let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let previous = (hub.addr, hub.dir.clone());
@@ -197,6 +172,7 @@ async fn sending_while_the_hub_is_down_queues_and_delivers_after_it_returns() {
     hub.stop().await;
 }
 
+// SQLite only: it searches the hub's database files for plaintext.
 #[tokio::test]
 async fn the_hub_database_holds_no_plaintext() {
     let hub = TestHub::start(&Db::Sqlite).await;
@@ -239,6 +215,7 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
     hits
 }
 
+// PostgreSQL only: two hubs share one database and wake each other by NOTIFY.
 #[tokio::test]
 #[cfg_attr(
     not(tsunagu_pg),

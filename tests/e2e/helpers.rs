@@ -54,6 +54,15 @@ impl Db {
     pub async fn postgres() -> Db {
         Db::Postgres(store::testing::fresh_pg_url().await)
     }
+
+    /// The hub's database URL: a SQLite file in the hub's directory `dir`,
+    /// or the PostgreSQL database (which ignores `dir`).
+    pub fn hub_url(&self, dir: &Path) -> String {
+        match self {
+            Db::Sqlite => store::testing::sqlite_url(dir, "hub.db"),
+            Db::Postgres(url) => url.clone(),
+        }
+    }
 }
 
 /// Wraps a hub's store (identity for a normal hub).
@@ -122,11 +131,7 @@ impl TestHub {
         clock: Arc<ManualClock>,
         wrap: &WrapStore<'_>,
     ) -> TestHub {
-        let db_url = match db {
-            Db::Sqlite => store::testing::sqlite_url(dir.path(), "hub.db"),
-            Db::Postgres(url) => url.clone(),
-        };
-        let store = wrap(store::open(&db_url).await.unwrap());
+        let store = wrap(store::open(&db.hub_url(dir.path())).await.unwrap());
         let options = HubOptions {
             limits,
             // Deadlines are checked when a test says so (`hub.tick()`), on

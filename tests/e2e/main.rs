@@ -1,6 +1,36 @@
 //! End-to-end tests: a real hub over real TLS on 127.0.0.1, real agency
 //! nodes, real databases. One binary so it compiles once.
 
+/// Runs each named `async fn name(db: Db)` of the calling module on both
+/// backends, one definition each: `sqlite::name` and `postgres::name`
+/// (filter with `cargo test postgres::`). The PostgreSQL half is reported
+/// as ignored where PostgreSQL is not installed (see build.rs).
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Db::Sqlite).await
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[cfg_attr(
+                    not(tsunagu_pg),
+                    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
+                )]
+                async fn $name() {
+                    super::$name($crate::helpers::Db::postgres().await).await
+                }
+            )+
+        }
+    };
+}
+
 mod api;
 mod audit;
 mod cli;

@@ -14,10 +14,19 @@ use tsunagu::store::HubStore;
 use crate::faulty::{Fault, FaultyStore};
 use crate::helpers::*;
 
+both_backends!(
+    a_referral_whose_sending_command_died_after_the_outbox_write_is_delivered_while_connected,
+    a_server_error_with_the_socket_up_is_retried_by_the_running_node,
+    a_submission_that_timed_out_after_the_hub_committed_it_is_settled_and_delivered_once,
+    a_backlog_of_a_thousand_queued_while_the_hub_was_down_arrives_in_order_after_it_returns,
+    a_batch_is_taken_in_order_and_a_bad_envelope_in_it_is_refused_alone,
+    concurrent_sends_from_one_node_are_each_accepted_at_once_not_queued_behind_each_other,
+);
+
 /// A hub whose first `count` accepts meet `fault`.
-async fn faulty_hub(fault: Fault, count: u32) -> (TestHub, Arc<FaultyStore>) {
+async fn faulty_hub(db: &Db, fault: Fault, count: u32) -> (TestHub, Arc<FaultyStore>) {
     let faulty = OnceLock::new();
-    let hub = TestHub::start_wrapped(&Db::Sqlite, &|store| {
+    let hub = TestHub::start_wrapped(db, &|store| {
         faulty
             .get_or_init(|| FaultyStore::new(store, fault, count))
             .clone() as Arc<dyn HubStore>
@@ -56,10 +65,10 @@ async fn wait_settled(node: &mut TestNode, id: tsunagu::protocol::EnvelopeId) {
     .expect("timed out waiting for the hub's answer");
 }
 
-#[tokio::test]
-async fn a_referral_whose_sending_command_died_after_the_outbox_write_is_delivered_while_connected()
-{
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_referral_whose_sending_command_died_after_the_outbox_write_is_delivered_while_connected(
+    db: Db,
+) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let mut clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await; // agency run
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
@@ -86,9 +95,8 @@ async fn a_referral_whose_sending_command_died_after_the_outbox_write_is_deliver
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_server_error_with_the_socket_up_is_retried_by_the_running_node() {
-    let (hub, faulty) = faulty_hub(Fault::Fail, 2).await;
+async fn a_server_error_with_the_socket_up_is_retried_by_the_running_node(db: Db) {
+    let (hub, faulty) = faulty_hub(&db, Fault::Fail, 2).await;
     let data = tempfile::tempdir().unwrap();
     let mut clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
@@ -123,9 +131,10 @@ async fn a_server_error_with_the_socket_up_is_retried_by_the_running_node() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_submission_that_timed_out_after_the_hub_committed_it_is_settled_and_delivered_once() {
-    let (hub, faulty) = faulty_hub(Fault::HangAfterCommit, 1).await;
+async fn a_submission_that_timed_out_after_the_hub_committed_it_is_settled_and_delivered_once(
+    db: Db,
+) {
+    let (hub, faulty) = faulty_hub(&db, Fault::HangAfterCommit, 1).await;
     let data = tempfile::tempdir().unwrap();
     let mut config = AgencyConfig::from_example(&certs(), &agency(CLINIC), &hub.url, data.path());
     config.request_timeout_secs = Some(1);
@@ -159,10 +168,10 @@ async fn a_submission_that_timed_out_after_the_hub_committed_it_is_settled_and_d
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_backlog_of_a_thousand_queued_while_the_hub_was_down_arrives_in_order_after_it_returns() {
+async fn a_backlog_of_a_thousand_queued_while_the_hub_was_down_arrives_in_order_after_it_returns(
+    db: Db,
+) {
     const BACKLOG: usize = 1000;
-    let db = Db::Sqlite;
     let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let previous = (hub.addr, hub.dir.clone());
@@ -202,9 +211,8 @@ async fn a_backlog_of_a_thousand_queued_while_the_hub_was_down_arrives_in_order_
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_batch_is_taken_in_order_and_a_bad_envelope_in_it_is_refused_alone() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_batch_is_taken_in_order_and_a_bad_envelope_in_it_is_refused_alone(db: Db) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::open(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
@@ -268,9 +276,10 @@ async fn a_batch_is_taken_in_order_and_a_bad_envelope_in_it_is_refused_alone() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn concurrent_sends_from_one_node_are_each_accepted_at_once_not_queued_behind_each_other() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn concurrent_sends_from_one_node_are_each_accepted_at_once_not_queued_behind_each_other(
+    db: Db,
+) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let case = clinic.node.open_case().await.unwrap();

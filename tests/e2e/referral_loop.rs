@@ -12,6 +12,13 @@ use tsunagu::protocol::{EnvelopeId, ErrorCode, Notice, ReferralState, Urgency};
 
 use crate::helpers::*;
 
+both_backends!(
+    the_loop_closes_and_the_sender_sees_each_state_as_it_happens,
+    invalid_transitions_are_refused_with_the_states_named,
+    the_sender_may_cancel_only_before_acceptance,
+    a_missed_deadline_escalates_to_the_center_then_the_council_and_survives_a_restart,
+);
+
 fn update(
     referral: EnvelopeId,
     to: &str,
@@ -36,9 +43,8 @@ async fn state_at_hub(node: &TestNode, referral: EnvelopeId, of: &str) -> Referr
         .state
 }
 
-#[tokio::test]
-async fn the_loop_closes_and_the_sender_sees_each_state_as_it_happens() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn the_loop_closes_and_the_sender_sees_each_state_as_it_happens(db: Db) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let mut clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
@@ -81,9 +87,8 @@ async fn the_loop_closes_and_the_sender_sees_each_state_as_it_happens() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn invalid_transitions_are_refused_with_the_states_named() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn invalid_transitions_are_refused_with_the_states_named(db: Db) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
@@ -150,9 +155,8 @@ async fn invalid_transitions_are_refused_with_the_states_named() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn the_sender_may_cancel_only_before_acceptance() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn the_sender_may_cancel_only_before_acceptance(db: Db) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
@@ -213,10 +217,8 @@ async fn missed(node: &mut TestNode, level: u8) {
         .await;
 }
 
-#[tokio::test]
-async fn a_missed_deadline_escalates_to_the_center_then_the_council_and_survives_a_restart() {
+async fn a_missed_deadline_escalates_to_the_center_then_the_council_and_survives_a_restart(db: Db) {
     let clock = Arc::new(ManualClock::new());
-    let db = Db::Sqlite;
     let hub = TestHub::start_with_clock(
         &db,
         Arc::new(tempfile::tempdir().unwrap()),

@@ -12,6 +12,21 @@ use tsunagu::store::DeliveryItem;
 
 use crate::helpers::*;
 
+both_backends!(
+    a_connection_without_a_client_certificate_is_refused_at_the_handshake,
+    a_certificate_from_another_ca_is_refused_at_the_handshake,
+    a_certificate_of_an_agency_not_in_the_directory_is_refused,
+    a_sender_field_that_is_not_the_certificates_agency_is_refused,
+    a_bad_signature_is_refused,
+    an_unknown_recipient_is_refused_and_named,
+    an_envelope_without_recipients_is_refused,
+    an_oversize_envelope_is_refused,
+    a_malformed_envelope_is_refused,
+    an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_kept,
+    malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_usable,
+    an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing,
+);
+
 fn directory() -> Directory {
     Directory::load(&certs().join("directory.toml")).unwrap()
 }
@@ -76,9 +91,8 @@ async fn assert_nothing_queued(hub: &TestHub) {
     }
 }
 
-#[tokio::test]
-async fn a_connection_without_a_client_certificate_is_refused_at_the_handshake() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_connection_without_a_client_certificate_is_refused_at_the_handshake(db: Db) {
+    let hub = TestHub::start(&db).await;
     let ca = std::fs::read(certs().join("ca.pem")).unwrap();
     let client = HubClient::new(&hub.url, tls::client_config_without_cert(&ca).unwrap()).unwrap();
     let err = client.agencies().await.unwrap_err();
@@ -92,9 +106,8 @@ async fn a_connection_without_a_client_certificate_is_refused_at_the_handshake()
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_certificate_from_another_ca_is_refused_at_the_handshake(db: Db) {
+    let hub = TestHub::start(&db).await;
     let rogue_ca = pki::generate_ca("rogue CA").unwrap();
     let rogue = pki::issue_client(&rogue_ca, CLINIC).unwrap();
     let ca = std::fs::read(certs().join("ca.pem")).unwrap();
@@ -109,9 +122,8 @@ async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_certificate_of_an_agency_not_in_the_directory_is_refused() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_certificate_of_an_agency_not_in_the_directory_is_refused(db: Db) {
+    let hub = TestHub::start(&db).await;
     let ca = pki::CaBundle::load(&certs().join("ca.pem"), &certs().join("ca-key.pem")).unwrap();
     let stranger = pki::issue_client(&ca, "unlisted-clinic").unwrap();
     let ca_pem = std::fs::read(certs().join("ca.pem")).unwrap();
@@ -140,9 +152,8 @@ async fn a_certificate_of_an_agency_not_in_the_directory_is_refused() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_sender_field_that_is_not_the_certificates_agency_is_refused() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_sender_field_that_is_not_the_certificates_agency_is_refused(db: Db) {
+    let hub = TestHub::start(&db).await;
     let e = resign(clinic_envelope(&[CENTER]), |meta, _| {
         meta.sender = agency(NURSERY)
     });
@@ -152,9 +163,8 @@ async fn a_sender_field_that_is_not_the_certificates_agency_is_refused() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_bad_signature_is_refused() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_bad_signature_is_refused(db: Db) {
+    let hub = TestHub::start(&db).await;
     let e = clinic_envelope(&[CENTER]);
     let mut ciphertext = e.ciphertext().to_vec();
     let last = ciphertext.len() - 1;
@@ -167,9 +177,8 @@ async fn a_bad_signature_is_refused() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn an_unknown_recipient_is_refused_and_named() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn an_unknown_recipient_is_refused_and_named(db: Db) {
+    let hub = TestHub::start(&db).await;
     let e = resign(clinic_envelope(&[CENTER]), |meta, _| {
         meta.recipients.push(agency("nowhere-office"))
     });
@@ -180,9 +189,8 @@ async fn an_unknown_recipient_is_refused_and_named() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn an_envelope_without_recipients_is_refused() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn an_envelope_without_recipients_is_refused(db: Db) {
+    let hub = TestHub::start(&db).await;
     let e = resign(clinic_envelope(&[CENTER]), |meta, _| {
         meta.recipients.clear()
     });
@@ -192,14 +200,13 @@ async fn an_envelope_without_recipients_is_refused() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn an_oversize_envelope_is_refused() {
+async fn an_oversize_envelope_is_refused(db: Db) {
     let limits = Limits {
         max_envelope_bytes: 2048,
         ..Limits::default()
     };
     let hub = TestHub::start_with(
-        &Db::Sqlite,
+        &db,
         limits,
         std::sync::Arc::new(tempfile::tempdir().unwrap()),
         None,
@@ -217,9 +224,8 @@ async fn an_oversize_envelope_is_refused() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_malformed_envelope_is_refused() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_malformed_envelope_is_refused(db: Db) {
+    let hub = TestHub::start(&db).await;
     let client = client_as(&hub, CLINIC);
     for bad in [&b"{not json"[..], br#"{"version":2}"#] {
         match client.submit(bad.to_vec()).await {
@@ -231,9 +237,8 @@ async fn a_malformed_envelope_is_refused() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_kept() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_kept(db: Db) {
+    let hub = TestHub::start(&db).await;
     let client = client_as(&hub, CLINIC);
     let case = open_case(&client).await;
     let original = clinic_envelope_about(&case, &[CENTER]);
@@ -286,9 +291,8 @@ fn error_code(frame: HubFrame) -> ErrorCode {
     }
 }
 
-#[tokio::test]
-async fn malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_usable() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_usable(db: Db) {
+    let hub = TestHub::start(&db).await;
     let mut socket = client_as(&hub, CENTER).connect_socket().await.unwrap();
     send_text(&mut socket, "{not json").await;
     assert_eq!(
@@ -321,9 +325,8 @@ async fn malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_u
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing(db: Db) {
+    let hub = TestHub::start(&db).await;
     let clinic = client_as(&hub, CLINIC);
     let case = open_case(&clinic).await;
     clinic

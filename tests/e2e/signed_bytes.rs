@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, PgConnection, SqliteConnection};
 use tsunagu::agency::NodeEvent;
 use tsunagu::agency::client::{ClientError, HubClient};
 use tsunagu::agency::sealed::{seal_draft, verify_envelope};
@@ -14,6 +14,14 @@ use tsunagu::protocol::frame::SubmitStatus;
 use tsunagu::protocol::{Envelope, EnvelopeId, ErrorBody, ErrorCode, Seq};
 
 use crate::helpers::*;
+
+both_backends!(
+    the_same_bytes_travel_from_outbox_to_hub_to_inbox,
+    a_version_1_envelope_is_refused_naming_both_versions_and_nothing_is_stored,
+    metadata_bytes_changed_in_ways_a_re_encoding_would_undo_are_refused,
+    a_resend_is_a_duplicate_only_if_its_bytes_are_the_same,
+    the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_ones,
+);
 
 fn directory() -> Directory {
     Directory::load(&certs().join("directory.toml")).unwrap()
@@ -105,20 +113,6 @@ async fn the_same_bytes_travel_from_outbox_to_hub_to_inbox(db: Db) {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn the_same_bytes_travel_from_outbox_to_hub_to_inbox_on_sqlite() {
-    the_same_bytes_travel_from_outbox_to_hub_to_inbox(Db::Sqlite).await;
-}
-
-#[tokio::test]
-#[cfg_attr(
-    not(tsunagu_pg),
-    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
-)]
-async fn the_same_bytes_travel_from_outbox_to_hub_to_inbox_on_postgres() {
-    the_same_bytes_travel_from_outbox_to_hub_to_inbox(Db::postgres().await).await;
-}
-
 /// What a v1 sender put on the wire: metadata as a JSON object, signed
 /// after re-encoding.
 fn version_1_bytes(e: &Envelope) -> Vec<u8> {
@@ -138,9 +132,8 @@ fn version_1_bytes(e: &Envelope) -> Vec<u8> {
     .unwrap()
 }
 
-#[tokio::test]
-async fn a_version_1_envelope_is_refused_naming_both_versions_and_nothing_is_stored() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_version_1_envelope_is_refused_naming_both_versions_and_nothing_is_stored(db: Db) {
+    let hub = TestHub::start(&db).await;
     let client = client_as(&hub, CLINIC);
     let e = clinic_referral(&client).await;
     let body = refused(&client, version_1_bytes(&e)).await;
@@ -169,9 +162,8 @@ async fn a_version_1_envelope_is_refused_naming_both_versions_and_nothing_is_sto
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn metadata_bytes_changed_in_ways_a_re_encoding_would_undo_are_refused() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn metadata_bytes_changed_in_ways_a_re_encoding_would_undo_are_refused(db: Db) {
+    let hub = TestHub::start(&db).await;
     let client = client_as(&hub, CLINIC);
     let e = clinic_referral(&client).await;
     let mut spaced = e.meta_json().to_vec();
@@ -191,9 +183,8 @@ async fn metadata_bytes_changed_in_ways_a_re_encoding_would_undo_are_refused() {
     hub.stop().await;
 }
 
-#[tokio::test]
-async fn a_resend_is_a_duplicate_only_if_its_bytes_are_the_same() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn a_resend_is_a_duplicate_only_if_its_bytes_are_the_same(db: Db) {
+    let hub = TestHub::start(&db).await;
     let client = client_as(&hub, CLINIC);
     let e = clinic_referral(&client).await;
     let first = client.submit(e.bytes().to_vec()).await.unwrap();
@@ -217,23 +208,36 @@ async fn a_resend_is_a_duplicate_only_if_its_bytes_are_the_same() {
     hub.stop().await;
 }
 
-/// Replace an envelope's stored body in the hub's SQLite database, as an
-/// intruder with write access to it could.
-async fn alter_hub_body(hub: &TestHub, id: EnvelopeId, body: &[u8]) {
-    let url = tsunagu::store::testing::sqlite_url(hub.dir.path(), "hub.db");
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("UPDATE envelopes SET body = ? WHERE id = ?")
-        .bind(body)
-        .bind(id.to_string())
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+/// Replace an envelope's stored body in the hub's database, as an intruder
+/// with write access to it could.
+async fn alter_hub_body(db: &Db, hub: &TestHub, id: EnvelopeId, body: &[u8]) {
+    let url = db.hub_url(hub.dir.path());
+    match db {
+        Db::Sqlite => {
+            let mut conn = SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query("UPDATE envelopes SET body = ? WHERE id = ?")
+                .bind(body)
+                .bind(id.to_string())
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+        Db::Postgres(_) => {
+            let mut conn = PgConnection::connect(&url).await.unwrap();
+            sqlx::query("UPDATE envelopes SET body = $1 WHERE id = $2")
+                .bind(body)
+                .bind(id.to_string())
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+    }
 }
 
-#[tokio::test]
-async fn the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_ones() {
-    let hub = TestHub::start(&Db::Sqlite).await;
+async fn the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_ones(db: Db) {
+    let hub = TestHub::start(&db).await;
     let data = tempfile::tempdir().unwrap();
     let client = client_as(&hub, CLINIC);
     // Metadata bytes changed in a way a re-encoding verifier would undo.
@@ -247,12 +251,12 @@ async fn the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_on
         respaced.signature().to_vec(),
     )
     .unwrap();
-    alter_hub_body(&hub, respaced.meta().id, forged.bytes()).await;
+    alter_hub_body(&db, &hub, respaced.meta().id, forged.bytes()).await;
     // Bytes that are no longer a v2 envelope at all.
     let replaced = clinic_referral(&client).await;
     client.submit_envelope(&replaced).await.unwrap();
     let v1 = version_1_bytes(&replaced);
-    alter_hub_body(&hub, replaced.meta().id, &v1).await;
+    alter_hub_body(&db, &hub, replaced.meta().id, &v1).await;
 
     let mut center = TestNode::open(&hub.url, CENTER, data.path()).await;
     center.start();
