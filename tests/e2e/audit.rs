@@ -12,6 +12,7 @@ both_backends!(
     every_security_relevant_event_is_in_the_chain_and_it_verifies,
     an_edited_audit_row_is_named_by_verify,
     a_deleted_audit_row_is_named_by_verify,
+    an_export_from_a_whole_second_keeps_the_entries_inside_it,
 );
 
 fn audit(args: &[&str]) -> (bool, String) {
@@ -176,11 +177,10 @@ fn stamped(export: &str) -> Vec<(i64, String)> {
 /// As text, `2026-11-23T00:00:00Z` sorts after `2026-11-23T00:00:00.123Z`
 /// ('Z' > '.'): an export from a whole second must still keep the entries
 /// inside that second.
-#[tokio::test]
-async fn an_export_from_a_whole_second_keeps_the_entries_inside_it() {
-    let (_data, dir) = a_day_at_the_hub().await;
-    let db = tsunagu::store::testing::sqlite_url(dir.path(), "hub.db");
-    let (ok, all) = audit(&["export", "--database-url", &db]);
+async fn an_export_from_a_whole_second_keeps_the_entries_inside_it(db: Db) {
+    let day = a_day_at_the_hub(&db).await;
+    let db = &day.url;
+    let (ok, all) = audit(&["export", "--database-url", db]);
     assert!(ok, "{all}");
     let all = stamped(&all);
     let (seq, at) = all
@@ -190,10 +190,10 @@ async fn an_export_from_a_whole_second_keeps_the_entries_inside_it() {
     assert_eq!(at.len(), "2026-11-23T00:00:00.123Z".len(), "{at}");
     let second = format!("{}Z", &at[..19]);
 
-    let (ok, from) = audit(&["export", "--database-url", &db, "--from", &second]);
+    let (ok, from) = audit(&["export", "--database-url", db, "--from", &second]);
     assert!(ok, "{from}");
     assert!(stamped(&from).iter().any(|(s, _)| s == seq), "{from}");
-    let (ok, before) = audit(&["export", "--database-url", &db, "--to", &second]);
+    let (ok, before) = audit(&["export", "--database-url", db, "--to", &second]);
     assert!(ok, "{before}");
     assert!(!stamped(&before).iter().any(|(s, _)| s == seq), "{before}");
 }
