@@ -98,6 +98,9 @@ impl Outbox {
     pub(super) async fn send_new(&self, id: EnvelopeId) -> Result<Sent, NodeError> {
         let older = self.records.waiting_before(id).await?;
         let reason = if older > 0 {
+            // Not tried: hand it to the worker now rather than at the end
+            // of the lease.
+            self.records.release_outbox(id).await?;
             format!("{older} older envelopes are still waiting; they go first, in order")
         } else {
             let Some(entry) = self.records.pending_entry(id).await? else {

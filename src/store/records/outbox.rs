@@ -139,6 +139,18 @@ impl Records {
         Ok(())
     }
 
+    /// The sender leaves `id` to the running node without trying it (older
+    /// entries wait ahead of it): due now, no attempt counted.
+    pub async fn release_outbox(&self, id: EnvelopeId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = 0 WHERE envelope_id = ? AND status = 'pending'",
+        )
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Pending entries due now, in the order they were written (rowid: the
     /// outbox is never deleted from, so rowids only grow), at most `limit`.
     pub async fn due_outbox(&self, limit: u32) -> Result<Vec<DueEntry>, StoreError> {
