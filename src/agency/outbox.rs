@@ -91,10 +91,10 @@ impl Outbox {
 
     /// Send the entry `id`, just written, and return the hub's answer. If
     /// older entries wait for the running node (they failed, or their
-    /// sender died), it waits behind them (the running node
-    /// sends them all in order), so it never overtakes an envelope it may
-    /// depend on. If the hub cannot take it, it stays queued. Either way the
-    /// running node is woken.
+    /// sender died), it waits behind them, so it never overtakes an
+    /// envelope it may depend on: the running node sends them all in order.
+    /// If the hub cannot take it, it stays queued. Either way the running
+    /// node is woken.
     pub(super) async fn send_new(&self, id: EnvelopeId) -> Result<Sent, NodeError> {
         let older = self.records.waiting_before(id).await?;
         let reason = if older > 0 {
@@ -160,7 +160,10 @@ impl Outbox {
         let mut failures = 0u32;
         loop {
             let wait = match self.round().await {
-                Ok(true) => continue,
+                Ok(true) => {
+                    failures = 0;
+                    continue;
+                }
                 Ok(false) => {
                     failures = 0;
                     self.idle_wait().await
