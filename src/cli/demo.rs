@@ -2,6 +2,7 @@
 //! playing one case from referral to acknowledgement, narrated for a
 //! newcomer. Everything runs over real mutual TLS on loopback.
 
+use crate::cli::output::say;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,18 +57,18 @@ struct Stage {
 impl Stage {
     fn say(&mut self, ja: &str, en: &str) {
         self.step += 1;
-        println!("\n[{}] {}", self.step, self.lang.pick(ja, en));
+        say!("\n[{}] {}", self.step, self.lang.pick(ja, en));
     }
 
     fn detail(&self, ja: &str, en: &str) {
-        println!("    {}", self.lang.pick(ja, en));
+        say!("    {}", self.lang.pick(ja, en));
     }
 }
 
 async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     let mut stage = Stage { step: 0, lang };
     let dir = tempfile::tempdir()?;
-    println!(
+    say!(
         "{}",
         lang.pick(
             "tsunagu デモ — みなと市の母子支援ネットワーク（架空の人物・例示用の鍵を使用）",
@@ -320,9 +321,9 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         bail!("the center holds something else under the referral id");
     };
     for line in render(referral, lang).lines().take(14) {
-        println!("      {line}");
+        say!("      {line}");
     }
-    println!("      …");
+    say!("      …");
 
     drop(nodes);
     for node in running {
@@ -337,7 +338,7 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     if hits > 0 {
         bail!("plaintext found in the hub's files");
     }
-    println!("\n{}", lang.pick("デモ完了。", "Demo complete."));
+    say!("\n{}", lang.pick("デモ完了。", "Demo complete."));
     Ok(())
 }
 

@@ -10,8 +10,11 @@ mod certs;
 mod choices;
 mod demo;
 mod exchange;
+mod labels;
+mod output;
 mod referral_flags;
 mod serve;
+mod table;
 
 use std::process::ExitCode;
 

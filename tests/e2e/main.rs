@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod cli;
+mod cli_json;
 mod consent;
 mod delivery;
 mod faulty;
