@@ -5,7 +5,7 @@ use super::output::{self, say};
 use super::table::Table;
 use std::path::{Path, PathBuf};
 
-use super::referral_flags::ReferralFlags;
+use super::referral_flags::{self, ReferralFlags};
 use crate::agency::outbox::HubAnswer;
 use crate::agency::{AgencyConfig, Draft, Node, NodeEvent};
 use crate::i18n::Lang;
@@ -14,7 +14,8 @@ use crate::protocol::payload::{Body, Payload};
 use crate::protocol::referral::Referral;
 use crate::protocol::referral_text::render;
 use crate::protocol::{
-    Action, AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, ReferralState, Timestamp, Urgency,
+    Action, AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, InfoCategory, ReferralState,
+    Timestamp, Urgency,
 };
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -52,8 +53,8 @@ pub enum AgencyCommand {
         /// ケースID / case id
         #[arg(long)]
         case: CaseId,
-        /// 同意ID / consent id
-        #[arg(long)]
+        /// 同意ID（inbox・show に表示） / consent id (inbox and show print it)
+        #[arg(long = "consent-id", alias = "consent")]
         consent: ConsentId,
         /// 本人の申し出の内容 / what the person said
         #[arg(long, default_value = "")]
@@ -157,6 +158,9 @@ pub struct SendArgs {
     /// 連絡票ファイル（TOML または JSON） / referral file (TOML or JSON)
     #[arg(long, conflicts_with = "ReferralFlags")]
     file: Option<PathBuf>,
+    /// 所見などの自由記述に含まれる情報区分（複数可、--file とも併用可）/ category the free text discloses (repeatable, also with --file)
+    #[arg(long = "also-category", value_enum, value_name = "CATEGORY")]
+    also_category: Vec<InfoCategory>,
     #[command(flatten)]
     referral: ReferralFlags,
 }
@@ -307,27 +311,60 @@ fn load_referral(path: &Path, lang: Lang) -> anyhow::Result<Referral> {
     })
 }
 
+/// Check the whole form in one pass: the missing flags and what is wrong
+/// with the rest (a missing pregnancy section, an impossible date) together.
+fn check_form(
+    referral: &Referral,
+    missing: &[&str],
+    today: time::Date,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let sections: Vec<&str> = missing
+        .iter()
+        .filter_map(|f| referral_flags::section_of(f))
+        .collect();
+    let errors: Vec<_> = referral
+        .validate(today)
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| {
+            let section = e.field.split(['.', '[']).next().unwrap_or(&e.field);
+            let inside = e.field.contains('.') || e.field == "findings";
+            !(inside && sections.contains(&section))
+        })
+        .collect();
+    if missing.is_empty() && errors.is_empty() {
+        return Ok(());
+    }
+    if !missing.is_empty() {
+        eprintln!("{}", referral_flags::missing_message(missing));
+    }
+    for e in &errors {
+        eprintln!("  {}: {}", e.field, e.message(lang));
+    }
+    bail!(
+        "{}",
+        lang.pick(
+            "連絡票に誤りがあります。上の項目をすべて直して再送してください。",
+            "the referral has errors; fix all the fields above and send again"
+        )
+    )
+}
+
 async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
     let today = time::OffsetDateTime::now_utc().date();
-    let referral = match &args.file {
-        Some(path) => load_referral(path, lang)?,
-        None => args
-            .referral
-            .to_referral(today)
-            .map_err(anyhow::Error::msg)?,
+    let (mut referral, missing) = match &args.file {
+        Some(path) => (load_referral(path, lang)?, Vec::new()),
+        None => args.referral.draft(today),
     };
-    if let Err(errors) = referral.validate(today) {
-        for e in &errors.0 {
-            eprintln!("  {}: {}", e.field, e.message(lang));
+    for c in &args.also_category {
+        if !referral.extra_categories.contains(c) {
+            referral.extra_categories.push(*c);
         }
-        bail!(
-            "{}",
-            lang.pick(
-                "連絡票に誤りがあります。上の項目を直して再送してください。",
-                "the referral has errors; fix the fields above and send again"
-            )
-        );
     }
+    check_form(&referral, &missing, today, lang)?;
     let node = open(&args.node, lang).await?;
     if let Some(unknown) = args.to.iter().find(|id| node.directory().get(id).is_none()) {
         node.records().close().await;

@@ -85,8 +85,8 @@ impl BasisArgs {
             (BasisName::Consent, None) => bail!(
                 "{}",
                 lang.pick(
-                    "--consent で同意IDを指定してください",
-                    "name the consent with --consent"
+                    "--consent-id で同意IDを指定してください（agency consent-record が表示した同意ID）",
+                    "name the consent with --consent-id (the id agency consent-record printed)"
                 )
             ),
             (BasisName::YotaikyoSharing, _) => LegalBasis::YotaikyoSharing,

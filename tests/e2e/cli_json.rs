@@ -244,3 +244,39 @@ async fn output_into_a_closed_pipe_ends_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// Missing flags and the missing pregnancy section are named together, in
+/// one pass, before anything is opened or sent.
+#[tokio::test]
+async fn the_form_is_checked_in_one_pass() {
+    let (ok, out, err) = staff(&[
+        "send",
+        "--config",
+        "/nonexistent/agency.toml",
+        "--to",
+        CENTER,
+        "--case",
+        "case-3fa2c81b09d4",
+        "--basis",
+        "provision-to-municipality",
+        "--justification",
+        "特定妊婦の疑い",
+        "--timing",
+        "pregnancy",
+        "--name",
+        "山田 花子",
+        "--reason",
+        "young",
+    ])
+    .await;
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(
+        err.contains("--phone") && err.contains("--findings"),
+        "{err}"
+    );
+    assert!(
+        err.contains("妊娠の状況"),
+        "the pregnancy section too: {err}"
+    );
+    assert!(!err.contains("設定"), "nothing opened: {err}");
+}
