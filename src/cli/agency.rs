@@ -223,6 +223,7 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
         stop.cancel();
     });
     let id = node.id().clone();
+    let directory = node.directory().clone();
     tokio::spawn(async move {
         let mut events = events;
         while let Ok(event) = events.recv().await {
@@ -272,11 +273,11 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
                     HubAnswer::Refused(body) => eprintln!(
                         "{} {id}: {}",
                         lang.pick("⚠ ハブが拒否しました", "⚠ refused by the hub"),
-                        lang.pick(&body.message, &body.message_en)
+                        labels::refusal(&directory, &body, lang)
                     ),
                 },
                 NodeEvent::HubError(body) => {
-                    eprintln!("{}", lang.pick(&body.message, &body.message_en))
+                    eprintln!("{}", labels::refusal(&directory, &body, lang))
                 }
             }
         }
@@ -620,7 +621,7 @@ async fn outbox(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
                 lang.pick("拒否", "refused"),
                 r.detail
                     .map(|d| match serde_json::from_str::<ErrorBody>(&d) {
-                        Ok(body) => labels::refusal(&node, &body, lang),
+                        Ok(body) => labels::refusal(node.directory(), &body, lang),
                         Err(_) => d,
                     }),
             ),

@@ -295,7 +295,9 @@ pub async fn referral_update(
 /// A refusal from the hub in the staff's language; anything else as is.
 pub fn hub_error(node: &Node, e: NodeError, lang: Lang) -> anyhow::Error {
     match e {
-        NodeError::Refused(body) => anyhow::anyhow!("{}", labels::refusal(node, &body, lang)),
+        NodeError::Refused(body) => {
+            anyhow::anyhow!("{}", labels::refusal(node.directory(), &body, lang))
+        }
         other => other.into(),
     }
 }

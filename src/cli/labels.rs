@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::agency::Node;
+use crate::directory::Directory;
 use crate::i18n::Lang;
 use crate::protocol::envelope::Metadata;
 use crate::protocol::{
@@ -166,9 +167,9 @@ pub fn kind_cell(kind_name: &str, facts: Option<&Facts>, lang: Lang) -> String {
 
 /// A refusal from the hub in the staff's language, agencies named as the
 /// directory names them, and what to do next.
-pub fn refusal(node: &Node, body: &ErrorBody, lang: Lang) -> String {
+pub fn refusal(directory: &Directory, body: &ErrorBody, lang: Lang) -> String {
     let mut message = lang.pick(&body.message, &body.message_en).to_owned();
-    for a in node.directory().agencies() {
+    for a in directory.agencies() {
         let id = a.id.to_string();
         if message.contains(&id) && !message.contains(&a.name) {
             message = message.replace(&id, &format!("{}（{id}）", a.name));
@@ -206,4 +207,28 @@ fn next_step(code: ErrorCode, lang: Lang) -> Option<&'static str> {
         ),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_become_labels_in_either_language() {
+        let b = basis_name("abuse_notification", Lang::Ja);
+        assert_eq!(b.name, "abuse_notification");
+        assert!(b.label.starts_with("虐待通告"), "{}", b.label);
+        assert!(
+            basis_name("abuse_notification", Lang::En)
+                .label
+                .starts_with("abuse")
+        );
+        assert_eq!(basis_name("consent", Lang::Ja).label, "本人同意");
+        assert_eq!(categories_cell(&[], Lang::Ja), "なし");
+        let c = category(InfoCategory::MentalHealth, Lang::Ja);
+        assert_eq!(
+            (c.name.as_str(), c.label.as_str()),
+            ("mental_health", "精神保健")
+        );
+    }
 }

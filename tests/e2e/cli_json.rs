@@ -210,6 +210,26 @@ pub async fn staff_read_ids_states_and_names_from_every_list_as_json(db: Db) {
     assert!(!ok && out.is_empty(), "{out}");
     let oversight = json(&["oversight", "--config", &center]).await;
     assert!(oversight["statutory_uses"].is_array(), "{oversight}");
+    // The 調整機関 registers the case; the command names the case it changed.
+    let yotaikyo = agency_toml(dir.path(), &hub.url, "minato-yotaikyo");
+    let (ok, text, err) = staff(&[
+        "case",
+        "--config",
+        &yotaikyo,
+        "--case",
+        &case,
+        "--classification",
+        "specified-expectant-mother",
+        "--lead",
+        CENTER,
+        "--members",
+        &format!("{CENTER},{CLINIC}"),
+    ])
+    .await;
+    assert!(
+        ok && text.contains(&format!("ケースID: {case}")),
+        "{text}{err}"
+    );
     hub.stop().await;
 }
 
