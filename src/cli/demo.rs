@@ -259,16 +259,18 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     let mut to_nursery = draft.clone();
     to_nursery.recipients = vec![ids[NURSERY].clone()];
     match nodes[CLINIC].send(&to_nursery).await {
-        Err(NodeError::Refused(body)) => stage.say(
-            &format!(
-                "同じ連絡票を保育園にも送ろうとすると、同意の範囲外なのでハブが拒否し、何も保存しません: {}",
-                body.message
-            ),
-            &format!(
-                "Sending the same referral to the nursery too is outside the consent: the hub refuses and stores nothing: {}",
-                body.message_en
-            ),
-        ),
+        Err(NodeError::Refused(body)) => {
+            // What staff would read: the nursery by name, and the next step.
+            let refusal = super::labels::refusal(&directory, &body, lang);
+            stage.say(
+                &format!(
+                    "同じ連絡票を保育園にも送ろうとすると、同意の範囲外なのでハブが拒否し、何も保存しません: {refusal}"
+                ),
+                &format!(
+                    "Sending the same referral to the nursery too is outside the consent: the hub refuses and stores nothing: {refusal}"
+                ),
+            )
+        }
         other => bail!("the hub should have refused the nursery: {other:?}"),
     }
     close_the_loop(&mut stage, &nodes, &mut events, id).await?;
@@ -285,7 +287,10 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
             .unwrap_or_default();
         let categories: Vec<&str> = d.categories.iter().map(|c| c.label(lang)).collect();
         let kind = MessageKind::parse(&d.kind).map_or(d.kind.as_str(), |k| k.label(lang));
-        let basis = d.basis.as_deref().unwrap_or("—");
+        let basis = d.basis.as_deref().map_or_else(
+            || "—".to_owned(),
+            |b| super::labels::basis_name(b, lang).label,
+        );
         stage.detail(
             &format!("{who}: {kind} ／ {} ／ 根拠 {basis}", categories.join("、")),
             &format!("{who}: {kind} / {} / basis {basis}", categories.join(", ")),
