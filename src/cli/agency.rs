@@ -254,7 +254,9 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
                         "disconnected from the hub; reconnecting"
                     )
                 ),
-                NodeEvent::Notice { notice, .. } => eprintln!("{}", notice.describe(lang)),
+                NodeEvent::Notice { notice, .. } => {
+                    eprintln!("{}", labels::named(&directory, &notice.describe(lang)))
+                }
                 NodeEvent::ViolationReported { envelope_id } => eprintln!(
                     "{} {envelope_id}",
                     lang.pick(

@@ -361,7 +361,7 @@ pub async fn notices(node: &Node, out: Out) -> anyhow::Result<()> {
         let rows: Vec<NoticeRow> = notices
             .into_iter()
             .map(|(_, notice)| NoticeRow {
-                description: notice.describe(lang),
+                description: labels::named(node.directory(), &notice.describe(lang)),
                 notice,
             })
             .collect();
@@ -371,7 +371,10 @@ pub async fn notices(node: &Node, out: Out) -> anyhow::Result<()> {
         say!("{}", lang.pick("通知はありません。", "no notices."));
     }
     for (_, notice) in notices {
-        say!("{}", notice.describe(lang));
+        say!(
+            "{}",
+            labels::named(node.directory(), &notice.describe(lang))
+        );
     }
     Ok(())
 }

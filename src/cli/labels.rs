@@ -168,17 +168,24 @@ pub fn kind_cell(kind_name: &str, facts: Option<&Facts>, lang: Lang) -> String {
 /// A refusal from the hub in the staff's language, agencies named as the
 /// directory names them, and what to do next.
 pub fn refusal(directory: &Directory, body: &ErrorBody, lang: Lang) -> String {
-    let mut message = lang.pick(&body.message, &body.message_en).to_owned();
-    for a in directory.agencies() {
-        let id = a.id.to_string();
-        if message.contains(&id) && !message.contains(&a.name) {
-            message = message.replace(&id, &format!("{}（{id}）", a.name));
-        }
-    }
+    let message = named(directory, lang.pick(&body.message, &body.message_en));
     match next_step(body.code, lang) {
         Some(step) => format!("{message}\n{step}"),
         None => message,
     }
+}
+
+/// A hub's sentence with every agency id preceded by the name staff know it
+/// by: 「ひかり保育園（hikari-nursery）」.
+pub fn named(directory: &Directory, text: &str) -> String {
+    let mut text = text.to_owned();
+    for a in directory.agencies() {
+        let id = a.id.to_string();
+        if text.contains(&id) && !text.contains(&a.name) {
+            text = text.replace(&id, &format!("{}（{id}）", a.name));
+        }
+    }
+    text
 }
 
 fn next_step(code: ErrorCode, lang: Lang) -> Option<&'static str> {

@@ -190,6 +190,9 @@ pub async fn staff_read_ids_states_and_names_from_every_list_as_json(db: Db) {
     assert_eq!(row["referral_update"]["state"]["label"], "受理");
     let (_, text, _) = staff(&["inbox", "--config", &clinic]).await;
     assert!(text.contains("受理") && text.contains(&referral), "{text}");
+    let english = json(&["--lang", "en", "inbox", "--config", &clinic]).await;
+    assert_eq!(english[0]["referral_update"]["state"]["label"], "received");
+    assert_eq!(english[0]["kind"]["name"], "referral_update");
 
     let disclosures = json(&["disclosures", "--config", &clinic, "--case", &case]).await;
     let first = disclosures
