@@ -26,7 +26,7 @@ use super::exchange::{self, AuthorArgs, BasisArgs};
 #[derive(Subcommand)]
 pub enum AgencyCommand {
     /// ノードを起動し、ハブとの接続を保つ / run the node and keep connected to the hub
-    Run(NodeArgs),
+    Run(RunArgs),
     /// 連絡票を送る / send a referral
     Send(Box<SendArgs>),
     /// 受信箱 / list received messages
@@ -128,6 +128,14 @@ pub enum AgencyCommand {
     },
 }
 
+/// `agency run` prints events for the operator, not records: no `--json`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// 機関ノードの設定ファイル / agency node config
+    #[arg(long, default_value = "agency.toml")]
+    config: PathBuf,
+}
+
 #[derive(Args)]
 pub struct NodeArgs {
     /// 機関ノードの設定ファイル / agency node config
@@ -199,7 +207,11 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
 }
 
 async fn open(args: &NodeArgs, lang: Lang) -> anyhow::Result<Node> {
-    let config = AgencyConfig::load(&args.config).with_context(|| {
+    open_config(&args.config, lang).await
+}
+
+async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node> {
+    let config = AgencyConfig::load(path).with_context(|| {
         lang.pick(
             "機関ノードの設定を読み込めません。--config でファイルを指定してください",
             "cannot load the agency config; name it with --config",
@@ -213,8 +225,8 @@ async fn open(args: &NodeArgs, lang: Lang) -> anyhow::Result<Node> {
     })
 }
 
-async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
-    let node = open(args, lang).await?;
+async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
+    let node = open_config(&args.config, lang).await?;
     let shutdown = CancellationToken::new();
     let events = node.subscribe();
     let stop = shutdown.clone();
