@@ -1,8 +1,11 @@
 //! `tsunagu agency …`: run an agency node, and the staff commands.
 
+use super::labels;
+use super::output::{self, say};
+use super::table::Table;
 use std::path::{Path, PathBuf};
 
-use super::referral_flags::ReferralFlags;
+use super::referral_flags::{self, ReferralFlags};
 use crate::agency::outbox::HubAnswer;
 use crate::agency::{AgencyConfig, Draft, Node, NodeEvent};
 use crate::i18n::Lang;
@@ -11,7 +14,8 @@ use crate::protocol::payload::{Body, Payload};
 use crate::protocol::referral::Referral;
 use crate::protocol::referral_text::render;
 use crate::protocol::{
-    Action, AgencyId, CaseId, ConsentId, EnvelopeId, MessageKind, ReferralState, Urgency,
+    Action, AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, InfoCategory, ReferralState,
+    Timestamp, Urgency,
 };
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -22,7 +26,7 @@ use super::exchange::{self, AuthorArgs, BasisArgs};
 #[derive(Subcommand)]
 pub enum AgencyCommand {
     /// ノードを起動し、ハブとの接続を保つ / run the node and keep connected to the hub
-    Run(NodeArgs),
+    Run(RunArgs),
     /// 連絡票を送る / send a referral
     Send(Box<SendArgs>),
     /// 受信箱 / list received messages
@@ -49,8 +53,8 @@ pub enum AgencyCommand {
         /// ケースID / case id
         #[arg(long)]
         case: CaseId,
-        /// 同意ID / consent id
-        #[arg(long)]
+        /// 同意ID（inbox・show に表示） / consent id (inbox and show print it)
+        #[arg(long = "consent-id", alias = "consent")]
         consent: ConsentId,
         /// 本人の申し出の内容 / what the person said
         #[arg(long, default_value = "")]
@@ -124,11 +128,22 @@ pub enum AgencyCommand {
     },
 }
 
+/// `agency run` prints events for the operator, not records: no `--json`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// 機関ノードの設定ファイル / agency node config
+    #[arg(long, default_value = "agency.toml")]
+    config: PathBuf,
+}
+
 #[derive(Args)]
 pub struct NodeArgs {
     /// 機関ノードの設定ファイル / agency node config
     #[arg(long, default_value = "agency.toml")]
     config: PathBuf,
+    /// 一覧・表示・送信結果を JSON で出力（スクリプト用） / print lists, records and results as JSON, for scripts
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -151,6 +166,9 @@ pub struct SendArgs {
     /// 連絡票ファイル（TOML または JSON） / referral file (TOML or JSON)
     #[arg(long, conflicts_with = "ReferralFlags")]
     file: Option<PathBuf>,
+    /// 所見などの自由記述に含まれる情報区分（複数可、--file とも併用可）/ category the free text discloses (repeatable, also with --file)
+    #[arg(long = "also-category", value_enum, value_name = "CATEGORY")]
+    also_category: Vec<InfoCategory>,
     #[command(flatten)]
     referral: ReferralFlags,
 }
@@ -189,7 +207,11 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
 }
 
 async fn open(args: &NodeArgs, lang: Lang) -> anyhow::Result<Node> {
-    let config = AgencyConfig::load(&args.config).with_context(|| {
+    open_config(&args.config, lang).await
+}
+
+async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node> {
+    let config = AgencyConfig::load(path).with_context(|| {
         lang.pick(
             "機関ノードの設定を読み込めません。--config でファイルを指定してください",
             "cannot load the agency config; name it with --config",
@@ -203,8 +225,8 @@ async fn open(args: &NodeArgs, lang: Lang) -> anyhow::Result<Node> {
     })
 }
 
-async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
-    let node = open(args, lang).await?;
+async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
+    let node = open_config(&args.config, lang).await?;
     let shutdown = CancellationToken::new();
     let events = node.subscribe();
     let stop = shutdown.clone();
@@ -213,6 +235,7 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
         stop.cancel();
     });
     let id = node.id().clone();
+    let directory = node.directory().clone();
     tokio::spawn(async move {
         let mut events = events;
         while let Ok(event) = events.recv().await {
@@ -243,7 +266,9 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
                         "disconnected from the hub; reconnecting"
                     )
                 ),
-                NodeEvent::Notice { notice, .. } => eprintln!("{}", notice.describe(lang)),
+                NodeEvent::Notice { notice, .. } => {
+                    eprintln!("{}", labels::named(&directory, &notice.describe(lang)))
+                }
                 NodeEvent::ViolationReported { envelope_id } => eprintln!(
                     "{} {envelope_id}",
                     lang.pick(
@@ -262,11 +287,11 @@ async fn run_node(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
                     HubAnswer::Refused(body) => eprintln!(
                         "{} {id}: {}",
                         lang.pick("⚠ ハブが拒否しました", "⚠ refused by the hub"),
-                        lang.pick(&body.message, &body.message_en)
+                        labels::refusal(&directory, &body, lang)
                     ),
                 },
                 NodeEvent::HubError(body) => {
-                    eprintln!("{}", lang.pick(&body.message, &body.message_en))
+                    eprintln!("{}", labels::refusal(&directory, &body, lang))
                 }
             }
         }
@@ -301,27 +326,60 @@ fn load_referral(path: &Path, lang: Lang) -> anyhow::Result<Referral> {
     })
 }
 
+/// Check the whole form in one pass: the missing flags and what is wrong
+/// with the rest (a missing pregnancy section, an impossible date) together.
+fn check_form(
+    referral: &Referral,
+    missing: &[&str],
+    today: time::Date,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let sections: Vec<&str> = missing
+        .iter()
+        .filter_map(|f| referral_flags::section_of(f))
+        .collect();
+    let errors: Vec<_> = referral
+        .validate(today)
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| {
+            let section = e.field.split(['.', '[']).next().unwrap_or(&e.field);
+            let inside = e.field.contains('.') || e.field == "findings";
+            !(inside && sections.contains(&section))
+        })
+        .collect();
+    if missing.is_empty() && errors.is_empty() {
+        return Ok(());
+    }
+    if !missing.is_empty() {
+        eprintln!("{}", referral_flags::missing_message(missing));
+    }
+    for e in &errors {
+        eprintln!("  {}: {}", e.field, e.message(lang));
+    }
+    bail!(
+        "{}",
+        lang.pick(
+            "連絡票に誤りがあります。上の項目をすべて直して再送してください。",
+            "the referral has errors; fix all the fields above and send again"
+        )
+    )
+}
+
 async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
     let today = time::OffsetDateTime::now_utc().date();
-    let referral = match &args.file {
-        Some(path) => load_referral(path, lang)?,
-        None => args
-            .referral
-            .to_referral(today)
-            .map_err(anyhow::Error::msg)?,
+    let (mut referral, missing) = match &args.file {
+        Some(path) => (load_referral(path, lang)?, Vec::new()),
+        None => args.referral.draft(today),
     };
-    if let Err(errors) = referral.validate(today) {
-        for e in &errors.0 {
-            eprintln!("  {}: {}", e.field, e.message(lang));
+    for c in &args.also_category {
+        if !referral.extra_categories.contains(c) {
+            referral.extra_categories.push(*c);
         }
-        bail!(
-            "{}",
-            lang.pick(
-                "連絡票に誤りがあります。上の項目を直して再送してください。",
-                "the referral has errors; fix the fields above and send again"
-            )
-        );
     }
+    check_form(&referral, &missing, today, lang)?;
     let node = open(&args.node, lang).await?;
     if let Some(unknown) = args.to.iter().find(|id| node.directory().get(id).is_none()) {
         node.records().close().await;
@@ -348,8 +406,13 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
         },
     };
     let result = node.send(&draft).await;
+    let out = exchange::Out {
+        lang,
+        json: args.node.json,
+    };
+    let printed = out.sent(&node, result, None, None);
     node.records().close().await;
-    exchange::report(result, lang)
+    printed
 }
 
 /// The commands that act through an open node and close it after.
@@ -364,17 +427,22 @@ async fn staff(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
         | AgencyCommand::Disclosures { node, .. } => node,
         _ => unreachable!("dispatched in run"),
     };
+    let out = exchange::Out {
+        lang,
+        json: node_args.json,
+    };
     let node = open(node_args, lang).await?;
     let result = match cmd {
         AgencyCommand::CaseOpen(_) => match node.open_case().await {
+            Ok(case) if out.json => output::json(&serde_json::json!({ "case_id": case })),
             Ok(case) => {
-                println!(
+                say!(
                     "{} {case}",
                     lang.pick("ケースを開設しました:", "case opened:")
                 );
                 Ok(())
             }
-            Err(e) => Err(exchange::hub_error(e, lang)),
+            Err(e) => Err(exchange::hub_error(&node, e, lang)),
         },
         AgencyCommand::Case {
             author,
@@ -398,129 +466,272 @@ async fn staff(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
                 (false, Some(classification), None) => Action::ReclassifyCase { classification },
                 (false, None, _) => unreachable!("clap requires --classification or --close"),
             };
-            exchange::case_update(&node, case, action, note, members, author.author(), lang).await
+            exchange::case_update(&node, case, action, note, members, author.author(), out).await
         }
-        AgencyCommand::Oversight(_) => exchange::oversight(&node, lang).await,
+        AgencyCommand::Oversight(_) => exchange::oversight(&node, out).await,
         AgencyCommand::ConsentRecord {
             author, consent, ..
-        } => exchange::consent_record(&node, *consent, author.author(), lang).await,
+        } => exchange::consent_record(&node, *consent, author.author(), out).await,
         AgencyCommand::ConsentWithdraw {
             author,
             case,
             consent,
             note,
             ..
-        } => exchange::consent_withdraw(&node, case, consent, note, author.author(), lang).await,
+        } => exchange::consent_withdraw(&node, case, consent, note, author.author(), out).await,
         AgencyCommand::ReferralUpdate {
             author,
             id,
             state,
             note,
             ..
-        } => exchange::referral_update(&node, id, state, note, author.author(), lang).await,
-        AgencyCommand::Status { id, .. } => exchange::status(&node, id, lang).await,
-        AgencyCommand::Notices(_) => exchange::notices(&node, lang).await,
-        AgencyCommand::Disclosures { case, .. } => exchange::disclosures(&node, case, lang).await,
+        } => exchange::referral_update(&node, id, state, note, author.author(), out).await,
+        AgencyCommand::Status { id, .. } => exchange::status(&node, id, out).await,
+        AgencyCommand::Notices(_) => exchange::notices(&node, out).await,
+        AgencyCommand::Disclosures { case, .. } => exchange::disclosures(&node, case, out).await,
         _ => unreachable!("dispatched in run"),
     };
     node.records().close().await;
     result
 }
 
+/// One received record, as a script reads it.
+#[derive(serde::Serialize)]
+struct InboxItem {
+    envelope_id: String,
+    received_at: Timestamp,
+    sender: labels::AgencyRef,
+    kind: labels::Labeled,
+    urgency: labels::Labeled,
+    #[serde(flatten)]
+    facts: Option<labels::Facts>,
+    /// `withdrawn` or `expired` once the consent it was shared under ended.
+    consent_ended: Option<String>,
+}
+
 async fn inbox(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
     let node = open(args, lang).await?;
-    let rows = node.records().inbox().await?;
-    if rows.is_empty() {
-        println!("{}", lang.pick("受信箱は空です。", "the inbox is empty."));
-    }
-    for r in rows {
-        let ended = if r.consent_end_reason.is_some() {
-            lang.pick("  ⚠同意終了", "  ⚠consent ended")
-        } else {
-            ""
-        };
-        println!(
-            "{}  {}  {}  {}  {}{ended}",
-            r.received_at,
-            agency_name(&node, &r.sender),
-            kind_label(&r.kind, lang),
-            urgency_label(&r.urgency, lang),
-            r.envelope_id
-        );
+    let rows = node.records().inbox().await;
+    let mut items = Vec::new();
+    for r in rows? {
+        let facts = labels::record_meta(&node, &r.envelope_id)
+            .await
+            .map(|m| labels::facts(&m, lang));
+        items.push(InboxItem {
+            sender: labels::agency(&node, &r.sender),
+            kind: labels::kind(&r.kind, lang),
+            urgency: labels::urgency(&r.urgency, lang),
+            facts,
+            consent_ended: r.consent_end_reason,
+            envelope_id: r.envelope_id,
+            received_at: r.received_at,
+        });
     }
     node.records().close().await;
+    if args.json {
+        return output::json(&items);
+    }
+    if items.is_empty() {
+        say!("{}", lang.pick("受信箱は空です。", "the inbox is empty."));
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        lang.pick("受信日時", "received"),
+        lang.pick("差出人", "from"),
+        lang.pick("種別", "kind"),
+        lang.pick("緊急度", "urgency"),
+        lang.pick("ケースID", "case"),
+        lang.pick("根拠", "basis"),
+        lang.pick("同意ID・紹介", "consent / referral"),
+        lang.pick("エンベロープID", "envelope id"),
+    ]);
+    for i in &items {
+        table.row(vec![
+            i.received_at.to_string(),
+            i.sender.name.clone(),
+            record_kind(&i.kind, i.facts.as_ref(), i.consent_ended.is_some(), lang),
+            i.urgency.label.clone(),
+            cell(i.facts.as_ref().and_then(|f| f.case_id.clone())),
+            basis_cell(i.facts.as_ref(), lang),
+            link_cell(i.facts.as_ref()),
+            i.envelope_id.clone(),
+        ]);
+    }
+    table.print();
     Ok(())
+}
+
+fn cell(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "—".to_owned())
+}
+
+fn record_kind(
+    kind: &labels::Labeled,
+    facts: Option<&labels::Facts>,
+    consent_ended: bool,
+    lang: Lang,
+) -> String {
+    let mut text = labels::kind_cell(&kind.name, facts, lang);
+    if consent_ended {
+        text.push_str(lang.pick(" ⚠同意終了", " ⚠consent ended"));
+    }
+    text
+}
+
+fn basis_cell(facts: Option<&labels::Facts>, lang: Lang) -> String {
+    match facts.and_then(|f| f.basis.as_ref()) {
+        Some(b) if b.consent_id.is_some() => b.label.clone(),
+        // Statutory labels carry the article; the table keeps the short name.
+        Some(b) => b.label.split('（').next().unwrap_or(&b.label).to_owned(),
+        None => lang.pick("—", "—").to_owned(),
+    }
+}
+
+/// The consent a record relies on, or the referral a reply answers.
+fn link_cell(facts: Option<&labels::Facts>) -> String {
+    let Some(f) = facts else {
+        return "—".to_owned();
+    };
+    if let Some(r) = &f.referral_update {
+        return format!("→ {}", r.referral);
+    }
+    cell(
+        f.basis
+            .as_ref()
+            .and_then(|b| b.consent_id.map(|c| c.to_string())),
+    )
+}
+
+/// One sent record, as a script reads it.
+#[derive(serde::Serialize)]
+struct OutboxItem {
+    envelope_id: String,
+    created_at: Timestamp,
+    recipients: Vec<labels::AgencyRef>,
+    kind: labels::Labeled,
+    #[serde(flatten)]
+    facts: Option<labels::Facts>,
+    /// `pending`, `accepted` (stored by the hub) or `refused`.
+    status: labels::Labeled,
+    /// The hub's reason when refused (with the next step); the last failure while pending.
+    detail: Option<String>,
+    attempts: i64,
 }
 
 async fn outbox(args: &NodeArgs, lang: Lang) -> anyhow::Result<()> {
     let node = open(args, lang).await?;
-    let rows = node.records().outbox().await?;
-    if rows.is_empty() {
-        println!("{}", lang.pick("送信箱は空です。", "the outbox is empty."));
-    }
-    for r in rows {
-        let to: Vec<String> = serde_json::from_str::<Vec<String>>(&r.recipients)
-            .unwrap_or_default()
-            .iter()
-            .map(|id| agency_name(&node, id))
-            .collect();
-        let status = match r.status.as_str() {
-            "accepted" => lang.pick("受理済み", "accepted").to_owned(),
-            "pending" if r.attempts > 0 => format!(
-                "{} ({} {}: {})",
-                lang.pick("送信待ち", "pending"),
-                r.attempts,
-                lang.pick("回失敗", "failed attempts"),
-                r.detail.as_deref().unwrap_or("")
+    let rows = node.records().outbox().await;
+    let mut items = Vec::new();
+    for r in rows? {
+        let recipients: Vec<String> = serde_json::from_str(&r.recipients).unwrap_or_default();
+        let facts = labels::record_meta(&node, &r.envelope_id)
+            .await
+            .map(|m| labels::facts(&m, lang));
+        let (status, detail) = match r.status.as_str() {
+            // The hub stored it; the recipient's 受理 is a referral state.
+            "accepted" => (lang.pick("ハブ保存済み", "stored by the hub"), None),
+            "pending" => (lang.pick("送信待ち", "pending"), r.detail),
+            _ => (
+                lang.pick("拒否", "refused"),
+                r.detail
+                    .map(|d| match serde_json::from_str::<ErrorBody>(&d) {
+                        Ok(body) => labels::refusal(node.directory(), &body, lang),
+                        Err(_) => d,
+                    }),
             ),
-            "pending" => lang.pick("送信待ち", "pending").to_owned(),
-            _ => lang.pick("拒否", "refused").to_owned(),
         };
-        println!(
-            "{}  → {}  {}  {}  {}",
-            r.created_at,
-            to.join(", "),
-            kind_label(&r.kind, lang),
-            status,
-            r.envelope_id
-        );
+        items.push(OutboxItem {
+            recipients: recipients
+                .iter()
+                .map(|id| labels::agency(&node, id))
+                .collect(),
+            kind: labels::kind(&r.kind, lang),
+            facts,
+            status: labels::Labeled::new(&r.status, status),
+            detail,
+            attempts: r.attempts,
+            envelope_id: r.envelope_id,
+            created_at: r.created_at,
+        });
     }
     node.records().close().await;
+    if args.json {
+        return output::json(&items);
+    }
+    if items.is_empty() {
+        say!("{}", lang.pick("送信箱は空です。", "the outbox is empty."));
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        lang.pick("作成日時", "created"),
+        lang.pick("宛先", "to"),
+        lang.pick("種別", "kind"),
+        lang.pick("状態", "status"),
+        lang.pick("ケースID", "case"),
+        lang.pick("根拠", "basis"),
+        lang.pick("同意ID・紹介", "consent / referral"),
+        lang.pick("エンベロープID", "envelope id"),
+    ]);
+    for i in &items {
+        let status = match (&i.detail, i.status.name.as_str()) {
+            (Some(_), "pending") => format!(
+                "{}（{}{}）",
+                i.status.label,
+                i.attempts,
+                lang.pick("回失敗", " failed attempts")
+            ),
+            _ => i.status.label.clone(),
+        };
+        let to: Vec<&str> = i.recipients.iter().map(|a| a.name.as_str()).collect();
+        table.row(vec![
+            i.created_at.to_string(),
+            if to.is_empty() {
+                "—".into()
+            } else {
+                to.join("、")
+            },
+            record_kind(&i.kind, i.facts.as_ref(), false, lang),
+            status,
+            cell(i.facts.as_ref().and_then(|f| f.case_id.clone())),
+            basis_cell(i.facts.as_ref(), lang),
+            link_cell(i.facts.as_ref()),
+            i.envelope_id.clone(),
+        ]);
+    }
+    table.print();
+    // Reasons under the table: they are sentences, not cells.
+    for i in &items {
+        if let (Some(detail), "refused") = (&i.detail, i.status.name.as_str()) {
+            say!(
+                "{} {}: {detail}",
+                lang.pick("拒否理由", "refused"),
+                i.envelope_id
+            );
+        }
+    }
     Ok(())
+}
+
+/// One record, as a script reads it.
+#[derive(serde::Serialize)]
+struct ShowItem {
+    envelope_id: String,
+    /// `received` or `sent`.
+    direction: &'static str,
+    sender: Option<labels::AgencyRef>,
+    recipients: Vec<labels::AgencyRef>,
+    kind: labels::Labeled,
+    #[serde(flatten)]
+    facts: Option<labels::Facts>,
+    consent_ended: Option<String>,
+    payload: Payload,
 }
 
 async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()> {
     let node = open(args, lang).await?;
-    if let Some(reason) = node.records().consent_ended(id).await? {
-        let reason = if reason == "expired" {
-            lang.pick("期間満了", "expired")
-        } else {
-            lang.pick("撤回", "withdrawn")
-        };
-        println!(
-            "⚠ {}（{reason}）",
-            lang.pick(
-                "この記録の根拠となった同意は終了しています。以後この情報を共有しないでください",
-                "the consent this record was shared under has ended; share nothing more from it"
-            )
-        );
-    }
-    let (header, payload) = if let Some(r) = node.records().inbox_item(id).await? {
-        (
-            format!(
-                "{} {}",
-                lang.pick("差出人:", "from:"),
-                agency_name(&node, &r.sender)
-            ),
-            r.payload,
-        )
-    } else if let Some(r) = node.records().outbox_item(id).await? {
-        (
-            format!("{} {}", lang.pick("宛先:", "to:"), r.recipients),
-            r.payload,
-        )
-    } else {
-        node.records().close().await;
+    let found = show_item(&node, id, lang).await;
+    node.records().close().await;
+    let Some(item) = found? else {
         bail!(
             "{} {id}",
             lang.pick(
@@ -529,10 +740,26 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
             )
         );
     };
-    node.records().close().await;
-    let payload: Payload = serde_json::from_str(&payload)?;
-    println!("{header}");
-    println!(
+    if args.json {
+        return output::json(&item);
+    }
+    if let Some(reason) = &item.consent_ended {
+        let reason = if reason == "expired" {
+            lang.pick("期間満了", "expired")
+        } else {
+            lang.pick("撤回", "withdrawn")
+        };
+        say!(
+            "⚠ {}（{reason}）",
+            lang.pick(
+                "この記録の根拠となった同意は終了しています。以後この情報を共有しないでください",
+                "the consent this record was shared under has ended; share nothing more from it"
+            )
+        );
+    }
+    show_header(&item, lang);
+    let payload = item.payload;
+    say!(
         "{} {}（{}・{}）",
         lang.pick("記入者:", "author:"),
         payload.author.name,
@@ -540,19 +767,19 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
         payload.author.contact
     );
     match payload.body {
-        Body::Referral(referral) => println!("{}", render(&referral, lang)),
+        Body::Referral(referral) => say!("{}", render(&referral, lang)),
         Body::ReferralUpdate(note) | Body::ConsentWithdrawal(note) | Body::CaseUpdate(note) => {
-            println!("{}", note.text)
+            say!("{}", note.text)
         }
         Body::ConsentRecord(details) => {
-            println!(
+            say!(
                 "{} {}",
                 lang.pick("同意した人:", "given by:"),
                 details.given_by_name
             );
-            println!("{}", details.note);
+            say!("{}", details.note);
             if let Some(scan) = details.scan {
-                println!(
+                say!(
                     "{} {} ({} bytes)",
                     lang.pick("添付:", "attachment:"),
                     scan.file_name,
@@ -562,7 +789,7 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
         }
     }
     if let Some(justification) = payload.justification {
-        println!(
+        say!(
             "{} {justification}",
             lang.pick(
                 "法令上の例外を用いる理由:",
@@ -573,17 +800,81 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
     Ok(())
 }
 
-fn agency_name(node: &Node, id: &str) -> String {
-    id.parse::<AgencyId>()
-        .ok()
-        .and_then(|id| node.directory().get(&id).map(|a| a.name.clone()))
-        .unwrap_or_else(|| id.to_owned())
+async fn show_item(node: &Node, id: EnvelopeId, lang: Lang) -> anyhow::Result<Option<ShowItem>> {
+    let facts = labels::record_meta(node, &id.to_string())
+        .await
+        .map(|m| labels::facts(&m, lang));
+    let records = node.records();
+    let item = if let Some(r) = records.inbox_item(id).await? {
+        ShowItem {
+            envelope_id: r.envelope_id,
+            direction: "received",
+            sender: Some(labels::agency(node, &r.sender)),
+            recipients: vec![labels::agency(node, node.id().as_str())],
+            kind: labels::kind(&r.kind, lang),
+            facts,
+            consent_ended: r.consent_end_reason,
+            payload: serde_json::from_str(&r.payload)?,
+        }
+    } else if let Some(r) = records.outbox_item(id).await? {
+        let to: Vec<String> = serde_json::from_str(&r.recipients).unwrap_or_default();
+        ShowItem {
+            envelope_id: r.envelope_id,
+            direction: "sent",
+            sender: Some(labels::agency(node, node.id().as_str())),
+            recipients: to.iter().map(|a| labels::agency(node, a)).collect(),
+            kind: labels::kind(&r.kind, lang),
+            facts,
+            consent_ended: None,
+            payload: serde_json::from_str(&r.payload)?,
+        }
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(item))
 }
 
-fn kind_label(kind: &str, lang: Lang) -> String {
-    MessageKind::parse(kind).map_or_else(|| kind.to_owned(), |k| k.label(lang).to_owned())
-}
-
-fn urgency_label(urgency: &str, lang: Lang) -> String {
-    Urgency::parse(urgency).map_or_else(|| urgency.to_owned(), |u| u.label(lang).to_owned())
+/// The facts staff need to act on a record: who, what, the case, the basis
+/// and the consent (to withdraw it), the referral a reply answers.
+fn show_header(item: &ShowItem, lang: Lang) {
+    if item.direction == "received" {
+        if let Some(s) = &item.sender {
+            say!("{} {}", lang.pick("差出人:", "from:"), s.name);
+        }
+    } else {
+        let to: Vec<&str> = item.recipients.iter().map(|a| a.name.as_str()).collect();
+        say!("{} {}", lang.pick("宛先:", "to:"), to.join("、"));
+    }
+    say!(
+        "{} {}",
+        lang.pick("種別:", "kind:"),
+        labels::kind_cell(&item.kind.name, item.facts.as_ref(), lang)
+    );
+    let Some(f) = &item.facts else { return };
+    if let Some(case) = &f.case_id {
+        say!("{} {case}", lang.pick("ケースID:", "case id:"));
+    }
+    if let Some(b) = &f.basis {
+        say!("{} {}", lang.pick("根拠:", "basis:"), b.label);
+        if let Some(c) = b.consent_id {
+            say!("{} {c}", lang.pick("同意ID:", "consent id:"));
+        }
+    }
+    if !f.categories.is_empty() {
+        let cs: Vec<&str> = f.categories.iter().map(|c| c.label.as_str()).collect();
+        say!(
+            "{} {}",
+            lang.pick("情報区分:", "categories:"),
+            cs.join("・")
+        );
+    }
+    if let Some(r) = &f.referral_update {
+        say!(
+            "{} {}（{} {}）",
+            lang.pick("紹介:", "referral:"),
+            r.referral,
+            lang.pick("新しい状態:", "new state:"),
+            r.state.label
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! `tsunagu audit verify | export`: check the hash chain and write it out,
 //! on the hub's machine, straight from its database.
 
+use crate::cli::output::say;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -124,7 +125,7 @@ async fn verify(db: &DbArgs, lang: Lang) -> anyhow::Result<()> {
         .unwrap_or_default();
     match audit::verify(entries) {
         Ok(n) => {
-            println!(
+            say!(
                 "{} {n}（{} {last}）",
                 lang.pick(
                     "監査ログの連鎖を検証しました。改ざんはありません。件数:",

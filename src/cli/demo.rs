@@ -2,6 +2,7 @@
 //! playing one case from referral to acknowledgement, narrated for a
 //! newcomer. Everything runs over real mutual TLS on loopback.
 
+use crate::cli::output::say;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,18 +57,18 @@ struct Stage {
 impl Stage {
     fn say(&mut self, ja: &str, en: &str) {
         self.step += 1;
-        println!("\n[{}] {}", self.step, self.lang.pick(ja, en));
+        say!("\n[{}] {}", self.step, self.lang.pick(ja, en));
     }
 
     fn detail(&self, ja: &str, en: &str) {
-        println!("    {}", self.lang.pick(ja, en));
+        say!("    {}", self.lang.pick(ja, en));
     }
 }
 
 async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     let mut stage = Stage { step: 0, lang };
     let dir = tempfile::tempdir()?;
-    println!(
+    say!(
         "{}",
         lang.pick(
             "tsunagu デモ — みなと市の母子支援ネットワーク（架空の人物・例示用の鍵を使用）",
@@ -258,16 +259,18 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     let mut to_nursery = draft.clone();
     to_nursery.recipients = vec![ids[NURSERY].clone()];
     match nodes[CLINIC].send(&to_nursery).await {
-        Err(NodeError::Refused(body)) => stage.say(
-            &format!(
-                "同じ連絡票を保育園にも送ろうとすると、同意の範囲外なのでハブが拒否し、何も保存しません: {}",
-                body.message
-            ),
-            &format!(
-                "Sending the same referral to the nursery too is outside the consent: the hub refuses and stores nothing: {}",
-                body.message_en
-            ),
-        ),
+        Err(NodeError::Refused(body)) => {
+            // What staff would read: the nursery by name, and the next step.
+            let refusal = super::labels::refusal(&directory, &body, lang);
+            stage.say(
+                &format!(
+                    "同じ連絡票を保育園にも送ろうとすると、同意の範囲外なのでハブが拒否し、何も保存しません: {refusal}"
+                ),
+                &format!(
+                    "Sending the same referral to the nursery too is outside the consent: the hub refuses and stores nothing: {refusal}"
+                ),
+            )
+        }
         other => bail!("the hub should have refused the nursery: {other:?}"),
     }
     close_the_loop(&mut stage, &nodes, &mut events, id).await?;
@@ -284,7 +287,10 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
             .unwrap_or_default();
         let categories: Vec<&str> = d.categories.iter().map(|c| c.label(lang)).collect();
         let kind = MessageKind::parse(&d.kind).map_or(d.kind.as_str(), |k| k.label(lang));
-        let basis = d.basis.as_deref().unwrap_or("—");
+        let basis = d.basis.as_deref().map_or_else(
+            || "—".to_owned(),
+            |b| super::labels::basis_name(b, lang).label,
+        );
         stage.detail(
             &format!("{who}: {kind} ／ {} ／ 根拠 {basis}", categories.join("、")),
             &format!("{who}: {kind} / {} / basis {basis}", categories.join(", ")),
@@ -320,9 +326,9 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         bail!("the center holds something else under the referral id");
     };
     for line in render(referral, lang).lines().take(14) {
-        println!("      {line}");
+        say!("      {line}");
     }
-    println!("      …");
+    say!("      …");
 
     drop(nodes);
     for node in running {
@@ -337,7 +343,7 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     if hits > 0 {
         bail!("plaintext found in the hub's files");
     }
-    println!("\n{}", lang.pick("デモ完了。", "Demo complete."));
+    say!("\n{}", lang.pick("デモ完了。", "Demo complete."));
     Ok(())
 }
 

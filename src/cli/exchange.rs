@@ -2,6 +2,9 @@
 //! `tsunagu agency case-open | consent-record | consent-withdraw |
 //! referral-update | status | notices | disclosures`.
 
+use super::labels;
+use super::output::{self, say};
+use super::table::Table;
 use std::path::PathBuf;
 
 use crate::agency::{Draft, Node, NodeError, Sent};
@@ -12,11 +15,12 @@ use crate::protocol::consent::{
 };
 use crate::protocol::payload::{Attachment, Author, Body, ConsentDetails, Note, Payload};
 use crate::protocol::{
-    Action, AgencyId, CaseId, ConsentId, EnvelopeId, InfoCategory, LegalBasis, Purpose,
+    Action, AgencyId, CaseId, ConsentId, EnvelopeId, InfoCategory, LegalBasis, Notice, Purpose,
     ReferralState, Timestamp, Urgency,
 };
 use anyhow::bail;
 use clap::Args;
+use serde::Serialize;
 
 /// Staff name themselves on everything they write.
 #[derive(Args)]
@@ -81,8 +85,8 @@ impl BasisArgs {
             (BasisName::Consent, None) => bail!(
                 "{}",
                 lang.pick(
-                    "--consent で同意IDを指定してください",
-                    "name the consent with --consent"
+                    "--consent-id で同意IDを指定してください（agency consent-record が表示した同意ID）",
+                    "name the consent with --consent-id (the id agency consent-record printed)"
                 )
             ),
             (BasisName::YotaikyoSharing, _) => LegalBasis::YotaikyoSharing,
@@ -176,7 +180,7 @@ pub async fn consent_record(
     node: &Node,
     args: ConsentRecordArgs,
     author: Author,
-    lang: Lang,
+    out: Out,
 ) -> anyhow::Result<()> {
     let mut recipients: Vec<ConsentRecipient> = args
         .recipients
@@ -213,6 +217,7 @@ pub async fn consent_record(
         valid_until: args.until,
     };
     let consent_id = scope.consent_id;
+    let case = scope.case_id.clone();
     let details = ConsentDetails {
         given_by_name: args.given_by_name,
         note: args.note,
@@ -224,9 +229,7 @@ pub async fn consent_record(
         Action::RecordConsent { scope },
         payload(author, Body::ConsentRecord(details)),
     );
-    report(node.send(&draft).await, lang)?;
-    println!("{} {consent_id}", lang.pick("同意ID:", "consent id:"));
-    Ok(())
+    out.sent(node, node.send(&draft).await, Some(case), Some(consent_id))
 }
 
 pub async fn consent_withdraw(
@@ -235,21 +238,21 @@ pub async fn consent_withdraw(
     consent: ConsentId,
     text: String,
     author: Author,
-    lang: Lang,
+    out: Out,
 ) -> anyhow::Result<()> {
     let body = Body::ConsentWithdrawal(Note {
         text,
         categories: vec![],
     });
     let draft = action_draft(
-        Some(case),
+        Some(case.clone()),
         vec![],
         Action::WithdrawConsent {
             consent_id: consent,
         },
         payload(author, body),
     );
-    report(node.send(&draft).await, lang)
+    out.sent(node, node.send(&draft).await, Some(case), Some(consent))
 }
 
 /// From a recipient: its own state, to the referral's sender. From the
@@ -260,8 +263,9 @@ pub async fn referral_update(
     state: ReferralState,
     text: String,
     author: Author,
-    lang: Lang,
+    out: Out,
 ) -> anyhow::Result<()> {
+    let lang = out.lang;
     let to = if let Some(row) = node.records().inbox_item(referral).await? {
         vec![row.sender.parse()?]
     } else if let Some(row) = node.records().outbox_item(referral).await? {
@@ -285,74 +289,193 @@ pub async fn referral_update(
         Action::UpdateReferral { referral, state },
         payload(author, body),
     );
-    report(node.send(&draft).await, lang)
+    out.sent(node, node.send(&draft).await, None, None)
 }
 
 /// A refusal from the hub in the staff's language; anything else as is.
-pub fn hub_error(e: NodeError, lang: Lang) -> anyhow::Error {
+pub fn hub_error(node: &Node, e: NodeError, lang: Lang) -> anyhow::Error {
     match e {
         NodeError::Refused(body) => {
-            anyhow::anyhow!("{}", lang.pick(&body.message, &body.message_en))
+            anyhow::anyhow!("{}", labels::refusal(node.directory(), &body, lang))
         }
         other => other.into(),
     }
 }
 
-pub async fn status(node: &Node, referral: EnvelopeId, lang: Lang) -> anyhow::Result<()> {
+/// A referral's state at one recipient.
+#[derive(Serialize)]
+struct StateRow {
+    agency: labels::AgencyRef,
+    state: labels::Labeled,
+}
+
+pub async fn status(node: &Node, referral: EnvelopeId, out: Out) -> anyhow::Result<()> {
+    let lang = out.lang;
     let status = node
         .referral_status(referral)
         .await
-        .map_err(|e| hub_error(e, lang))?;
-    println!(
-        "{} {} ({})",
+        .map_err(|e| hub_error(node, e, lang))?;
+    let sender = labels::agency(node, status.sender.as_str());
+    let states: Vec<StateRow> = status
+        .states
+        .iter()
+        .map(|s| StateRow {
+            agency: labels::agency(node, s.agency.as_str()),
+            state: labels::state(s.state, lang),
+        })
+        .collect();
+    if out.json {
+        return output::json(&serde_json::json!({
+            "referral": status.referral,
+            "sender": sender,
+            "states": states,
+        }));
+    }
+    say!(
+        "{} {}（{} {}）",
         lang.pick("紹介:", "referral:"),
         status.referral,
-        status.sender
+        lang.pick("送信元", "from"),
+        sender.name
     );
-    for s in status.states {
-        println!("  {}  {}", name(node, &s.agency), s.state.label(lang));
+    let mut table = Table::new(&[lang.pick("宛先", "recipient"), lang.pick("状態", "state")]);
+    for s in states {
+        table.row(vec![s.agency.name, s.state.label]);
     }
+    table.print();
     Ok(())
 }
 
-pub async fn notices(node: &Node, lang: Lang) -> anyhow::Result<()> {
+/// A notice, for scripts: its wire form and the line staff read.
+#[derive(Serialize)]
+struct NoticeRow {
+    #[serde(flatten)]
+    notice: Notice,
+    description: String,
+}
+
+pub async fn notices(node: &Node, out: Out) -> anyhow::Result<()> {
+    let lang = out.lang;
     let notices = node.records().notices().await?;
+    if out.json {
+        let rows: Vec<NoticeRow> = notices
+            .into_iter()
+            .map(|(_, notice)| NoticeRow {
+                description: labels::named(node.directory(), &notice.describe(lang)),
+                notice,
+            })
+            .collect();
+        return output::json(&rows);
+    }
     if notices.is_empty() {
-        println!("{}", lang.pick("通知はありません。", "no notices."));
+        say!("{}", lang.pick("通知はありません。", "no notices."));
     }
     for (_, notice) in notices {
-        println!("{}", notice.describe(lang));
-    }
-    Ok(())
-}
-
-pub async fn disclosures(node: &Node, case: CaseId, lang: Lang) -> anyhow::Result<()> {
-    for d in node
-        .disclosures(&case)
-        .await
-        .map_err(|e| hub_error(e, lang))?
-    {
-        let sender = d.sender.map(|s| name(node, &s)).unwrap_or_else(|| {
-            lang.pick("（通告者は非開示）", "(notifier withheld)")
-                .into()
-        });
-        let categories: Vec<&str> = d.categories.iter().map(|c| c.label(lang)).collect();
-        let state = if d.cancelled {
-            lang.pick("取消", "cancelled")
-        } else if d.delivered_at.is_some() {
-            lang.pick("受信済み", "delivered")
-        } else {
-            lang.pick("配信待ち", "queued")
-        };
-        println!(
-            "{}  {sender} → {}  [{}]  {}  {state}",
-            d.accepted_at,
-            name(node, &d.recipient),
-            categories.join(", "),
-            d.basis.unwrap_or_default()
+        say!(
+            "{}",
+            labels::named(node.directory(), &notice.describe(lang))
         );
     }
     Ok(())
+}
+
+/// One disclosure: who told whom what, under which basis, and where it stands.
+#[derive(Serialize)]
+struct DisclosureRow {
+    envelope_id: EnvelopeId,
+    accepted_at: Timestamp,
+    /// Absent when the notifier is protected (児童虐待防止法第7条).
+    sender: Option<labels::AgencyRef>,
+    recipient: labels::AgencyRef,
+    kind: labels::Labeled,
+    categories: Vec<labels::Labeled>,
+    #[serde(skip)]
+    raw_categories: Vec<InfoCategory>,
+    basis: Option<labels::Labeled>,
+    /// `delivered`, `queued` or `cancelled`.
+    state: labels::Labeled,
+    delivered_at: Option<Timestamp>,
+}
+
+pub async fn disclosures(node: &Node, case: CaseId, out: Out) -> anyhow::Result<()> {
+    let lang = out.lang;
+    let rows: Vec<DisclosureRow> = node
+        .disclosures(&case)
+        .await
+        .map_err(|e| hub_error(node, e, lang))?
+        .into_iter()
+        .map(|d| {
+            let state = if d.cancelled {
+                labels::Labeled::new("cancelled", lang.pick("取消", "cancelled"))
+            } else if d.delivered_at.is_some() {
+                labels::Labeled::new("delivered", lang.pick("受信済み", "delivered"))
+            } else {
+                labels::Labeled::new("queued", lang.pick("配信待ち", "queued"))
+            };
+            DisclosureRow {
+                envelope_id: d.envelope_id,
+                accepted_at: d.accepted_at,
+                sender: d.sender.map(|s| labels::agency(node, s.as_str())),
+                recipient: labels::agency(node, d.recipient.as_str()),
+                kind: labels::kind(&d.kind, lang),
+                categories: d
+                    .categories
+                    .iter()
+                    .map(|c| labels::category(*c, lang))
+                    .collect(),
+                raw_categories: d.categories,
+                basis: d.basis.as_deref().map(|b| labels::basis_name(b, lang)),
+                state,
+                delivered_at: d.delivered_at,
+            }
+        })
+        .collect();
+    if out.json {
+        return output::json(&rows);
+    }
+    if rows.is_empty() {
+        say!("{}", lang.pick("提供記録はありません。", "no disclosures."));
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        lang.pick("提供日時", "when"),
+        lang.pick("提供元", "from"),
+        lang.pick("提供先", "to"),
+        lang.pick("種別", "kind"),
+        lang.pick("情報区分", "categories"),
+        lang.pick("根拠", "basis"),
+        lang.pick("状態", "state"),
+    ]);
+    for d in rows {
+        table.row(vec![
+            d.accepted_at.to_string(),
+            d.sender.map(|s| s.name).unwrap_or_else(|| withheld(lang)),
+            d.recipient.name,
+            d.kind.label,
+            labels::categories_cell(&d.raw_categories, lang),
+            d.basis
+                .map(|b| short(&b.label))
+                .unwrap_or_else(|| "—".into()),
+            d.state.label,
+        ]);
+    }
+    table.print();
+    Ok(())
+}
+
+fn withheld(lang: Lang) -> String {
+    lang.pick("（通告者は非開示）", "(notifier withheld)")
+        .into()
+}
+
+/// A statutory label without its article, for a table cell.
+fn short(label: &str) -> String {
+    label
+        .split(['（', '('])
+        .next()
+        .unwrap_or(label)
+        .trim()
+        .to_owned()
 }
 
 /// The 調整機関 registers a case with the 要対協, reclassifies or closes it.
@@ -363,93 +486,210 @@ pub async fn case_update(
     text: String,
     to: Vec<AgencyId>,
     author: Author,
-    lang: Lang,
+    out: Out,
 ) -> anyhow::Result<()> {
     let body = Body::CaseUpdate(Note {
         text,
         categories: vec![],
     });
-    report(
-        node.send(&action_draft(Some(case), to, action, payload(author, body)))
-            .await,
-        lang,
-    )
+    let draft = action_draft(Some(case.clone()), to, action, payload(author, body));
+    out.sent(node, node.send(&draft).await, Some(case), None)
+}
+
+/// A use of a statutory exception, for oversight.
+#[derive(Serialize)]
+struct StatutoryRow {
+    envelope_id: EnvelopeId,
+    accepted_at: Timestamp,
+    sender: Option<labels::AgencyRef>,
+    recipients: Vec<labels::AgencyRef>,
+    case_id: Option<CaseId>,
+    basis: labels::Labeled,
+    categories: Vec<labels::Labeled>,
+    urgency: labels::Labeled,
+}
+
+/// A recipient's report that content went beyond its declared categories.
+#[derive(Serialize)]
+struct ViolationRow {
+    envelope_id: EnvelopeId,
+    reported_at: Timestamp,
+    reported_by: labels::AgencyRef,
+    detail: serde_json::Value,
 }
 
 /// Statutory-basis uses and reported violations (center and 調整機関).
-pub async fn oversight(node: &Node, lang: Lang) -> anyhow::Result<()> {
-    println!(
+/// Both are fetched before anything is printed, so a refusal prints no heading.
+pub async fn oversight(node: &Node, out: Out) -> anyhow::Result<()> {
+    let lang = out.lang;
+    let uses = node
+        .statutory_uses()
+        .await
+        .map_err(|e| hub_error(node, e, lang))?;
+    let violations = node
+        .violations()
+        .await
+        .map_err(|e| hub_error(node, e, lang))?;
+    let uses: Vec<StatutoryRow> = uses
+        .into_iter()
+        .map(|u| StatutoryRow {
+            envelope_id: u.envelope_id,
+            accepted_at: u.accepted_at,
+            sender: u.sender.map(|s| labels::agency(node, s.as_str())),
+            recipients: u
+                .recipients
+                .iter()
+                .map(|r| labels::agency(node, r.as_str()))
+                .collect(),
+            case_id: u.case_id,
+            basis: labels::basis_name(&u.basis, lang),
+            categories: u
+                .categories
+                .iter()
+                .map(|c| labels::category(*c, lang))
+                .collect(),
+            urgency: labels::urgency(u.urgency.as_str(), lang),
+        })
+        .collect();
+    let violations: Vec<ViolationRow> = violations
+        .into_iter()
+        .map(|v| ViolationRow {
+            envelope_id: v.envelope_id,
+            reported_at: v.reported_at,
+            reported_by: labels::agency(node, v.reported_by.as_str()),
+            detail: v.detail,
+        })
+        .collect();
+    if out.json {
+        return output::json(&serde_json::json!({
+            "statutory_uses": uses,
+            "violations": violations,
+        }));
+    }
+    say!(
         "{}",
         lang.pick(
             "■ 法令上の例外による提供",
             "■ sharing under a statutory exception"
         )
     );
-    for u in node
-        .statutory_uses()
-        .await
-        .map_err(|e| hub_error(e, lang))?
-    {
-        let sender = u.sender.map(|s| name(node, &s)).unwrap_or_else(|| {
-            lang.pick("（通告者は非開示）", "(notifier withheld)")
-                .into()
-        });
-        let to: Vec<String> = u.recipients.iter().map(|r| name(node, r)).collect();
-        println!(
-            "{}  {}  {sender} → {}  {}",
-            u.accepted_at,
-            u.basis,
-            to.join(", "),
-            u.envelope_id
-        );
+    let mut table = Table::new(&[
+        lang.pick("提供日時", "when"),
+        lang.pick("根拠", "basis"),
+        lang.pick("提供元", "from"),
+        lang.pick("提供先", "to"),
+        lang.pick("ケースID", "case"),
+        lang.pick("エンベロープID", "envelope id"),
+    ]);
+    for u in uses {
+        let to: Vec<String> = u.recipients.into_iter().map(|r| r.name).collect();
+        table.row(vec![
+            u.accepted_at.to_string(),
+            short(&u.basis.label),
+            u.sender.map(|s| s.name).unwrap_or_else(|| withheld(lang)),
+            to.join("、"),
+            u.case_id
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "—".into()),
+            u.envelope_id.to_string(),
+        ]);
     }
-    println!(
+    print_or_none(&table, lang);
+    say!(
         "{}",
         lang.pick("■ 申告外の情報区分の報告", "■ reported category violations")
     );
-    for v in node.violations().await.map_err(|e| hub_error(e, lang))? {
-        println!(
-            "{}  {}  {}  {}",
-            v.reported_at,
-            name(node, &v.reported_by),
-            v.envelope_id,
-            v.detail
-        );
+    let mut table = Table::new(&[
+        lang.pick("報告日時", "reported"),
+        lang.pick("報告機関", "by"),
+        lang.pick("エンベロープID", "envelope id"),
+        lang.pick("内容", "detail"),
+    ]);
+    for v in violations {
+        table.row(vec![
+            v.reported_at.to_string(),
+            v.reported_by.name,
+            v.envelope_id.to_string(),
+            v.detail.to_string(),
+        ]);
     }
+    print_or_none(&table, lang);
     Ok(())
 }
 
-fn name(node: &Node, id: &AgencyId) -> String {
-    node.directory()
-        .get(id)
-        .map(|a| a.name.clone())
-        .unwrap_or_else(|| id.to_string())
+fn print_or_none(table: &Table, lang: Lang) {
+    if table.is_empty() {
+        say!("  {}", lang.pick("なし", "none"));
+    } else {
+        table.print();
+    }
 }
 
-/// Print what the hub said; a refusal is an error with its message.
-pub fn report(result: Result<Sent, NodeError>, lang: Lang) -> anyhow::Result<()> {
-    match result {
-        Ok(Sent::Accepted { id, .. }) => {
-            println!(
-                "{} {id}",
-                lang.pick(
-                    "送信しました（ハブが受理・保存済み）:",
-                    "sent (accepted and stored by the hub):"
-                )
-            );
-            Ok(())
+/// How a command prints: the staff's language, or JSON for scripts.
+#[derive(Clone, Copy)]
+pub struct Out {
+    pub lang: Lang,
+    pub json: bool,
+}
+
+/// What a sending command tells a script.
+#[derive(Serialize)]
+pub struct SendResult {
+    pub envelope_id: EnvelopeId,
+    /// `stored` (committed by the hub) or `queued` (the running node sends it).
+    pub status: &'static str,
+    pub case_id: Option<CaseId>,
+    pub consent_id: Option<ConsentId>,
+    pub detail: Option<String>,
+}
+
+impl Out {
+    /// Print what the hub said, with the ids staff need next (the case, the
+    /// consent); a refusal is an error naming agencies and the next step.
+    pub fn sent(
+        self,
+        node: &Node,
+        result: Result<Sent, NodeError>,
+        case_id: Option<CaseId>,
+        consent_id: Option<ConsentId>,
+    ) -> anyhow::Result<()> {
+        let lang = self.lang;
+        let (envelope_id, status, detail) = match result {
+            Ok(Sent::Accepted { id, .. }) => (id, "stored", None),
+            Ok(Sent::Queued { id, reason }) => (id, "queued", Some(reason.to_string())),
+            Err(e) => return Err(hub_error(node, e, lang)),
+        };
+        if self.json {
+            return output::json(&SendResult {
+                envelope_id,
+                status,
+                case_id,
+                consent_id,
+                detail,
+            });
         }
-        Ok(Sent::Queued { id, reason }) => {
-            println!(
-                "{} {id}\n  ({reason})",
+        match detail {
+            None => say!(
+                "{} {envelope_id}",
+                lang.pick(
+                    "送信しました（ハブが保存済み）:",
+                    "sent (stored by the hub):"
+                )
+            ),
+            Some(reason) => say!(
+                "{} {envelope_id}\n  ({reason})",
                 lang.pick(
                     "まだハブに届いていないため送信待ちにしました。稼働中のノード（agency run）が順に送ります:",
                     "not yet taken by the hub; queued, and the running node (agency run) sends it in order:"
                 )
-            );
-            Ok(())
+            ),
         }
-        Err(NodeError::Refused(body)) => bail!("{}", lang.pick(&body.message, &body.message_en)),
-        Err(e) => Err(e.into()),
+        if let Some(case) = case_id {
+            say!("{} {case}", lang.pick("ケースID:", "case id:"));
+        }
+        if let Some(consent) = consent_id {
+            say!("{} {consent}", lang.pick("同意ID:", "consent id:"));
+        }
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! `tsunagu agency send --to … --urgency … [flags | --file referral.toml]`.
 //!
 //! Every flag is optional to clap, because a file may be given instead;
-//! [`ReferralFlags::to_referral`] names whichever required ones are missing.
+//! [`ReferralFlags::draft`] names whichever required ones are missing.
 //! Choice values are the wire names in kebab case (`no-supporter` for
 //! `no_supporter`), as clap writes them everywhere else.
 
@@ -110,16 +110,14 @@ pub struct ReferralFlags {
     /// 本人への説明・同意 / whether she was told and agreed
     #[arg(long, value_enum)]
     pub consent: Option<ConsentStatus>,
-    /// 所見などの自由記述に含まれる情報区分（複数可）/ category the free text discloses (repeatable)
-    #[arg(long = "also-category", value_enum, value_name = "CATEGORY")]
-    pub extra_categories: Vec<InfoCategory>,
 }
 
 impl ReferralFlags {
-    /// The referral these flags describe, or the list of missing flags.
-    /// Sections (pregnancy, child, EPDS) are filled only when one of their
-    /// flags is given; the result is not yet validated.
-    pub fn to_referral(&self, today: Date) -> Result<Referral, String> {
+    /// The referral these flags describe, with placeholders for the
+    /// required flags not given, and those flags, so the caller can check the
+    /// whole form in one pass. Sections (pregnancy, child, EPDS) are filled
+    /// only when one of their flags is given; the result is not yet validated.
+    pub fn draft(&self, today: Date) -> (Referral, Vec<&'static str>) {
         let mut need = Needed::default();
         let referral = Referral {
             timing: need.get("--timing", &self.timing, ReferralTiming::Pregnancy),
@@ -134,9 +132,10 @@ impl ReferralFlags {
             support_requested: need.get("--support", &self.support, SupportRequested::Contact),
             already_known_to_municipality: self.known,
             consent: need.get("--consent", &self.consent, ConsentStatus::NotTold),
-            extra_categories: self.extra_categories.clone(),
+            // `--also-category` belongs to `send`, so that it also works with --file.
+            extra_categories: Vec::new(),
         };
-        need.finish(referral)
+        (referral, need.0)
     }
 
     fn mother(&self, need: &mut Needed) -> Mother {
@@ -205,7 +204,7 @@ impl ReferralFlags {
 
 /// The required flags that were not given. Missing values are replaced by
 /// placeholders so the whole form can be walked once; the placeholders never
-/// leave, because [`Needed::finish`] refuses the form if anything is missing.
+/// leave, because `send` refuses the form if anything is missing.
 #[derive(Default)]
 struct Needed(Vec<&'static str>);
 
@@ -219,17 +218,28 @@ impl Needed {
             }
         }
     }
+}
 
-    fn finish(self, referral: Referral) -> Result<Referral, String> {
-        if self.0.is_empty() {
-            return Ok(referral);
-        }
-        let flags = self.0.join(", ");
-        Err(format!(
-            "次のフラグが足りません: {flags}（--file で連絡票ファイルを渡すこともできます）\n\
-             missing flags: {flags} (or pass a referral file with --file)"
-        ))
-    }
+/// The line that names every missing flag.
+pub fn missing_message(flags: &[&str]) -> String {
+    let flags = flags.join(", ");
+    format!(
+        "次のフラグが足りません: {flags}（--file で連絡票ファイルを渡すこともできます）\n\
+         missing flags: {flags} (or pass a referral file with --file)"
+    )
+}
+
+/// The form section a missing flag's placeholder sits in: validation errors
+/// there only repeat (or follow from) the missing flag, so they are dropped.
+pub fn section_of(flag: &str) -> Option<&'static str> {
+    Some(match flag {
+        "--name" | "--furigana" | "--birth-date" | "--address" | "--phone" => "mother",
+        "--weeks" | "--due-date" | "--gravida" | "--para" => "pregnancy",
+        "--child-birth-date" | "--birth-weight" | "--weeks-at-birth" => "child",
+        "--epds-total" | "--epds-item10" => "epds",
+        "--findings" => "findings",
+        _ => return None,
+    })
 }
 
 fn non_blank(value: &Option<String>) -> Option<String> {
@@ -331,26 +341,20 @@ mod tests {
     fn flags_for_the_demo_case_build_the_demo_referral() {
         let expected = demo_referral(TODAY);
         let flags = parse(&demo_args(&expected.findings));
-        assert_eq!(flags.to_referral(TODAY), Ok(expected));
+        assert_eq!(flags.draft(TODAY), (expected, vec![]));
     }
 
     #[test]
-    fn other_reasons_known_and_extra_categories_are_carried_over() {
+    fn other_reasons_and_known_are_carried_over() {
         let mut args = demo_args("所見");
-        args.extend([
-            "--other-reason",
-            "前回死産",
-            "--known",
-            "--also-category",
-            "economic",
-        ]);
-        let referral = parse(&args).to_referral(TODAY).unwrap();
+        args.extend(["--other-reason", "前回死産", "--known"]);
+        let (referral, missing) = parse(&args).draft(TODAY);
+        assert_eq!(missing, Vec::<&str>::new());
         assert_eq!(
             referral.reasons.last(),
             Some(&ReferralReason::Other("前回死産".into()))
         );
         assert!(referral.already_known_to_municipality);
-        assert_eq!(referral.extra_categories, [InfoCategory::Economic]);
     }
 
     #[test]
@@ -377,9 +381,8 @@ mod tests {
 
     #[test]
     fn every_missing_required_flag_is_named_at_once() {
-        let error = parse(&["--weeks", "12", "--epds-total", "3"])
-            .to_referral(TODAY)
-            .unwrap_err();
+        let (_, missing) = parse(&["--weeks", "12", "--epds-total", "3"]).draft(TODAY);
+        let error = missing_message(&missing);
         for flag in [
             "--timing",
             "--name",

@@ -245,6 +245,19 @@ impl Records {
         .await?)
     }
 
+    /// The envelope as signed, of a record received or sent, so staff can
+    /// be shown its metadata (basis, consent, categories, action).
+    pub async fn envelope_bytes(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT envelope FROM inbox WHERE envelope_id = ?1 \
+             UNION ALL SELECT envelope FROM outbox WHERE envelope_id = ?1 LIMIT 1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(bytes,)| bytes))
+    }
+
     /// How many deliveries are quarantined.
     pub async fn quarantined(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quarantine")

@@ -225,7 +225,10 @@ async fn staff_record_consent_refer_and_follow_the_referral_from_the_command_lin
     let (ok, out) = staff(&["--lang", "en", "status", "--config", &clinic, &referral]);
     assert!(ok && out.contains("received"), "{out}");
     let (ok, out) = staff(&["disclosures", "--config", &clinic, "--case", &case]);
-    assert!(ok && out.contains("consent"), "{out}");
+    assert!(
+        ok && out.contains("本人同意"),
+        "the basis by its label: {out}"
+    );
     hub.kill().unwrap();
     hub.wait().unwrap();
 }

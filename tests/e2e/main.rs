@@ -34,6 +34,7 @@ macro_rules! both_backends {
 mod api;
 mod audit;
 mod cli;
+mod cli_json;
 mod consent;
 mod delivery;
 mod faulty;

@@ -10,7 +10,7 @@ pub(super) async fn run_database(
     tmp: &Path,
 ) -> anyhow::Result<Figures> {
     let dir = tempfile::tempdir_in(tmp).context("creating the run's directory")?;
-    println!("\n{} …", db.label());
+    say!("\n{} …", db.label());
     match db {
         Database::Sqlite => {
             let url = store::testing::sqlite_url(dir.path(), "hub.db");
@@ -50,7 +50,7 @@ pub(super) async fn measure(
     wait_acked(&hub, &recipients).await?;
     let started = Instant::now();
     let plan = Arc::new(fleet.open_cases(pki.plan(args.envelopes as usize)).await?);
-    println!(
+    say!(
         "  (opened {} cases in {:.2} s, not counted)",
         plan.len(),
         started.elapsed().as_secs_f64()

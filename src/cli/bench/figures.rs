@@ -147,32 +147,34 @@ impl Figures {
 
     pub(super) fn print(&self) {
         let [start, connected, end] = self.memory;
-        println!("── {} ──", self.database);
-        println!(
+        say!("── {} ──", self.database);
+        say!(
             "  accepted envelopes            {} / {} (duplicates {})",
-            self.accepted, self.attempted, self.duplicates
+            self.accepted,
+            self.attempted,
+            self.duplicates
         );
-        println!(
+        say!(
             "  throughput                    {:.0} envelopes/s ({:.2} s from the first send to the last accept)",
             self.throughput(),
             self.wall.as_secs_f64()
         );
-        println!(
+        say!(
             "  send → hub accept             {}",
             Spread::show(self.send)
         );
-        println!("  send → recipient stored+ack   {}", Spread::show(self.ack));
-        println!(
+        say!("  send → recipient stored+ack   {}", Spread::show(self.ack));
+        say!(
             "  deliveries stored             {} / {}, the last {} after the first send",
             self.delivered,
             self.expected,
             secs(self.all_stored)
         );
-        println!(
+        say!(
             "  every ack committed at hub    {} after the first send (polled every 20 ms)",
             secs(self.hub_acked)
         );
-        println!(
+        say!(
             "  RSS (hub + all nodes)         start {} → connected {} → end {} (peak {})",
             mib(start.rss),
             mib(connected.rss),
@@ -185,16 +187,16 @@ impl Figures {
     pub(super) fn print_problems(&self) {
         let problems: Vec<&String> = self.failures.iter().chain(&self.troubles).collect();
         if problems.is_empty() {
-            println!("  problems seen                 none");
+            say!("  problems seen                 none");
             return;
         }
-        println!(
+        say!(
             "  problems seen                 {} failed sends, {} node events:",
             self.failures.len(),
             self.troubles.len()
         );
         for problem in problems.iter().take(8) {
-            println!("    - {problem}");
+            say!("    - {problem}");
         }
     }
 }

@@ -86,7 +86,7 @@ pub(super) async fn measure_record_commit(
 
 impl MicroFigures {
     pub(super) fn print(&self) {
-        println!(
+        say!(
             "\nMicro-measures (one task, mean of {} runs):\n  \
              seal {} B of JSON → {} B ciphertext (age to {} recipients + Ed25519 sign): {:.3} ms\n  \
              open (verify + decrypt as one recipient):                                {:.3} ms\n  \

@@ -5,6 +5,7 @@
 //! and to each recipient's store-and-ack. A benchmark, not a test: it
 //! measures and prints; only a setup failure stops it.
 
+use crate::cli::output::say;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,7 +157,7 @@ fn databases(args: &DeliveryArgs, lang: Lang) -> anyhow::Result<Vec<Database>> {
         ),
         (DbChoice::Both, Some(pg)) => vec![Database::Sqlite, pg],
         (DbChoice::Both, None) => {
-            println!(
+            say!(
                 "{}",
                 lang.pick(
                     &format!(

@@ -10,30 +10,30 @@ pub(super) fn print_settings(
     lang: Lang,
 ) -> anyhow::Result<()> {
     let per_envelope = pki.recipients.len().min(2);
-    println!(
+    say!(
         "{}",
         lang.pick("配送ベンチマーク", "tsunagu delivery benchmark")
     );
-    println!("  machine        {}", machine());
-    println!(
+    say!("  machine        {}", machine());
+    say!(
         "  agencies       {} ({} sending clinics, {} recipients: centers / child welfare)",
         pki.ids.len(),
         pki.senders.len(),
         pki.recipients.len()
     );
-    println!(
+    say!(
         "  envelopes      {} × {} recipients = {} deliveries, after a warm-up of {} (not counted)",
         args.envelopes,
         per_envelope,
         args.envelopes as usize * per_envelope,
         pki.senders.len()
     );
-    println!("  concurrency    {} sends in flight", args.concurrency);
-    println!(
+    say!("  concurrency    {} sends in flight", args.concurrency);
+    say!(
         "  payload        demo referral, {} B of JSON before encryption",
         serde_json::to_vec(payload)?.len()
     );
-    println!(
+    say!(
         "  files          {} (hub SQLite, every node's SQLite records, PKI)",
         tmp.display()
     );
@@ -60,11 +60,11 @@ pub(super) fn machine() -> String {
 
 /// One Markdown row per database, ready for docs/benchmarks.md.
 pub(super) fn print_summary(args: &DeliveryArgs, rows: &[Figures]) {
-    println!(
+    say!(
         "\n| database | agencies | envelopes | in flight | accepted/s | accept p50 | accept p99 \
          | ack p50 | ack p99 | ack max | all stored | all acked at hub | RSS end |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    say!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for f in rows {
         let (send, ack) = (f.send, f.ack);
         let cells = [
@@ -77,7 +77,7 @@ pub(super) fn print_summary(args: &DeliveryArgs, rows: &[Figures]) {
             secs(f.hub_acked),
             mib(f.memory[2].rss),
         ];
-        println!(
+        say!(
             "| {} | {} | {} | {} | {:.0} | {} |",
             f.database,
             args.agencies,
