@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
+both_backends!(staff_read_ids_states_and_names_from_every_list_as_json);
+
 fn tsunagu() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -234,11 +236,6 @@ pub async fn staff_read_ids_states_and_names_from_every_list_as_json(db: Db) {
         "{text}{err}"
     );
     hub.stop().await;
-}
-
-#[tokio::test]
-async fn staff_read_ids_states_and_names_from_every_list_as_json_sqlite() {
-    staff_read_ids_states_and_names_from_every_list_as_json(Db::Sqlite).await;
 }
 
 /// `tsunagu agency inbox | head -1` with the reader already gone: no panic
