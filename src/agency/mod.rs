@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod node;
+pub mod notes;
 pub mod outbox;
 pub mod sealed;
 mod wake;

@@ -10,6 +10,7 @@ mod certs;
 mod choices;
 mod demo;
 mod exchange;
+mod note;
 mod referral_flags;
 mod serve;
 

@@ -72,6 +72,7 @@ struct Rules<'a> {
 fn decide(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
     match (meta.kind, &meta.action) {
         (MessageKind::Referral, None) => referral(rules, meta, facts),
+        (MessageKind::CaseNote, None) => case_note(rules, meta, facts),
         (MessageKind::ReferralUpdate, Some(Action::UpdateReferral { state, .. })) => {
             referral_update(meta, facts, *state)
         }
@@ -110,6 +111,34 @@ fn known_case<'f>(meta: &Metadata, facts: &'f Facts) -> Result<&'f CaseRecord, H
 }
 
 fn referral(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
+    let basis = shared_under(rules, meta, facts)?;
+    let deadline = rules.now + rules.deadlines.for_urgency(meta.urgency);
+    Ok(Effects {
+        open_referral: Some(Timestamp::from_datetime(deadline)),
+        audit: statutory_use(meta, basis),
+        ..Effects::default()
+    })
+}
+
+/// A case note (経過記録・情報共有) is checked exactly like a referral —
+/// case, basis, recipients, its own declared categories and purpose — but
+/// opens no 受理 workflow: it informs, it asks nothing.
+fn case_note(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
+    let basis = shared_under(rules, meta, facts)?;
+    Ok(Effects {
+        audit: statutory_use(meta, basis),
+        ..Effects::default()
+    })
+}
+
+/// The checks every sharing of information about a person passes: a case
+/// the hub issued, a legal basis and purpose, and the basis covering the
+/// sender, every recipient, every category and the purpose.
+fn shared_under<'m>(
+    rules: &Rules,
+    meta: &'m Metadata,
+    facts: &Facts,
+) -> Result<&'m LegalBasis, HubError> {
     known_case(meta, facts)?;
     let (Some(basis), Some(purpose)) = (&meta.basis, meta.purpose) else {
         return Err(HubError::new(
@@ -119,26 +148,28 @@ fn referral(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, Hu
         ));
     };
     check_basis(rules, meta, facts, basis, purpose)?;
-    let deadline = rules.now + rules.deadlines.for_urgency(meta.urgency);
-    let mut effects = Effects {
-        open_referral: Some(Timestamp::from_datetime(deadline)),
-        ..Effects::default()
-    };
-    if basis.is_statutory() {
-        let detail = serde_json::json!({
-            "basis": basis.as_str(),
-            "recipients": meta.recipients,
-            "categories": meta.categories,
-            "review": matches!(basis, LegalBasis::VitalInterest),
-        });
-        effects.audit.push(AuditEvent::new(
-            "statutory_basis_used",
-            Some(&meta.sender),
-            Some(meta.id.to_string()),
-            detail,
-        ));
+    Ok(basis)
+}
+
+/// A statutory exception is listed for oversight (vital interest flagged
+/// for review).
+fn statutory_use(meta: &Metadata, basis: &LegalBasis) -> Vec<AuditEvent> {
+    if !basis.is_statutory() {
+        return Vec::new();
     }
-    Ok(effects)
+    let detail = serde_json::json!({
+        "basis": basis.as_str(),
+        "kind": meta.kind.as_str(),
+        "recipients": meta.recipients,
+        "categories": meta.categories,
+        "review": matches!(basis, LegalBasis::VitalInterest),
+    });
+    vec![AuditEvent::new(
+        "statutory_basis_used",
+        Some(&meta.sender),
+        Some(meta.id.to_string()),
+        detail,
+    )]
 }
 
 /// Refuse, naming the basis tried and what it does not cover.
@@ -148,6 +179,52 @@ fn not_covered(code: ErrorCode, basis: &LegalBasis, what_ja: String, what_en: St
         format!("{what_ja}（根拠: {}）", basis.label(crate::i18n::Lang::Ja)),
         format!("{what_en} (basis: {})", basis.as_str()),
     )
+}
+
+/// A recipient the basis does not cover: named as staff know it (its
+/// directory name, with its id), with what to do instead.
+fn recipient_not_covered(
+    rules: &Rules,
+    basis: &LegalBasis,
+    recipient: &AgencyId,
+    why_ja: &str,
+    why_en: &str,
+) -> HubError {
+    let name = rules
+        .directory
+        .get(recipient)
+        .map_or_else(|| recipient.to_string(), |a| a.name.clone());
+    let (next_ja, next_en) = next_step(basis);
+    HubError::new(
+        ErrorCode::RecipientNotCovered,
+        format!(
+            "宛先「{name}」（{recipient}）は{why_ja}（根拠: {}）。{next_ja}",
+            basis.label(crate::i18n::Lang::Ja)
+        ),
+        format!(
+            "recipient {name} ({recipient}) {why_en} (basis: {}). {next_en}",
+            basis.as_str()
+        ),
+    )
+}
+
+/// What staff can do when a basis does not reach an agency.
+fn next_step(basis: &LegalBasis) -> (&'static str, &'static str) {
+    match basis {
+        LegalBasis::Consent { .. } => (
+            "本人に説明して提供先を広げた同意を記録し直すか、法令上の根拠（要対協での共有・市町村への情報提供・虐待通告）に当たる場合はその根拠で理由を書いて送ってください。",
+            "Record a new consent that covers this agency after explaining it to her, or, if a statutory basis applies (council sharing, provision to the municipality, abuse notification), send under it with a written justification.",
+        ),
+        LegalBasis::YotaikyoSharing => (
+            "要対協の構成機関にだけ送れます。本人の同意を得て同意に基づいて送るか、調整機関に相談してください。",
+            "Council sharing reaches council members only: obtain her consent and send under it, or consult the coordinating body.",
+        ),
+        LegalBasis::ProvisionToMunicipality | LegalBasis::AbuseNotification => (
+            "この根拠で送れるのは市町村（センター）と児童相談所だけです。ほかの機関には本人の同意を得て送ってください。",
+            "This basis reaches the municipality (center) and child welfare only: send to other agencies under her consent.",
+        ),
+        LegalBasis::VitalInterest => ("", ""),
+    }
 }
 
 fn kind_of(rules: &Rules, id: &AgencyId) -> Option<AgencyKind> {
@@ -164,11 +241,12 @@ fn check_basis(
     let recipient_kinds_in = |allowed: &[AgencyKind]| -> Result<(), HubError> {
         for r in &meta.recipients {
             if !kind_of(rules, r).is_some_and(|k| allowed.contains(&k)) {
-                return Err(not_covered(
-                    ErrorCode::RecipientNotCovered,
+                return Err(recipient_not_covered(
+                    rules,
                     basis,
-                    format!("宛先 {r} はこの根拠で提供できる相手ではありません"),
-                    format!("recipient {r} is not covered"),
+                    r,
+                    "この根拠で提供できる相手ではありません",
+                    "is not covered",
                 ));
             }
         }
@@ -232,11 +310,12 @@ fn check_yotaikyo(
         ));
     }
     match meta.recipients.iter().find(|r| !member(r)) {
-        Some(r) => Err(not_covered(
-            ErrorCode::RecipientNotCovered,
+        Some(r) => Err(recipient_not_covered(
+            rules,
             basis,
-            format!("宛先 {r} は要対協の構成機関ではありません"),
-            format!("recipient {r} is not a council member"),
+            r,
+            "要対協の構成機関ではありません",
+            "is not a council member",
         )),
         None => Ok(()),
     }
@@ -310,11 +389,12 @@ fn check_consent(
         ));
     }
     if let Some(r) = meta.recipients.iter().find(|r| !covers(rules, scope, r)) {
-        return Err(not_covered(
-            ErrorCode::RecipientNotCovered,
+        return Err(recipient_not_covered(
+            rules,
             basis,
-            format!("宛先 {r} はこの同意の範囲外です"),
-            format!("recipient {r} is not covered by the consent"),
+            r,
+            "この同意の範囲外です",
+            "is not covered by the consent",
         ));
     }
     if let Some(c) = meta

@@ -1,0 +1,260 @@
+//! Case notes (経過記録・情報共有): a short note about a case under any legal
+//! basis, checked by the hub like a referral, stored and shown on the case.
+
+use tsunagu::agency::notes::{Direction, case_notes, note_draft};
+use tsunagu::protocol::action::Action;
+use tsunagu::protocol::case::{CaseClassification, Registration};
+use tsunagu::protocol::payload::Body;
+use tsunagu::protocol::{CaseId, ErrorCode, InfoCategory, LegalBasis, Purpose, Seq};
+
+use crate::helpers::*;
+
+const YOTAIKYO: &str = "minato-yotaikyo";
+
+struct World {
+    hub: TestHub,
+    clinic: TestNode,
+    center: TestNode,
+    nursery: TestNode,
+    yotaikyo: TestNode,
+    _data: tempfile::TempDir,
+}
+
+impl World {
+    async fn start(db: &Db) -> World {
+        let hub = TestHub::start(db).await;
+        let data = tempfile::tempdir().unwrap();
+        World {
+            clinic: TestNode::connect(&hub.url, CLINIC, data.path()).await,
+            center: TestNode::connect(&hub.url, CENTER, data.path()).await,
+            nursery: TestNode::connect(&hub.url, NURSERY, data.path()).await,
+            yotaikyo: TestNode::connect(&hub.url, YOTAIKYO, data.path()).await,
+            hub,
+            _data: data,
+        }
+    }
+
+    async fn stop(self) {
+        for n in [self.clinic, self.center, self.nursery, self.yotaikyo] {
+            n.stop().await;
+        }
+        self.hub.stop().await;
+    }
+
+    /// The 調整機関 registers the case with the center, child welfare and
+    /// the nursery as members.
+    async fn register(&self, case: &CaseId) {
+        let register = action_draft(
+            Some(case),
+            &[],
+            Action::RegisterCase {
+                registration: Registration {
+                    classification: CaseClassification::SpecifiedExpectantMother,
+                    lead: agency(CENTER),
+                    members: vec![agency(CENTER), agency(WELFARE), agency(NURSERY)],
+                },
+            },
+            Body::CaseUpdate(note("実務者会議で登録")),
+        );
+        sent(&self.yotaikyo, &register).await;
+    }
+
+    async fn seq(&self, id: &str) -> Seq {
+        self.hub.store.last_seq(&agency(id)).await.unwrap()
+    }
+}
+
+/// A note from the center's 保健師 under council sharing.
+fn council_note(case: &CaseId, to: &[&str]) -> tsunagu::agency::Draft {
+    note_draft(
+        case.clone(),
+        to.iter().map(|a| agency(a)).collect(),
+        LegalBasis::YotaikyoSharing,
+        Purpose::InformationSharing,
+        "本日家庭訪問。母子ともに体調安定、上の子の登園を続けてほしいとの希望あり。".into(),
+        vec![InfoCategory::Family, InfoCategory::Childcare],
+        midwife(),
+        Some("要対協登録ケースの経過を構成機関で共有するため".into()),
+    )
+}
+
+pub async fn a_note_under_council_sharing_reaches_members_with_no_referral_field(db: Db) {
+    let mut w = World::start(&db).await;
+    let case = w.center.node.open_case().await.unwrap();
+    w.register(&case).await;
+    let id = sent(&w.center, &council_note(&case, &[NURSERY])).await;
+    w.nursery.wait_stored(id).await;
+
+    // The stored payload holds the author, the note and the written
+    // justification a statutory basis needs: no 連絡票 field at all.
+    let row = w
+        .nursery
+        .node
+        .records()
+        .inbox_item(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.kind, "case_note");
+    assert_eq!(row.case_id.as_deref(), Some(case.as_str()));
+    let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap();
+    let mut top: Vec<&str> = payload
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    top.sort_unstable();
+    assert_eq!(top, ["author", "body", "justification"]);
+    let mut body: Vec<&str> = payload["body"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    body.sort_unstable();
+    assert_eq!(body, ["categories", "kind", "text"]);
+    assert_eq!(payload["body"]["kind"], "case_note");
+
+    // Shown on the case, at both ends.
+    let received = case_notes(w.nursery.node.records(), &case).await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].envelope_id, id);
+    assert_eq!(received[0].direction, Direction::From(CENTER.into()));
+    assert!(received[0].note.text.contains("家庭訪問"));
+    assert_eq!(
+        received[0].note.categories,
+        [InfoCategory::Family, InfoCategory::Childcare]
+    );
+    let kept = case_notes(w.center.node.records(), &case).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].direction, Direction::To(vec![NURSERY.into()]));
+    // A note opens no 受理 workflow, and is listed for oversight like any
+    // statutory sharing.
+    assert!(w.center.node.referral_status(id).await.is_err());
+    let uses = w.center.node.statutory_uses().await.unwrap();
+    assert!(uses.iter().any(|u| u.envelope_id == id), "{uses:?}");
+    w.stop().await;
+}
+
+pub async fn a_note_whose_categories_its_consent_does_not_cover_is_refused(db: Db) {
+    let w = World::start(&db).await;
+    let case = w.clinic.node.open_case().await.unwrap();
+    let mut scope = consent_scope(&case, &[CENTER]);
+    scope.purposes.push(Purpose::InformationSharing);
+    sent(&w.clinic, &consent_record_draft(scope.clone())).await;
+    let before = w.seq(CENTER).await;
+    let mut draft = note_draft(
+        case.clone(),
+        vec![agency(CENTER)],
+        LegalBasis::Consent {
+            consent_id: scope.consent_id,
+        },
+        Purpose::InformationSharing,
+        "夫の失職で生活が苦しいとの相談あり。".into(),
+        vec![InfoCategory::Family, InfoCategory::Economic],
+        midwife(),
+        None,
+    );
+    let body = refused_with(&w.clinic, &draft, ErrorCode::CategoryNotCovered).await;
+    assert!(body.message.contains("経済状況"), "{body:?}");
+    assert_eq!(w.seq(CENTER).await, before, "nothing delivered");
+    assert!(
+        case_notes(w.clinic.node.records(), &case)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Within the consent it is delivered; a consent given for referrals
+    // only does not cover keeping others informed.
+    draft.payload.body = Body::CaseNote(tsunagu::protocol::payload::Note {
+        text: "健診は予定どおり受診。".into(),
+        categories: vec![InfoCategory::PregnancyMedical],
+    });
+    sent(&w.clinic, &draft).await;
+    let narrow = consent_scope(&case, &[CENTER]);
+    sent(&w.clinic, &consent_record_draft(narrow.clone())).await;
+    draft.basis = Some(LegalBasis::Consent {
+        consent_id: narrow.consent_id,
+    });
+    refused_with(&w.clinic, &draft, ErrorCode::PurposeNotCovered).await;
+    w.stop().await;
+}
+
+pub async fn a_council_note_from_a_non_member_or_about_an_unregistered_case_is_refused(db: Db) {
+    let w = World::start(&db).await;
+    let case = w.center.node.open_case().await.unwrap();
+    refused_with(
+        &w.center,
+        &council_note(&case, &[NURSERY]),
+        ErrorCode::CaseNotRegistered,
+    )
+    .await;
+    w.register(&case).await;
+    // The clinic is not a council member.
+    refused_with(
+        &w.clinic,
+        &council_note(&case, &[CENTER]),
+        ErrorCode::SenderNotCovered,
+    )
+    .await;
+    assert_eq!(w.seq(NURSERY).await, Seq(0), "nothing delivered");
+    assert_eq!(w.seq(CENTER).await, Seq(0), "nothing delivered");
+    w.stop().await;
+}
+
+pub async fn a_note_to_an_agency_outside_its_basis_is_refused_naming_it_and_the_next_step(db: Db) {
+    let w = World::start(&db).await;
+    let case = w.clinic.node.open_case().await.unwrap();
+    let mut scope = consent_scope(&case, &[CENTER]);
+    scope.purposes.push(Purpose::InformationSharing);
+    sent(&w.clinic, &consent_record_draft(scope.clone())).await;
+    let mut draft = note_draft(
+        case.clone(),
+        vec![agency(CENTER), agency(NURSERY)],
+        LegalBasis::Consent {
+            consent_id: scope.consent_id,
+        },
+        Purpose::InformationSharing,
+        "退院しました。".into(),
+        vec![InfoCategory::PregnancyMedical],
+        midwife(),
+        None,
+    );
+    let body = refused_with(&w.clinic, &draft, ErrorCode::RecipientNotCovered).await;
+    // Named as staff know it, with the next step, Japanese and English.
+    assert!(body.message.contains("ひかり保育園"), "{body:?}");
+    assert!(body.message.contains("同意を記録し直す"), "{body:?}");
+    assert!(body.message.contains("理由を書いて"), "{body:?}");
+    assert!(body.message_en.contains("ひかり保育園"), "{body:?}");
+    assert!(body.message_en.contains("statutory basis"), "{body:?}");
+    // A statutory basis that does not reach a nursery says where it reaches.
+    draft.basis = Some(LegalBasis::AbuseNotification);
+    draft.payload.justification = Some("虐待が疑われるため".into());
+    let body = refused_with(&w.clinic, &draft, ErrorCode::RecipientNotCovered).await;
+    assert!(body.message.contains("ひかり保育園"), "{body:?}");
+    assert!(body.message.contains("児童相談所"), "{body:?}");
+    assert_eq!(w.seq(NURSERY).await, Seq(0), "nothing delivered");
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_note_under_council_sharing_reaches_members_with_no_referral_field_on_sqlite() {
+    a_note_under_council_sharing_reaches_members_with_no_referral_field(Db::Sqlite).await
+}
+
+#[tokio::test]
+async fn a_note_whose_categories_its_consent_does_not_cover_is_refused_on_sqlite() {
+    a_note_whose_categories_its_consent_does_not_cover_is_refused(Db::Sqlite).await
+}
+
+#[tokio::test]
+async fn a_council_note_from_a_non_member_or_about_an_unregistered_case_is_refused_on_sqlite() {
+    a_council_note_from_a_non_member_or_about_an_unregistered_case_is_refused(Db::Sqlite).await
+}
+
+#[tokio::test]
+async fn a_note_to_an_agency_outside_its_basis_is_refused_naming_it_and_the_next_step_on_sqlite() {
+    a_note_to_an_agency_outside_its_basis_is_refused_naming_it_and_the_next_step(Db::Sqlite).await
+}
