@@ -8,6 +8,7 @@ pub mod notes;
 pub mod outbox;
 pub mod sealed;
 mod wake;
+pub mod withdrawal;
 
 pub use config::AgencyConfig;
 pub use node::{Node, NodeError, NodeEvent, Sent};

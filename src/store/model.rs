@@ -178,6 +178,8 @@ pub struct Disclosure {
     pub categories: Vec<InfoCategory>,
     /// The legal basis.
     pub basis: Option<String>,
+    /// The consent relied on, when the basis is consent.
+    pub consent_id: Option<ConsentId>,
     /// When the hub accepted it.
     pub accepted_at: Timestamp,
     /// When the recipient's node stored it, if it has.

@@ -1,11 +1,14 @@
 //! Case notes (経過記録・情報共有): a short note about a case under any legal
 //! basis, checked by the hub like a referral, stored and shown on the case.
 
+use tsunagu::agency::NodeEvent;
 use tsunagu::agency::notes::{Direction, case_notes, note_draft};
 use tsunagu::protocol::action::Action;
 use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::payload::Body;
-use tsunagu::protocol::{CaseId, ErrorCode, InfoCategory, LegalBasis, Purpose, Seq};
+use tsunagu::protocol::{
+    CaseId, EnvelopeId, ErrorCode, InfoCategory, LegalBasis, Notice, Purpose, Seq,
+};
 
 use crate::helpers::*;
 
@@ -257,4 +260,148 @@ async fn a_council_note_from_a_non_member_or_about_an_unregistered_case_is_refus
 #[tokio::test]
 async fn a_note_to_an_agency_outside_its_basis_is_refused_naming_it_and_the_next_step_on_sqlite() {
     a_note_to_an_agency_outside_its_basis_is_refused_naming_it_and_the_next_step(Db::Sqlite).await
+}
+
+pub async fn a_withdrawal_at_the_center_reaches_the_recorder_and_every_holder_naming_the_case(
+    db: Db,
+) {
+    let data = tempfile::tempdir().unwrap();
+    let mut w = World::start(&db).await;
+    let mut welfare = TestNode::connect(&w.hub.url, WELFARE, data.path()).await;
+    let case = w.clinic.node.open_case().await.unwrap();
+    // The clinic records her consent and refers her to the center and child
+    // welfare under it.
+    let scope = consent_scope(&case, &[CENTER, WELFARE]);
+    sent(&w.clinic, &consent_record_draft(scope.clone())).await;
+    let referral = sent(
+        &w.clinic,
+        &consent_referral_draft(&case, scope.consent_id, &[CENTER, WELFARE]),
+    )
+    .await;
+    w.center.wait_stored(referral).await;
+    welfare.wait_stored(referral).await;
+    // The node acknowledges after storing; the hub counts a holder once it
+    // has the acknowledgement.
+    for holder in [CENTER, WELFARE] {
+        acknowledged(&w.hub, &case, referral, holder).await;
+    }
+
+    // She withdraws at the center; its note goes to everyone concerned.
+    let to = tsunagu::agency::withdrawal::concerned(&w.center.node, &case, scope.consent_id).await;
+    assert_eq!(to, [agency(WELFARE), agency(CLINIC)]);
+    let mut withdraw = action_draft(
+        Some(&case),
+        &[],
+        Action::WithdrawConsent {
+            consent_id: scope.consent_id,
+        },
+        Body::ConsentWithdrawal(note(
+            "本人より電話で撤回の申し出。今後は直接連絡してほしいとのこと",
+        )),
+    );
+    withdraw.recipients = to;
+    let withdrawal = sent(&w.center, &withdraw).await;
+
+    // The clinic recorded the consent and sent under it: it hears at once,
+    // naming the case and the referral it affects.
+    let (held, shared, named) = consent_ended(&mut w.clinic, &case).await;
+    assert_eq!(
+        (held, shared, named),
+        (vec![], vec![referral], Some(withdrawal))
+    );
+    // Child welfare holds the referral.
+    let (held, shared, named) = consent_ended(&mut welfare, &case).await;
+    assert_eq!(
+        (held, shared, named),
+        (vec![referral], vec![], Some(withdrawal))
+    );
+    assert_eq!(
+        welfare
+            .node
+            .records()
+            .consent_ended(referral)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("withdrawn")
+    );
+    // Her words reach both, encrypted end to end.
+    for node in [&mut w.clinic, &mut welfare] {
+        node.wait_stored(withdrawal).await;
+        let row = node
+            .node
+            .records()
+            .inbox_item(withdrawal)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(row.payload.contains("直接連絡してほしい"));
+    }
+    welfare.stop().await;
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_withdrawal_at_the_center_reaches_the_recorder_and_every_holder_naming_the_case_on_sqlite()
+ {
+    a_withdrawal_at_the_center_reaches_the_recorder_and_every_holder_naming_the_case(Db::Sqlite)
+        .await
+}
+
+/// The next `ConsentEnded` notice: it names the case and where she withdrew;
+/// returns what it says this agency received and sent, and the withdrawal.
+async fn consent_ended(
+    node: &mut TestNode,
+    case: &CaseId,
+) -> (Vec<EnvelopeId>, Vec<EnvelopeId>, Option<EnvelopeId>) {
+    let event = node
+        .wait_for(|e| {
+            matches!(
+                e,
+                NodeEvent::Notice {
+                    notice: Notice::ConsentEnded { .. },
+                    ..
+                }
+            )
+        })
+        .await;
+    let NodeEvent::Notice { notice, .. } = event else {
+        unreachable!()
+    };
+    let Notice::ConsentEnded {
+        case_id,
+        envelopes,
+        sent,
+        ended_by,
+        withdrawal,
+        ..
+    } = &notice
+    else {
+        unreachable!()
+    };
+    assert_eq!(case_id, case);
+    assert_eq!(ended_by.as_ref(), Some(&agency(CENTER)));
+    let described = notice.describe(tsunagu::i18n::Lang::Ja);
+    assert!(described.contains(case.as_str()), "{described}");
+    (envelopes.clone(), sent.clone(), *withdrawal)
+}
+
+/// Wait until the hub records `holder`'s acknowledgement of `envelope`
+/// (polls the disclosure record: a condition, not a guess at a duration).
+async fn acknowledged(hub: &TestHub, case: &CaseId, envelope: EnvelopeId, holder: &str) {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let record = hub.store.disclosures(case).await.unwrap();
+            if record.iter().any(|d| {
+                d.envelope_id == envelope
+                    && d.recipient == agency(holder)
+                    && d.delivered_at.is_some()
+            }) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the hub never recorded the acknowledgement");
 }

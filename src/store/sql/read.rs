@@ -184,7 +184,7 @@ where
         case_id: &CaseId,
     ) -> Result<Vec<Disclosure>> {
         let rows: Vec<DisclosureRow> = sqlx::query_as(
-            "SELECT e.id, e.sender, d.recipient, e.kind, e.categories, e.basis, e.accepted_at, \
+            "SELECT e.id, e.sender, d.recipient, e.kind, e.categories, e.basis, e.consent_id, e.accepted_at, \
              d.acked_at, d.cancelled_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope_id \
              WHERE e.case_id = $1 ORDER BY e.accepted_at, d.recipient, d.seq",
         )
