@@ -406,11 +406,11 @@ fn check_consent(
             ErrorCode::CategoryNotCovered,
             basis,
             format!(
-                "情報区分「{}」はこの同意の範囲外です",
+                "情報区分「{}」はこの同意の範囲外です。その情報を除くか、本人に説明して情報区分を広げた同意を記録し直してください",
                 c.label(crate::i18n::Lang::Ja)
             ),
             format!(
-                "category {} is not covered by the consent",
+                "category {} is not covered by the consent: leave that information out, or record a new consent that covers it after explaining it to her",
                 c.label(crate::i18n::Lang::En)
             ),
         ));
@@ -420,10 +420,13 @@ fn check_consent(
             ErrorCode::PurposeNotCovered,
             basis,
             format!(
-                "目的「{}」はこの同意の範囲外です",
+                "目的「{}」はこの同意の範囲外です。本人に説明してこの目的を含む同意を記録し直してください",
                 purpose.label(crate::i18n::Lang::Ja)
             ),
-            format!("purpose {} is not covered by the consent", purpose.as_str()),
+            format!(
+                "purpose {} is not covered by the consent: record a new consent that includes it after explaining it to her",
+                purpose.as_str()
+            ),
         ));
     }
     Ok(())

@@ -405,3 +405,108 @@ async fn acknowledged(hub: &TestHub, case: &CaseId, envelope: EnvelopeId, holder
     .await
     .expect("the hub never recorded the acknowledgement");
 }
+
+/// `tsunagu agency …` as a member of staff: (success, stdout + stderr).
+/// Off the test's runtime thread, which also runs the hub.
+async fn staff(args: &[&str]) -> (bool, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || staff_blocking(&args))
+        .await
+        .unwrap()
+}
+
+fn staff_blocking(args: &[String]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("agency")
+        .args(args)
+        .env("TSUNAGU_AUTHOR_NAME", "田中 裕子")
+        .env("TSUNAGU_AUTHOR_ROLE", "保健師")
+        .env("TSUNAGU_AUTHOR_CONTACT", "03-0000-0001")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Write an agency config for the example agency `id`; its path.
+fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {
+    let config = tsunagu::agency::AgencyConfig::from_example(&certs(), &agency(id), url, dir);
+    let path = dir.join(format!("{id}.toml"));
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+pub async fn staff_share_a_note_from_the_command_line_and_read_it_on_the_case(db: Db) {
+    let mut w = World::start(&db).await;
+    // The same records the running test nodes use.
+    let center = agency_toml(w._data.path(), &w.hub.url, CENTER);
+    let nursery = agency_toml(w._data.path(), &w.hub.url, NURSERY);
+    let case = w.center.node.open_case().await.unwrap();
+    w.register(&case).await;
+    let note = |to: &'static str| {
+        let (center, case) = (center.clone(), case.clone());
+        async move {
+            staff(&[
+                "note",
+                "send",
+                "--config",
+                &center,
+                "--case",
+                case.as_str(),
+                "--to",
+                to,
+                "--basis",
+                "yotaikyo-sharing",
+                "--justification",
+                "要対協登録ケースの経過を構成機関で共有するため",
+                "--category",
+                "family,childcare",
+                "--text",
+                "本日家庭訪問。上の子の登園継続を希望。",
+            ])
+            .await
+        }
+    };
+    // The clinic is not a council member: refused, named, with what to do.
+    let (ok, out) = note(CLINIC).await;
+    assert!(!ok, "{out}");
+    assert!(out.contains("さくらレディースクリニック"), "{out}");
+    assert!(out.contains("本人の同意を得て"), "{out}");
+    let (ok, out) = note(NURSERY).await;
+    assert!(ok && out.contains("送信しました"), "{out}");
+    let id: EnvelopeId = out.split_whitespace().last().unwrap().parse().unwrap();
+
+    w.nursery.wait_stored(id).await;
+    let (ok, out) = staff(&["show", "--config", &nursery, &id.to_string()]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("家族・養育環境・保育・通園"), "{out}");
+    assert!(out.contains("上の子の登園継続"), "{out}");
+    let (ok, out) = staff(&[
+        "note",
+        "list",
+        "--config",
+        &nursery,
+        "--case",
+        case.as_str(),
+    ])
+    .await;
+    assert!(ok, "{out}");
+    assert!(out.contains("みなと市こども家庭センター"), "{out}");
+    assert!(
+        out.contains("上の子の登園継続") && out.contains(&id.to_string()),
+        "{out}"
+    );
+    let (ok, out) = staff(&["inbox", "--config", &nursery]).await;
+    assert!(ok && out.contains("経過記録・情報共有"), "{out}");
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn staff_share_a_note_from_the_command_line_and_read_it_on_the_case_on_sqlite() {
+    staff_share_a_note_from_the_command_line_and_read_it_on_the_case(Db::Sqlite).await
+}
