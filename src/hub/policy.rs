@@ -36,6 +36,7 @@ pub(crate) fn facts_query(meta: &Metadata) -> FactsQuery {
         case_id: meta.case_id.clone(),
         consent_id,
         referral,
+        concerned: matches!(meta.action, Some(Action::WithdrawConsent { .. })),
     }
 }
 
@@ -80,7 +81,7 @@ fn decide(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubE
             consent_record(meta, facts, scope)
         }
         (MessageKind::ConsentWithdrawal, Some(Action::WithdrawConsent { .. })) => {
-            consent_withdrawal(meta, facts)
+            consent_withdrawal(rules, meta, facts)
         }
         (MessageKind::CaseUpdate, Some(action)) => case_update(rules, meta, facts, action),
         _ => Err(HubError::new(
@@ -581,7 +582,7 @@ fn consent_record(
     })
 }
 
-fn consent_withdrawal(meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
+fn consent_withdrawal(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
     known_case(meta, facts)?;
     let Some(consent) = facts
         .consent
@@ -599,6 +600,27 @@ fn consent_withdrawal(meta: &Metadata, facts: &Facts) -> Result<Effects, HubErro
             ErrorCode::ConsentWithdrawn,
             "この同意はすでに撤回または期間満了しています。",
             "the consent has already ended",
+        ));
+    }
+    // Her words are personal information: they go only to the agencies the
+    // consent concerns, never further.
+    if let Some(r) = meta
+        .recipients
+        .iter()
+        .find(|r| !facts.concerned.contains(r))
+    {
+        let name = rules
+            .directory
+            .get(r)
+            .map_or_else(|| r.to_string(), |a| a.name.clone());
+        return Err(HubError::new(
+            ErrorCode::RecipientNotCovered,
+            format!(
+                "宛先「{name}」（{r}）はこの同意に関係していません。撤回の記録は、同意を記録した機関と、この同意に基づいて送受信した機関にだけ送れます。"
+            ),
+            format!(
+                "recipient {name} ({r}) is not concerned by this consent: a withdrawal goes only to the agency that recorded it and those that sent or hold something under it"
+            ),
         ));
     }
     Ok(Effects {

@@ -64,6 +64,9 @@ pub struct Facts {
     pub consent: Option<ConsentRecord>,
     /// The referral an update is about.
     pub referral: Option<ReferralRecord>,
+    /// For a withdrawal: the agencies its consent concerns — the recorder,
+    /// every sender and every holder of envelopes under it — in order.
+    pub concerned: Vec<AgencyId>,
 }
 
 /// Which facts to load.
@@ -75,6 +78,8 @@ pub struct FactsQuery {
     pub consent_id: Option<ConsentId>,
     /// The referral to load.
     pub referral: Option<EnvelopeId>,
+    /// Whether to load the agencies the consent concerns (withdrawals).
+    pub concerned: bool,
 }
 
 /// A change to a case's registration.

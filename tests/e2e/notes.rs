@@ -299,6 +299,11 @@ pub async fn a_withdrawal_at_the_center_reaches_the_recorder_and_every_holder_na
             "本人より電話で撤回の申し出。今後は直接連絡してほしいとのこと",
         )),
     );
+    // Her words go to the agencies the consent concerns, never further.
+    withdraw.recipients = vec![agency(NURSERY)];
+    let body = refused_with(&w.center, &withdraw, ErrorCode::RecipientNotCovered).await;
+    assert!(body.message.contains("ひかり保育園"), "{body:?}");
+    assert_eq!(w.seq(NURSERY).await, Seq(0), "nothing delivered");
     withdraw.recipients = to;
     let withdrawal = sent(&w.center, &withdraw).await;
 

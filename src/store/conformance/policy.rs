@@ -62,6 +62,7 @@ pub async fn the_policy_sees_the_facts_it_asked_for(store: Arc<dyn HubStore>) {
         case_id: Some(case.clone()),
         consent_id: Some(consent),
         referral: None,
+        concerned: true,
     };
     let e = sealed(under_consent("clinic", &["center"], &case, consent), b"r");
     store.accept(e, query, spy(&seen)).await.unwrap();
@@ -72,6 +73,8 @@ pub async fn the_policy_sees_the_facts_it_asked_for(store: Arc<dyn HubStore>) {
     assert_eq!(recorded.recorded_by, agency("clinic"));
     assert_eq!(recorded.ended, None);
     assert_eq!(facts.referral, None);
+    // Nothing sent under it yet: only its recorder is concerned.
+    assert_eq!(facts.concerned, [agency("clinic")]);
     store
         .accept(
             envelope(&["center"], b"n"),

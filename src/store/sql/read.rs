@@ -104,6 +104,27 @@ where
         row.map(consent_from_row).transpose()
     }
 
+    /// The agency that recorded the consent, every sender of envelopes
+    /// under it and every agency that acknowledged one, in order.
+    pub(in crate::store) async fn consent_concerned(
+        &mut self,
+        id: ConsentId,
+    ) -> Result<Vec<AgencyId>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT recorded_by FROM consents WHERE consent_id = $1 \
+             UNION SELECT sender FROM envelopes WHERE consent_id = $1 \
+             UNION SELECT d.recipient FROM deliveries d JOIN envelopes e ON e.id = d.envelope_id \
+             WHERE e.consent_id = $1 AND d.acked_at IS NOT NULL \
+             ORDER BY 1",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *self.0)
+        .await?;
+        rows.into_iter()
+            .map(|(a,)| parse(&a, "agency id"))
+            .collect()
+    }
+
     pub(in crate::store) async fn referral(
         &mut self,
         id: EnvelopeId,

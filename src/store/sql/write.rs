@@ -113,10 +113,15 @@ where
             }
             None => None,
         };
+        let concerned = match (q.consent_id, q.concerned) {
+            (Some(id), true) => self.consent_concerned(id).await?,
+            _ => Vec::new(),
+        };
         Ok(Facts {
             case,
             consent,
             referral,
+            concerned,
         })
     }
 
