@@ -4,9 +4,11 @@
 pub mod client;
 pub mod config;
 pub mod node;
+pub mod notes;
 pub mod outbox;
 pub mod sealed;
 mod wake;
+pub mod withdrawal;
 
 pub use config::AgencyConfig;
 pub use node::{Node, NodeError, NodeEvent, Sent};

@@ -119,6 +119,9 @@ pub enum AgencyCommand {
         #[arg(long)]
         case: CaseId,
     },
+    /// 経過記録・情報共有（ケースについての短い記録） / case notes
+    #[command(subcommand)]
+    Note(super::note::NoteCommand),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -201,6 +204,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Inbox(args) => inbox(&args, lang).await,
             AgencyCommand::Outbox(args) => outbox(&args, lang).await,
             AgencyCommand::Show { node, id } => show(&node, id, lang).await,
+            AgencyCommand::Note(cmd) => super::note::run(cmd, lang).await,
             other => staff(other, lang).await,
         }
     })
@@ -771,6 +775,7 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
         Body::ReferralUpdate(note) | Body::ConsentWithdrawal(note) | Body::CaseUpdate(note) => {
             say!("{}", note.text)
         }
+        Body::CaseNote(note) => println!("{}", super::note::render(&note, lang)),
         Body::ConsentRecord(details) => {
             say!(
                 "{} {}",

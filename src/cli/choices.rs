@@ -34,7 +34,7 @@ macro_rules! choices {
 
 pub(super) use choices;
 
-choices!(Purpose { Referral => "referral", CaseMeeting => "case-meeting", SupportPlan => "support-plan", });
+choices!(Purpose { Referral => "referral", CaseMeeting => "case-meeting", SupportPlan => "support-plan", InformationSharing => "information-sharing", });
 choices!(ConsentGiver { Person => "person", Guardian => "guardian", });
 choices!(ConsentMethod { Written => "written", Oral => "oral", });
 choices!(ConsentDecision { Granted => "granted", Refused => "refused", NotTold => "not-told", });

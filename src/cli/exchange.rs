@@ -244,9 +244,10 @@ pub async fn consent_withdraw(
         text,
         categories: vec![],
     });
+    let to = crate::agency::withdrawal::concerned(node, &case, consent).await;
     let draft = action_draft(
         Some(case.clone()),
-        vec![],
+        to,
         Action::WithdrawConsent {
             consent_id: consent,
         },

@@ -11,6 +11,7 @@ mod choices;
 mod demo;
 mod exchange;
 mod labels;
+mod note;
 mod output;
 mod referral_flags;
 mod serve;

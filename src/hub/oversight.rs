@@ -199,6 +199,7 @@ impl From<model::Disclosure> for Disclosure {
             kind: d.kind,
             categories: d.categories,
             basis: d.basis,
+            consent_id: d.consent_id,
             accepted_at: d.accepted_at,
             delivered_at: d.delivered_at,
             cancelled: d.cancelled,

@@ -7,14 +7,18 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+mod basis;
+
+use basis::{check_basis, kind_of};
+
 use super::HubError;
 use super::config::Deadlines;
 use crate::directory::Directory;
-use crate::protocol::consent::{ConsentDecision, ConsentRecipient, ConsentScope};
+use crate::protocol::consent::{ConsentDecision, ConsentScope};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::referral_state::Party;
 use crate::protocol::{
-    Action, AgencyId, AgencyKind, ErrorCode, LegalBasis, MessageKind, Metadata, Timestamp, Urgency,
+    Action, AgencyId, AgencyKind, ErrorCode, LegalBasis, MessageKind, Metadata, Timestamp,
 };
 use crate::store::model::{
     AuditEvent, CaseChange, CaseRecord, Effects, Facts, FactsQuery, Policy, ReferralRecord,
@@ -36,6 +40,7 @@ pub(crate) fn facts_query(meta: &Metadata) -> FactsQuery {
         case_id: meta.case_id.clone(),
         consent_id,
         referral,
+        concerned: matches!(meta.action, Some(Action::WithdrawConsent { .. })),
     }
 }
 
@@ -60,9 +65,6 @@ pub(crate) fn policy(
     })
 }
 
-/// Tolerated difference between a node's clock and the hub's.
-const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
-
 struct Rules<'a> {
     directory: &'a Directory,
     deadlines: &'a Deadlines,
@@ -72,6 +74,7 @@ struct Rules<'a> {
 fn decide(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
     match (meta.kind, &meta.action) {
         (MessageKind::Referral, None) => referral(rules, meta, facts),
+        (MessageKind::CaseNote, None) => case_note(rules, meta, facts),
         (MessageKind::ReferralUpdate, Some(Action::UpdateReferral { state, .. })) => {
             referral_update(meta, facts, *state)
         }
@@ -79,7 +82,7 @@ fn decide(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubE
             consent_record(meta, facts, scope)
         }
         (MessageKind::ConsentWithdrawal, Some(Action::WithdrawConsent { .. })) => {
-            consent_withdrawal(meta, facts)
+            consent_withdrawal(rules, meta, facts)
         }
         (MessageKind::CaseUpdate, Some(action)) => case_update(rules, meta, facts, action),
         _ => Err(HubError::new(
@@ -110,6 +113,34 @@ fn known_case<'f>(meta: &Metadata, facts: &'f Facts) -> Result<&'f CaseRecord, H
 }
 
 fn referral(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
+    let basis = shared_under(rules, meta, facts)?;
+    let deadline = rules.now + rules.deadlines.for_urgency(meta.urgency);
+    Ok(Effects {
+        open_referral: Some(Timestamp::from_datetime(deadline)),
+        audit: statutory_use(meta, basis),
+        ..Effects::default()
+    })
+}
+
+/// A case note (経過記録・情報共有) is checked exactly like a referral —
+/// case, basis, recipients, its own declared categories and purpose — but
+/// opens no 受理 workflow: it informs, it asks nothing.
+fn case_note(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
+    let basis = shared_under(rules, meta, facts)?;
+    Ok(Effects {
+        audit: statutory_use(meta, basis),
+        ..Effects::default()
+    })
+}
+
+/// The checks every sharing of information about a person passes: a case
+/// the hub issued, a legal basis and purpose, and the basis covering the
+/// sender, every recipient, every category and the purpose.
+fn shared_under<'m>(
+    rules: &Rules,
+    meta: &'m Metadata,
+    facts: &Facts,
+) -> Result<&'m LegalBasis, HubError> {
     known_case(meta, facts)?;
     let (Some(basis), Some(purpose)) = (&meta.basis, meta.purpose) else {
         return Err(HubError::new(
@@ -119,241 +150,28 @@ fn referral(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, Hu
         ));
     };
     check_basis(rules, meta, facts, basis, purpose)?;
-    let deadline = rules.now + rules.deadlines.for_urgency(meta.urgency);
-    let mut effects = Effects {
-        open_referral: Some(Timestamp::from_datetime(deadline)),
-        ..Effects::default()
-    };
-    if basis.is_statutory() {
-        let detail = serde_json::json!({
-            "basis": basis.as_str(),
-            "recipients": meta.recipients,
-            "categories": meta.categories,
-            "review": matches!(basis, LegalBasis::VitalInterest),
-        });
-        effects.audit.push(AuditEvent::new(
-            "statutory_basis_used",
-            Some(&meta.sender),
-            Some(meta.id.to_string()),
-            detail,
-        ));
-    }
-    Ok(effects)
+    Ok(basis)
 }
 
-/// Refuse, naming the basis tried and what it does not cover.
-fn not_covered(code: ErrorCode, basis: &LegalBasis, what_ja: String, what_en: String) -> HubError {
-    HubError::new(
-        code,
-        format!("{what_ja}（根拠: {}）", basis.label(crate::i18n::Lang::Ja)),
-        format!("{what_en} (basis: {})", basis.as_str()),
-    )
-}
-
-fn kind_of(rules: &Rules, id: &AgencyId) -> Option<AgencyKind> {
-    rules.directory.get(id).map(|a| a.kind)
-}
-
-fn check_basis(
-    rules: &Rules,
-    meta: &Metadata,
-    facts: &Facts,
-    basis: &LegalBasis,
-    purpose: crate::protocol::Purpose,
-) -> Result<(), HubError> {
-    let recipient_kinds_in = |allowed: &[AgencyKind]| -> Result<(), HubError> {
-        for r in &meta.recipients {
-            if !kind_of(rules, r).is_some_and(|k| allowed.contains(&k)) {
-                return Err(not_covered(
-                    ErrorCode::RecipientNotCovered,
-                    basis,
-                    format!("宛先 {r} はこの根拠で提供できる相手ではありません"),
-                    format!("recipient {r} is not covered"),
-                ));
-            }
-        }
-        Ok(())
-    };
-    match basis {
-        LegalBasis::Consent { .. } => check_consent(rules, meta, facts, basis, purpose),
-        LegalBasis::YotaikyoSharing => check_yotaikyo(rules, meta, facts, basis),
-        LegalBasis::ProvisionToMunicipality => {
-            use AgencyKind::*;
-            if !kind_of(rules, &meta.sender)
-                .is_some_and(|k| matches!(k, ObstetricClinic | Nursery | PublicHealth | Other))
-            {
-                return Err(not_covered(
-                    ErrorCode::SenderNotCovered,
-                    basis,
-                    "送信元は医療・福祉・教育機関ではありません".into(),
-                    "the sender is not a medical, welfare or school body".into(),
-                ));
-            }
-            recipient_kinds_in(&[Center, ChildWelfare])
-        }
-        LegalBasis::AbuseNotification => {
-            recipient_kinds_in(&[AgencyKind::ChildWelfare, AgencyKind::Center])
-        }
-        LegalBasis::VitalInterest if meta.urgency != Urgency::Emergency => Err(not_covered(
-            ErrorCode::NotUrgent,
-            basis,
-            "生命・身体の保護は緊急の場合に限ります".into(),
-            "vital interest is for emergencies only".into(),
-        )),
-        LegalBasis::VitalInterest => Ok(()),
+/// A statutory exception is listed for oversight (vital interest flagged
+/// for review).
+fn statutory_use(meta: &Metadata, basis: &LegalBasis) -> Vec<AuditEvent> {
+    if !basis.is_statutory() {
+        return Vec::new();
     }
-}
-
-fn check_yotaikyo(
-    rules: &Rules,
-    meta: &Metadata,
-    facts: &Facts,
-    basis: &LegalBasis,
-) -> Result<(), HubError> {
-    let registered = facts
-        .case
-        .as_ref()
-        .is_some_and(|c| c.registration.is_some() && c.closed_at.is_none());
-    if !registered {
-        return Err(not_covered(
-            ErrorCode::CaseNotRegistered,
-            basis,
-            "このケースは要対協に登録されていないか、終結しています".into(),
-            "the case is not registered with the council, or is closed".into(),
-        ));
-    }
-    let member = |id: &AgencyId| rules.directory.get(id).is_some_and(|a| a.yotaikyo_member);
-    if !member(&meta.sender) {
-        return Err(not_covered(
-            ErrorCode::SenderNotCovered,
-            basis,
-            format!("送信元 {} は要対協の構成機関ではありません", meta.sender),
-            format!("sender {} is not a council member", meta.sender),
-        ));
-    }
-    match meta.recipients.iter().find(|r| !member(r)) {
-        Some(r) => Err(not_covered(
-            ErrorCode::RecipientNotCovered,
-            basis,
-            format!("宛先 {r} は要対協の構成機関ではありません"),
-            format!("recipient {r} is not a council member"),
-        )),
-        None => Ok(()),
-    }
-}
-
-fn check_consent(
-    rules: &Rules,
-    meta: &Metadata,
-    facts: &Facts,
-    basis: &LegalBasis,
-    purpose: crate::protocol::Purpose,
-) -> Result<(), HubError> {
-    let consent = facts
-        .consent
-        .as_ref()
-        .filter(|c| Some(&c.scope.case_id) == meta.case_id.as_ref())
-        .ok_or_else(|| {
-            not_covered(
-                ErrorCode::ConsentNotFound,
-                basis,
-                "この同意はこのケースについて記録されていません".into(),
-                "no such consent is recorded for this case".into(),
-            )
-        })?;
-    let scope = &consent.scope;
-    if scope.decision != ConsentDecision::Granted {
-        return Err(not_covered(
-            ErrorCode::ConsentNotGranted,
-            basis,
-            "本人が同意していない（拒否・未説明）ため提供できません".into(),
-            "consent was refused or the person was not told".into(),
-        ));
-    }
-    if let Some((_, end)) = consent.ended {
-        let (code, ja, en) = match end {
-            ConsentEnd::Withdrawn => (
-                ErrorCode::ConsentWithdrawn,
-                "同意は撤回されています",
-                "the consent was withdrawn",
-            ),
-            ConsentEnd::Expired => (
-                ErrorCode::ConsentExpired,
-                "同意の有効期間が終了しています",
-                "the consent has expired",
-            ),
-        };
-        return Err(not_covered(code, basis, ja.into(), en.into()));
-    }
-    let now = Timestamp::from_datetime(rules.now).datetime();
-    // A consent recorded "now" by a node whose clock runs a little ahead of
-    // the hub's must not be refused as not yet valid.
-    let started = scope.valid_from.datetime() <= now + CLOCK_SKEW;
-    let running = scope
-        .valid_until
-        .as_ref()
-        .is_none_or(|u| now < u.datetime());
-    if !started || !running {
-        return Err(not_covered(
-            ErrorCode::ConsentExpired,
-            basis,
-            "同意の有効期間外です".into(),
-            "the consent is not valid at this time".into(),
-        ));
-    }
-    if consent.recorded_by != meta.sender && !covers(rules, scope, &meta.sender) {
-        return Err(not_covered(
-            ErrorCode::SenderNotCovered,
-            basis,
-            format!("送信元 {} はこの同意の範囲外です", meta.sender),
-            format!("sender {} is outside this consent", meta.sender),
-        ));
-    }
-    if let Some(r) = meta.recipients.iter().find(|r| !covers(rules, scope, r)) {
-        return Err(not_covered(
-            ErrorCode::RecipientNotCovered,
-            basis,
-            format!("宛先 {r} はこの同意の範囲外です"),
-            format!("recipient {r} is not covered by the consent"),
-        ));
-    }
-    if let Some(c) = meta
-        .categories
-        .iter()
-        .find(|c| !scope.categories.contains(c))
-    {
-        return Err(not_covered(
-            ErrorCode::CategoryNotCovered,
-            basis,
-            format!(
-                "情報区分「{}」はこの同意の範囲外です",
-                c.label(crate::i18n::Lang::Ja)
-            ),
-            format!(
-                "category {} is not covered by the consent",
-                c.label(crate::i18n::Lang::En)
-            ),
-        ));
-    }
-    if !scope.purposes.contains(&purpose) {
-        return Err(not_covered(
-            ErrorCode::PurposeNotCovered,
-            basis,
-            format!(
-                "目的「{}」はこの同意の範囲外です",
-                purpose.label(crate::i18n::Lang::Ja)
-            ),
-            format!("purpose {} is not covered by the consent", purpose.as_str()),
-        ));
-    }
-    Ok(())
-}
-
-fn covers(rules: &Rules, scope: &ConsentScope, agency: &AgencyId) -> bool {
-    scope.recipients.iter().any(|r| match r {
-        ConsentRecipient::Agency(id) => id == agency,
-        ConsentRecipient::Kind(kind) => kind_of(rules, agency) == Some(*kind),
-    })
+    let detail = serde_json::json!({
+        "basis": basis.as_str(),
+        "kind": meta.kind.as_str(),
+        "recipients": meta.recipients,
+        "categories": meta.categories,
+        "review": matches!(basis, LegalBasis::VitalInterest),
+    });
+    vec![AuditEvent::new(
+        "statutory_basis_used",
+        Some(&meta.sender),
+        Some(meta.id.to_string()),
+        detail,
+    )]
 }
 
 fn referral_update(
@@ -498,7 +316,7 @@ fn consent_record(
     })
 }
 
-fn consent_withdrawal(meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
+fn consent_withdrawal(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubError> {
     known_case(meta, facts)?;
     let Some(consent) = facts
         .consent
@@ -516,6 +334,27 @@ fn consent_withdrawal(meta: &Metadata, facts: &Facts) -> Result<Effects, HubErro
             ErrorCode::ConsentWithdrawn,
             "この同意はすでに撤回または期間満了しています。",
             "the consent has already ended",
+        ));
+    }
+    // Her words are personal information: they go only to the agencies the
+    // consent concerns, never further.
+    if let Some(r) = meta
+        .recipients
+        .iter()
+        .find(|r| !facts.concerned.contains(r))
+    {
+        let name = rules
+            .directory
+            .get(r)
+            .map_or_else(|| r.to_string(), |a| a.name.clone());
+        return Err(HubError::new(
+            ErrorCode::RecipientNotCovered,
+            format!(
+                "宛先「{name}」（{r}）はこの同意に関係していません。撤回の記録は、同意を記録した機関と、この同意に基づいて送受信した機関にだけ送れます。"
+            ),
+            format!(
+                "recipient {name} ({r}) is not concerned by this consent: a withdrawal goes only to the agency that recorded it and those that sent or hold something under it"
+            ),
         ));
     }
     Ok(Effects {

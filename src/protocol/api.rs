@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AgencyId, CaseId, EnvelopeId, InfoCategory, ReferralState, Timestamp, Urgency};
+use super::{
+    AgencyId, CaseId, ConsentId, EnvelopeId, InfoCategory, ReferralState, Timestamp, Urgency,
+};
 
 /// Answer to `POST /v1/cases`: a new hub-issued case id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +78,10 @@ pub struct Disclosure {
     pub categories: Vec<InfoCategory>,
     /// The legal basis name, `null` for kinds without one.
     pub basis: Option<String>,
+    /// The consent relied on, when the basis is `consent` (so a node can
+    /// tell who is concerned when she withdraws it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_id: Option<ConsentId>,
     /// When the hub accepted it.
     pub accepted_at: Timestamp,
     /// When the recipient's node stored it; `null` while queued.

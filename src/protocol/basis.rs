@@ -17,14 +17,18 @@ pub enum Purpose {
     CaseMeeting,
     /// 支援プラン
     SupportPlan,
+    /// 経過・情報共有: keeping the agencies concerned informed about a case
+    /// (case notes).
+    InformationSharing,
 }
 
 impl Purpose {
     /// Every purpose.
-    pub const ALL: [Purpose; 3] = [
+    pub const ALL: [Purpose; 4] = [
         Purpose::Referral,
         Purpose::CaseMeeting,
         Purpose::SupportPlan,
+        Purpose::InformationSharing,
     ];
 
     /// The stable wire name.
@@ -33,6 +37,7 @@ impl Purpose {
             Purpose::Referral => "referral",
             Purpose::CaseMeeting => "case_meeting",
             Purpose::SupportPlan => "support_plan",
+            Purpose::InformationSharing => "information_sharing",
         }
     }
 
@@ -42,6 +47,7 @@ impl Purpose {
             Purpose::Referral => lang.pick("紹介・情報提供", "referral"),
             Purpose::CaseMeeting => lang.pick("ケース会議", "case meeting"),
             Purpose::SupportPlan => lang.pick("支援プラン", "support plan"),
+            Purpose::InformationSharing => lang.pick("経過・情報共有", "information sharing"),
         }
     }
 }

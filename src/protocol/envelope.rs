@@ -42,6 +42,9 @@ pub enum MessageKind {
     ConsentWithdrawal,
     /// 要対協 case registration, reclassification or closure.
     CaseUpdate,
+    /// 経過記録・情報共有: a short note about a case, under any legal basis,
+    /// with no 連絡票 fields.
+    CaseNote,
 }
 
 impl MessageKind {
@@ -53,16 +56,18 @@ impl MessageKind {
             MessageKind::ConsentRecord => "consent_record",
             MessageKind::ConsentWithdrawal => "consent_withdrawal",
             MessageKind::CaseUpdate => "case_update",
+            MessageKind::CaseNote => "case_note",
         }
     }
 
     /// Every kind.
-    pub const ALL: [MessageKind; 5] = [
+    pub const ALL: [MessageKind; 6] = [
         MessageKind::Referral,
         MessageKind::ReferralUpdate,
         MessageKind::ConsentRecord,
         MessageKind::ConsentWithdrawal,
         MessageKind::CaseUpdate,
+        MessageKind::CaseNote,
     ];
 
     /// The kind with this wire name.
@@ -78,6 +83,7 @@ impl MessageKind {
             MessageKind::ConsentRecord => lang.pick("同意の記録", "consent record"),
             MessageKind::ConsentWithdrawal => lang.pick("同意の撤回", "consent withdrawal"),
             MessageKind::CaseUpdate => lang.pick("要対協ケース登録", "case registration"),
+            MessageKind::CaseNote => lang.pick("経過記録・情報共有", "case note"),
         }
     }
 }
@@ -142,9 +148,10 @@ pub struct Metadata {
     pub urgency: Urgency,
     /// When the sender created it (UTC).
     pub created_at: Timestamp,
-    /// The legal basis for sharing: required for referrals.
+    /// The legal basis for sharing: required for referrals and case notes.
     pub basis: Option<LegalBasis>,
-    /// What the information is shared for: required for referrals.
+    /// What the information is shared for: required for referrals and case
+    /// notes.
     pub purpose: Option<Purpose>,
     /// The hub state change this envelope asks for: required for every kind
     /// but `referral`.

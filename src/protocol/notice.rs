@@ -20,8 +20,10 @@ pub enum Notice {
         /// The consent that ended.
         consent_id: ConsentId,
     },
-    /// To an agency holding data shared under a consent that was withdrawn
-    /// or expired: mark these records; share nothing more under it.
+    /// To every agency concerned by a consent that was withdrawn or
+    /// expired — each holder of data shared under it, each sender of such
+    /// data and the agency that recorded it: mark these records; share
+    /// nothing more under it.
     ConsentEnded {
         /// The consent.
         consent_id: ConsentId,
@@ -31,6 +33,18 @@ pub enum Notice {
         reason: ConsentEnd,
         /// The envelopes this agency received under it.
         envelopes: Vec<EnvelopeId>,
+        /// The envelopes this agency sent under it (what the ending affects
+        /// on the sending side).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sent: Vec<EnvelopeId>,
+        /// The agency where she withdrew (none for an expiry).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended_by: Option<AgencyId>,
+        /// The withdrawal envelope: its note (what she said) is encrypted
+        /// to the agencies concerned and arrives as an ordinary delivery;
+        /// the hub only names it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withdrawal: Option<EnvelopeId>,
     },
     /// A referral's 受理 deadline passed (escalation).
     DeadlineMissed {
@@ -74,22 +88,50 @@ impl Notice {
             ),
             Notice::ConsentEnded {
                 consent_id,
+                case_id,
                 reason,
                 envelopes,
-                ..
-            } => format!(
-                "{} {consent_id}（{}）: {} {}",
-                lang.pick("同意が終了しました", "consent ended"),
-                match reason {
-                    ConsentEnd::Withdrawn => lang.pick("撤回", "withdrawn"),
-                    ConsentEnd::Expired => lang.pick("期間満了", "expired"),
-                },
-                envelopes.len(),
-                lang.pick(
-                    "件の記録に表示しました。以後この同意に基づく共有はできません。",
-                    "records marked; nothing more may be shared under it."
-                ),
-            ),
+                sent,
+                ended_by,
+                withdrawal,
+            } => {
+                let mut line = format!(
+                    "{} {case_id}（{}、{} {consent_id}）",
+                    lang.pick(
+                        "ケースの同意が終了しました:",
+                        "a consent on this case ended:"
+                    ),
+                    match reason {
+                        ConsentEnd::Withdrawn => lang.pick("撤回", "withdrawn"),
+                        ConsentEnd::Expired => lang.pick("期間満了", "expired"),
+                    },
+                    lang.pick("同意ID", "consent id"),
+                );
+                if let Some(by) = ended_by {
+                    line += &format!(" {} {by}", lang.pick("撤回を受けた機関:", "withdrawn at:"));
+                }
+                line += &format!(
+                    " {} {} / {} {}。",
+                    lang.pick("受信した記録", "records received"),
+                    envelopes.len(),
+                    lang.pick("送信した記録", "records sent"),
+                    sent.len(),
+                );
+                line += lang.pick(
+                    "以後この同意に基づく共有はできません。",
+                    " Nothing more may be shared under it.",
+                );
+                if let Some(w) = withdrawal {
+                    line += &format!(
+                        " {} {w}",
+                        lang.pick(
+                            "撤回の記録（本人の申し出）:",
+                            "the withdrawal (what she said):"
+                        )
+                    );
+                }
+                line
+            }
             Notice::DeadlineMissed {
                 referral,
                 recipient,

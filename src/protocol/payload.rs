@@ -46,6 +46,9 @@ pub enum Body {
     ConsentWithdrawal(Note),
     /// The reason for a registration, reclassification or closure.
     CaseUpdate(Note),
+    /// 経過記録・情報共有: free text about a case with the categories it
+    /// discloses, and nothing else (no 連絡票 fields).
+    CaseNote(Note),
 }
 
 /// Free text, with the information categories it discloses (declared by
@@ -93,6 +96,7 @@ impl Body {
             Body::ConsentRecord(_) => MessageKind::ConsentRecord,
             Body::ConsentWithdrawal(_) => MessageKind::ConsentWithdrawal,
             Body::CaseUpdate(_) => MessageKind::CaseUpdate,
+            Body::CaseNote(_) => MessageKind::CaseNote,
         }
     }
 }
@@ -102,9 +106,10 @@ impl Body {
     pub fn categories(&self) -> BTreeSet<InfoCategory> {
         match self {
             Body::Referral(r) => r.categories(),
-            Body::ReferralUpdate(n) | Body::ConsentWithdrawal(n) | Body::CaseUpdate(n) => {
-                n.categories.iter().copied().collect()
-            }
+            Body::ReferralUpdate(n)
+            | Body::ConsentWithdrawal(n)
+            | Body::CaseUpdate(n)
+            | Body::CaseNote(n) => n.categories.iter().copied().collect(),
             // Who gave consent identifies the person.
             Body::ConsentRecord(_) => [InfoCategory::Basic].into(),
         }

@@ -64,6 +64,9 @@ pub struct Facts {
     pub consent: Option<ConsentRecord>,
     /// The referral an update is about.
     pub referral: Option<ReferralRecord>,
+    /// For a withdrawal: the agencies its consent concerns — the recorder,
+    /// every sender and every holder of envelopes under it — in order.
+    pub concerned: Vec<AgencyId>,
 }
 
 /// Which facts to load.
@@ -75,6 +78,8 @@ pub struct FactsQuery {
     pub consent_id: Option<ConsentId>,
     /// The referral to load.
     pub referral: Option<EnvelopeId>,
+    /// Whether to load the agencies the consent concerns (withdrawals).
+    pub concerned: bool,
 }
 
 /// A change to a case's registration.
@@ -178,6 +183,8 @@ pub struct Disclosure {
     pub categories: Vec<InfoCategory>,
     /// The legal basis.
     pub basis: Option<String>,
+    /// The consent relied on, when the basis is consent.
+    pub consent_id: Option<ConsentId>,
     /// When the hub accepted it.
     pub accepted_at: Timestamp,
     /// When the recipient's node stored it, if it has.

@@ -1,7 +1,7 @@
 //! Stored rows to model types, notices and audit entries: what `sql` does
 //! with the tuples it fetches, kept apart from the SQL itself.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -165,8 +165,8 @@ pub(super) fn due_referral_from_row(row: DueRow) -> Result<DueReferral> {
     })
 }
 
-/// envelope id, sender, recipient, kind, categories, basis, accepted_at,
-/// acked_at, cancelled_at.
+/// envelope id, sender, recipient, kind, categories, basis, consent_id,
+/// accepted_at, acked_at, cancelled_at.
 pub(super) type DisclosureRow = (
     String,
     String,
@@ -174,13 +174,25 @@ pub(super) type DisclosureRow = (
     String,
     String,
     Option<String>,
+    Option<String>,
     Timestamp,
     Option<Timestamp>,
     Option<Timestamp>,
 );
 
 pub(super) fn disclosure_from_row(row: DisclosureRow) -> Result<Disclosure> {
-    let (id, sender, recipient, kind, categories, basis, accepted_at, acked_at, cancelled_at) = row;
+    let (
+        id,
+        sender,
+        recipient,
+        kind,
+        categories,
+        basis,
+        consent_id,
+        accepted_at,
+        acked_at,
+        cancelled_at,
+    ) = row;
     Ok(Disclosure {
         envelope_id: parse(&id, "envelope id")?,
         sender: Some(parse(&sender, "agency id")?),
@@ -188,6 +200,7 @@ pub(super) fn disclosure_from_row(row: DisclosureRow) -> Result<Disclosure> {
         kind,
         categories: json(&categories, "categories")?,
         basis,
+        consent_id: consent_id.map(|c| parse(&c, "consent id")).transpose()?,
         accepted_at,
         delivered_at: acked_at,
         cancelled: cancelled_at.is_some(),
@@ -309,6 +322,9 @@ pub(super) fn late_notice(row: LateRow, envelope: &str) -> Result<Notice> {
         case_id: parse(&case, "case id")?,
         reason: consent_end(reason.as_deref()),
         envelopes: vec![parse(envelope, "envelope id")?],
+        sent: Vec::new(),
+        ended_by: None,
+        withdrawal: None,
     })
 }
 
@@ -336,11 +352,13 @@ impl Undelivered {
     }
 }
 
-/// What ending a consent finds: deliveries to cancel, in row order, and the
-/// envelopes each recipient already holds under it.
+/// What ending a consent finds: deliveries to cancel, in row order, the
+/// envelopes each recipient already holds under it, and the envelopes each
+/// sender shared under it.
 pub(super) struct ConsentEnding {
     pub(super) undelivered: Vec<Undelivered>,
     held: BTreeMap<AgencyId, Vec<EnvelopeId>>,
+    sent: BTreeMap<AgencyId, Vec<EnvelopeId>>,
 }
 
 impl ConsentEnding {
@@ -348,15 +366,20 @@ impl ConsentEnding {
         let mut ending = Self {
             undelivered: Vec::new(),
             held: BTreeMap::new(),
+            sent: BTreeMap::new(),
         };
         for (recipient, seq, envelope_id, sender, acked_at) in rows {
             let envelope_id = parse(&envelope_id, "envelope id")?;
             let recipient: AgencyId = parse(&recipient, "agency id")?;
+            let sender: AgencyId = parse(&sender, "agency id")?;
+            let sent = ending.sent.entry(sender.clone()).or_default();
+            if !sent.contains(&envelope_id) {
+                sent.push(envelope_id);
+            }
             if acked_at.is_some() {
                 ending.held.entry(recipient).or_default().push(envelope_id);
                 continue;
             }
-            let sender = parse(&sender, "agency id")?;
             ending.undelivered.push(Undelivered {
                 recipient,
                 seq,
@@ -367,32 +390,62 @@ impl ConsentEnding {
         Ok(ending)
     }
 
-    /// One `ConsentEnded` notice per holder, in agency order.
-    pub(super) fn holder_notices(
+    /// Every agency the ending concerns, in agency order: each holder, each
+    /// sender and the agency that recorded the consent.
+    pub(super) fn concerned(&self, recorded_by: &AgencyId) -> BTreeSet<AgencyId> {
+        self.held
+            .keys()
+            .chain(self.sent.keys())
+            .chain([recorded_by])
+            .cloned()
+            .collect()
+    }
+
+    /// One `ConsentEnded` notice per agency concerned, in agency order, each
+    /// naming the case, what that agency received and sent under the consent
+    /// and, for a withdrawal, where she withdrew and the envelope carrying
+    /// her words.
+    pub(super) fn ended_notices(
         &self,
         consent: ConsentId,
         case_id: &CaseId,
         reason: ConsentEnd,
+        concerned: &BTreeSet<AgencyId>,
+        withdrawal: Option<&(EnvelopeId, AgencyId)>,
     ) -> Vec<(AgencyId, Notice)> {
-        let notice = |envelopes: &Vec<EnvelopeId>| Notice::ConsentEnded {
-            consent_id: consent,
-            case_id: case_id.clone(),
-            reason,
-            envelopes: envelopes.clone(),
+        let of = |map: &BTreeMap<AgencyId, Vec<EnvelopeId>>, a: &AgencyId| {
+            map.get(a).cloned().unwrap_or_default()
         };
-        self.held
+        concerned
             .iter()
-            .map(|(h, e)| (h.clone(), notice(e)))
+            .map(|a| {
+                let notice = Notice::ConsentEnded {
+                    consent_id: consent,
+                    case_id: case_id.clone(),
+                    reason,
+                    envelopes: of(&self.held, a),
+                    sent: of(&self.sent, a),
+                    ended_by: withdrawal.map(|(_, by)| by.clone()),
+                    withdrawal: withdrawal.map(|(id, _)| *id),
+                };
+                (a.clone(), notice)
+            })
             .collect()
     }
 
     /// The audit entry for the ending.
-    pub(super) fn event(&self, consent: ConsentId, reason: ConsentEnd) -> AuditEvent {
+    pub(super) fn event(
+        &self,
+        consent: ConsentId,
+        reason: ConsentEnd,
+        notified: usize,
+    ) -> AuditEvent {
         let reason = end_reason(reason);
         let detail = json!({
             "reason": reason,
             "cancelled_deliveries": self.undelivered.len(),
             "holders_notified": self.held.len(),
+            "agencies_notified": notified,
         });
         let event = format!("consent_{reason}");
         AuditEvent::new(&event, None, Some(consent.to_string()), detail)

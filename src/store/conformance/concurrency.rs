@@ -133,7 +133,7 @@ pub async fn nothing_slips_past_a_concurrent_withdrawal(store: Arc<dyn HubStore>
     );
     assert_eq!(
         notices(&store, "clinic").await.len(),
-        stored,
-        "and its sender told"
+        stored + 1,
+        "and its sender told of each, and (as the recorder) of the ending"
     );
 }

@@ -62,6 +62,7 @@ pub async fn the_policy_sees_the_facts_it_asked_for(store: Arc<dyn HubStore>) {
         case_id: Some(case.clone()),
         consent_id: Some(consent),
         referral: None,
+        concerned: true,
     };
     let e = sealed(under_consent("clinic", &["center"], &case, consent), b"r");
     store.accept(e, query, spy(&seen)).await.unwrap();
@@ -72,6 +73,8 @@ pub async fn the_policy_sees_the_facts_it_asked_for(store: Arc<dyn HubStore>) {
     assert_eq!(recorded.recorded_by, agency("clinic"));
     assert_eq!(recorded.ended, None);
     assert_eq!(facts.referral, None);
+    // Nothing sent under it yet: only its recorder is concerned.
+    assert_eq!(facts.concerned, [agency("clinic")]);
     store
         .accept(
             envelope(&["center"], b"n"),
@@ -212,14 +215,22 @@ pub async fn ending_a_consent_cancels_what_is_queued_and_tells_holders(store: Ar
         recipient: agency("welfare"),
         consent_id: consent,
     };
-    assert_eq!(notices(&store, "clinic").await, [cancelled]);
-    let ended = Notice::ConsentEnded {
+    // The clinic recorded the consent and sent under it: it hears of the
+    // cancelled delivery and of the ending, naming what it sent.
+    let ended = |envelopes: Vec<_>, sent: Vec<_>| Notice::ConsentEnded {
         consent_id: consent,
         case_id: case.clone(),
         reason: ConsentEnd::Withdrawn,
-        envelopes: vec![id],
+        envelopes,
+        sent,
+        ended_by: Some(agency("clinic")),
+        withdrawal: Some(e.envelope.meta().id),
     };
-    assert_eq!(notices(&store, "center").await, [ended]);
+    assert_eq!(
+        notices(&store, "clinic").await,
+        [cancelled, ended(vec![], vec![id])]
+    );
+    assert_eq!(notices(&store, "center").await, [ended(vec![id], vec![])]);
     // The welfare office's node never got it, whatever its cursor says.
     assert_eq!(
         store
@@ -248,7 +259,7 @@ pub async fn ending_a_consent_cancels_what_is_queued_and_tells_holders(store: Ar
     assert_eq!(reason, ConsentEnd::Withdrawn);
     assert_eq!(
         notices(&store, "clinic").await.len(),
-        1,
+        2,
         "ending twice does nothing the second time"
     );
     assert_eq!(notices(&store, "center").await.len(), 1);
@@ -289,7 +300,18 @@ pub async fn expired_consents_end_like_withdrawals(store: Arc<dyn HubStore>) {
         recipient: agency("welfare"),
         consent_id: consent,
     };
-    assert_eq!(notices(&store, "clinic").await, [cancelled]);
+    // The clinic sent under it and recorded it: told of the cancelled
+    // delivery and of the expiry, which names no withdrawal.
+    let ended = Notice::ConsentEnded {
+        consent_id: consent,
+        case_id: case.clone(),
+        reason: ConsentEnd::Expired,
+        envelopes: vec![],
+        sent: vec![referral.envelope.meta().id],
+        ended_by: None,
+        withdrawal: None,
+    };
+    assert_eq!(notices(&store, "clinic").await, [cancelled, ended]);
     let events = audit_events(&store).await;
     assert_eq!(
         events.iter().filter(|e| *e == "consent_expired").count(),
@@ -301,7 +323,7 @@ pub async fn expired_consents_end_like_withdrawals(store: Arc<dyn HubStore>) {
     let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap();
     assert_eq!(
         detail,
-        serde_json::json!({ "reason": "expired", "cancelled_deliveries": 1, "holders_notified": 0 })
+        serde_json::json!({ "reason": "expired", "cancelled_deliveries": 1, "holders_notified": 0, "agencies_notified": 1 })
     );
 }
 
@@ -477,11 +499,16 @@ pub async fn a_cancelled_delivery_acked_anyway_is_delivered_and_marked(store: Ar
     // The node had stored it and acks: it holds the data after all.
     let outcome = store.ack(&agency("welfare"), seqs[0].1).await.unwrap();
     assert_eq!(outcome, crate::store::AckOutcome::AckedAfterCancel);
+    // Acknowledged after the ending: a notice of its own, naming no
+    // withdrawal (the hub learns of the holding only now).
     let ended = Notice::ConsentEnded {
         consent_id: consent,
         case_id: case.clone(),
         reason: ConsentEnd::Withdrawn,
         envelopes: vec![id],
+        sent: vec![],
+        ended_by: None,
+        withdrawal: None,
     };
     assert_eq!(notices(&store, "welfare").await, [ended]);
     let record = store.disclosures(&case).await.unwrap();

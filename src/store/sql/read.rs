@@ -104,6 +104,27 @@ where
         row.map(consent_from_row).transpose()
     }
 
+    /// The agency that recorded the consent, every sender of envelopes
+    /// under it and every agency that acknowledged one, in order.
+    pub(in crate::store) async fn consent_concerned(
+        &mut self,
+        id: ConsentId,
+    ) -> Result<Vec<AgencyId>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT recorded_by FROM consents WHERE consent_id = $1 \
+             UNION SELECT sender FROM envelopes WHERE consent_id = $1 \
+             UNION SELECT d.recipient FROM deliveries d JOIN envelopes e ON e.id = d.envelope_id \
+             WHERE e.consent_id = $1 AND d.acked_at IS NOT NULL \
+             ORDER BY 1",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *self.0)
+        .await?;
+        rows.into_iter()
+            .map(|(a,)| parse(&a, "agency id"))
+            .collect()
+    }
+
     pub(in crate::store) async fn referral(
         &mut self,
         id: EnvelopeId,
@@ -184,7 +205,7 @@ where
         case_id: &CaseId,
     ) -> Result<Vec<Disclosure>> {
         let rows: Vec<DisclosureRow> = sqlx::query_as(
-            "SELECT e.id, e.sender, d.recipient, e.kind, e.categories, e.basis, e.accepted_at, \
+            "SELECT e.id, e.sender, d.recipient, e.kind, e.categories, e.basis, e.consent_id, e.accepted_at, \
              d.acked_at, d.cancelled_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope_id \
              WHERE e.case_id = $1 ORDER BY e.accepted_at, d.recipient, d.seq",
         )

@@ -138,7 +138,11 @@ where
         now: &Timestamp,
     ) -> Result<bool, StoreError> {
         self.write(Retry::Conflicts, (consent, *now), |c, (id, now)| {
-            Box::pin(async move { Sql(c).end_consent(*id, ConsentEnd::Expired, now).await })
+            Box::pin(async move {
+                Sql(c)
+                    .end_consent(*id, ConsentEnd::Expired, now, None)
+                    .await
+            })
         })
         .await
     }

@@ -113,10 +113,15 @@ where
             }
             None => None,
         };
+        let concerned = match (q.consent_id, q.concerned) {
+            (Some(id), true) => self.consent_concerned(id).await?,
+            _ => Vec::new(),
+        };
         Ok(Facts {
             case,
             consent,
             referral,
+            concerned,
         })
     }
 
@@ -235,7 +240,10 @@ where
             .await?;
         }
         if let Some((consent, reason)) = fx.end_consent {
-            self.end_consent(consent, reason, &now).await?;
+            // Only a withdrawal envelope ends a consent here (expiry runs
+            // from the deadline check): it is the withdrawal the notices name.
+            self.end_consent(consent, reason, &now, Some(envelope))
+                .await?;
         }
         if let Some(deadline) = &fx.open_referral {
             self.open_referral(envelope, recipients, deadline, &now)
@@ -311,27 +319,42 @@ where
     }
 
     /// End a consent: cancel what is queued but not delivered (telling each
-    /// sender), and tell every agency that already holds data under it.
+    /// sender), and tell every agency concerned — each holder, each sender
+    /// and the recorder — naming the case, what it affects and (for a
+    /// withdrawal) the envelope carrying her words.
     /// Returns false if it had already ended.
     pub(in crate::store) async fn end_consent(
         &mut self,
         consent: ConsentId,
         reason: ConsentEnd,
         now: &Timestamp,
+        withdrawal: Option<EnvelopeId>,
     ) -> Result<bool> {
-        let ended: Option<(String,)> = sqlx::query_as(
+        let ended: Option<(String, String)> = sqlx::query_as(
             "UPDATE consents SET ended_at = $1, end_reason = $2 \
-             WHERE consent_id = $3 AND ended_at IS NULL RETURNING case_id",
+             WHERE consent_id = $3 AND ended_at IS NULL RETURNING case_id, recorded_by",
         )
         .bind(*now)
         .bind(end_reason(reason))
         .bind(consent.to_string())
         .fetch_optional(&mut *self.0)
         .await?;
-        let Some((case_id,)) = ended else {
+        let Some((case_id, recorded_by)) = ended else {
             return Ok(false);
         };
         let case_id: CaseId = parse(&case_id, "case id")?;
+        let recorded_by: AgencyId = parse(&recorded_by, "agency id")?;
+        let withdrawal = match withdrawal {
+            Some(id) => {
+                let (sender,): (String,) =
+                    sqlx::query_as("SELECT sender FROM envelopes WHERE id = $1")
+                        .bind(id.to_string())
+                        .fetch_one(&mut *self.0)
+                        .await?;
+                Some((id, parse::<AgencyId>(&sender, "agency id")?))
+            }
+            None => None,
+        };
         let rows: Vec<ConsentDeliveryRow> = sqlx::query_as(DB::CONSENT_DELIVERIES)
             .bind(consent.to_string())
             .fetch_all(&mut *self.0)
@@ -342,9 +365,17 @@ where
             self.cancel_delivery(undelivered, now).await?;
             notices.push(undelivered.notice(consent));
         }
-        notices.extend(ending.holder_notices(consent, &case_id, reason));
+        let concerned = ending.concerned(&recorded_by);
+        notices.extend(ending.ended_notices(
+            consent,
+            &case_id,
+            reason,
+            &concerned,
+            withdrawal.as_ref(),
+        ));
         self.queue_notices(notices).await?;
-        self.append_audit(&ending.event(consent, reason)).await?;
+        self.append_audit(&ending.event(consent, reason, concerned.len()))
+            .await?;
         Ok(true)
     }
 
