@@ -200,6 +200,11 @@ impl Outbox {
             tracing::info!(answered = round.answered.len(), "outbox entries sent");
         }
         for (id, answer) in round.answered {
+            // A sending command shows its own refusal to staff; one the
+            // worker met has nobody watching but the log.
+            if let HubAnswer::Refused(body) = &answer {
+                tracing::warn!(envelope = %id, code = ?body.code, "queued envelope refused by the hub");
+            }
             let _ = self.events.send(NodeEvent::Answered { id, answer });
         }
         match round.stalled {
@@ -278,7 +283,6 @@ impl Outbox {
                     .await?
             }
             HubAnswer::Refused(body) => {
-                tracing::warn!(envelope = %id, code = ?body.code, "envelope refused by the hub");
                 let detail = serde_json::to_string(body).unwrap_or_default();
                 self.records
                     .set_outbox_status(id, OutboxStatus::Refused, Some(&detail))
