@@ -214,7 +214,7 @@ async fn open(args: &NodeArgs, lang: Lang) -> anyhow::Result<Node> {
     open_config(&args.config, lang).await
 }
 
-async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node> {
+pub(super) async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node> {
     let config = AgencyConfig::load(path).with_context(|| {
         lang.pick(
             "機関ノードの設定を読み込めません。--config でファイルを指定してください",

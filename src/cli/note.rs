@@ -5,14 +5,15 @@ use clap::{Args, Subcommand};
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::Serialize;
 
+use super::agency::open_config;
 use super::exchange::{self, AuthorArgs, BasisArgs};
 use super::labels;
 use super::output::{self, say};
+use crate::agency::Node;
 use crate::agency::notes::{CaseNoteEntry, Direction, case_notes, note_draft};
-use crate::agency::{AgencyConfig, Node};
 use crate::i18n::Lang;
 use crate::protocol::payload::{Author, Note};
 use crate::protocol::{AgencyId, CaseId, EnvelopeId, InfoCategory, LegalBasis, Purpose, Timestamp};
@@ -84,21 +85,6 @@ pub async fn run(cmd: NoteCommand, lang: Lang) -> anyhow::Result<()> {
     }
 }
 
-async fn open(config: &std::path::Path, lang: Lang) -> anyhow::Result<Node> {
-    let config = AgencyConfig::load(config).with_context(|| {
-        lang.pick(
-            "機関ノードの設定を読み込めません。--config でファイルを指定してください",
-            "cannot load the agency config; name it with --config",
-        )
-    })?;
-    Node::open(&config).await.with_context(|| {
-        lang.pick(
-            "機関ノードを開けません（鍵・証明書・ディレクトリ・データベースを確認してください）",
-            "cannot open the agency node (check keys, certificates, directory and database)",
-        )
-    })
-}
-
 async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
     let json = args.json;
     if args.text.trim().is_empty() {
@@ -114,7 +100,7 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
     } else {
         purpose
     };
-    let node = open(&args.config, lang).await?;
+    let node = open_config(&args.config, lang).await?;
     if let Some(unknown) = args.to.iter().find(|id| node.directory().get(id).is_none()) {
         node.records().close().await;
         bail!(
@@ -147,7 +133,7 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
 }
 
 async fn list(args: ListArgs, lang: Lang) -> anyhow::Result<()> {
-    let node = open(&args.config, lang).await?;
+    let node = open_config(&args.config, lang).await?;
     let notes = case_notes(node.records(), &args.case).await;
     let notes = match notes {
         Ok(notes) => notes,
@@ -171,13 +157,17 @@ async fn list(args: ListArgs, lang: Lang) -> anyhow::Result<()> {
     for n in notes {
         let who = match &n.direction {
             Direction::From(sender) => {
-                format!("{} {}", lang.pick("←", "from"), name(&node, sender))
+                format!(
+                    "{} {}",
+                    lang.pick("←", "from"),
+                    labels::agency(&node, sender).name
+                )
             }
             Direction::To(to) => format!(
                 "{} {}",
                 lang.pick("→", "to"),
                 to.iter()
-                    .map(|id| name(&node, id))
+                    .map(|id| labels::agency(&node, id).name)
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -222,13 +212,6 @@ fn note_json(node: &Node, n: &CaseNoteEntry, lang: Lang) -> NoteJson {
         text: n.note.text.clone(),
         consent_ended: n.consent_end_reason.clone(),
     }
-}
-
-fn name(node: &Node, id: &str) -> String {
-    id.parse::<AgencyId>()
-        .ok()
-        .and_then(|id| node.directory().get(&id).map(|a| a.name.clone()))
-        .unwrap_or_else(|| id.to_owned())
 }
 
 /// A note as staff read it: its categories, then the text.
