@@ -92,14 +92,6 @@ async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted(db: Db) {
     hub.wait().unwrap();
 }
 
-/// Write an agency config for the example agency `id` and return its path.
-fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {
-    let config = tsunagu::agency::AgencyConfig::from_example(&certs(), &agency(id), url, dir);
-    let path = dir.join(format!("{id}.toml"));
-    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
-    path.display().to_string()
-}
-
 /// Run `tsunagu agency …` as a member of staff; (success, stdout + stderr).
 fn staff(args: &[&str]) -> (bool, String) {
     let out = tsunagu()

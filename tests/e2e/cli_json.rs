@@ -20,14 +20,6 @@ fn tsunagu() -> tokio::process::Command {
     cmd
 }
 
-/// Write an agency config for the example agency `id` and return its path.
-fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {
-    let config = tsunagu::agency::AgencyConfig::from_example(&certs(), &agency(id), url, dir);
-    let path = dir.join(format!("{id}.toml"));
-    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
-    path.display().to_string()
-}
-
 /// `tsunagu agency ARGS`; (success, stdout, stderr).
 async fn staff(args: &[&str]) -> (bool, String, String) {
     let out = tsunagu().arg("agency").args(args).output().await.unwrap();

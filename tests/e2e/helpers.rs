@@ -377,3 +377,12 @@ pub async fn refused_with(node: &TestNode, draft: &Draft, code: ErrorCode) -> Er
 
 /// The marker string inside the demo referral's findings.
 pub const MARKER: &str = "MARKER-PLAINTEXT-7f3a";
+
+/// Write the example `agency.toml` of `id` into `dir` (records beside it),
+/// for tests that run the binary; returns its path.
+pub fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {
+    let config = tsunagu::agency::AgencyConfig::from_example(&certs(), &agency(id), url, dir);
+    let path = dir.join(format!("{id}.toml"));
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    path.display().to_string()
+}

@@ -420,14 +420,6 @@ fn staff_blocking(args: &[String]) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// Write an agency config for the example agency `id`; its path.
-fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {
-    let config = tsunagu::agency::AgencyConfig::from_example(&certs(), &agency(id), url, dir);
-    let path = dir.join(format!("{id}.toml"));
-    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
-    path.display().to_string()
-}
-
 pub async fn staff_share_a_note_from_the_command_line_and_read_it_on_the_case(db: Db) {
     let mut w = World::start(&db).await;
     // The same records the running test nodes use.
