@@ -214,6 +214,25 @@ async fn open(args: &NodeArgs, lang: Lang) -> anyhow::Result<Node> {
     open_config(&args.config, lang).await
 }
 
+/// Refuse (closing the records) if a recipient is not in the directory.
+pub(super) async fn known_recipients(
+    node: &Node,
+    to: &[AgencyId],
+    lang: Lang,
+) -> anyhow::Result<()> {
+    if let Some(unknown) = to.iter().find(|id| node.directory().get(id).is_none()) {
+        node.records().close().await;
+        bail!(
+            "{} {unknown}",
+            lang.pick(
+                "宛先がディレクトリにありません（機関IDを確認してください）:",
+                "recipient not in the directory (check the agency id):"
+            )
+        );
+    }
+    Ok(())
+}
+
 pub(super) async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node> {
     let config = AgencyConfig::load(path).with_context(|| {
         lang.pick(
@@ -385,16 +404,7 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
     }
     check_form(&referral, &missing, today, lang)?;
     let node = open(&args.node, lang).await?;
-    if let Some(unknown) = args.to.iter().find(|id| node.directory().get(id).is_none()) {
-        node.records().close().await;
-        bail!(
-            "{} {unknown}",
-            lang.pick(
-                "宛先がディレクトリにありません（機関IDを確認してください）:",
-                "recipient not in the directory (check the agency id):"
-            )
-        );
-    }
+    known_recipients(&node, &args.to, lang).await?;
     let (basis, purpose, justification) = args.basis.resolve(lang)?;
     let draft = Draft {
         recipients: args.to,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use serde::Serialize;
 
-use super::agency::open_config;
+use super::agency::{known_recipients, open_config};
 use super::exchange::{self, AuthorArgs, BasisArgs};
 use super::labels;
 use super::output::{self, say};
@@ -101,16 +101,7 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
         purpose
     };
     let node = open_config(&args.config, lang).await?;
-    if let Some(unknown) = args.to.iter().find(|id| node.directory().get(id).is_none()) {
-        node.records().close().await;
-        bail!(
-            "{} {unknown}",
-            lang.pick(
-                "宛先がディレクトリにありません（機関IDを確認してください）:",
-                "recipient not in the directory (check the agency id):"
-            )
-        );
-    }
+    known_recipients(&node, &args.to, lang).await?;
     let draft = note_draft(
         args.case,
         args.to,
