@@ -786,6 +786,14 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
             say!("{}", note.text)
         }
         Body::CaseNote(note) => println!("{}", super::note::render(&note, lang)),
+        body @ (Body::MeetingInvitation(_)
+        | Body::MeetingChange(_)
+        | Body::MeetingAnswer(_)
+        | Body::Minutes(_)
+        | Body::MinutesExcerpt(_)) => say!("{}", super::meeting::render(&body, lang)),
+        body @ (Body::SupportPlan(_) | Body::PlanPart(_)) => {
+            say!("{}", super::plan::render(&body, lang))
+        }
         Body::ConsentRecord(details) => {
             say!(
                 "{} {}",

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::EnvelopeId;
 use super::case::{CaseClassification, Registration};
 use super::consent::ConsentScope;
-use super::ids::ConsentId;
+use super::ids::{ConsentId, MeetingId, PlanId, Timestamp};
+use super::meeting::{Attendance, MeetingSchedule};
+use super::plan::PlanVersion;
 use super::referral_state::ReferralState;
 
 /// What the hub must do when it accepts the envelope.
@@ -46,4 +48,49 @@ pub enum Action {
     /// The 調整機関 closes the case (終結; the reason travels encrypted).
     /// Ends `yotaikyo_sharing` for it.
     CloseCase,
+    /// Schedule a meeting; the envelope's recipients are the invitees.
+    ScheduleMeeting {
+        /// When, what kind, about which cases.
+        meeting: MeetingSchedule,
+    },
+    /// Move a meeting; the recipients must be every invitee.
+    RescheduleMeeting {
+        /// The meeting.
+        meeting_id: MeetingId,
+        /// The new start.
+        starts_at: Timestamp,
+        /// The new length, in minutes.
+        duration_minutes: u32,
+    },
+    /// Cancel a meeting; the recipients must be every invitee.
+    CancelMeeting {
+        /// The meeting.
+        meeting_id: MeetingId,
+    },
+    /// An invitee's answer, to the organiser.
+    AnswerMeeting {
+        /// The meeting.
+        meeting_id: MeetingId,
+        /// 出席 / 欠席 / 代理出席.
+        attendance: Attendance,
+    },
+    /// The organiser shares the minutes (full, or an excerpt: the kind says
+    /// which).
+    ShareMinutes {
+        /// The meeting.
+        meeting_id: MeetingId,
+    },
+    /// Record a new version of a support plan; the recipients receive it
+    /// whole.
+    RecordPlan {
+        /// The version.
+        version: PlanVersion,
+    },
+    /// Share one agency's part of a recorded plan version with it.
+    SharePlanPart {
+        /// The plan.
+        plan_id: PlanId,
+        /// The version.
+        version: u32,
+    },
 }

@@ -45,6 +45,20 @@ pub enum MessageKind {
     /// 経過記録・情報共有: a short note about a case, under any legal basis,
     /// with no 連絡票 fields.
     CaseNote,
+    /// ケース会議の案内: an invitation to a meeting.
+    MeetingInvitation,
+    /// A meeting moved (日程変更) or cancelled (中止), to every invitee.
+    MeetingChange,
+    /// 出欠の回答, to the organiser.
+    MeetingAnswer,
+    /// 会議録, in full, to the agencies that attended.
+    Minutes,
+    /// 会議録の抜粋: an agency's own role, the lead and the next review.
+    MinutesExcerpt,
+    /// 支援プラン: a version of a support plan, whole.
+    SupportPlan,
+    /// 支援プランの担当部分: one agency's actions, the lead, the review date.
+    PlanPart,
 }
 
 impl MessageKind {
@@ -57,17 +71,31 @@ impl MessageKind {
             MessageKind::ConsentWithdrawal => "consent_withdrawal",
             MessageKind::CaseUpdate => "case_update",
             MessageKind::CaseNote => "case_note",
+            MessageKind::MeetingInvitation => "meeting_invitation",
+            MessageKind::MeetingChange => "meeting_change",
+            MessageKind::MeetingAnswer => "meeting_answer",
+            MessageKind::Minutes => "minutes",
+            MessageKind::MinutesExcerpt => "minutes_excerpt",
+            MessageKind::SupportPlan => "support_plan",
+            MessageKind::PlanPart => "plan_part",
         }
     }
 
     /// Every kind.
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 13] = [
         MessageKind::Referral,
         MessageKind::ReferralUpdate,
         MessageKind::ConsentRecord,
         MessageKind::ConsentWithdrawal,
         MessageKind::CaseUpdate,
         MessageKind::CaseNote,
+        MessageKind::MeetingInvitation,
+        MessageKind::MeetingChange,
+        MessageKind::MeetingAnswer,
+        MessageKind::Minutes,
+        MessageKind::MinutesExcerpt,
+        MessageKind::SupportPlan,
+        MessageKind::PlanPart,
     ];
 
     /// The kind with this wire name.
@@ -84,6 +112,13 @@ impl MessageKind {
             MessageKind::ConsentWithdrawal => lang.pick("同意の撤回", "consent withdrawal"),
             MessageKind::CaseUpdate => lang.pick("要対協ケース登録", "case registration"),
             MessageKind::CaseNote => lang.pick("経過記録・情報共有", "case note"),
+            MessageKind::MeetingInvitation => lang.pick("ケース会議の案内", "meeting invitation"),
+            MessageKind::MeetingChange => lang.pick("会議の日程変更・中止", "meeting change"),
+            MessageKind::MeetingAnswer => lang.pick("出欠の回答", "meeting answer"),
+            MessageKind::Minutes => lang.pick("会議録", "minutes"),
+            MessageKind::MinutesExcerpt => lang.pick("会議録（抜粋）", "minutes excerpt"),
+            MessageKind::SupportPlan => lang.pick("支援プラン", "support plan"),
+            MessageKind::PlanPart => lang.pick("支援プラン（担当部分）", "support plan part"),
         }
     }
 }

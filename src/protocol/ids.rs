@@ -21,6 +21,12 @@ pub enum IdError {
         "invalid timestamp {0:?}: at most three fractional digits (milliseconds), e.g. 2026-11-23T09:00:00.123Z"
     )]
     TimestampPrecision(String),
+    /// Days are `YYYY-MM-DD`.
+    #[error("invalid date {0:?}: expected YYYY-MM-DD, e.g. 2027-03-01")]
+    Day(String),
+    /// Times staff write are `YYYY-MM-DD HH:MM` in JST.
+    #[error("invalid time {0:?}: expected YYYY-MM-DD HH:MM (JST), e.g. 2026-12-03 14:00")]
+    LocalTime(String),
 }
 
 fn is_slug(s: &str) -> bool {
@@ -87,68 +93,64 @@ slug_id!(
     "case id"
 );
 
-/// The id of an envelope, chosen by the sender (a random UUID). Resending the
-/// same id with the same bytes is idempotent; with other bytes it is refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct EnvelopeId(pub Uuid);
+/// A random-UUID id chosen by whoever creates the thing it names.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
 
-impl EnvelopeId {
-    /// A fresh random id.
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
+        impl $name {
+            /// A fresh random id.
+            pub fn new() -> Self {
+                Self(Uuid::new_v4())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
 }
 
-impl Default for EnvelopeId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+uuid_id!(
+    /// The id of an envelope, chosen by the sender (a random UUID). Resending
+    /// the same id with the same bytes is idempotent; with other bytes it is
+    /// refused.
+    EnvelopeId
+);
 
-impl fmt::Display for EnvelopeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+uuid_id!(
+    /// A consent record, chosen by the agency that records it.
+    ConsentId
+);
 
-impl std::str::FromStr for EnvelopeId {
-    type Err = uuid::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
-    }
-}
+uuid_id!(
+    /// A case meeting, chosen by its organiser when scheduling it.
+    MeetingId
+);
 
-/// A consent record, chosen by the agency that records it (a random UUID).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ConsentId(pub Uuid);
-
-impl ConsentId {
-    /// A fresh random id.
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-}
-
-impl Default for ConsentId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for ConsentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::str::FromStr for ConsentId {
-    type Err = uuid::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
-    }
-}
+uuid_id!(
+    /// A support plan (all its versions), chosen by the agency that writes
+    /// version 1.
+    PlanId
+);
 
 /// A recipient's delivery sequence number, assigned by the hub, starting at 1
 /// and increasing by one for each envelope accepted for that recipient.

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{CaseId, ConsentId, Timestamp};
+use super::day::{Day, show_local};
+use super::ids::{CaseId, ConsentId, MeetingId, PlanId, Timestamp};
+use super::meeting::MeetingKind;
 use super::{AgencyId, EnvelopeId, Urgency};
 
 /// A notice from the hub.
@@ -59,6 +61,41 @@ pub enum Notice {
         /// The deadline that passed.
         deadline: Timestamp,
     },
+    /// To every invitee (and the organiser) before a meeting.
+    MeetingReminder {
+        /// The meeting.
+        meeting_id: MeetingId,
+        /// Its kind.
+        kind: MeetingKind,
+        /// Its (first) case.
+        case_id: CaseId,
+        /// When it starts.
+        starts_at: Timestamp,
+    },
+    /// To the lead and the agencies with a role: a plan's review date is
+    /// near.
+    PlanReviewDue {
+        /// The plan.
+        plan_id: PlanId,
+        /// Its latest version.
+        version: u32,
+        /// Its case.
+        case_id: CaseId,
+        /// 見直し日
+        review_on: Day,
+    },
+    /// To the lead, the center and (for a registered case) the 調整機関: a
+    /// plan's review date passed with no new version.
+    PlanReviewOverdue {
+        /// The plan.
+        plan_id: PlanId,
+        /// Its latest version.
+        version: u32,
+        /// Its case.
+        case_id: CaseId,
+        /// 見直し日
+        review_on: Day,
+    },
 }
 
 /// Why a consent ended.
@@ -72,6 +109,18 @@ pub enum ConsentEnd {
 }
 
 impl Notice {
+    /// The stable wire name of its kind, also used in the node's records.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Notice::DeliveryCancelled { .. } => "delivery_cancelled",
+            Notice::ConsentEnded { .. } => "consent_ended",
+            Notice::DeadlineMissed { .. } => "deadline_missed",
+            Notice::MeetingReminder { .. } => "meeting_reminder",
+            Notice::PlanReviewDue { .. } => "plan_review_due",
+            Notice::PlanReviewOverdue { .. } => "plan_review_overdue",
+        }
+    }
+
     /// One line for staff.
     pub fn describe(&self, lang: crate::i18n::Lang) -> String {
         match self {
@@ -144,6 +193,44 @@ impl Notice {
                     "acknowledgement deadline missed:"
                 ),
                 lang.pick("督促", "escalation "),
+            ),
+            Notice::MeetingReminder {
+                kind,
+                case_id,
+                starts_at,
+                ..
+            } => format!(
+                "{} {}（{case_id}）{} {}",
+                lang.pick("会議のお知らせ:", "meeting reminder:"),
+                kind.label(lang),
+                show_local(*starts_at),
+                lang.pick("開始", "start"),
+            ),
+            Notice::PlanReviewDue {
+                case_id,
+                version,
+                review_on,
+                ..
+            } => format!(
+                "{} {case_id} v{version} {} {review_on}",
+                lang.pick(
+                    "支援プランの見直し日が近づいています:",
+                    "support plan review due:"
+                ),
+                lang.pick("見直し日", "review on"),
+            ),
+            Notice::PlanReviewOverdue {
+                case_id,
+                version,
+                review_on,
+                ..
+            } => format!(
+                "{} {case_id} v{version} {} {review_on}",
+                lang.pick(
+                    "支援プランの見直し期限を過ぎています:",
+                    "support plan review overdue:"
+                ),
+                lang.pick("見直し日", "review on"),
             ),
         }
     }

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeSet;
 
+use super::meeting::{Answer, Invitation, Minutes, MinutesExcerpt};
+use super::plan::{PlanPart, SupportPlan};
 use super::referral::Referral;
 use super::{InfoCategory, MessageKind};
 
@@ -49,6 +51,20 @@ pub enum Body {
     /// 経過記録・情報共有: free text about a case with the categories it
     /// discloses, and nothing else (no 連絡票 fields).
     CaseNote(Note),
+    /// 案内: place, agenda, what each invitee is asked for.
+    MeetingInvitation(Invitation),
+    /// The meeting as it now stands (a reschedule) or why it was cancelled.
+    MeetingChange(Invitation),
+    /// Who attends.
+    MeetingAnswer(Answer),
+    /// 会議録.
+    Minutes(Box<Minutes>),
+    /// 会議録の抜粋.
+    MinutesExcerpt(MinutesExcerpt),
+    /// A support plan version.
+    SupportPlan(Box<SupportPlan>),
+    /// One agency's part of a support plan version.
+    PlanPart(PlanPart),
 }
 
 /// Free text, with the information categories it discloses (declared by
@@ -97,6 +113,13 @@ impl Body {
             Body::ConsentWithdrawal(_) => MessageKind::ConsentWithdrawal,
             Body::CaseUpdate(_) => MessageKind::CaseUpdate,
             Body::CaseNote(_) => MessageKind::CaseNote,
+            Body::MeetingInvitation(_) => MessageKind::MeetingInvitation,
+            Body::MeetingChange(_) => MessageKind::MeetingChange,
+            Body::MeetingAnswer(_) => MessageKind::MeetingAnswer,
+            Body::Minutes(_) => MessageKind::Minutes,
+            Body::MinutesExcerpt(_) => MessageKind::MinutesExcerpt,
+            Body::SupportPlan(_) => MessageKind::SupportPlan,
+            Body::PlanPart(_) => MessageKind::PlanPart,
         }
     }
 }
@@ -112,6 +135,17 @@ impl Body {
             | Body::CaseNote(n) => n.categories.iter().copied().collect(),
             // Who gave consent identifies the person.
             Body::ConsentRecord(_) => [InfoCategory::Basic].into(),
+            // Answers and meeting changes carry only the staff's own names
+            // and the meeting's logistics, nothing about the person.
+            Body::MeetingAnswer(_) | Body::MeetingChange(_) => BTreeSet::new(),
+            // Free text throughout: what it discloses is what its author
+            // declared in the envelope, which the hub checked against the
+            // basis; no code can read it back out of the prose.
+            Body::MeetingInvitation(_)
+            | Body::Minutes(_)
+            | Body::MinutesExcerpt(_)
+            | Body::SupportPlan(_)
+            | Body::PlanPart(_) => BTreeSet::new(),
         }
     }
 }

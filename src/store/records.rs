@@ -122,11 +122,7 @@ impl Records {
     /// ended is marked on the records received under it.
     pub async fn store_notice(&self, seq: Seq, notice: &Notice) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let kind = match notice {
-            Notice::DeliveryCancelled { .. } => "delivery_cancelled",
-            Notice::ConsentEnded { .. } => "consent_ended",
-            Notice::DeadlineMissed { .. } => "deadline_missed",
-        };
+        let kind = notice.kind_name();
         sqlx::query("INSERT INTO notices (seq, kind, notice, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")
             .bind(seq_to_db(seq))
             .bind(kind)
