@@ -62,9 +62,15 @@ pub struct Deadlines {
     pub early_hours: u64,
     /// 通常: days (default 3).
     pub normal_days: u64,
-    /// Seconds between checks for missed deadlines and expired consents
-    /// (0: no periodic check).
+    /// Seconds between checks for missed deadlines, expired consents and
+    /// due reminders (0: no periodic check).
     pub check_interval_secs: u64,
+    /// Meeting reminders to the invitees, in minutes before the start
+    /// (default: one day and one hour).
+    pub meeting_reminder_minutes: Vec<u64>,
+    /// Support plan review reminders to the lead and the agencies with a
+    /// role, in days before the review date (default: 7 and 1).
+    pub review_reminder_days: Vec<u64>,
 }
 
 impl Default for Deadlines {
@@ -74,6 +80,8 @@ impl Default for Deadlines {
             early_hours: 24,
             normal_days: 3,
             check_interval_secs: 30,
+            meeting_reminder_minutes: vec![24 * 60, 60],
+            review_reminder_days: vec![7, 1],
         }
     }
 }

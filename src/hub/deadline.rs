@@ -1,5 +1,6 @@
-//! Missed 受理 deadlines and expired consents, judged by the hub clock. The
-//! deadlines live in the database, so a restart loses none.
+//! Missed 受理 deadlines, expired consents and due meeting and plan
+//! reminders, judged by the hub clock. They live in the database, so a
+//! restart loses none.
 
 use super::Hub;
 use crate::protocol::AgencyKind;
@@ -14,11 +15,13 @@ pub struct TickReport {
     pub escalations: usize,
     /// Consents that expired.
     pub expired_consents: usize,
+    /// Meeting and plan reminders sent.
+    pub reminders: usize,
 }
 
 impl Hub {
-    /// Escalate every missed 受理 deadline and end every expired consent, as
-    /// of the hub clock. Safe to run from several hub processes at once.
+    /// Escalate every missed 受理 deadline, end every expired consent and
+    /// send every due reminder, as of the hub clock. Safe to run from several hub processes at once.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
         let now = Timestamp::from_datetime(self.clock.now());
         let mut report = TickReport::default();
@@ -31,6 +34,19 @@ impl Hub {
             if self.store.expire_consent(consent, &now).await? {
                 report.expired_consents += 1;
                 self.wake.notify_all();
+            }
+        }
+        for due in self.store.due_reminders(&now).await? {
+            if self.store.fire_reminder(&due, &now).await? {
+                report.reminders += 1;
+                tracing::info!(
+                    notice = due.notice.kind_name(),
+                    recipients = due.recipients.len(),
+                    "reminder sent"
+                );
+                for a in &due.recipients {
+                    self.wake.notify(a);
+                }
             }
         }
         Ok(report)

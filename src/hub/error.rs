@@ -66,11 +66,13 @@ impl HubError {
             }
             UnknownRecipient | NoRecipients | InvalidRecipients => StatusCode::UNPROCESSABLE_ENTITY,
             EnvelopeTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            EnvelopeIdReused | InvalidTransition => StatusCode::CONFLICT,
-            UnknownCase | UnknownReferral => StatusCode::NOT_FOUND,
+            EnvelopeIdReused | InvalidTransition | MeetingCancelled | StalePlanVersion => {
+                StatusCode::CONFLICT
+            }
+            UnknownCase | UnknownReferral | UnknownMeeting | UnknownPlan => StatusCode::NOT_FOUND,
             LegalBasisMissing | ConsentNotFound | ConsentNotGranted | ConsentExpired
             | ConsentWithdrawn | RecipientNotCovered | CategoryNotCovered | PurposeNotCovered
-            | SenderNotCovered | CaseNotRegistered | NotUrgent | InvalidAction => {
+            | SenderNotCovered | CaseNotRegistered | NotUrgent | InvalidAction | MeetingTime => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 mod basis;
+mod meeting;
+mod plan;
 
 use basis::{check_basis, kind_of};
 
@@ -36,11 +38,39 @@ pub(crate) fn facts_query(meta: &Metadata) -> FactsQuery {
         Some(Action::UpdateReferral { referral, .. }) => Some(*referral),
         _ => None,
     };
+    let meeting = match &meta.action {
+        Some(Action::ScheduleMeeting { meeting }) => Some(meeting.meeting_id),
+        Some(
+            Action::RescheduleMeeting { meeting_id, .. }
+            | Action::CancelMeeting { meeting_id }
+            | Action::AnswerMeeting { meeting_id, .. }
+            | Action::ShareMinutes { meeting_id },
+        ) => Some(*meeting_id),
+        _ => None,
+    };
+    let plan = match &meta.action {
+        Some(Action::RecordPlan { version }) => Some(version.plan_id),
+        Some(Action::SharePlanPart { plan_id, .. }) => Some(*plan_id),
+        _ => None,
+    };
+    let more_cases = match &meta.action {
+        Some(Action::ScheduleMeeting { meeting }) => meeting.more_cases.clone(),
+        _ => Vec::new(),
+    };
+    // Only who starts something about a case must already be part of it.
+    let starts = matches!(
+        meta.action,
+        Some(Action::ScheduleMeeting { .. } | Action::RecordPlan { .. })
+    );
     FactsQuery {
         case_id: meta.case_id.clone(),
         consent_id,
         referral,
         concerned: matches!(meta.action, Some(Action::WithdrawConsent { .. })),
+        meeting,
+        plan,
+        more_cases,
+        involvement_of: starts.then(|| meta.sender.clone()),
     }
 }
 
@@ -85,15 +115,35 @@ fn decide(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, HubE
             consent_withdrawal(rules, meta, facts)
         }
         (MessageKind::CaseUpdate, Some(action)) => case_update(rules, meta, facts, action),
-        _ => Err(HubError::new(
-            ErrorCode::InvalidAction,
-            format!(
-                "種別 {} とこの操作は組み合わせられません。",
-                meta.kind.as_str()
-            ),
-            format!("kind {} does not fit this action", meta.kind.as_str()),
-        )),
+        (
+            MessageKind::MeetingInvitation
+            | MessageKind::MeetingChange
+            | MessageKind::MeetingAnswer
+            | MessageKind::Minutes
+            | MessageKind::MinutesExcerpt,
+            Some(action),
+        ) => meeting::decide(rules, meta, facts, action),
+        (MessageKind::SupportPlan | MessageKind::PlanPart, Some(action)) => {
+            plan::decide(rules, meta, facts, action)
+        }
+        _ => Err(misfit(meta)),
     }
+}
+
+/// An envelope whose kind and action do not go together.
+fn misfit(meta: &Metadata) -> HubError {
+    HubError::new(
+        ErrorCode::InvalidAction,
+        format!(
+            "種別 {} とこの操作は組み合わせられません。",
+            meta.kind.as_str()
+        ),
+        format!("kind {} does not fit this action", meta.kind.as_str()),
+    )
+}
+
+fn not_permitted(ja: &str, en: &str) -> HubError {
+    HubError::new(ErrorCode::NotPermitted, ja, en)
 }
 
 fn known_case<'f>(meta: &Metadata, facts: &'f Facts) -> Result<&'f CaseRecord, HubError> {

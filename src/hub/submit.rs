@@ -217,10 +217,14 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubErr
 
 fn check_recipients(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
     let recipients = &envelope.meta().recipients;
-    // Records of consent and case changes may concern the hub alone.
+    // Records of consent, case changes and plan versions may concern the
+    // hub alone (a plan shared only as parts, each its own envelope).
     let may_be_empty = matches!(
         envelope.meta().kind,
-        MessageKind::ConsentRecord | MessageKind::ConsentWithdrawal | MessageKind::CaseUpdate
+        MessageKind::ConsentRecord
+            | MessageKind::ConsentWithdrawal
+            | MessageKind::CaseUpdate
+            | MessageKind::SupportPlan
     );
     if recipients.is_empty() && !may_be_empty {
         return Err(HubError::new(

@@ -62,6 +62,17 @@ pub enum ErrorCode {
     InvalidTransition,
     /// This agency may not do that (e.g. register a case without being the 調整機関).
     NotPermitted,
+    /// The meeting named does not exist.
+    UnknownMeeting,
+    /// The meeting was cancelled: nothing more can be done with it.
+    MeetingCancelled,
+    /// A meeting scheduled or moved to a time already past, or minutes
+    /// before it has started.
+    MeetingTime,
+    /// The plan version named does not exist.
+    UnknownPlan,
+    /// A plan revision not based on the latest version.
+    StalePlanVersion,
     /// The hub failed; nothing was stored. Safe to retry.
     Internal,
 }

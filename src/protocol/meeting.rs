@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::day::Day;
 use super::ids::{CaseId, MeetingId, Timestamp};
-use super::{AgencyId, AgencyKind};
+use super::{AgencyId, AgencyKind, InfoCategory};
 use crate::i18n::Lang;
 
 /// The kinds of meeting the 要対協 and the center hold.
@@ -155,6 +155,11 @@ pub struct Invitation {
     /// Why it was moved or cancelled (for a reschedule or a cancellation).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// The categories of personal information in it, declared by its
+    /// author (no code can read free text); the hub checks them against
+    /// the basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<InfoCategory>,
 }
 
 /// What an invitee is expected to do for the meeting.
@@ -283,6 +288,11 @@ pub struct Minutes {
     pub next_support: String,
     /// 次回会議・見直し日
     pub next_review: Option<Day>,
+    /// The categories of personal information in it, declared by its
+    /// author (no code can read free text); the hub checks them against
+    /// the basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<InfoCategory>,
 }
 
 /// What an agency absent from the table, or whose basis covers only its
@@ -302,11 +312,17 @@ pub struct MinutesExcerpt {
     pub lead_contact: String,
     /// 次回会議・見直し日
     pub next_review: Option<Day>,
+    /// The categories of personal information in it, declared by its
+    /// author (no code can read free text); the hub checks them against
+    /// the basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<InfoCategory>,
 }
 
 impl Minutes {
-    /// The excerpt for `agency`: its roles, the lead and the next review.
-    pub fn excerpt_for(&self, agency: &AgencyId) -> MinutesExcerpt {
+    /// The excerpt for `agency`: its roles, the lead and the next review,
+    /// disclosing only `categories`.
+    pub fn excerpt_for(&self, agency: &AgencyId, categories: Vec<InfoCategory>) -> MinutesExcerpt {
         MinutesExcerpt {
             held_at: self.held_at,
             roles: self
@@ -318,6 +334,7 @@ impl Minutes {
             lead: self.lead.clone(),
             lead_contact: self.lead_contact.clone(),
             next_review: self.next_review,
+            categories,
         }
     }
 }

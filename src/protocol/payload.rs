@@ -139,13 +139,12 @@ impl Body {
             // and the meeting's logistics, nothing about the person.
             Body::MeetingAnswer(_) | Body::MeetingChange(_) => BTreeSet::new(),
             // Free text throughout: what it discloses is what its author
-            // declared in the envelope, which the hub checked against the
-            // basis; no code can read it back out of the prose.
-            Body::MeetingInvitation(_)
-            | Body::Minutes(_)
-            | Body::MinutesExcerpt(_)
-            | Body::SupportPlan(_)
-            | Body::PlanPart(_) => BTreeSet::new(),
+            // declared, as for a note.
+            Body::MeetingInvitation(i) => i.categories.iter().copied().collect(),
+            Body::Minutes(m) => m.categories.iter().copied().collect(),
+            Body::MinutesExcerpt(e) => e.categories.iter().copied().collect(),
+            Body::SupportPlan(p) => p.categories.iter().copied().collect(),
+            Body::PlanPart(p) => p.categories.iter().copied().collect(),
         }
     }
 }

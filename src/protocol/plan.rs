@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AgencyId;
 use super::day::Day;
 use super::ids::{MeetingId, PlanId};
+use super::{AgencyId, InfoCategory};
 
 /// What the hub keeps of a plan version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +82,11 @@ pub struct SupportPlan {
     /// The meeting whose decisions it records, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_meeting: Option<MeetingId>,
+    /// The categories of personal information in it, declared by its
+    /// author (no code can read free text); the hub checks them against
+    /// the basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<InfoCategory>,
 }
 
 /// What an agency with a role, but no basis for the whole, receives: its
@@ -97,6 +102,11 @@ pub struct PlanPart {
     pub lead_contact: String,
     /// 見直し日
     pub review_on: Day,
+    /// The categories of personal information in it, declared by its
+    /// author (no code can read free text); the hub checks them against
+    /// the basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<InfoCategory>,
 }
 
 impl SupportPlan {
@@ -111,8 +121,8 @@ impl SupportPlan {
         roles
     }
 
-    /// `agency`'s part of the plan.
-    pub fn part_for(&self, agency: &AgencyId) -> PlanPart {
+    /// `agency`'s part of the plan, disclosing only `categories`.
+    pub fn part_for(&self, agency: &AgencyId, categories: Vec<InfoCategory>) -> PlanPart {
         PlanPart {
             actions: self
                 .actions
@@ -123,6 +133,7 @@ impl SupportPlan {
             lead: self.lead.clone(),
             lead_contact: self.lead_contact.clone(),
             review_on: self.review_on,
+            categories,
         }
     }
 }

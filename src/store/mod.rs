@@ -27,8 +27,8 @@ use crate::protocol::{
 };
 use audit::AuditEntry;
 use model::{
-    AuditEvent, CaseRecord, Disclosure, DueReferral, FactsQuery, Policy, ReferralRecord,
-    StatutoryUse,
+    AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Policy,
+    ReferralRecord, StatutoryUse,
 };
 
 /// A storage failure. Callers answer `internal` and log the cause chain.
@@ -149,6 +149,13 @@ pub trait HubStore: Send + Sync + 'static {
     /// End a consent that expired: the same effects as a withdrawal.
     async fn expire_consent(&self, consent: ConsentId, now: &Timestamp)
     -> Result<bool, StoreError>;
+
+    /// Meeting and plan reminders due at or before `now`.
+    async fn due_reminders(&self, now: &Timestamp) -> Result<Vec<DueReminder>, StoreError>;
+
+    /// Fire one due reminder (queue its notices), unless it was fired or
+    /// replaced meanwhile. Returns whether this call fired it.
+    async fn fire_reminder(&self, due: &DueReminder, now: &Timestamp) -> Result<bool, StoreError>;
 
     /// Who received what about a case, when, on which basis.
     async fn disclosures(&self, case_id: &CaseId) -> Result<Vec<Disclosure>, StoreError>;

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::case::{CaseClassification, Registration};
 use crate::protocol::consent::ConsentScope;
+use crate::protocol::meeting::{Attendance, MeetingKind, MeetingSchedule};
 use crate::protocol::notice::ConsentEnd;
+use crate::protocol::plan::PlanVersion;
 use crate::protocol::{
-    AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, InfoCategory, ReferralState, Timestamp,
-    Urgency,
+    AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, InfoCategory, MeetingId, Notice, PlanId,
+    ReferralState, Timestamp, Urgency,
 };
 
 /// A case as the hub knows it.
@@ -55,6 +57,55 @@ pub struct ReferralRecord {
     pub states: Vec<(AgencyId, ReferralState)>,
 }
 
+/// A meeting as the hub knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeetingRecord {
+    /// The meeting.
+    pub meeting_id: MeetingId,
+    /// Who scheduled it.
+    pub organiser: AgencyId,
+    /// Its kind.
+    pub kind: MeetingKind,
+    /// Its (first) case.
+    pub case_id: CaseId,
+    /// Further cases (実務者会議).
+    pub more_cases: Vec<CaseId>,
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// How long, in minutes.
+    pub duration_minutes: u32,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<Timestamp>,
+    /// Each invitee and its answer, if it answered (sorted by agency).
+    pub invitees: Vec<(AgencyId, Option<Attendance>)>,
+}
+
+impl MeetingRecord {
+    /// Whether `agency` was invited.
+    pub fn invited(&self, agency: &AgencyId) -> bool {
+        self.invitees.iter().any(|(a, _)| a == agency)
+    }
+
+    /// `agency`'s answer, if invited and answered.
+    pub fn answer(&self, agency: &AgencyId) -> Option<Attendance> {
+        self.invitees
+            .iter()
+            .find(|(a, _)| a == agency)
+            .and_then(|(_, answer)| *answer)
+    }
+}
+
+/// A support plan's latest version as the hub knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanRecord {
+    /// The case it belongs to.
+    pub case_id: CaseId,
+    /// Who recorded that version.
+    pub author: AgencyId,
+    /// The version's clear part.
+    pub version: PlanVersion,
+}
+
 /// Everything the policy may look at for one envelope.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
@@ -67,6 +118,15 @@ pub struct Facts {
     /// For a withdrawal: the agencies its consent concerns — the recorder,
     /// every sender and every holder of envelopes under it — in order.
     pub concerned: Vec<AgencyId>,
+    /// The meeting an envelope schedules, changes, answers or minutes.
+    pub meeting: Option<MeetingRecord>,
+    /// The latest version of the plan an envelope revises or shares.
+    pub plan: Option<PlanRecord>,
+    /// The further cases a 実務者会議 names, those the hub knows, in order.
+    pub more_cases: Vec<CaseRecord>,
+    /// Whether the sender opened, sent, received or is registered in the
+    /// envelope's case (asked for meetings and plans).
+    pub sender_involved: bool,
 }
 
 /// Which facts to load.
@@ -80,6 +140,14 @@ pub struct FactsQuery {
     pub referral: Option<EnvelopeId>,
     /// Whether to load the agencies the consent concerns (withdrawals).
     pub concerned: bool,
+    /// The meeting to load.
+    pub meeting: Option<MeetingId>,
+    /// The plan whose latest version to load.
+    pub plan: Option<PlanId>,
+    /// The further cases to load.
+    pub more_cases: Vec<CaseId>,
+    /// Ask whether this agency is involved in the case.
+    pub involvement_of: Option<AgencyId>,
 }
 
 /// A change to a case's registration.
@@ -91,6 +159,49 @@ pub enum CaseChange {
     Reclassify(CaseClassification),
     /// 終結.
     Close,
+}
+
+/// A change to a meeting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MeetingChange {
+    /// Schedule it: the envelope's sender organises, its recipients are
+    /// invited, its case is the first case.
+    Schedule(MeetingSchedule),
+    /// Move it.
+    Move {
+        /// The meeting.
+        meeting_id: MeetingId,
+        /// The new start.
+        starts_at: Timestamp,
+        /// The new length.
+        duration_minutes: u32,
+    },
+    /// Cancel it.
+    Cancel(MeetingId),
+    /// Record the sender's answer.
+    Answer(MeetingId, Attendance),
+}
+
+/// A notice the hub sends when its time comes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reminder {
+    /// When.
+    pub due_at: Timestamp,
+    /// To whom.
+    pub recipients: Vec<AgencyId>,
+    /// What.
+    pub notice: Notice,
+}
+
+/// A reminder whose time has come.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueReminder {
+    /// Its row.
+    pub id: i64,
+    /// To whom.
+    pub recipients: Vec<AgencyId>,
+    /// What.
+    pub notice: Notice,
 }
 
 /// One entry for the audit chain.
@@ -138,6 +249,12 @@ pub struct Effects {
     pub update_referral: Option<(EnvelopeId, Vec<(AgencyId, ReferralState)>)>,
     /// A change to the envelope's case.
     pub case_change: Option<CaseChange>,
+    /// A change to a meeting.
+    pub meeting: Option<MeetingChange>,
+    /// Record this plan version (of the envelope's case, by its sender).
+    pub record_plan: Option<PlanVersion>,
+    /// Replace the unfired reminders of a subject with these.
+    pub reminders: Option<(String, Vec<Reminder>)>,
     /// Audit entries beyond `envelope_accepted`.
     pub audit: Vec<AuditEvent>,
 }

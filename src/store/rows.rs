@@ -29,7 +29,7 @@ pub(super) fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
     text.parse().map_err(|_| corrupt(what))
 }
 
-fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+pub(super) fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|_| corrupt(what))
 }
 

@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use tsunagu::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use tsunagu::store::audit::AuditEntry;
 use tsunagu::store::model::{
-    AuditEvent, CaseRecord, Disclosure, DueReferral, FactsQuery, Policy, ReferralRecord,
-    StatutoryUse,
+    AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Policy,
+    ReferralRecord, StatutoryUse,
 };
 use tsunagu::store::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
 
@@ -104,6 +104,14 @@ impl HubStore for FaultyStore {
         notices: Vec<(AgencyId, Notice)>,
     ) -> Result<bool, StoreError> {
         self.inner.escalate(due, next_deadline, notices).await
+    }
+
+    async fn due_reminders(&self, now: &Timestamp) -> Result<Vec<DueReminder>, StoreError> {
+        self.inner.due_reminders(now).await
+    }
+
+    async fn fire_reminder(&self, due: &DueReminder, now: &Timestamp) -> Result<bool, StoreError> {
+        self.inner.fire_reminder(due, now).await
     }
 
     async fn due_consents(&self, now: &Timestamp) -> Result<Vec<ConsentId>, StoreError> {

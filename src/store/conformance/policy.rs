@@ -61,8 +61,8 @@ pub async fn the_policy_sees_the_facts_it_asked_for(store: Arc<dyn HubStore>) {
     let query = FactsQuery {
         case_id: Some(case.clone()),
         consent_id: Some(consent),
-        referral: None,
         concerned: true,
+        ..FactsQuery::default()
     };
     let e = sealed(under_consent("clinic", &["center"], &case, consent), b"r");
     store.accept(e, query, spy(&seen)).await.unwrap();

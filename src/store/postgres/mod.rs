@@ -152,6 +152,8 @@ impl Backend for Postgres {
             }
             Fact::Case => "SELECT 1 FROM cases WHERE case_id = $1 FOR NO KEY UPDATE",
             Fact::Consent => "SELECT 1 FROM consents WHERE consent_id = $1 FOR NO KEY UPDATE",
+            Fact::Meeting => "SELECT 1 FROM meetings WHERE meeting_id = $1 FOR NO KEY UPDATE",
+            Fact::Plan => "SELECT 1 FROM plan_versions WHERE plan_id = $1 FOR NO KEY UPDATE",
         };
         sqlx::query(sql).bind(key).fetch_all(c).await?;
         Ok(())

@@ -10,6 +10,7 @@ use std::future::Future;
 
 use sqlx::Database;
 
+pub(super) mod casework;
 pub(super) mod read;
 pub(super) mod store;
 pub(super) mod write;
@@ -35,6 +36,10 @@ pub(super) enum Fact {
     Case,
     /// A consent (key: its id).
     Consent,
+    /// A meeting and its invitees (key: its id).
+    Meeting,
+    /// A plan's versions (key: the plan id).
+    Plan,
 }
 
 /// What a backend adds to the shared SQL.

@@ -12,8 +12,8 @@ use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use crate::store::audit::AuditEntry;
 use crate::store::model::{
-    AuditEvent, CaseRecord, Disclosure, DueReferral, FactsQuery, Policy, ReferralRecord,
-    StatutoryUse,
+    AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Policy,
+    ReferralRecord, StatutoryUse,
 };
 use crate::store::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
 
@@ -124,6 +124,17 @@ where
         let args = (due.clone(), *next_deadline, notices);
         self.write(Retry::Conflicts, args, |c, (d, n, ns)| {
             Box::pin(async move { Sql(c).escalate(d, n, ns).await })
+        })
+        .await
+    }
+
+    async fn due_reminders(&self, now: &Timestamp) -> Result<Vec<DueReminder>, StoreError> {
+        Ok(Sql(&mut *self.reader().await?).due_reminders(now).await?)
+    }
+
+    async fn fire_reminder(&self, due: &DueReminder, now: &Timestamp) -> Result<bool, StoreError> {
+        self.write(Retry::Conflicts, (due.clone(), *now), |c, (due, now)| {
+            Box::pin(async move { Sql(c).fire_reminder(due, now).await })
         })
         .await
     }

@@ -77,6 +77,24 @@ where
         let case_id = meta.case_id.as_ref();
         self.apply_effects(meta.id, case_id, &meta.recipients, &effects)
             .await?;
+        if let Some(change) = &effects.meeting {
+            self.change_meeting(
+                meta.id,
+                &meta.sender,
+                case_id,
+                &meta.recipients,
+                change,
+                &Timestamp::now(),
+            )
+            .await?;
+        }
+        if let Some(version) = &effects.record_plan {
+            self.record_plan(meta.id, &meta.sender, case_id, version, &Timestamp::now())
+                .await?;
+        }
+        if let Some((subject, reminders)) = &effects.reminders {
+            self.replace_reminders(subject, reminders).await?;
+        }
         self.append_audit(&accepted_event(meta)).await?;
         for event in &effects.audit {
             self.append_audit(event).await?;
@@ -117,11 +135,32 @@ where
             (Some(id), true) => self.consent_concerned(id).await?,
             _ => Vec::new(),
         };
+        let meeting = match q.meeting {
+            Some(id) => self.meeting(id).await?,
+            None => None,
+        };
+        let plan = match q.plan {
+            Some(id) => self.latest_plan(id).await?,
+            None => None,
+        };
+        let mut more_cases = Vec::with_capacity(q.more_cases.len());
+        for id in &q.more_cases {
+            DB::lock_fact(self.0, Fact::Case, id.as_str()).await?;
+            more_cases.extend(self.case(id).await?);
+        }
+        let sender_involved = match (&case_id, &q.involvement_of) {
+            (Some(case_id), Some(agency)) => self.involved(case_id, agency).await?,
+            _ => false,
+        };
         Ok(Facts {
             case,
             consent,
             referral,
             concerned,
+            meeting,
+            plan,
+            more_cases,
+            sender_involved,
         })
     }
 
@@ -207,7 +246,10 @@ where
 
     /// Queue notices grouped by recipient (cursor rows in sorted order), each
     /// recipient's notices in the order given.
-    async fn queue_notices(&mut self, mut notices: Vec<(AgencyId, Notice)>) -> Result<()> {
+    pub(in crate::store) async fn queue_notices(
+        &mut self,
+        mut notices: Vec<(AgencyId, Notice)>,
+    ) -> Result<()> {
         notices.sort_by(|a, b| a.0.cmp(&b.0));
         for (to, notice) in &notices {
             self.queue(to, None, Some(notice)).await?;
