@@ -228,7 +228,13 @@ fn check_consent(
             format!("sender {} is outside this consent", meta.sender),
         ));
     }
-    if let Some(r) = meta.recipients.iter().find(|r| !covers(rules, scope, r)) {
+    // The agency she gave her consent to is party to it: sharing back with
+    // it (a meeting invitation, minutes, a plan) needs no wider consent.
+    if let Some(r) = meta
+        .recipients
+        .iter()
+        .find(|r| **r != consent.recorded_by && !covers(rules, scope, r))
+    {
         return Err(recipient_not_covered(
             rules,
             basis,
