@@ -126,113 +126,12 @@ pub async fn shutdown_signal() {
 mod tests {
     use clap::{CommandFactory, Parser};
 
+    // The command examples in the docs are run, not only parsed:
+    // tests/e2e/doc_examples.rs.
+
     #[test]
     fn every_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
-    }
-
-    /// What the docs write for ids they cannot know.
-    const PLACEHOLDERS: [(&str, &str); 3] = [
-        ("CASE-ID", "case-3fa2c81b09d4"),
-        ("CONSENT-ID", "0b8e4c7a-2d1f-4e3a-9c5b-7a6d8e9f0a1b"),
-        ("ENVELOPE-ID", "91273647-9866-4ebf-9a81-71364c792fff"),
-    ];
-
-    /// Every `tsunagu agency …` command in the docs' ```sh blocks, with its
-    /// continuation lines joined and a trailing `# comment` dropped.
-    fn doc_commands(text: &str) -> Vec<String> {
-        let (mut in_sh, mut current, mut commands) = (false, String::new(), Vec::new());
-        for line in text.lines() {
-            let trimmed = line.trim();
-            if trimmed.starts_with("```") {
-                in_sh = !in_sh && trimmed == "```sh";
-                continue;
-            }
-            if !in_sh || (current.is_empty() && !trimmed.starts_with("tsunagu agency ")) {
-                continue;
-            }
-            let code = strip_comment(trimmed);
-            match code.strip_suffix('\\') {
-                Some(head) => {
-                    current.push_str(head.trim_end());
-                    current.push(' ');
-                }
-                None => {
-                    current.push_str(code);
-                    commands.push(std::mem::take(&mut current));
-                }
-            }
-        }
-        commands
-    }
-
-    fn strip_comment(line: &str) -> &str {
-        let mut quoted = false;
-        for (i, c) in line.char_indices() {
-            match c {
-                '"' => quoted = !quoted,
-                '#' if !quoted && line[..i].ends_with(' ') => return line[..i].trim_end(),
-                _ => {}
-            }
-        }
-        line
-    }
-
-    /// Split like the shell does for these examples: spaces, double quotes.
-    fn words(command: &str) -> Vec<String> {
-        let (mut words, mut word, mut quoted, mut started) = (vec![], String::new(), false, false);
-        for c in command.chars() {
-            match c {
-                '"' => (quoted, started) = (!quoted, true),
-                ' ' if !quoted => {
-                    if started {
-                        words.push(std::mem::take(&mut word));
-                    }
-                    started = false;
-                }
-                c => (word, started) = (word + &c.to_string(), true),
-            }
-        }
-        if started {
-            words.push(word);
-        }
-        words
-            .into_iter()
-            .map(|w| {
-                PLACEHOLDERS
-                    .iter()
-                    .fold(w, |w, (name, value)| w.replace(name, value))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_command_examples_in_the_docs_parse_with_the_real_command_line() {
-        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-        let mut checked = 0;
-        for entry in std::fs::read_dir(docs).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "md") {
-                continue;
-            }
-            for command in doc_commands(&std::fs::read_to_string(&path).unwrap()) {
-                let argv = words(&command);
-                if let Err(e) = super::Cli::try_parse_from(&argv) {
-                    panic!("{}: `{command}` does not parse:\n{e}", path.display());
-                }
-                checked += 1;
-            }
-        }
-        assert!(checked >= 25, "only {checked} examples found");
-    }
-
-    #[test]
-    fn doc_commands_join_continuations_and_drop_comments() {
-        let text =
-            "```sh\ntsunagu agency case --x \"a # b\" \\\n    --y z   # note\n# output\n```\n";
-        let commands = doc_commands(text);
-        assert_eq!(commands, ["tsunagu agency case --x \"a # b\" --y z"]);
-        assert_eq!(words(&commands[0])[4], "a # b");
     }
 
     #[test]
