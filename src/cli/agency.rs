@@ -122,6 +122,9 @@ pub enum AgencyCommand {
     /// 経過記録・情報共有（ケースについての短い記録） / case notes
     #[command(subcommand)]
     Note(super::note::NoteCommand),
+    /// ケース会議（開催・出欠・日程変更・中止・会議録） / case meetings
+    #[command(subcommand)]
+    Meeting(super::meeting::MeetingCommand),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -205,6 +208,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Outbox(args) => outbox(&args, lang).await,
             AgencyCommand::Show { node, id } => show(&node, id, lang).await,
             AgencyCommand::Note(cmd) => super::note::run(cmd, lang).await,
+            AgencyCommand::Meeting(cmd) => super::meeting::run(cmd, lang).await,
             other => staff(other, lang).await,
         }
     })

@@ -1,12 +1,773 @@
 //! `tsunagu agency meeting …`: case meetings — schedule, answer, move,
-//! cancel, minutes — and how their envelopes read to staff.
+//! cancel, minutes, show, list — and how their envelopes read to staff.
 
 use std::fmt::Write;
+use std::path::PathBuf;
 
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::agency::{known_recipients, open_config};
+use super::exchange::{self, AuthorArgs, BasisArgs};
+use super::labels;
+use super::output::{self, say};
+use super::table::Table;
+use crate::agency::Node;
+use crate::agency::meetings::{
+    self, HeldMinutes, MeetingView, Sharing, answer_draft, cancel_draft, invitation_draft,
+    minutes_drafts, reschedule_draft,
+};
 use crate::i18n::Lang;
-use crate::protocol::day::show_local;
-use crate::protocol::meeting::{Invitation, Minutes, MinutesExcerpt, Role};
+use crate::protocol::day::{parse_local, show_local};
+use crate::protocol::meeting::{
+    Answer, Attendance, Expectation, Invitation, MeetingKind, MeetingSchedule, Minutes,
+    MinutesExcerpt, Role,
+};
 use crate::protocol::payload::Body;
+use crate::protocol::{AgencyId, CaseId, InfoCategory, MeetingId, Timestamp};
+
+#[derive(Subcommand)]
+pub enum MeetingCommand {
+    /// 会議を開催する（案内を送る） / schedule a meeting (send the invitations)
+    Schedule(Box<ScheduleArgs>),
+    /// 出欠を回答する / answer an invitation
+    Answer(Box<AnswerArgs>),
+    /// 日程・場所を変更する（招待した全機関へ） / move a meeting (tells every invitee)
+    Reschedule(Box<RescheduleArgs>),
+    /// 会議を中止する（招待した全機関へ） / cancel a meeting (tells every invitee)
+    Cancel(Box<CancelArgs>),
+    /// 会議録を送る（出席機関へ全文、ほかは抜粋） / share the minutes (full to attendees, excerpts to others)
+    Minutes(Box<MinutesArgs>),
+    /// 会議の詳細と出欠 / a meeting, its answers and minutes
+    Show(ShowArgs),
+    /// 会議の一覧 / the meetings this agency organises or is invited to
+    List(ListArgs),
+}
+
+#[derive(Args)]
+pub struct NodeConfig {
+    /// 機関ノードの設定ファイル / agency node config
+    #[arg(long, default_value = "agency.toml")]
+    config: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    /// 個別ケース検討会議
+    IndividualCase,
+    /// 実務者会議（調整機関のみ）
+    Practitioners,
+    /// 関係者会議
+    Stakeholders,
+    /// 支援プラン検討のケース会議
+    PlanReview,
+}
+
+impl From<KindArg> for MeetingKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::IndividualCase => MeetingKind::IndividualCase,
+            KindArg::Practitioners => MeetingKind::Practitioners,
+            KindArg::Stakeholders => MeetingKind::Stakeholders,
+            KindArg::PlanReview => MeetingKind::PlanReview,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AttendanceArg {
+    /// 出席
+    Attend,
+    /// 欠席
+    Decline,
+    /// 代理出席
+    Proxy,
+}
+
+impl From<AttendanceArg> for Attendance {
+    fn from(a: AttendanceArg) -> Self {
+        match a {
+            AttendanceArg::Attend => Attendance::Attend,
+            AttendanceArg::Decline => Attendance::Decline,
+            AttendanceArg::Proxy => Attendance::Proxy,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct ScheduleArgs {
+    #[command(flatten)]
+    node: NodeConfig,
+    /// 会議の種類 / kind of meeting
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    /// ケースID / case id
+    #[arg(long)]
+    case: CaseId,
+    /// 実務者会議で扱うほかのケース（カンマ区切り） / further cases (practitioners' meeting)
+    #[arg(long, value_delimiter = ',')]
+    more_cases: Vec<CaseId>,
+    /// 開始日時（日本時間、例 "2026-12-03 14:00"） / start, JST
+    #[arg(long)]
+    at: String,
+    /// 時間（分） / length in minutes
+    #[arg(long, default_value_t = 60)]
+    minutes: u32,
+    /// 場所 / place
+    #[arg(long, default_value = "")]
+    place: String,
+    /// オンライン会議のURL / online meeting link
+    #[arg(long)]
+    online: Option<String>,
+    /// 議題 / agenda
+    #[arg(long)]
+    agenda: String,
+    /// 招待する機関ID（カンマ区切り） / invitees, comma-separated
+    #[arg(long, value_delimiter = ',', required = true)]
+    invite: Vec<AgencyId>,
+    /// 機関への依頼事項（例 sakura-clinic=健診の受診状況を報告、複数可） / what an invitee is asked for
+    #[arg(long = "expect", value_name = "AGENCY=TEXT")]
+    expect: Vec<String>,
+    /// 案内に含まれる本人の情報区分（カンマ区切り） / categories the agenda discloses
+    #[arg(long = "category", value_delimiter = ',', value_enum, required = true)]
+    categories: Vec<InfoCategory>,
+    #[command(flatten)]
+    basis: BasisArgs,
+    #[command(flatten)]
+    author: AuthorArgs,
+    /// JSON で出力する / print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct AnswerArgs {
+    #[command(flatten)]
+    node: NodeConfig,
+    /// 会議ID / meeting id
+    meeting: MeetingId,
+    /// 出欠 / answer
+    #[arg(long, value_enum)]
+    attendance: AttendanceArg,
+    /// 出席する人の氏名（代理出席では代理の方） / who attends
+    #[arg(long, default_value = "")]
+    attendee_name: String,
+    /// 出席する人の職種 / their role
+    #[arg(long, default_value = "")]
+    attendee_role: String,
+    /// 開催機関への連絡 / a note to the organiser
+    #[arg(long, default_value = "")]
+    note: String,
+    #[command(flatten)]
+    author: AuthorArgs,
+    /// JSON で出力する / print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct RescheduleArgs {
+    #[command(flatten)]
+    node: NodeConfig,
+    /// 会議ID / meeting id
+    meeting: MeetingId,
+    /// 新しい開始日時（日本時間） / new start, JST
+    #[arg(long)]
+    at: String,
+    /// 時間（分、省略時は変更なし） / length in minutes (unchanged if omitted)
+    #[arg(long)]
+    minutes: Option<u32>,
+    /// 新しい場所（省略時は変更なし） / new place (unchanged if omitted)
+    #[arg(long)]
+    place: Option<String>,
+    /// 変更の理由 / why it moved
+    #[arg(long, default_value = "")]
+    note: String,
+    #[command(flatten)]
+    author: AuthorArgs,
+    /// JSON で出力する / print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    node: NodeConfig,
+    /// 会議ID / meeting id
+    meeting: MeetingId,
+    /// 中止の理由 / why
+    #[arg(long)]
+    note: String,
+    #[command(flatten)]
+    author: AuthorArgs,
+    /// JSON で出力する / print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct MinutesArgs {
+    #[command(flatten)]
+    node: NodeConfig,
+    /// 会議ID / meeting id
+    meeting: MeetingId,
+    /// 会議録ファイル（TOML、examples/minutes.toml 参照） / the minutes (TOML, see examples/minutes.toml)
+    #[arg(long)]
+    file: PathBuf,
+    /// 全文を送る機関（省略時は出席と回答した全機関） / who gets the full minutes (default: every agency that answered it attends)
+    #[arg(long, value_delimiter = ',')]
+    full_to: Option<Vec<AgencyId>>,
+    /// 抜粋（その機関の役割・主担当機関・次回見直し日）を送る機関 / who gets an excerpt (its role, the lead, the next review)
+    #[arg(long, value_delimiter = ',')]
+    excerpt_to: Vec<AgencyId>,
+    /// 抜粋に含まれる情報区分 / categories an excerpt discloses
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "basic")]
+    excerpt_category: Vec<InfoCategory>,
+    #[command(flatten)]
+    basis: BasisArgs,
+    #[command(flatten)]
+    author: AuthorArgs,
+    /// JSON で出力する / print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    node: NodeConfig,
+    /// 会議ID / meeting id
+    meeting: MeetingId,
+    /// JSON で出力する / print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    node: NodeConfig,
+    /// このケースの会議だけ / only this case's meetings
+    #[arg(long)]
+    case: Option<CaseId>,
+    /// JSON で出力する / print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(cmd: MeetingCommand, lang: Lang) -> anyhow::Result<()> {
+    match cmd {
+        MeetingCommand::Schedule(a) => schedule(*a, lang).await,
+        MeetingCommand::Answer(a) => answer(*a, lang).await,
+        MeetingCommand::Reschedule(a) => reschedule(*a, lang).await,
+        MeetingCommand::Cancel(a) => cancel(*a, lang).await,
+        MeetingCommand::Minutes(a) => minutes_cmd(*a, lang).await,
+        MeetingCommand::Show(a) => show(a, lang).await,
+        MeetingCommand::List(a) => list(a, lang).await,
+    }
+}
+
+fn when(text: &str, lang: Lang) -> anyhow::Result<Timestamp> {
+    parse_local(text).with_context(|| {
+        lang.pick(
+            "日時は「2026-12-03 14:00」（日本時間）の形で書いてください",
+            "write the time as \"2026-12-03 14:00\" (JST)",
+        )
+    })
+}
+
+fn expectations(items: &[String], lang: Lang) -> anyhow::Result<Vec<Expectation>> {
+    items
+        .iter()
+        .map(|item| {
+            let Some((agency, text)) = item.split_once('=') else {
+                bail!(
+                    "{} {item}",
+                    lang.pick(
+                        "--expect は 機関ID=依頼事項 の形で書いてください:",
+                        "write --expect as AGENCY=TEXT:"
+                    )
+                );
+            };
+            Ok(Expectation {
+                agency: agency.trim().parse()?,
+                text: text.trim().to_owned(),
+            })
+        })
+        .collect()
+}
+
+async fn schedule(args: ScheduleArgs, lang: Lang) -> anyhow::Result<()> {
+    let starts_at = when(&args.at, lang)?;
+    let expectations = expectations(&args.expect, lang)?;
+    let (basis, _, justification) = args.basis.resolve(lang)?;
+    let node = open_config(&args.node.config, lang).await?;
+    known_recipients(&node, &args.invite, lang).await?;
+    let meeting = MeetingSchedule {
+        meeting_id: MeetingId::new(),
+        kind: args.kind.into(),
+        more_cases: args.more_cases,
+        starts_at,
+        duration_minutes: args.minutes,
+    };
+    let id = meeting.meeting_id;
+    let sharing = Sharing {
+        basis,
+        justification,
+        author: args.author.author(),
+    };
+    let invitation = Invitation {
+        place: args.place,
+        online: args.online,
+        agenda: args.agenda,
+        expectations,
+        note: String::new(),
+        categories: args.categories,
+    };
+    let draft = invitation_draft(&args.case, meeting, args.invite, invitation, &sharing);
+    send_one(&node, &draft, Some(id), Out(lang, args.json)).await
+}
+
+/// How a meeting command prints.
+#[derive(Clone, Copy)]
+struct Out(Lang, bool);
+
+/// What a meeting command tells a script.
+#[derive(Serialize)]
+struct MeetingSent {
+    meeting_id: Option<MeetingId>,
+    sent: Vec<Sent>,
+}
+
+/// One envelope a meeting command sent.
+#[derive(Serialize)]
+struct Sent {
+    envelope_id: crate::protocol::EnvelopeId,
+    /// `stored` (committed by the hub) or `queued` (the running node sends it).
+    status: &'static str,
+    to: Vec<AgencyId>,
+    detail: Option<String>,
+}
+
+/// Send drafts in order and say what the hub did with each; the first
+/// refusal stops (and names the agency and the next step).
+async fn send_all(
+    node: &Node,
+    drafts: &[crate::agency::Draft],
+    meeting: Option<MeetingId>,
+    Out(lang, json): Out,
+) -> anyhow::Result<()> {
+    let mut sent = Vec::new();
+    for draft in drafts {
+        match node.send(draft).await {
+            Ok(crate::agency::Sent::Accepted { id, .. }) => sent.push(Sent {
+                envelope_id: id,
+                status: "stored",
+                to: draft.recipients.clone(),
+                detail: None,
+            }),
+            Ok(crate::agency::Sent::Queued { id, reason }) => sent.push(Sent {
+                envelope_id: id,
+                status: "queued",
+                to: draft.recipients.clone(),
+                detail: Some(reason),
+            }),
+            Err(e) => {
+                node.records().close().await;
+                return Err(exchange::hub_error(node, e, lang));
+            }
+        }
+    }
+    node.records().close().await;
+    if json {
+        return output::json(&MeetingSent {
+            meeting_id: meeting,
+            sent,
+        });
+    }
+    for s in &sent {
+        let to: Vec<String> =
+            s.to.iter()
+                .map(|a| labels::agency(node, a.as_str()).name)
+                .collect();
+        match s.status {
+            "stored" => say!(
+                "{} {} → {}",
+                lang.pick(
+                    "送信しました（ハブが保存済み）:",
+                    "sent (stored by the hub):"
+                ),
+                s.envelope_id,
+                to.join("、")
+            ),
+            _ => say!(
+                "{} {} → {}",
+                lang.pick(
+                    "送信待ちにしました（稼働中のノードが送ります）:",
+                    "queued (the running node sends it):"
+                ),
+                s.envelope_id,
+                to.join("、")
+            ),
+        }
+    }
+    if let Some(id) = meeting {
+        say!("{} {id}", lang.pick("会議ID:", "meeting id:"));
+    }
+    Ok(())
+}
+
+async fn send_one(
+    node: &Node,
+    draft: &crate::agency::Draft,
+    meeting: Option<MeetingId>,
+    out: Out,
+) -> anyhow::Result<()> {
+    send_all(node, std::slice::from_ref(draft), meeting, out).await
+}
+
+/// The meeting as this node knows it, or a clear error (records closed).
+async fn known(node: &Node, id: MeetingId, lang: Lang) -> anyhow::Result<MeetingView> {
+    let found = meetings::meeting(node.records(), node.id(), id).await;
+    match found {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => {
+            node.records().close().await;
+            bail!(
+                "{} {id}",
+                lang.pick(
+                    "この機関はその会議の案内を持っていません（meeting list で会議IDを確認してください）:",
+                    "this agency holds no invitation to that meeting (see meeting list for ids):"
+                )
+            )
+        }
+        Err(e) => {
+            node.records().close().await;
+            Err(e.into())
+        }
+    }
+}
+
+async fn answer(args: AnswerArgs, lang: Lang) -> anyhow::Result<()> {
+    let attendance: Attendance = args.attendance.into();
+    if attendance.attends() && args.attendee_name.trim().is_empty() {
+        bail!(
+            "{}",
+            lang.pick(
+                "出席・代理出席では --attendee-name に出席する人の氏名を書いてください",
+                "name who attends with --attendee-name"
+            )
+        );
+    }
+    let node = open_config(&args.node.config, lang).await?;
+    let meeting = known(&node, args.meeting, lang).await?;
+    let answer = Answer {
+        attendee_name: args.attendee_name,
+        attendee_role: args.attendee_role,
+        note: args.note,
+    };
+    let draft = answer_draft(&meeting, attendance, answer, &args.author.author());
+    send_one(
+        &node,
+        &draft,
+        Some(meeting.meeting_id),
+        Out(lang, args.json),
+    )
+    .await
+}
+
+async fn reschedule(args: RescheduleArgs, lang: Lang) -> anyhow::Result<()> {
+    let starts_at = when(&args.at, lang)?;
+    let node = open_config(&args.node.config, lang).await?;
+    let meeting = known(&node, args.meeting, lang).await?;
+    let invitation = Invitation {
+        place: args
+            .place
+            .unwrap_or_else(|| meeting.invitation.place.clone()),
+        note: args.note,
+        ..meeting.invitation.clone()
+    };
+    let minutes = args.minutes.unwrap_or(meeting.duration_minutes);
+    let draft = reschedule_draft(
+        &meeting,
+        starts_at,
+        minutes,
+        invitation,
+        &args.author.author(),
+    );
+    send_one(
+        &node,
+        &draft,
+        Some(meeting.meeting_id),
+        Out(lang, args.json),
+    )
+    .await
+}
+
+async fn cancel(args: CancelArgs, lang: Lang) -> anyhow::Result<()> {
+    let node = open_config(&args.node.config, lang).await?;
+    let meeting = known(&node, args.meeting, lang).await?;
+    let draft = cancel_draft(&meeting, args.note, &args.author.author());
+    send_one(
+        &node,
+        &draft,
+        Some(meeting.meeting_id),
+        Out(lang, args.json),
+    )
+    .await
+}
+
+async fn minutes_cmd(args: MinutesArgs, lang: Lang) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file).with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick(
+                "会議録ファイルを読めません:",
+                "cannot read the minutes file:"
+            ),
+            args.file.display()
+        )
+    })?;
+    let minutes: Minutes = toml::from_str(&text).with_context(|| {
+        lang.pick(
+            "会議録ファイルの形式が正しくありません（examples/minutes.toml を参照）",
+            "the minutes file is not valid (see examples/minutes.toml)",
+        )
+    })?;
+    if minutes.categories.is_empty() {
+        bail!(
+            "{}",
+            lang.pick(
+                "会議録に含まれる情報区分を categories に書いてください",
+                "list the categories the minutes disclose in `categories`"
+            )
+        );
+    }
+    let (basis, _, justification) = args.basis.resolve(lang)?;
+    let node = open_config(&args.node.config, lang).await?;
+    let meeting = known(&node, args.meeting, lang).await?;
+    let full_to = args.full_to.unwrap_or_else(|| meeting.attending());
+    known_recipients(&node, &full_to, lang).await?;
+    known_recipients(&node, &args.excerpt_to, lang).await?;
+    let sharing = Sharing {
+        basis,
+        justification,
+        author: args.author.author(),
+    };
+    let drafts = minutes_drafts(
+        &meeting,
+        &minutes,
+        full_to,
+        &args.excerpt_to,
+        &args.excerpt_category,
+        &sharing,
+    );
+    if drafts.is_empty() {
+        node.records().close().await;
+        bail!(
+            "{}",
+            lang.pick(
+                "送り先がありません。出席の回答がまだなら --full-to か --excerpt-to で機関を指定してください",
+                "nobody to send to: no one has answered that they attend; name agencies with --full-to or --excerpt-to"
+            )
+        );
+    }
+    send_all(
+        &node,
+        &drafts,
+        Some(meeting.meeting_id),
+        Out(lang, args.json),
+    )
+    .await
+}
+
+/// A meeting for `--json`: wire names with labels, agencies with names.
+#[derive(Serialize)]
+struct MeetingJson {
+    meeting_id: MeetingId,
+    kind: labels::Labeled,
+    case_id: CaseId,
+    more_cases: Vec<CaseId>,
+    organiser: labels::AgencyRef,
+    starts_at: Timestamp,
+    starts_at_jst: String,
+    duration_minutes: u32,
+    status: labels::Labeled,
+    invitation: Invitation,
+    invitees: Vec<InviteeJson>,
+    moved: Option<String>,
+    cancelled: Option<String>,
+    minutes: Option<HeldMinutes>,
+}
+
+#[derive(Serialize)]
+struct InviteeJson {
+    agency: labels::AgencyRef,
+    attendance: Option<labels::Labeled>,
+    answer: Option<Answer>,
+}
+
+fn status(m: &MeetingView, lang: Lang) -> labels::Labeled {
+    match (&m.cancelled, &m.minutes) {
+        (Some(_), _) => labels::Labeled::new("cancelled", lang.pick("中止", "cancelled")),
+        (None, Some(_)) => labels::Labeled::new("minuted", lang.pick("会議録あり", "minuted")),
+        (None, None) => labels::Labeled::new("scheduled", lang.pick("開催予定", "scheduled")),
+    }
+}
+
+fn attendance(a: Option<Attendance>, lang: Lang) -> Option<labels::Labeled> {
+    a.map(|a| labels::Labeled::new(a.as_str(), a.label(lang)))
+}
+
+fn meeting_json(node: &Node, m: &MeetingView, lang: Lang) -> MeetingJson {
+    MeetingJson {
+        meeting_id: m.meeting_id,
+        kind: labels::Labeled::new(m.kind.as_str(), m.kind.label(lang)),
+        case_id: m.case_id.clone(),
+        more_cases: m.more_cases.clone(),
+        organiser: labels::agency(node, m.organiser.as_str()),
+        starts_at: m.starts_at,
+        starts_at_jst: show_local(m.starts_at),
+        duration_minutes: m.duration_minutes,
+        status: status(m, lang),
+        invitation: m.invitation.clone(),
+        invitees: m
+            .invitees
+            .iter()
+            .map(|i| InviteeJson {
+                agency: labels::agency(node, i.agency.as_str()),
+                attendance: attendance(i.attendance, lang),
+                answer: i.answer.clone(),
+            })
+            .collect(),
+        moved: m.moved.clone(),
+        cancelled: m.cancelled.clone(),
+        minutes: m.minutes.clone(),
+    }
+}
+
+async fn show(args: ShowArgs, lang: Lang) -> anyhow::Result<()> {
+    let node = open_config(&args.node.config, lang).await?;
+    let m = known(&node, args.meeting, lang).await?;
+    node.records().close().await;
+    if args.json {
+        return output::json(&meeting_json(&node, &m, lang));
+    }
+    say!(
+        "{}（{}）  {}",
+        m.kind.label(lang),
+        status(&m, lang).label,
+        m.meeting_id
+    );
+    say!(
+        "{} {}  {} {}{}",
+        lang.pick("日時:", "when:"),
+        show_local(m.starts_at),
+        m.duration_minutes,
+        lang.pick("分", "min"),
+        lang.pick("（日本時間）", " (JST)")
+    );
+    say!("{} {}", lang.pick("ケース:", "case:"), m.case_id);
+    for c in &m.more_cases {
+        say!("      {c}");
+    }
+    say!(
+        "{} {}",
+        lang.pick("開催機関:", "organiser:"),
+        labels::agency(&node, m.organiser.as_str()).name
+    );
+    if let Some(why) = &m.cancelled {
+        say!("{} {why}", lang.pick("中止の理由:", "cancelled because:"));
+    }
+    if let Some(why) = m.moved.as_ref().filter(|w| !w.is_empty()) {
+        say!("{} {why}", lang.pick("変更の理由:", "moved because:"));
+    }
+    say!("{}", invitation(&m.invitation, lang));
+    let mut table = Table::new(&[
+        lang.pick("招待機関", "invitee"),
+        lang.pick("出欠", "answer"),
+        lang.pick("出席者", "attendee"),
+    ]);
+    for i in &m.invitees {
+        table.row(vec![
+            labels::agency(&node, i.agency.as_str()).name,
+            i.attendance
+                .map_or(lang.pick("未回答", "no answer"), |a| a.label(lang))
+                .to_owned(),
+            i.answer
+                .as_ref()
+                .filter(|a| !a.attendee_name.is_empty())
+                .map_or_else(String::new, |a| {
+                    format!("{}（{}）", a.attendee_name, a.attendee_role)
+                }),
+        ]);
+    }
+    table.print();
+    match &m.minutes {
+        Some(HeldMinutes::Full(minutes_held)) => {
+            say!("\n{}", lang.pick("【会議録】", "[minutes]"));
+            say!("{}", minutes(minutes_held, lang));
+        }
+        Some(HeldMinutes::Excerpt(e)) => {
+            say!("\n{}", lang.pick("【会議録（抜粋）】", "[minutes excerpt]"));
+            say!("{}", excerpt(e, lang));
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+async fn list(args: ListArgs, lang: Lang) -> anyhow::Result<()> {
+    let node = open_config(&args.node.config, lang).await?;
+    let all = meetings::meetings(node.records(), node.id()).await;
+    node.records().close().await;
+    let all: Vec<MeetingView> = all?
+        .into_iter()
+        .filter(|m| {
+            args.case
+                .as_ref()
+                .is_none_or(|c| &m.case_id == c || m.more_cases.contains(c))
+        })
+        .collect();
+    if args.json {
+        let listed: Vec<MeetingJson> = all.iter().map(|m| meeting_json(&node, m, lang)).collect();
+        return output::json(&listed);
+    }
+    if all.is_empty() {
+        say!("{}", lang.pick("会議はありません。", "no meetings."));
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        lang.pick("日時（日本時間）", "when (JST)"),
+        lang.pick("種類", "kind"),
+        lang.pick("ケース", "case"),
+        lang.pick("開催機関", "organiser"),
+        lang.pick("状態", "status"),
+        lang.pick("出席の回答", "attending"),
+        lang.pick("会議ID", "meeting id"),
+    ]);
+    for m in &all {
+        let answered = m.invitees.iter().filter(|i| i.attendance.is_some()).count();
+        table.row(vec![
+            show_local(m.starts_at),
+            m.kind.label(lang).to_owned(),
+            m.case_id.to_string(),
+            labels::agency(&node, m.organiser.as_str()).name,
+            status(m, lang).label,
+            format!(
+                "{}/{}（{answered}{}）",
+                m.attending().len(),
+                m.invitees.len(),
+                lang.pick("件回答", " answered")
+            ),
+            m.meeting_id.to_string(),
+        ]);
+    }
+    table.print();
+    Ok(())
+}
 
 /// A meeting envelope's body as staff read it.
 pub fn render(body: &Body, lang: Lang) -> String {

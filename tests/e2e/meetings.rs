@@ -30,6 +30,7 @@ both_backends!(
     full_minutes_go_only_to_those_who_attended_and_an_excerpt_to_the_absent,
     a_meeting_about_a_case_the_organiser_is_not_involved_in_is_refused,
     reminders_reach_every_invitee_before_the_meeting_across_a_hub_restart,
+    staff_schedule_answer_and_minute_a_meeting_from_the_command_line,
 );
 
 const YOTAIKYO: &str = "minato-yotaikyo";
@@ -616,7 +617,11 @@ async fn reminders_reach_every_invitee_before_the_meeting_across_a_hub_restart(d
     )
     .await;
     w.clinic.wait_stored(id).await;
-    assert_eq!(w.hub.hub.tick().await.unwrap().reminders, 0, "nothing due yet");
+    assert_eq!(
+        w.hub.hub.tick().await.unwrap().reminders,
+        0,
+        "nothing due yet"
+    );
 
     // A day before: every invitee and the organiser.
     w.clock
@@ -657,5 +662,175 @@ async fn reminders_reach_every_invitee_before_the_meeting_across_a_hub_restart(d
     for node in [&mut w.clinic, &mut w.welfare] {
         node.wait_for(is_reminder).await;
     }
+    w.stop().await;
+}
+
+/// `tsunagu agency ARGS` as a member of staff; (success, stdout, stderr).
+async fn staff(args: &[&str]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TSUNAGU_AUTHOR_NAME", "田中 由美")
+        .env("TSUNAGU_AUTHOR_ROLE", "保健師")
+        .env("TSUNAGU_AUTHOR_CONTACT", "内線 301")
+        .env_remove("TSUNAGU_LANG")
+        .arg("agency")
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (ok, out, err) = staff(&all).await;
+    assert!(ok, "{args:?} failed: {out}{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"))
+}
+
+async fn staff_schedule_answer_and_minute_a_meeting_from_the_command_line(db: Db) {
+    let mut w = World::start(&db).await;
+    let (case, consent) = w.referred_case().await;
+    let dir = w.data.path().to_owned();
+    let center = agency_toml(&dir, &w.hub.url, CENTER);
+    let clinic = agency_toml(&dir, &w.hub.url, CLINIC);
+    let at = tsunagu::protocol::day::show_local(w.in_days(2));
+    let consent = consent.to_string();
+
+    // The nursery is outside her consent: refused, named, nothing sent.
+    let (ok, _, err) = staff(&[
+        "meeting",
+        "schedule",
+        "--config",
+        &center,
+        "--kind",
+        "individual-case",
+        "--case",
+        case.as_str(),
+        "--at",
+        &at,
+        "--agenda",
+        "出産後の支援体制",
+        "--invite",
+        &format!("{CLINIC},{NURSERY}"),
+        "--category",
+        "basic",
+        "--basis",
+        "consent",
+        "--consent-id",
+        &consent,
+    ])
+    .await;
+    assert!(!ok);
+    assert!(err.contains("ひかり保育園"), "{err}");
+
+    let scheduled = json(&[
+        "meeting",
+        "schedule",
+        "--config",
+        &center,
+        "--kind",
+        "individual-case",
+        "--case",
+        case.as_str(),
+        "--at",
+        &at,
+        "--minutes",
+        "90",
+        "--place",
+        "みなと市役所 会議室B",
+        "--agenda",
+        "出産後の支援体制",
+        "--invite",
+        &format!("{CLINIC},{WELFARE}"),
+        "--expect",
+        &format!("{CLINIC}=健診の受診状況を報告"),
+        "--category",
+        "basic",
+        "--basis",
+        "consent",
+        "--consent-id",
+        &consent,
+    ])
+    .await;
+    let meeting_id = scheduled["meeting_id"].as_str().unwrap().to_owned();
+    let invitation: tsunagu::protocol::EnvelopeId = scheduled["sent"][0]["envelope_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    w.clinic.wait_stored(invitation).await;
+
+    let answered = json(&[
+        "meeting",
+        "answer",
+        "--config",
+        &clinic,
+        &meeting_id,
+        "--attendance",
+        "attend",
+        "--attendee-name",
+        "佐藤 美咲",
+        "--attendee-role",
+        "助産師",
+    ])
+    .await;
+    let answer: tsunagu::protocol::EnvelopeId = answered["sent"][0]["envelope_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    w.center.wait_stored(answer).await;
+
+    let shown = json(&["meeting", "show", "--config", &center, &meeting_id]).await;
+    assert_eq!(shown["kind"]["label"], "個別ケース検討会議");
+    assert_eq!(shown["starts_at_jst"], at.as_str());
+    assert_eq!(shown["duration_minutes"], 90);
+    assert_eq!(
+        shown["invitees"][0]["agency"]["name"],
+        "さくらレディースクリニック"
+    );
+    assert_eq!(shown["invitees"][0]["attendance"]["label"], "出席");
+    assert!(shown["invitees"][1]["attendance"].is_null(), "{shown}");
+    let (ok, text, _) = staff(&["meeting", "show", "--config", &center, &meeting_id]).await;
+    assert!(ok);
+    assert!(
+        text.contains("出欠") && text.contains("佐藤 美咲（助産師）"),
+        "{text}"
+    );
+
+    w.clock.advance(time::Duration::days(3));
+    let minuted = json(&[
+        "meeting",
+        "minutes",
+        "--config",
+        &center,
+        &meeting_id,
+        "--file",
+        "examples/minutes.toml",
+        "--excerpt-to",
+        WELFARE,
+        "--basis",
+        "consent",
+        "--consent-id",
+        &consent,
+    ])
+    .await;
+    let sent = minuted["sent"].as_array().unwrap();
+    assert_eq!(sent.len(), 2, "{minuted}");
+    assert_eq!(sent[0]["to"], serde_json::json!([CLINIC]));
+    assert_eq!(sent[1]["to"], serde_json::json!([WELFARE]));
+    let full: tsunagu::protocol::EnvelopeId =
+        sent[0]["envelope_id"].as_str().unwrap().parse().unwrap();
+    w.clinic.wait_stored(full).await;
+    let listed = json(&["meeting", "list", "--config", &clinic]).await;
+    assert_eq!(listed[0]["status"]["name"], "minuted");
+    assert_eq!(listed[0]["minutes"]["scope"], "full");
+    assert_eq!(listed[0]["minutes"]["key_person"], "本人の実母（隣市在住）");
     w.stop().await;
 }
