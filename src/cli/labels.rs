@@ -188,6 +188,7 @@ pub fn named(directory: &Directory, text: &str) -> String {
     text
 }
 
+/// The CLI's own next step, in its flags.
 fn next_step(code: ErrorCode, lang: Lang) -> Option<&'static str> {
     use ErrorCode::*;
     Some(match code {
@@ -207,6 +208,10 @@ fn next_step(code: ErrorCode, lang: Lang) -> Option<&'static str> {
         NotUrgent => lang.pick(
             "次の手順: 生命・身体の保護は --urgency emergency のときだけ使えます。急を要しないなら同意を得てください。",
             "next: protection of life or body needs --urgency emergency; if it is not urgent, obtain consent.",
+        ),
+        NotAttended => lang.pick(
+            "次の手順: 欠席した機関には --excerpt-to で抜粋を送ってください（全文は --full-to の出席機関だけ）。",
+            "next: send absent agencies an excerpt with --excerpt-to (the full minutes go to attendees only, --full-to).",
         ),
         UnknownCase => lang.pick(
             "次の手順: agency case-open でケースを開設し、表示されたケースIDを --case に指定してください。",

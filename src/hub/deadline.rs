@@ -36,7 +36,16 @@ impl Hub {
                 self.wake.notify_all();
             }
         }
-        for due in self.store.due_reminders(&now).await? {
+        for mut due in self.store.due_reminders(&now).await? {
+            // A hub that was down past a meeting's start does not remind of
+            // it afterwards: the reminder is retired unsent.
+            if let Notice::MeetingReminder { starts_at, .. } = &due.notice
+                && *starts_at <= now
+            {
+                due.recipients.clear();
+                self.store.fire_reminder(&due, &now).await?;
+                continue;
+            }
             if self.store.fire_reminder(&due, &now).await? {
                 report.reminders += 1;
                 tracing::info!(

@@ -72,9 +72,8 @@ impl HubError {
             UnknownCase | UnknownReferral | UnknownMeeting | UnknownPlan => StatusCode::NOT_FOUND,
             LegalBasisMissing | ConsentNotFound | ConsentNotGranted | ConsentExpired
             | ConsentWithdrawn | RecipientNotCovered | CategoryNotCovered | PurposeNotCovered
-            | SenderNotCovered | CaseNotRegistered | NotUrgent | InvalidAction | MeetingTime => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            | SenderNotCovered | CaseNotRegistered | NotUrgent | InvalidAction | MeetingTime
+            | NotAttended => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

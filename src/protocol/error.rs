@@ -69,6 +69,9 @@ pub enum ErrorCode {
     /// A meeting scheduled or moved to a time already past, or minutes
     /// before it has started.
     MeetingTime,
+    /// The full minutes to an invitee that did not attend: it gets an
+    /// excerpt.
+    NotAttended,
     /// The plan version named does not exist.
     UnknownPlan,
     /// A plan revision not based on the latest version.

@@ -524,7 +524,7 @@ async fn full_minutes_go_only_to_those_who_attended_and_an_excerpt_to_the_absent
         &sharing,
     );
     let before = w.hub.store.last_seq(&agency(CLINIC)).await.unwrap();
-    let refusal = refused_with(&w.center, &wrong[0], ErrorCode::RecipientNotCovered).await;
+    let refusal = refused_with(&w.center, &wrong[0], ErrorCode::NotAttended).await;
     assert!(refusal.message.contains(WELFARE), "{}", refusal.message);
     assert!(refusal.message.contains("抜粋"), "{}", refusal.message);
     assert_eq!(w.hub.store.last_seq(&agency(CLINIC)).await.unwrap(), before);

@@ -217,7 +217,7 @@ fn minutes(rules: &Rules, meta: &Metadata, facts: &Facts) -> Result<Effects, Hub
                 .map_or_else(|| r.to_string(), |a| a.name.clone());
             return Err(if full && meeting.invited(r) {
                 HubError::new(
-                    ErrorCode::RecipientNotCovered,
+                    ErrorCode::NotAttended,
                     format!(
                         "宛先「{name}」（{r}）は会議に出席していないため、会議録の全文は送れません。その機関の役割・主担当機関・次回見直し日だけの抜粋を送ってください。"
                     ),

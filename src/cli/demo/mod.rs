@@ -1,6 +1,9 @@
 //! `tsunagu demo`: a hub and the five example agencies in one process,
-//! playing one case from referral to acknowledgement, narrated for a
-//! newcomer. Everything runs over real mutual TLS on loopback.
+//! playing one case from referral to case meeting and support plan,
+//! narrated for a newcomer. Everything runs over real mutual TLS on
+//! loopback; the hub's clock is moved forward where the story waits days.
+
+mod casework;
 
 use crate::cli::output::say;
 use std::path::{Path, PathBuf};
@@ -33,12 +36,15 @@ pub struct DemoArgs {
     certs: PathBuf,
 }
 
-const CLINIC: usize = 1;
-const CENTER: usize = 0;
-const WELFARE: usize = 2;
-const NURSERY: usize = 3;
-/// Strings from the referral that must never appear at the hub.
-const SECRETS: [&str; 3] = ["MARKER-PLAINTEXT-7f3a", "山田 花子", "やまだ はなこ"];
+use casework::{CENTER, CLINIC, NURSERY, WELFARE};
+/// Strings from the referral and the minutes that must never appear at the
+/// hub.
+const SECRETS: [&str; 4] = [
+    "MARKER-PLAINTEXT-7f3a",
+    "山田 花子",
+    "やまだ はなこ",
+    "パートナーは協力的",
+];
 
 pub fn run(args: DemoArgs, lang: Lang) -> anyhow::Result<()> {
     let certs = if args.certs.exists() {
@@ -61,7 +67,9 @@ impl Stage {
     }
 
     fn detail(&self, ja: &str, en: &str) {
-        say!("    {}", self.lang.pick(ja, en));
+        for line in self.lang.pick(ja, en).lines() {
+            say!("    {line}");
+        }
     }
 }
 
@@ -79,7 +87,13 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     let directory =
         Directory::load(&certs.join("directory.toml")).context("certs-example/directory.toml")?;
     let db_url = store::testing::sqlite_url(dir.path(), "hub.db");
-    let hub = RunningHub::start(certs, store::open(&db_url).await?, HubOptions::default()).await?;
+    // The story spans months: the hub runs on a clock the demo moves.
+    let clock = Arc::new(crate::hub::clock::ManualClock::new());
+    let options = HubOptions {
+        clock: Some(clock.clone()),
+        ..HubOptions::default()
+    };
+    let hub = RunningHub::start(certs, store::open(&db_url).await?, options).await?;
     let (url, hub_store) = (hub.url.clone(), hub.store.clone());
     stage.say(
         &format!("ハブを起動しました: {url}（一時データベース: SQLite）"),
@@ -143,7 +157,11 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
             ConsentRecipient::Agency(ids[WELFARE].clone()),
         ],
         categories: categories_of_referral.clone(),
-        purposes: vec![Purpose::Referral, Purpose::CaseMeeting],
+        purposes: vec![
+            Purpose::Referral,
+            Purpose::CaseMeeting,
+            Purpose::SupportPlan,
+        ],
         valid_from: Timestamp::now(),
         valid_until: None,
     };
@@ -178,11 +196,11 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
     );
     stage.detail(
         &format!(
-            "提供先: センター、子ども家庭総合支援拠点 ／ 目的: 紹介・ケース会議 ／ 情報区分: {}",
+            "提供先: センター、子ども家庭総合支援拠点 ／ 目的: 紹介・ケース会議・支援プラン ／ 情報区分: {}",
             labels.join("、")
         ),
         &format!(
-            "to: the center and child welfare / purposes: referral, case meeting / categories: {}",
+            "to: the center and child welfare / purposes: referral, case meeting, support plan / categories: {}",
             labels.join(", ")
         ),
     );
@@ -329,6 +347,17 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         say!("      {line}");
     }
     say!("      …");
+
+    let mut cast = casework::Cast {
+        hub: &hub,
+        clock,
+        nodes: &nodes,
+        events: &mut events,
+        ids: &ids,
+        directory: &directory,
+        lang,
+    };
+    casework::play(&mut stage, &mut cast, &case, consent_id).await?;
 
     drop(nodes);
     for node in running {
