@@ -34,6 +34,14 @@ fn the_demo_narrates_the_case_in_japanese_and_exits_zero() {
         stdout.contains("保存内容に氏名・所見の文字列: 0 件"),
         "{stdout}"
     );
+    // The longer story: the nursery refused as an invitee, the hub's
+    // reminder, and the nursery holding only its excerpt of the minutes.
+    assert!(
+        stdout.contains("宛先「ひかり保育園」（hikari-nursery）はこの同意の範囲外です"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("前日のお知らせを送りました"), "{stdout}");
+    assert!(stdout.contains("保育園には抜粋"), "{stdout}");
     assert!(stdout.contains("デモ完了"), "{stdout}");
 }
 
