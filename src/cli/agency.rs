@@ -252,6 +252,29 @@ pub(super) async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node>
     })
 }
 
+/// What a stored delivery is, for the running node's log line: its kind,
+/// and for a meeting answer the answer itself, so the organiser sees each
+/// one as it arrives. Metadata only: no content reaches the terminal.
+async fn what_arrived(
+    records: &crate::store::records::Records,
+    id: EnvelopeId,
+    lang: Lang,
+) -> String {
+    let Ok(Some(bytes)) = records.envelope_bytes(id).await else {
+        return String::new();
+    };
+    let Ok(envelope) = crate::protocol::Envelope::parse(bytes) else {
+        return String::new();
+    };
+    let meta = envelope.meta();
+    match &meta.action {
+        Some(crate::protocol::Action::AnswerMeeting { attendance, .. }) => {
+            format!("{}（{}）", meta.kind.label(lang), attendance.label(lang))
+        }
+        _ => meta.kind.label(lang).to_owned(),
+    }
+}
+
 async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
     let node = open_config(&args.config, lang).await?;
     let shutdown = CancellationToken::new();
@@ -263,6 +286,7 @@ async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
     });
     let id = node.id().clone();
     let directory = node.directory().clone();
+    let records = node.records().clone();
     tokio::spawn(async move {
         let mut events = events;
         while let Ok(event) = events.recv().await {
@@ -276,8 +300,10 @@ async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
                     sender,
                     ..
                 } => eprintln!(
-                    "{} {envelope_id} ← {sender}",
-                    lang.pick("受信・保存しました:", "received and stored:")
+                    "{} {} {envelope_id} ← {}",
+                    lang.pick("受信・保存しました:", "received and stored:"),
+                    what_arrived(&records, envelope_id, lang).await,
+                    labels::named(&directory, sender.as_str())
                 ),
                 NodeEvent::Quarantined { seq, reason } => eprintln!(
                     "{} #{seq}: {reason}",

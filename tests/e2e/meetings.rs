@@ -31,6 +31,7 @@ both_backends!(
     a_meeting_about_a_case_the_organiser_is_not_involved_in_is_refused,
     reminders_reach_every_invitee_before_the_meeting_across_a_hub_restart,
     staff_schedule_answer_and_minute_a_meeting_from_the_command_line,
+    the_organisers_running_node_shows_each_answer_as_it_arrives,
 );
 
 const YOTAIKYO: &str = "minato-yotaikyo";
@@ -833,4 +834,87 @@ async fn staff_schedule_answer_and_minute_a_meeting_from_the_command_line(db: Db
     assert_eq!(listed[0]["minutes"]["scope"], "full");
     assert_eq!(listed[0]["minutes"]["key_person"], "本人の実母（隣市在住）");
     w.stop().await;
+}
+
+async fn the_organisers_running_node_shows_each_answer_as_it_arrives(db: Db) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut w = World::start(&db).await;
+    let (case, consent) = w.referred_case().await;
+    let m = schedule(MeetingKind::IndividualCase, w.in_days(2));
+    let id = sent(
+        &w.center,
+        &invitation_draft(
+            &case,
+            m.clone(),
+            vec![agency(CLINIC)],
+            invitation(),
+            &under_consent(consent),
+        ),
+    )
+    .await;
+    w.clinic.wait_stored(id).await;
+
+    // The center's staff run their node from the terminal.
+    let World {
+        hub,
+        center,
+        clinic,
+        welfare,
+        nursery,
+        yotaikyo,
+        data,
+        ..
+    } = w;
+    center.stop().await;
+    let config = agency_toml(data.path(), &hub.url, CENTER);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["agency", "run", "--config", &config])
+        .env_remove("TSUNAGU_LANG")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line_with = async |lines: &mut tokio::io::Lines<_>, text: &str| -> String {
+        tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if line.contains(text) {
+                    return line;
+                }
+            }
+            panic!("agency run ended before printing {text:?}");
+        })
+        .await
+        .unwrap_or_else(|_| panic!("agency run never printed {text:?}"))
+    };
+    line_with(&mut lines, "ハブに接続しました").await;
+
+    let view = meeting(clinic.node.records(), &agency(CLINIC), m.meeting_id)
+        .await
+        .unwrap()
+        .unwrap();
+    sent(
+        &clinic,
+        &answer_draft(
+            &view,
+            Attendance::Attend,
+            attending("佐藤 美咲"),
+            &midwife(),
+        ),
+    )
+    .await;
+    let line = line_with(&mut lines, "出欠の回答（出席）").await;
+    assert!(line.contains("さくらレディースクリニック"), "{line}");
+    assert!(
+        !line.contains("佐藤"),
+        "no content on the terminal log: {line}"
+    );
+
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    for n in [clinic, welfare, nursery, yotaikyo] {
+        n.stop().await;
+    }
+    hub.stop().await;
 }
