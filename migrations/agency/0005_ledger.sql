@@ -4,14 +4,14 @@
 --
 -- Days (受理日, 見直し日) are calendar days in Japan, not instants: stored as
 -- ISO 8601 `YYYY-MM-DD` text, which the CHECKs hold to that one fixed width
--- (date(x) = x only for a valid day written exactly so), so text order is
--- day order. The instant of the last change is INTEGER milliseconds, as in
+-- (`x IS date(x)` only for NULL or a valid day written exactly so: date()
+-- of anything else is NULL or differs), so text order is day order. The instant of the last change is INTEGER milliseconds, as in
 -- 0004_typed_time.sql.
 
 CREATE TABLE ledger_entries (
     case_id       TEXT PRIMARY KEY,
     case_number   TEXT UNIQUE,    -- the 調整機関's own number, e.g. 2026-012
-    received_on   TEXT CHECK (received_on IS NULL OR received_on = date(received_on)),
+    received_on   TEXT CHECK (received_on IS date(received_on)),
     route         TEXT CHECK (route IS NULL OR route IN
                       ('notification', 'medical', 'pregnancy_report', 'checkup', 'moved_in', 'other')),
     abuse_types   TEXT NOT NULL DEFAULT '[]'   -- JSON array of physical | sexual | psychological | neglect
@@ -21,6 +21,6 @@ CREATE TABLE ledger_entries (
     status        TEXT NOT NULL DEFAULT 'received' CHECK (status IN
                       ('received', 'assessment', 'supporting', 'watching', 'referred', 'transferred', 'closed')),
     status_reason TEXT NOT NULL DEFAULT '',
-    next_review   TEXT CHECK (next_review IS NULL OR next_review = date(next_review)),
+    next_review   TEXT CHECK (next_review IS date(next_review)),
     updated_at    INTEGER NOT NULL
 ) STRICT;

@@ -170,3 +170,73 @@ async fn upsert(conn: &mut sqlx::SqliteConnection, row: &LedgerEntryRow) -> sqlx
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbered(
+        number: &str,
+    ) -> impl FnOnce(Option<LedgerEntryRow>) -> Result<LedgerEntryRow, LedgerTestError> {
+        let number = number.to_owned();
+        move |stored| {
+            let mut row = stored.unwrap_or_else(|| LedgerEntryRow {
+                abuse_types: "[]".into(),
+                status: "received".into(),
+                ..LedgerEntryRow::default()
+            });
+            row.case_number = Some(number);
+            Ok(row)
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum LedgerTestError {
+        #[error(transparent)]
+        Store(#[from] StoreError),
+        #[error(transparent)]
+        Taken(#[from] NumberTaken),
+    }
+
+    #[tokio::test]
+    async fn an_entry_is_kept_by_case_and_a_case_number_is_used_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::open(&crate::store::testing::sqlite_url(dir.path(), "node.db"))
+            .await
+            .unwrap();
+        let (one, two): (CaseId, CaseId) = ("c-1".parse().unwrap(), "c-2".parse().unwrap());
+        records
+            .update_ledger_entry(&one, numbered("2026-012"))
+            .await
+            .unwrap();
+        let taken = records
+            .update_ledger_entry(&two, numbered("2026-012"))
+            .await;
+        match taken {
+            Err(LedgerTestError::Taken(t)) => assert_eq!(t.case_id, "c-1"),
+            other => panic!("expected the number taken, got {other:?}"),
+        }
+        // Renumbering a case with its own number is no conflict.
+        records
+            .update_ledger_entry(&one, numbered("2026-012"))
+            .await
+            .unwrap();
+        let all = records.ledger_entries().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].case_id, "c-1");
+        assert!(all[0].updated_at.is_some());
+        // The table refuses what the ledger could not read back.
+        let bad = records
+            .update_ledger_entry(&two, |_| -> Result<_, LedgerTestError> {
+                Ok(LedgerEntryRow {
+                    abuse_types: "[]".into(),
+                    status: "received".into(),
+                    received_on: Some("2026-13-01".into()),
+                    ..LedgerEntryRow::default()
+                })
+            })
+            .await;
+        assert!(matches!(bad, Err(LedgerTestError::Store(_))), "{bad:?}");
+        records.close().await;
+    }
+}
