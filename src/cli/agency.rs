@@ -122,6 +122,9 @@ pub enum AgencyCommand {
     /// 経過記録・情報共有（ケースについての短い記録） / case notes
     #[command(subcommand)]
     Note(super::note::NoteCommand),
+    /// 進行管理台帳（調整機関のみ） / the progress ledger (調整機関 only)
+    #[command(subcommand)]
+    Ledger(super::ledger::LedgerCommand),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -205,6 +208,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Outbox(args) => outbox(&args, lang).await,
             AgencyCommand::Show { node, id } => show(&node, id, lang).await,
             AgencyCommand::Note(cmd) => super::note::run(cmd, lang).await,
+            AgencyCommand::Ledger(cmd) => super::ledger::run(cmd, lang).await,
             other => staff(other, lang).await,
         }
     })
