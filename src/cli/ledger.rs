@@ -347,16 +347,19 @@ fn set_error(e: LedgerError, lang: Lang) -> anyhow::Error {
             )
         ),
         LedgerError::NotRegistered(case) => format!(
-            "{} {case}\n{} agency case --case {case} --classification … --lead … {} {nothing}",
+            "{} {case}\n{} {nothing}",
             lang.pick(
                 "このケースは要対協に登録されていません:",
                 "this case is not registered with the council:"
             ),
-            lang.pick(
-                "次の手順: 先に登録してください:",
-                "next: register it first:"
-            ),
-            lang.pick("。", "."),
+            match lang {
+                Lang::Ja => format!(
+                    "次の手順: agency case --case {case} --classification … --lead … で先に登録してください。"
+                ),
+                Lang::En => format!(
+                    "next: register it first with agency case --case {case} --classification … --lead …."
+                ),
+            }
         ),
         LedgerError::Change(c) => format!("{} {nothing}", change_message(c, lang)),
         LedgerError::NumberTaken(t) => format!(
@@ -510,14 +513,10 @@ async fn agenda(node: &Node, until: Day, json: bool, lang: Lang) -> anyhow::Resu
     if json {
         return output::json(&agenda_json(node, &agenda, lang));
     }
-    say!(
-        "{} {until} {}",
-        lang.pick(
-            "実務者会議の議題: 見直し期限が",
-            "practitioners' meeting agenda: cases due by"
-        ),
-        lang.pick("までのケース", "")
-    );
+    match lang {
+        Lang::Ja => say!("実務者会議の議題: 見直し期限が {until} までのケース"),
+        Lang::En => say!("practitioners' meeting agenda: cases due by {until}"),
+    }
     if agenda.cases.is_empty() {
         say!(
             "{}",

@@ -39,6 +39,7 @@ mod consent;
 mod delivery;
 mod faulty;
 mod helpers;
+mod ledger;
 mod notes;
 mod outbox;
 mod referral_loop;
