@@ -333,10 +333,11 @@ async fn set(node: &Node, a: &SetArgs, change: EntryChange, lang: Lang) -> anyho
 }
 
 fn set_error(e: LedgerError, lang: Lang) -> anyhow::Error {
-    let nothing = lang.pick("何も記録していません。", "Nothing was recorded.");
+    // Japanese sentences run on without a space.
+    let nothing = lang.pick("何も記録していません。", " Nothing was recorded.");
     let message = match &e {
         LedgerError::UnknownCase(case) => format!(
-            "{} {case}\n{} {nothing}",
+            "{} {case}\n{}{nothing}",
             lang.pick(
                 "このノードにはこのケースの記録がありません:",
                 "this node holds nothing about case"
@@ -347,7 +348,7 @@ fn set_error(e: LedgerError, lang: Lang) -> anyhow::Error {
             )
         ),
         LedgerError::NotRegistered(case) => format!(
-            "{} {case}\n{} {nothing}",
+            "{} {case}\n{}{nothing}",
             lang.pick(
                 "このケースは要対協に登録されていません:",
                 "this case is not registered with the council:"
@@ -361,9 +362,9 @@ fn set_error(e: LedgerError, lang: Lang) -> anyhow::Error {
                 ),
             }
         ),
-        LedgerError::Change(c) => format!("{} {nothing}", change_message(c, lang)),
+        LedgerError::Change(c) => format!("{}{nothing}", change_message(c, lang)),
         LedgerError::NumberTaken(t) => format!(
-            "{} {}（{} {}）\n{} {nothing}",
+            "{} {}（{} {}）\n{}{nothing}",
             lang.pick(
                 "ケース番号は既に使われています:",
                 "case number already used:"
