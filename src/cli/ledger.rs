@@ -5,22 +5,26 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use serde::Serialize;
+
+mod json;
+mod refusals;
+
+use json::{RowJson, agenda_json, row_json};
+use refusals::{coordinator, set_error};
 
 use super::agency::open_config;
-use super::labels::{self, AgencyRef, Labeled};
+use super::labels;
 use super::output::{self, say};
 use super::table::Table;
 use crate::agency::Node;
 use crate::agency::ledger::{
-    self, AGENDA_DAYS, AbuseType, Agenda, ChangeError, EntryChange, Filter, LedgerError, LedgerRow,
-    ProgressStatus, Route,
+    self, AGENDA_DAYS, AbuseType, EntryChange, Filter, LedgerRow, ProgressStatus, Route,
 };
 use crate::i18n::Lang;
 use crate::protocol::case::CaseClassification;
-use crate::protocol::day::{Day, show_local};
+use crate::protocol::day::Day;
 use crate::protocol::meeting::Level;
-use crate::protocol::{AgencyId, AgencyKind, CaseId, Timestamp};
+use crate::protocol::{AgencyId, CaseId, Timestamp};
 
 #[derive(Subcommand)]
 pub enum LedgerCommand {
@@ -253,27 +257,6 @@ fn abuse_type(name: &str, lang: Lang) -> anyhow::Result<AbuseType> {
     )
 }
 
-/// Refuse on any node but the 調整機関's: the ledger is the council's.
-fn coordinator(node: &Node, lang: Lang) -> anyhow::Result<()> {
-    let me = node.directory().get(node.id());
-    if me.is_some_and(|a| a.kind == AgencyKind::Yotaikyo) {
-        return Ok(());
-    }
-    let name = me.map_or(node.id().to_string(), |a| a.name.clone());
-    bail!(
-        "{}（{} {name}）\n{}",
-        lang.pick(
-            "進行管理台帳は要対協の調整機関のノードだけが扱います",
-            "the progress ledger is kept on the council's 調整機関 node only"
-        ),
-        lang.pick("このノード:", "this node:"),
-        lang.pick(
-            "次の手順: 調整機関の担当者に依頼するか、調整機関のノードの設定ファイルを --config に指定してください。何も記録していません。",
-            "next: ask the 調整機関's staff, or name the 調整機関 node's config with --config. Nothing was recorded.",
-        )
-    )
-}
-
 async fn dispatch(
     node: &Node,
     cmd: LedgerCommand,
@@ -330,91 +313,6 @@ async fn set(node: &Node, a: &SetArgs, change: EntryChange, lang: Lang) -> anyho
         );
     }
     Ok(())
-}
-
-fn set_error(e: LedgerError, lang: Lang) -> anyhow::Error {
-    // Japanese sentences run on without a space.
-    let nothing = lang.pick("何も記録していません。", " Nothing was recorded.");
-    let message = match &e {
-        LedgerError::UnknownCase(case) => format!(
-            "{} {case}\n{}{nothing}",
-            lang.pick(
-                "このノードにはこのケースの記録がありません:",
-                "this node holds nothing about case"
-            ),
-            lang.pick(
-                "次の手順: ケースIDを確認してください（agency inbox・outbox に表示）。",
-                "next: check the case id (agency inbox and outbox show it).",
-            )
-        ),
-        LedgerError::NotRegistered(case) => format!(
-            "{} {case}\n{}{nothing}",
-            lang.pick(
-                "このケースは要対協に登録されていません:",
-                "this case is not registered with the council:"
-            ),
-            match lang {
-                Lang::Ja => format!(
-                    "次の手順: agency case --case {case} --classification … --lead … で先に登録してください。"
-                ),
-                Lang::En => format!(
-                    "next: register it first with agency case --case {case} --classification … --lead …."
-                ),
-            }
-        ),
-        LedgerError::Change(c) => format!("{}{nothing}", change_message(c, lang)),
-        LedgerError::NumberTaken(t) => format!(
-            "{} {}（{} {}）\n{}{nothing}",
-            lang.pick(
-                "ケース番号は既に使われています:",
-                "case number already used:"
-            ),
-            t.number,
-            lang.pick("ケース", "case"),
-            t.case_id,
-            lang.pick(
-                "次の手順: 別のケース番号を --number に指定してください。",
-                "next: give another case number with --number.",
-            )
-        ),
-        LedgerError::Store(_) => return e.into(),
-    };
-    anyhow::anyhow!(message)
-}
-
-fn change_message(c: &ChangeError, lang: Lang) -> String {
-    match c {
-        ChangeError::Empty => lang
-            .pick(
-                "変更する項目がありません。次の手順: --number・--received-on・--route・--status などを指定してください。",
-                "nothing to change. next: name --number, --received-on, --route, --status or another field.",
-            )
-            .to_owned(),
-        ChangeError::FutureReceipt(day) => format!(
-            "{} {day}\n{}",
-            lang.pick("受理日が未来の日付です:", "the day received is in the future:"),
-            lang.pick(
-                "次の手順: 受理した日を --received-on に指定してください。",
-                "next: give the day the case was received with --received-on.",
-            )
-        ),
-        ChangeError::ReasonMissing(status) => format!(
-            "{}「{}」{}\n{}",
-            lang.pick("状態", "status"),
-            status.label(lang),
-            lang.pick("には理由が必要です。", " needs a reason."),
-            lang.pick(
-                "次の手順: --reason に理由（例: 転出のため移管）を書いてください。",
-                "next: write the reason in --reason.",
-            )
-        ),
-        ChangeError::BlankNumber => lang
-            .pick(
-                "ケース番号が空です。次の手順: --number に番号（例: 2026-012）を指定してください。",
-                "the case number is blank. next: give one with --number, e.g. 2026-012.",
-            )
-            .to_owned(),
-    }
 }
 
 async fn list(node: &Node, checked: &Checked, json: bool, lang: Lang) -> anyhow::Result<()> {
@@ -554,103 +452,4 @@ async fn agenda(node: &Node, until: Day, json: bool, lang: Lang) -> anyhow::Resu
         invitees.join("、")
     );
     Ok(())
-}
-
-/// One ledger row for `--json`: wire names with labels, agencies named.
-#[derive(Serialize)]
-struct RowJson {
-    case_id: CaseId,
-    case_number: Option<String>,
-    received_on: Day,
-    registered_on: Day,
-    route: Option<Labeled>,
-    classification: Labeled,
-    abuse_types: Vec<Labeled>,
-    risk: Option<Labeled>,
-    lead: AgencyRef,
-    key_person: String,
-    policy: String,
-    last_reviewed: Option<Day>,
-    next_review: Day,
-    /// The next 実務者会議 already scheduled with the case, JST.
-    next_meeting: Option<String>,
-    status: Labeled,
-    status_reason: String,
-    members: Vec<AgencyRef>,
-    overdue: bool,
-}
-
-fn row_json(node: &Node, r: &LedgerRow, today: Day, lang: Lang) -> RowJson {
-    RowJson {
-        case_id: r.case_id.clone(),
-        case_number: r.case_number.clone(),
-        received_on: r.received_on,
-        registered_on: r.registered_on,
-        route: r.route.map(|x| Labeled::new(x.as_str(), x.label(lang))),
-        classification: Labeled::new(r.classification.as_str(), r.classification.label(lang)),
-        abuse_types: r
-            .abuse_types
-            .iter()
-            .map(|x| Labeled::new(x.as_str(), x.label(lang)))
-            .collect(),
-        risk: r.risk.map(|x| Labeled::new(x.as_str(), x.label(lang))),
-        lead: labels::agency(node, r.lead.as_str()),
-        key_person: r.key_person.clone(),
-        policy: r.policy.clone(),
-        last_reviewed: r.last_reviewed,
-        next_review: r.next_review,
-        next_meeting: r.next_meeting.map(show_local),
-        status: Labeled::new(r.status.as_str(), r.status.label(lang)),
-        status_reason: r.status_reason.clone(),
-        members: r
-            .members
-            .iter()
-            .map(|m| labels::agency(node, m.as_str()))
-            .collect(),
-        overdue: r.status.is_open() && r.next_review < today,
-    }
-}
-
-#[derive(Serialize)]
-struct AgendaJson {
-    until: Option<Day>,
-    cases: Vec<AgendaCaseJson>,
-    invitees: Vec<AgencyRef>,
-}
-
-#[derive(Serialize)]
-struct AgendaCaseJson {
-    case_id: CaseId,
-    case_number: Option<String>,
-    classification: Labeled,
-    risk: Option<Labeled>,
-    last_reviewed: Option<Day>,
-    next_review: Day,
-    lead: AgencyRef,
-    members: Vec<AgencyRef>,
-}
-
-fn agenda_json(node: &Node, agenda: &Agenda, lang: Lang) -> AgendaJson {
-    let name = |id: &AgencyId| labels::agency(node, id.as_str());
-    AgendaJson {
-        until: agenda.until,
-        cases: agenda
-            .cases
-            .iter()
-            .map(|c| AgendaCaseJson {
-                case_id: c.case_id.clone(),
-                case_number: c.case_number.clone(),
-                classification: Labeled::new(
-                    c.classification.as_str(),
-                    c.classification.label(lang),
-                ),
-                risk: c.risk.map(|x| Labeled::new(x.as_str(), x.label(lang))),
-                last_reviewed: c.last_reviewed,
-                next_review: c.next_review,
-                lead: name(&c.lead),
-                members: c.members.iter().map(name).collect(),
-            })
-            .collect(),
-        invitees: agenda.invitees(node.id()).iter().map(name).collect(),
-    }
 }

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::entry::{AbuseType, LedgerEntry, ProgressStatus, Route};
-use super::sources::{CaseChange, MeetingEvent, MinutesFacts, Sources};
+use super::sources::{CaseChange, MeetingEvent, MinutesFacts, PlanFacts, Sources};
 use crate::protocol::case::CaseClassification;
 use crate::protocol::day::Day;
-use crate::protocol::ids::MeetingId;
+use crate::protocol::ids::{MeetingId, PlanId};
 use crate::protocol::meeting::{Level, MeetingKind};
 use crate::protocol::{AgencyId, CaseId, Timestamp};
 
@@ -183,25 +183,7 @@ fn row(
         .filter(|(c, ..)| c == case)
         .map(|(_, at, f)| (*at, f))
         .collect();
-    let practitioners = meetings.values().filter(|m| {
-        m.kind == Some(MeetingKind::Practitioners)
-            && !m.cancelled
-            && (m.cases.contains(case) || m.minutes.iter().any(|(c, ..)| c == case))
-    });
-    let mut reviews: Vec<(Day, Option<Day>)> = Vec::new();
-    let mut next_meeting: Option<Timestamp> = None;
-    for m in practitioners {
-        let facts = m.minutes.iter().find(|(c, ..)| c == case).map(|(.., f)| f);
-        let held = facts.and_then(|f| f.held_at).or(m.starts_at);
-        match (held, facts) {
-            (Some(t), Some(f)) => reviews.push((Day::of(t), f.next_review)),
-            (Some(t), None) if t <= now => reviews.push((Day::of(t), None)),
-            (Some(t), None) => next_meeting = Some(next_meeting.map_or(t, |n| n.min(t))),
-            (None, _) => {}
-        }
-    }
-    reviews.sort();
-    let last = reviews.last().copied();
+    let (last, next_meeting) = practitioners_reviews(case, meetings, now);
     let last_reviewed = last.map(|(d, _)| d);
 
     // The next review: staff's own date unless a review has since passed
@@ -251,28 +233,8 @@ fn row(
         (Some(note), _) => (ProgressStatus::Closed, note.clone()),
     };
 
-    let mut members = vec![lead.clone()];
-    let latest_plans = {
-        let mut by_plan: BTreeMap<_, &super::sources::PlanFacts> = BTreeMap::new();
-        for p in &case_plans {
-            let e = by_plan.entry(p.plan_id).or_insert(p);
-            if p.version >= e.version {
-                *e = p;
-            }
-        }
-        by_plan
-    };
     let latest_minutes = latest(minutes.iter().map(|(at, f)| (*at, *f)));
-    for id in reg
-        .members
-        .iter()
-        .chain(latest_plans.values().flat_map(|p| p.roles.iter()))
-        .chain(latest_minutes.into_iter().flat_map(|f| f.roles.iter()))
-    {
-        if !members.contains(id) {
-            members.push(id.clone());
-        }
-    }
+    let members = with_a_role(&lead, &reg.members, &case_plans, latest_minutes);
 
     Some(LedgerRow {
         case_id: case.clone(),
@@ -293,6 +255,64 @@ fn row(
         status_reason,
         members,
     })
+}
+
+/// The last 実務者会議 that reviewed the case (its day, and the next review
+/// its minutes decided), and the next one scheduled with it. A meeting
+/// reviewed the case once it has started, or has minutes about it.
+fn practitioners_reviews(
+    case: &CaseId,
+    meetings: &BTreeMap<MeetingId, Meeting>,
+    now: Timestamp,
+) -> (Option<(Day, Option<Day>)>, Option<Timestamp>) {
+    let practitioners = meetings.values().filter(|m| {
+        m.kind == Some(MeetingKind::Practitioners)
+            && !m.cancelled
+            && (m.cases.contains(case) || m.minutes.iter().any(|(c, ..)| c == case))
+    });
+    let mut reviews: Vec<(Day, Option<Day>)> = Vec::new();
+    let mut next_meeting: Option<Timestamp> = None;
+    for m in practitioners {
+        let facts = m.minutes.iter().find(|(c, ..)| c == case).map(|(.., f)| f);
+        let held = facts.and_then(|f| f.held_at).or(m.starts_at);
+        match (held, facts) {
+            (Some(t), Some(f)) => reviews.push((Day::of(t), f.next_review)),
+            (Some(t), None) if t <= now => reviews.push((Day::of(t), None)),
+            (Some(t), None) => next_meeting = Some(next_meeting.map_or(t, |n| n.min(t))),
+            (None, _) => {}
+        }
+    }
+    reviews.sort();
+    (reviews.last().copied(), next_meeting)
+}
+
+/// Every agency with a role, once each: the lead, the registration's
+/// members, the roles in the latest version of each plan and in the latest
+/// minutes.
+fn with_a_role(
+    lead: &AgencyId,
+    registered: &[AgencyId],
+    plans: &[&PlanFacts],
+    minutes: Option<&MinutesFacts>,
+) -> Vec<AgencyId> {
+    let mut latest_plans: BTreeMap<PlanId, &PlanFacts> = BTreeMap::new();
+    for p in plans {
+        let e = latest_plans.entry(p.plan_id).or_insert(p);
+        if p.version >= e.version {
+            *e = p;
+        }
+    }
+    let mut members = vec![lead.clone()];
+    for id in registered
+        .iter()
+        .chain(latest_plans.values().flat_map(|p| p.roles.iter()))
+        .chain(minutes.into_iter().flat_map(|f| f.roles.iter()))
+    {
+        if !members.contains(id) {
+            members.push(id.clone());
+        }
+    }
+    members
 }
 
 /// The filters staff list the ledger by.
