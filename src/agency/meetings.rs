@@ -15,7 +15,7 @@ use crate::protocol::{
     Urgency,
 };
 use crate::store::StoreError;
-use crate::store::records::{Held, Records};
+use crate::store::records::{HeldEnvelope, Records};
 
 use super::Draft;
 
@@ -251,9 +251,12 @@ const KINDS: [MessageKind; 5] = [
     MessageKind::MinutesExcerpt,
 ];
 
-/// Every meeting this node organised or was invited to, soonest first.
+/// Every meeting this node organised or was invited to, soonest first. A
+/// meeting exists once the hub has accepted its invitation.
 pub async fn meetings(records: &Records, me: &AgencyId) -> Result<Vec<MeetingView>, StoreError> {
-    let held = records.held(&KINDS).await?;
+    let held = records
+        .held_of_kinds(&KINDS.map(MessageKind::as_str))
+        .await?;
     let mut meetings = fold(&held, me)?;
     meetings.sort_by_key(|m| (m.starts_at, m.meeting_id));
     Ok(meetings)
@@ -272,10 +275,12 @@ pub async fn meeting(
 }
 
 /// Apply each envelope, oldest first, to the meeting it names.
-fn fold(held: &[Held], me: &AgencyId) -> Result<Vec<MeetingView>, StoreError> {
+fn fold(held: &[HeldEnvelope], me: &AgencyId) -> Result<Vec<MeetingView>, StoreError> {
     let mut by_id: BTreeMap<MeetingId, MeetingView> = BTreeMap::new();
     for h in held {
-        let meta = h.envelope.meta();
+        let envelope = crate::protocol::Envelope::parse(h.envelope.clone())
+            .map_err(|e| StoreError::Corrupt(format!("held envelope: {e}")))?;
+        let meta = envelope.meta();
         let payload: Payload = serde_json::from_str(&h.payload)
             .map_err(|e| StoreError::Corrupt(format!("stored payload: {e}")))?;
         match (&meta.action, payload.body) {

@@ -125,6 +125,9 @@ pub enum AgencyCommand {
     /// ケース会議（開催・出欠・日程変更・中止・会議録） / case meetings
     #[command(subcommand)]
     Meeting(super::meeting::MeetingCommand),
+    /// 進行管理台帳（調整機関のみ） / the progress ledger (調整機関 only)
+    #[command(subcommand)]
+    Ledger(super::ledger::LedgerCommand),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -209,6 +212,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Show { node, id } => show(&node, id, lang).await,
             AgencyCommand::Note(cmd) => super::note::run(cmd, lang).await,
             AgencyCommand::Meeting(cmd) => super::meeting::run(cmd, lang).await,
+            AgencyCommand::Ledger(cmd) => super::ledger::run(cmd, lang).await,
             other => staff(other, lang).await,
         }
     })

@@ -1,9 +1,11 @@
 //! Command-line choices for the protocol's enumerations, named by their
 //! wire names in kebab case with Japanese and English help.
 
+use crate::agency::ledger::{ProgressStatus, Route};
 use crate::protocol::AgencyKind;
 use crate::protocol::case::CaseClassification;
 use crate::protocol::consent::{ConsentDecision, ConsentGiver, ConsentMethod};
+use crate::protocol::meeting::Level;
 use crate::protocol::{Purpose, ReferralState};
 
 /// Choice values for clap, named by the wire name in kebab case, with the
@@ -61,3 +63,21 @@ choices!(AgencyKind {
     PublicHealth => "public-health",
     Other => "other",
 });
+choices!(Route {
+    Notification => "notification",
+    Medical => "medical",
+    PregnancyReport => "pregnancy-report",
+    Checkup => "checkup",
+    MovedIn => "moved-in",
+    Other => "other",
+});
+choices!(ProgressStatus {
+    Received => "received",
+    Assessment => "assessment",
+    Supporting => "supporting",
+    Watching => "watching",
+    Referred => "referred",
+    Transferred => "transferred",
+    Closed => "closed",
+});
+choices!(Level { High => "high", Medium => "medium", Low => "low", });

@@ -11,6 +11,7 @@ mod choices;
 mod demo;
 mod exchange;
 mod labels;
+mod ledger;
 mod meeting;
 mod note;
 mod output;

@@ -2,7 +2,7 @@
 //! delivery cursor. Each delivery is stored together with the cursor in one
 //! transaction, and only then acknowledged.
 
-mod held;
+mod ledger;
 mod outbox;
 #[cfg(test)]
 mod upgrade;
@@ -33,7 +33,7 @@ pub struct InboxRow {
     pub consent_end_reason: Option<String>,
 }
 
-pub use held::Held;
+pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
 
 /// The node's database.

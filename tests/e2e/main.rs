@@ -40,6 +40,7 @@ mod delivery;
 mod doc_examples;
 mod faulty;
 mod helpers;
+mod ledger;
 mod meetings;
 mod notes;
 mod outbox;

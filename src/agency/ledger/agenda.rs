@@ -1,0 +1,78 @@
+//! The 実務者会議 agenda: the cases due for review, and the agencies with a
+//! role in them (whom the meeting invites).
+
+use serde::Serialize;
+
+use super::fold::{LedgerRow, is_due};
+use crate::protocol::case::CaseClassification;
+use crate::protocol::day::Day;
+use crate::protocol::meeting::Level;
+use crate::protocol::{AgencyId, CaseId};
+
+/// How far ahead the agenda looks by default: a meeting is prepared about
+/// two weeks before it is held.
+pub const AGENDA_DAYS: i64 = 14;
+
+/// One case to review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AgendaItem {
+    pub case_id: CaseId,
+    pub case_number: Option<String>,
+    pub classification: CaseClassification,
+    pub risk: Option<Level>,
+    pub last_reviewed: Option<Day>,
+    pub next_review: Day,
+    pub lead: AgencyId,
+    /// Every agency with a role in the case, the lead first.
+    pub members: Vec<AgencyId>,
+}
+
+/// The cases due for review by a day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Agenda {
+    /// The last day a review may fall due on to be taken up.
+    pub until: Option<Day>,
+    /// Overdue first, then by date; the higher risk first on one day.
+    pub cases: Vec<AgendaItem>,
+}
+
+impl Agenda {
+    /// The cases of `rows` due for review on or before `until`.
+    pub fn of(rows: &[LedgerRow], until: Day) -> Self {
+        let mut cases: Vec<AgendaItem> = rows
+            .iter()
+            .filter(|r| is_due(r, until))
+            .map(|r| AgendaItem {
+                case_id: r.case_id.clone(),
+                case_number: r.case_number.clone(),
+                classification: r.classification,
+                risk: r.risk,
+                last_reviewed: r.last_reviewed,
+                next_review: r.next_review,
+                lead: r.lead.clone(),
+                members: r.members.clone(),
+            })
+            .collect();
+        // `Level` orders High < Medium < Low; an unassessed case comes last.
+        cases.sort_by(|a, b| {
+            let risk = |i: &AgendaItem| i.risk.map_or(3, |l| l as u8);
+            (a.next_review, risk(a), &a.case_id).cmp(&(b.next_review, risk(b), &b.case_id))
+        });
+        Self {
+            until: Some(until),
+            cases,
+        }
+    }
+
+    /// The agencies to invite: everyone with a role in any case on it, in
+    /// the order they first appear, except the organiser.
+    pub fn invitees(&self, organiser: &AgencyId) -> Vec<AgencyId> {
+        let mut all: Vec<AgencyId> = Vec::new();
+        for id in self.cases.iter().flat_map(|c| c.members.iter()) {
+            if id != organiser && !all.contains(id) {
+                all.push(id.clone());
+            }
+        }
+        all
+    }
+}
