@@ -103,11 +103,17 @@ pub struct ScheduleArgs {
     #[arg(long, value_enum)]
     kind: KindArg,
     /// ケースID / case id
-    #[arg(long)]
-    case: CaseId,
+    #[arg(long, required_unless_present = "from_ledger")]
+    case: Option<CaseId>,
     /// 実務者会議で扱うほかのケース（カンマ区切り） / further cases (practitioners' meeting)
     #[arg(long, value_delimiter = ',')]
     more_cases: Vec<CaseId>,
+    /// 実務者会議: 進行管理台帳で見直し時期の来たケースを議題にし、役割のある構成機関を招待する（調整機関のみ） / practitioners' meeting: take the cases due for review from the progress ledger and invite the members with a role in them
+    #[arg(long, conflicts_with_all = ["case", "more_cases", "invite", "agenda"])]
+    from_ledger: bool,
+    /// --from-ledger: この日までに見直し時期が来るケース（既定: 開催日） / --from-ledger: cases due by this day (default: the meeting's day)
+    #[arg(long, requires = "from_ledger")]
+    until: Option<crate::protocol::day::Day>,
     /// 開始日時（日本時間、例 "2026-12-03 14:00"） / start, JST
     #[arg(long)]
     at: String,
@@ -121,10 +127,10 @@ pub struct ScheduleArgs {
     #[arg(long)]
     online: Option<String>,
     /// 議題 / agenda
-    #[arg(long)]
-    agenda: String,
+    #[arg(long, required_unless_present = "from_ledger")]
+    agenda: Option<String>,
     /// 招待する機関ID（カンマ区切り） / invitees, comma-separated
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "from_ledger")]
     invite: Vec<AgencyId>,
     /// 機関への依頼事項（例 sakura-clinic=健診の受診状況を報告、複数可） / what an invitee is asked for
     #[arg(long = "expect", value_name = "AGENCY=TEXT")]
@@ -299,16 +305,122 @@ fn expectations(items: &[String], lang: Lang) -> anyhow::Result<Vec<Expectation>
         .collect()
 }
 
+/// What a meeting is about and who comes: as staff named them, or, for a
+/// 実務者会議 from the ledger, the cases due for review and the council
+/// members with a role in them.
+struct Seating {
+    case: CaseId,
+    more_cases: Vec<CaseId>,
+    invite: Vec<AgencyId>,
+    agenda: String,
+}
+
+async fn from_ledger(
+    node: &Node,
+    until: crate::protocol::day::Day,
+    lang: Lang,
+) -> anyhow::Result<Seating> {
+    let agenda = crate::agency::ledger::due_cases(node.records(), Timestamp::now(), until).await;
+    let agenda = match agenda {
+        Ok(a) => a,
+        Err(e) => {
+            node.records().close().await;
+            return Err(e.into());
+        }
+    };
+    let Some((first, rest)) = agenda.cases.split_first() else {
+        node.records().close().await;
+        bail!(
+            "{} {until}",
+            lang.pick(
+                "進行管理台帳に見直し時期の来たケースがありません（agency ledger agenda で確認できます）:",
+                "no case on the progress ledger is due for review by (see agency ledger agenda):"
+            )
+        );
+    };
+    // Council sharing reaches council members only: an agency with a role
+    // that is not a member (a clinic) is told separately, under consent.
+    let invite = agenda
+        .invitees(node.id())
+        .into_iter()
+        .filter(|a| node.directory().get(a).is_some_and(|d| d.yotaikyo_member))
+        .collect();
+    let mut text = String::from(lang.pick("進行管理（見直し対象）:", "progress review (due):"));
+    for c in &agenda.cases {
+        text += &format!(
+            "\n- {} {}（{}、{} {}）",
+            c.case_number.as_deref().unwrap_or("—"),
+            c.case_id,
+            c.classification.label(lang),
+            lang.pick("見直し期限", "review due"),
+            c.next_review
+        );
+    }
+    Ok(Seating {
+        case: first.case_id.clone(),
+        more_cases: rest.iter().map(|c| c.case_id.clone()).collect(),
+        invite,
+        agenda: text,
+    })
+}
+
 async fn schedule(args: ScheduleArgs, lang: Lang) -> anyhow::Result<()> {
     let starts_at = when(&args.at, lang)?;
     let expectations = expectations(&args.expect, lang)?;
     let (basis, _, justification) = args.basis.resolve(lang)?;
+    let kind: MeetingKind = args.kind.into();
+    if args.from_ledger && kind != MeetingKind::Practitioners {
+        bail!(
+            "{}",
+            lang.pick(
+                "--from-ledger は実務者会議（--kind practitioners）で使います",
+                "--from-ledger is for a practitioners' meeting (--kind practitioners)"
+            )
+        );
+    }
     let node = open_config(&args.node.config, lang).await?;
-    known_recipients(&node, &args.invite, lang).await?;
+    let coordinator = node
+        .directory()
+        .get(node.id())
+        .is_some_and(|a| a.kind == crate::protocol::AgencyKind::Yotaikyo);
+    if args.from_ledger && !coordinator {
+        node.records().close().await;
+        bail!(
+            "{}",
+            lang.pick(
+                "進行管理台帳は要対協の調整機関のノードにだけあります。実務者会議の開催は調整機関に依頼してください",
+                "the progress ledger lives on the council's coordinating body's node only: ask it to schedule the practitioners' meeting"
+            )
+        );
+    }
+    let table = if args.from_ledger {
+        let until = args
+            .until
+            .unwrap_or_else(|| crate::protocol::day::Day::of(starts_at));
+        from_ledger(&node, until, lang).await?
+    } else {
+        let Some(case) = args.case else {
+            node.records().close().await;
+            bail!(
+                "{}",
+                lang.pick(
+                    "--case でケースIDを指定してください",
+                    "name the case with --case"
+                )
+            );
+        };
+        Seating {
+            case,
+            more_cases: args.more_cases,
+            invite: args.invite,
+            agenda: args.agenda.unwrap_or_default(),
+        }
+    };
+    known_recipients(&node, &table.invite, lang).await?;
     let meeting = MeetingSchedule {
         meeting_id: MeetingId::new(),
-        kind: args.kind.into(),
-        more_cases: args.more_cases,
+        kind,
+        more_cases: table.more_cases,
         starts_at,
         duration_minutes: args.minutes,
     };
@@ -321,12 +433,12 @@ async fn schedule(args: ScheduleArgs, lang: Lang) -> anyhow::Result<()> {
     let invitation = Invitation {
         place: args.place,
         online: args.online,
-        agenda: args.agenda,
+        agenda: table.agenda,
         expectations,
         note: String::new(),
         categories: args.categories,
     };
-    let draft = invitation_draft(&args.case, meeting, args.invite, invitation, &sharing);
+    let draft = invitation_draft(&table.case, meeting, table.invite, invitation, &sharing);
     send_one(&node, &draft, Some(id), Out(lang, args.json)).await
 }
 

@@ -32,6 +32,7 @@ both_backends!(
     reminders_reach_every_invitee_before_the_meeting_across_a_hub_restart,
     staff_schedule_answer_and_minute_a_meeting_from_the_command_line,
     the_organisers_running_node_shows_each_answer_as_it_arrives,
+    a_practitioners_meeting_from_the_ledger_takes_the_due_cases_and_invites_the_members_with_a_role,
 );
 
 const YOTAIKYO: &str = "minato-yotaikyo";
@@ -917,4 +918,84 @@ async fn the_organisers_running_node_shows_each_answer_as_it_arrives(db: Db) {
         n.stop().await;
     }
     hub.stop().await;
+}
+
+async fn a_practitioners_meeting_from_the_ledger_takes_the_due_cases_and_invites_the_members_with_a_role(
+    db: Db,
+) {
+    let mut w = World::start(&db).await;
+    let (first, _) = w.referred_case().await;
+    let (second, _) = w.referred_case().await;
+    w.register(&first).await;
+    w.register(&second).await;
+    let dir = w.data.path().to_owned();
+    let council = agency_toml(&dir, &w.hub.url, YOTAIKYO);
+    let center = agency_toml(&dir, &w.hub.url, CENTER);
+    let at = tsunagu::protocol::day::show_local(w.in_days(1));
+    // Registered today: each is due for review three months on.
+    let until = tsunagu::protocol::day::Day::of(w.in_days(100)).to_string();
+    let args = |config: &str| {
+        vec![
+            "meeting".to_owned(),
+            "schedule".into(),
+            "--config".into(),
+            config.into(),
+            "--kind".into(),
+            "practitioners".into(),
+            "--from-ledger".into(),
+            "--until".into(),
+            until.clone(),
+            "--at".into(),
+            at.clone(),
+            "--category".into(),
+            "basic".into(),
+            "--basis".into(),
+            "yotaikyo-sharing".into(),
+            "--justification".into(),
+            "要対協登録ケースの進行管理のため".into(),
+        ]
+    };
+    let center_args = args(&center);
+    let (ok, _, err) = staff(&center_args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert!(!ok);
+    assert!(err.contains("調整機関"), "{err}");
+
+    let council_args = args(&council);
+    let scheduled = json(&council_args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let invitation: tsunagu::protocol::EnvelopeId = scheduled["sent"][0]["envelope_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let invited: Vec<&str> = scheduled["sent"][0]["to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(invited, [CENTER, WELFARE, NURSERY]);
+    w.nursery.wait_stored(invitation).await;
+    let meeting_id: MeetingId = scheduled["meeting_id"].as_str().unwrap().parse().unwrap();
+    let seen = meeting(w.nursery.node.records(), &agency(NURSERY), meeting_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.kind, MeetingKind::Practitioners);
+    let mut cases = vec![seen.case_id.clone()];
+    cases.extend(seen.more_cases.iter().cloned());
+    cases.sort();
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(cases, expected);
+    assert!(
+        seen.invitation.agenda.contains(first.as_str()),
+        "{}",
+        seen.invitation.agenda
+    );
+    assert!(
+        seen.invitation.agenda.contains(second.as_str()),
+        "{}",
+        seen.invitation.agenda
+    );
+    w.stop().await;
 }
