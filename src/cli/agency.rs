@@ -819,14 +819,20 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
         Body::ReferralUpdate(note) | Body::ConsentWithdrawal(note) | Body::CaseUpdate(note) => {
             say!("{}", note.text)
         }
-        Body::CaseNote(note) => println!("{}", super::note::render(&note, lang)),
+        Body::CaseNote(note) => say!("{}", super::note::render(&note, lang)),
         body @ (Body::MeetingInvitation(_)
         | Body::MeetingChange(_)
         | Body::MeetingAnswer(_)
         | Body::Minutes(_)
-        | Body::MinutesExcerpt(_)) => say!("{}", super::meeting::render(&body, lang)),
+        | Body::MinutesExcerpt(_)) => say!(
+            "{}",
+            labels::named(node.directory(), &super::meeting::render(&body, lang))
+        ),
         body @ (Body::SupportPlan(_) | Body::PlanPart(_)) => {
-            say!("{}", super::plan::render(&body, lang))
+            say!(
+                "{}",
+                labels::named(node.directory(), &super::plan::render(&body, lang))
+            )
         }
         Body::ConsentRecord(details) => {
             say!(

@@ -796,7 +796,8 @@ async fn show(args: ShowArgs, lang: Lang) -> anyhow::Result<()> {
     if let Some(why) = m.moved.as_ref().filter(|w| !w.is_empty()) {
         say!("{} {why}", lang.pick("変更の理由:", "moved because:"));
     }
-    say!("{}", invitation(&m.invitation, lang));
+    let named = |text: String| labels::named(node.directory(), &text);
+    say!("{}", named(invitation(&m.invitation, lang)));
     let mut table = Table::new(&[
         lang.pick("招待機関", "invitee"),
         lang.pick("出欠", "answer"),
@@ -820,11 +821,11 @@ async fn show(args: ShowArgs, lang: Lang) -> anyhow::Result<()> {
     match &m.minutes {
         Some(HeldMinutes::Full(minutes_held)) => {
             say!("\n{}", lang.pick("【会議録】", "[minutes]"));
-            say!("{}", minutes(minutes_held, lang));
+            say!("{}", named(minutes(minutes_held, lang)));
         }
         Some(HeldMinutes::Excerpt(e)) => {
             say!("\n{}", lang.pick("【会議録（抜粋）】", "[minutes excerpt]"));
-            say!("{}", excerpt(e, lang));
+            say!("{}", named(excerpt(e, lang)));
         }
         None => {}
     }

@@ -805,6 +805,10 @@ async fn staff_schedule_answer_and_minute_a_meeting_from_the_command_line(db: Db
         text.contains("出欠") && text.contains("佐藤 美咲（助産師）"),
         "{text}"
     );
+    assert!(
+        text.contains("さくらレディースクリニック（sakura-clinic）: 健診の受診状況を報告"),
+        "agencies by name: {text}"
+    );
 
     w.clock.advance(time::Duration::days(3));
     let minuted = json(&[
