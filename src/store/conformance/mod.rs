@@ -12,6 +12,8 @@ mod policy;
 #[cfg(test)]
 mod referral;
 #[cfg(test)]
+mod reminders;
+#[cfg(test)]
 pub(crate) mod support;
 
 /// One test per backend for each `module::test` named.
@@ -68,4 +70,6 @@ conformance!(
     concurrency::nothing_slips_past_a_concurrent_withdrawal,
     instants::audit_export_from_a_whole_second_keeps_that_second,
     instants::deadlines_and_expiry_fall_due_at_the_instant,
+    reminders::a_reminder_fires_once_however_many_try,
+    reminders::a_new_set_of_reminders_replaces_the_unfired_ones,
 );
