@@ -6,6 +6,7 @@ pub mod config;
 pub mod node;
 pub mod notes;
 pub mod outbox;
+pub mod plans;
 pub mod sealed;
 mod wake;
 pub mod withdrawal;

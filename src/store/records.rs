@@ -3,6 +3,7 @@
 //! transaction, and only then acknowledged.
 
 mod outbox;
+mod plans;
 #[cfg(test)]
 mod upgrade;
 
@@ -33,6 +34,7 @@ pub struct InboxRow {
 }
 
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
+pub use plans::PlanRow;
 
 /// The node's database.
 #[derive(Clone)]
