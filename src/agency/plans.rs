@@ -12,11 +12,12 @@ pub use diff::{ActionChange, Change, PlanDiff, diff};
 pub use revise::PlanChanges;
 
 use crate::protocol::day::Day;
+use crate::protocol::meeting::Minutes;
 use crate::protocol::payload::{Author, Body, Payload};
 use crate::protocol::plan::{PlanAction, PlanPart, PlanVersion, SupportPlan};
 use crate::protocol::{
-    Action, AgencyId, CaseId, Envelope, EnvelopeId, InfoCategory, LegalBasis, PlanId, Purpose,
-    Timestamp, Urgency,
+    Action, AgencyId, CaseId, Envelope, EnvelopeId, InfoCategory, LegalBasis, MeetingId,
+    MessageKind, PlanId, Purpose, Timestamp, Urgency,
 };
 use crate::store::StoreError;
 use crate::store::records::{PlanRow, Records};
@@ -285,10 +286,53 @@ pub fn our_actions(held: Vec<HeldVersion>, me: &AgencyId) -> Vec<OurAction> {
     ours
 }
 
+/// The minutes of `meeting` this node holds (sent or received, whole not
+/// excerpt), to make a version from its decisions.
+pub async fn minutes_of(
+    records: &Records,
+    meeting: MeetingId,
+) -> Result<Option<Minutes>, StoreError> {
+    let kind = MessageKind::Minutes.as_str();
+    let mut found = Vec::new();
+    for r in records.inbox().await? {
+        if r.kind == kind {
+            found.push((r.envelope_id, r.payload));
+        }
+    }
+    for r in records.outbox().await? {
+        if r.kind == kind && r.status != "refused" {
+            found.push((r.envelope_id, r.payload));
+        }
+    }
+    for (id, payload) in found {
+        let Ok(envelope_id) = id.parse() else {
+            continue;
+        };
+        let Some(bytes) = records.envelope_bytes(envelope_id).await? else {
+            continue;
+        };
+        let corrupt = |what: &str| StoreError::Corrupt(format!("minutes {id}: {what}"));
+        let envelope = Envelope::parse(bytes).map_err(|_| corrupt("envelope"))?;
+        let about_it = matches!(
+            &envelope.meta().action,
+            Some(Action::ShareMinutes { meeting_id }) if *meeting_id == meeting
+        );
+        if !about_it {
+            continue;
+        }
+        let payload: Payload = serde_json::from_str(&payload).map_err(|_| corrupt("payload"))?;
+        if let Body::Minutes(m) = payload.body {
+            return Ok(Some(*m));
+        }
+    }
+    Ok(None)
+}
+
 /// A stored plan row as a version, or `None` for an envelope without a
 /// plan action (not written by this code).
 fn read(row: PlanRow) -> Result<Option<HeldVersion>, StoreError> {
-    let corrupt = |what: &str| StoreError::Corrupt(format!("plan record {}: {what}", row.envelope_id));
+    let corrupt =
+        |what: &str| StoreError::Corrupt(format!("plan record {}: {what}", row.envelope_id));
     let envelope = Envelope::parse(row.envelope.clone()).map_err(|_| corrupt("envelope"))?;
     let meta = envelope.meta();
     let payload: Payload = serde_json::from_str(&row.payload).map_err(|_| corrupt("payload"))?;
@@ -296,9 +340,12 @@ fn read(row: PlanRow) -> Result<Option<HeldVersion>, StoreError> {
         return Ok(None);
     };
     let (plan_id, version, based_on, content) = match (&meta.action, payload.body) {
-        (Some(Action::RecordPlan { version }), Body::SupportPlan(p)) => {
-            (version.plan_id, version.version, version.based_on, Held::Whole(p))
-        }
+        (Some(Action::RecordPlan { version }), Body::SupportPlan(p)) => (
+            version.plan_id,
+            version.version,
+            version.based_on,
+            Held::Whole(p),
+        ),
         (Some(Action::SharePlanPart { plan_id, version }), Body::PlanPart(p)) => {
             (*plan_id, *version, None, Held::Part(p))
         }

@@ -89,6 +89,34 @@ impl PlanChanges {
         plan
     }
 
+    /// These changes with `top`'s on top: a field `top` gives wins, lists
+    /// of additions and removals add up.
+    pub fn and(self, top: PlanChanges) -> PlanChanges {
+        let join = |mut a: Vec<String>, b: Vec<String>| {
+            a.extend(b);
+            a
+        };
+        let mut add_actions = self.add_actions;
+        add_actions.extend(top.add_actions);
+        PlanChanges {
+            wishes: top.wishes.or(self.wishes),
+            goals: top.goals.or(self.goals),
+            add_goals: join(self.add_goals, top.add_goals),
+            drop_goals: join(self.drop_goals, top.drop_goals),
+            actions: top.actions.or(self.actions),
+            add_actions,
+            lead: top.lead.or(self.lead),
+            lead_contact: top.lead_contact.or(self.lead_contact),
+            key_person: top.key_person.or(self.key_person),
+            person_took_part: top.person_took_part.or(self.person_took_part),
+            copy_given: top.copy_given.or(self.copy_given),
+            made_on: top.made_on.or(self.made_on),
+            review_on: top.review_on.or(self.review_on),
+            from_meeting: top.from_meeting.or(self.from_meeting),
+            categories: top.categories.or(self.categories),
+        }
+    }
+
     /// The changes a meeting decided (会議録): its lead and contact, key
     /// person and next review date, and its 役割分担 as the plan's actions
     /// (an action the plan already had for the same agency and task keeps

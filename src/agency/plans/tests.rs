@@ -48,8 +48,12 @@ fn a_diff_names_every_changed_field_and_nothing_else() {
     b.goals[1] = "上の子が毎日登園できる".into();
     b.actions[0].frequency = "2週に1回".into();
     b.actions.remove(1);
-    b.actions
-        .push(action("minato-child-welfare", "養育状況の確認", "月1回", None));
+    b.actions.push(action(
+        "minato-child-welfare",
+        "養育状況の確認",
+        "月1回",
+        None,
+    ));
     b.copy_given = true;
     b.review_on = day("2026-10-01");
     let d = diff(&a, &b);
@@ -69,7 +73,10 @@ fn a_diff_names_every_changed_field_and_nothing_else() {
         })
     );
     assert_eq!(d.review_on.unwrap().after, day("2026-10-01"));
-    assert_eq!((d.wishes, d.lead, d.key_person, d.made_on), (None, None, None, None));
+    assert_eq!(
+        (d.wishes, d.lead, d.key_person, d.made_on),
+        (None, None, None, None)
+    );
 }
 
 #[test]
@@ -181,7 +188,12 @@ fn a_version_travels_whole_first_then_one_part_per_agency() {
         part_categories: vec![InfoCategory::Childcare],
         basis: LegalBasis::YotaikyoSharing,
         justification: Some("要対協".into()),
-        author: held(PlanId::new(), 1, Held::Part(plan().part_for(&id("x"), vec![]))).author,
+        author: held(
+            PlanId::new(),
+            1,
+            Held::Part(plan().part_for(&id("x"), vec![])),
+        )
+        .author,
     };
     let drafts = send.drafts();
     assert_eq!(drafts.len(), 3);
@@ -196,5 +208,9 @@ fn a_version_travels_whole_first_then_one_part_per_agency() {
     assert_eq!(drafts[1].recipients, [id("hikari-nursery")]);
     assert_eq!(part.actions.len(), 1);
     assert_eq!(part.categories, [InfoCategory::Childcare]);
-    assert!(drafts.iter().all(|d| d.purpose == Some(Purpose::SupportPlan)));
+    assert!(
+        drafts
+            .iter()
+            .all(|d| d.purpose == Some(Purpose::SupportPlan))
+    );
 }
