@@ -122,6 +122,9 @@ pub enum AgencyCommand {
     /// 経過記録・情報共有（ケースについての短い記録） / case notes
     #[command(subcommand)]
     Note(super::note::NoteCommand),
+    /// 支援プラン（作成・改訂・表示・差分・担当する支援） / support plans
+    #[command(subcommand)]
+    Plan(super::plan::PlanCommand),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -205,6 +208,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Outbox(args) => outbox(&args, lang).await,
             AgencyCommand::Show { node, id } => show(&node, id, lang).await,
             AgencyCommand::Note(cmd) => super::note::run(cmd, lang).await,
+            AgencyCommand::Plan(cmd) => super::plan::run(cmd, lang).await,
             other => staff(other, lang).await,
         }
     })
@@ -792,7 +796,7 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
         | Body::Minutes(_)
         | Body::MinutesExcerpt(_)) => say!("{}", super::meeting::render(&body, lang)),
         body @ (Body::SupportPlan(_) | Body::PlanPart(_)) => {
-            say!("{}", super::plan::render(&body, lang))
+            say!("{}", super::plan::render(&body, lang, node.directory()))
         }
         Body::ConsentRecord(details) => {
             say!(

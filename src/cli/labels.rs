@@ -48,6 +48,28 @@ pub fn agency(node: &Node, id: &str) -> AgencyRef {
     }
 }
 
+/// The agency staff name on the command line: its id, its name in the
+/// directory, or its kind (`center`, `child-welfare`) when the directory
+/// has exactly one of that kind.
+pub fn resolve(directory: &Directory, text: &str) -> Option<AgencyId> {
+    let text = text.trim();
+    if let Some(a) = directory
+        .agencies()
+        .iter()
+        .find(|a| a.id.as_str() == text || a.name == text)
+    {
+        return Some(a.id.clone());
+    }
+    let wire = text.replace('-', "_");
+    let kind: crate::protocol::AgencyKind =
+        serde_json::from_value(serde_json::Value::String(wire)).ok()?;
+    let mut of_kind = directory.of_kind(kind);
+    match (of_kind.next(), of_kind.next()) {
+        (Some(only), None) => Some(only.id.clone()),
+        _ => None,
+    }
+}
+
 pub fn kind(kind: &str, lang: Lang) -> Labeled {
     let label = MessageKind::parse(kind).map_or(kind, |k| k.label(lang));
     Labeled::new(kind, label)
@@ -207,6 +229,10 @@ fn next_step(code: ErrorCode, lang: Lang) -> Option<&'static str> {
         NotUrgent => lang.pick(
             "次の手順: 生命・身体の保護は --urgency emergency のときだけ使えます。急を要しないなら同意を得てください。",
             "next: protection of life or body needs --urgency emergency; if it is not urgent, obtain consent.",
+        ),
+        StalePlanVersion => lang.pick(
+            "次の手順: agency plan show --plan … で最新版を確認し、agency plan revise --plan … で最新版から改訂し直してください。",
+            "next: read the latest version with agency plan show --plan …, then revise it with agency plan revise --plan ….",
         ),
         UnknownCase => lang.pick(
             "次の手順: agency case-open でケースを開設し、表示されたケースIDを --case に指定してください。",
