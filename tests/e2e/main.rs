@@ -41,6 +41,7 @@ mod faulty;
 mod helpers;
 mod notes;
 mod outbox;
+mod plans;
 mod referral_loop;
 mod refusals;
 mod signed_bytes;
