@@ -279,17 +279,17 @@ fn print_sent(
 fn print_sent_text(send: &PlanSend, whole: &EnvelopeResult, parts: &[EnvelopeResult], lang: Lang) {
     let recorded = if whole.status == "queued" {
         lang.pick(
-            "まだハブに届いていないため送信待ちにしました。稼働中のノード（agency run）が順に送ります",
-            "not yet taken by the hub; queued, and the running node (agency run) sends it in order",
+            "は、まだハブに届いていないため送信待ちにしました。稼働中のノード（agency run）が順に送ります",
+            " is not yet taken by the hub: queued, and the running node (agency run) sends it in order",
         )
     } else {
         lang.pick(
-            "記録しました（ハブが保存済み）",
-            "recorded (stored by the hub)",
+            "を記録しました（ハブが保存済み）",
+            " recorded (stored by the hub)",
         )
     };
     say!(
-        "{} {} {recorded}",
+        "{} {}{recorded}",
         lang.pick("支援プラン 版", "support plan version"),
         send.version
     );

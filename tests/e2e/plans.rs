@@ -450,14 +450,12 @@ pub async fn review_reminders_reach_the_lead_before_and_everyone_concerned_after
     w.stop().await;
 }
 
-/// `tsunagu agency ARGS --json` as a member of staff; its JSON, or the
-/// failure with what it said.
-async fn staff_json(args: &[&str]) -> Value {
+/// `tsunagu agency ARGS` as a member of staff: (success, stdout, stderr).
+async fn staff(args: &[&str]) -> (bool, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("agency")
         .args(args)
-        .arg("--json")
         .env("TSUNAGU_AUTHOR_NAME", "田中 裕子")
         .env("TSUNAGU_AUTHOR_ROLE", "保健師")
         .env("TSUNAGU_AUTHOR_CONTACT", "03-0000-0001")
@@ -465,12 +463,19 @@ async fn staff_json(args: &[&str]) -> Value {
         .output()
         .await
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
+    (
         out.status.success(),
-        "{args:?}: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `tsunagu agency ARGS --json`, which must succeed; its JSON.
+async fn staff_json(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (ok, stdout, stderr) = staff(&all).await;
+    assert!(ok, "{args:?}: {stdout}{stderr}");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}"))
 }
 
@@ -572,5 +577,35 @@ pub async fn staff_write_a_plan_from_the_example_file_and_list_their_actions_as_
         "{ours}"
     );
     assert_eq!(ours[0]["version"], 2, "{ours}");
+
+    // For people: Japanese first, agencies by name.
+    let (ok, out, _) = staff(&[
+        "plan", "diff", "--config", &center, "--plan", &plan_id, "--from", "1", "--to", "2",
+    ])
+    .await;
+    assert!(
+        ok && out.contains("目標（追加）: 産後の休養がとれる"),
+        "{out}"
+    );
+    let (ok, out, _) = staff(&["plan", "actions", "--config", &nursery]).await;
+    assert!(
+        ok && out.contains("期限") && out.contains("みなと市こども家庭センター"),
+        "{out}"
+    );
+    let (ok, out, _) = staff(&["plan", "show", "--config", &nursery, "--plan", &plan_id]).await;
+    assert!(
+        ok && out.contains("担当する支援:") && !out.contains("本人の意向"),
+        "{out}"
+    );
+    // A review date before the plan's date: refused before anything leaves.
+    let sent_before = w.seq(WELFARE).await;
+    let mut early = new.clone();
+    early.extend(["--made-on", "2026-12-01", "--review-on", "2026-11-30"]);
+    let (ok, out, err) = staff(&early).await;
+    assert!(
+        !ok && err.contains("見直し日は作成日より後に"),
+        "{out}{err}"
+    );
+    assert_eq!(w.seq(WELFARE).await, sent_before, "nothing delivered");
     w.stop().await;
 }
