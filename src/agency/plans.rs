@@ -69,25 +69,36 @@ impl PlanSend {
     /// The envelopes, in the order they must be sent: the whole plan (which
     /// records the version at the hub), then one part per agency.
     pub fn drafts(&self) -> Vec<Draft> {
-        let mut drafts = vec![self.draft(
+        let mut drafts = vec![self.whole_draft()];
+        drafts.extend(self.part_drafts().into_iter().map(|(_, d)| d));
+        drafts
+    }
+
+    /// The whole plan, to the agencies chosen for it: the version itself.
+    pub fn whole_draft(&self) -> Draft {
+        self.draft(
             self.whole.clone(),
             Action::RecordPlan {
                 version: self.version(),
             },
             Body::SupportPlan(Box::new(self.plan.clone())),
-        )];
-        for agency in &self.parts {
-            let part = self.plan.part_for(agency, self.part_categories.clone());
-            drafts.push(self.draft(
-                vec![agency.clone()],
-                Action::SharePlanPart {
+        )
+    }
+
+    /// Each chosen agency's part, one envelope each.
+    pub fn part_drafts(&self) -> Vec<(AgencyId, Draft)> {
+        self.parts
+            .iter()
+            .map(|agency| {
+                let part = self.plan.part_for(agency, self.part_categories.clone());
+                let action = Action::SharePlanPart {
                     plan_id: self.plan_id,
                     version: self.version,
-                },
-                Body::PlanPart(part),
-            ));
-        }
-        drafts
+                };
+                let draft = self.draft(vec![agency.clone()], action, Body::PlanPart(part));
+                (agency.clone(), draft)
+            })
+            .collect()
     }
 
     fn draft(&self, to: Vec<AgencyId>, action: Action, body: Body) -> Draft {
@@ -120,13 +131,11 @@ pub struct PlanSent {
 /// not refuse it (a refused version is not recorded, so its parts would
 /// be refused too).
 pub async fn send_plan(node: &Node, send: &PlanSend) -> PlanSent {
-    let mut drafts = send.drafts().into_iter();
-    let whole_draft = drafts.next().expect("drafts start with the whole plan");
-    let whole = node.send(&whole_draft).await;
+    let whole = node.send(&send.whole_draft()).await;
     let mut parts = Vec::new();
     if whole.is_ok() {
-        for (agency, draft) in send.parts.iter().zip(drafts) {
-            parts.push((agency.clone(), node.send(&draft).await));
+        for (agency, draft) in send.part_drafts() {
+            parts.push((agency, node.send(&draft).await));
         }
     }
     PlanSent { whole, parts }
