@@ -247,6 +247,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn staff_name_an_agency_by_id_name_or_its_only_kind() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("certs-example")
+            .join("directory.toml");
+        let d = Directory::load(&path).unwrap();
+        let id = |s: &str| resolve(&d, s).map(|a| a.to_string());
+        assert_eq!(id("hikari-nursery").as_deref(), Some("hikari-nursery"));
+        assert_eq!(id("ひかり保育園").as_deref(), Some("hikari-nursery"));
+        assert_eq!(id("child-welfare").as_deref(), Some("minato-child-welfare"));
+        assert_eq!(id("center").as_deref(), Some("minato-center"));
+        assert_eq!(id("public-health"), None, "none of that kind");
+        assert_eq!(id("nowhere"), None);
+    }
+
+    #[test]
     fn wire_names_become_labels_in_either_language() {
         let b = basis_name("abuse_notification", Lang::Ja);
         assert_eq!(b.name, "abuse_notification");
