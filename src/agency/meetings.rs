@@ -277,7 +277,8 @@ pub async fn meeting(
 /// Apply each envelope, oldest first, to the meeting it names.
 fn fold(held: &[HeldEnvelope], me: &AgencyId) -> Result<Vec<MeetingView>, StoreError> {
     let mut by_id: BTreeMap<MeetingId, MeetingView> = BTreeMap::new();
-    for h in held {
+    // A meeting exists, and changes, once the hub has accepted it.
+    for h in held.iter().filter(|h| !h.pending) {
         let envelope = crate::protocol::Envelope::parse(h.envelope.clone())
             .map_err(|e| StoreError::Corrupt(format!("held envelope: {e}")))?;
         let meta = envelope.meta();

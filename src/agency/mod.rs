@@ -8,6 +8,7 @@ pub mod meetings;
 pub mod node;
 pub mod notes;
 pub mod outbox;
+pub mod plans;
 pub mod sealed;
 mod wake;
 pub mod withdrawal;

@@ -128,6 +128,9 @@ pub enum AgencyCommand {
     /// 進行管理台帳（調整機関のみ） / the progress ledger (調整機関 only)
     #[command(subcommand)]
     Ledger(super::ledger::LedgerCommand),
+    /// 支援プラン（作成・改訂・表示・差分・担当する支援） / support plans
+    #[command(subcommand)]
+    Plan(super::plan::PlanCommand),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -213,6 +216,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Note(cmd) => super::note::run(cmd, lang).await,
             AgencyCommand::Meeting(cmd) => super::meeting::run(cmd, lang).await,
             AgencyCommand::Ledger(cmd) => super::ledger::run(cmd, lang).await,
+            AgencyCommand::Plan(cmd) => super::plan::run(cmd, lang).await,
             other => staff(other, lang).await,
         }
     })
@@ -829,10 +833,7 @@ async fn show(args: &NodeArgs, id: EnvelopeId, lang: Lang) -> anyhow::Result<()>
             labels::named(node.directory(), &super::meeting::render(&body, lang))
         ),
         body @ (Body::SupportPlan(_) | Body::PlanPart(_)) => {
-            say!(
-                "{}",
-                labels::named(node.directory(), &super::plan::render(&body, lang))
-            )
+            say!("{}", super::plan::render(&body, lang, node.directory()))
         }
         Body::ConsentRecord(details) => {
             say!(

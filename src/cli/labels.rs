@@ -48,6 +48,28 @@ pub fn agency(node: &Node, id: &str) -> AgencyRef {
     }
 }
 
+/// The agency staff name on the command line: its id, its name in the
+/// directory, or its kind (`center`, `child-welfare`) when the directory
+/// has exactly one of that kind.
+pub fn resolve(directory: &Directory, text: &str) -> Option<AgencyId> {
+    let text = text.trim();
+    if let Some(a) = directory
+        .agencies()
+        .iter()
+        .find(|a| a.id.as_str() == text || a.name == text)
+    {
+        return Some(a.id.clone());
+    }
+    let wire = text.replace('-', "_");
+    let kind: crate::protocol::AgencyKind =
+        serde_json::from_value(serde_json::Value::String(wire)).ok()?;
+    let mut of_kind = directory.of_kind(kind);
+    match (of_kind.next(), of_kind.next()) {
+        (Some(only), None) => Some(only.id.clone()),
+        _ => None,
+    }
+}
+
 pub fn kind(kind: &str, lang: Lang) -> Labeled {
     let label = MessageKind::parse(kind).map_or(kind, |k| k.label(lang));
     Labeled::new(kind, label)
@@ -213,6 +235,10 @@ fn next_step(code: ErrorCode, lang: Lang) -> Option<&'static str> {
             "次の手順: 欠席した機関には --excerpt-to で抜粋を送ってください（全文は --full-to の出席機関だけ）。",
             "next: send absent agencies an excerpt with --excerpt-to (the full minutes go to attendees only, --full-to).",
         ),
+        StalePlanVersion => lang.pick(
+            "次の手順: agency plan show --plan … で最新版を確認し、agency plan revise --plan … で最新版から改訂し直してください。",
+            "next: read the latest version with agency plan show --plan …, then revise it with agency plan revise --plan ….",
+        ),
         UnknownCase => lang.pick(
             "次の手順: agency case-open でケースを開設し、表示されたケースIDを --case に指定してください。",
             "next: open a case with agency case-open and pass its id with --case.",
@@ -224,6 +250,21 @@ fn next_step(code: ErrorCode, lang: Lang) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_name_an_agency_by_id_name_or_its_only_kind() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("certs-example")
+            .join("directory.toml");
+        let d = Directory::load(&path).unwrap();
+        let id = |s: &str| resolve(&d, s).map(|a| a.to_string());
+        assert_eq!(id("hikari-nursery").as_deref(), Some("hikari-nursery"));
+        assert_eq!(id("ひかり保育園").as_deref(), Some("hikari-nursery"));
+        assert_eq!(id("child-welfare").as_deref(), Some("minato-child-welfare"));
+        assert_eq!(id("center").as_deref(), Some("minato-center"));
+        assert_eq!(id("public-health"), None, "none of that kind");
+        assert_eq!(id("nowhere"), None);
+    }
 
     #[test]
     fn wire_names_become_labels_in_either_language() {

@@ -44,6 +44,7 @@ mod ledger;
 mod meetings;
 mod notes;
 mod outbox;
+mod plans;
 mod referral_loop;
 mod refusals;
 mod signed_bytes;

@@ -108,7 +108,10 @@ pub async fn read(records: &Records) -> Result<Sources, StoreError> {
     let kinds = KINDS.map(MessageKind::as_str);
     let mut sources = Sources::default();
     for held in records.held_of_kinds(&kinds).await? {
-        add(&mut sources, &held)?;
+        // A registration or meeting the hub has not taken changed nothing.
+        if !held.pending {
+            add(&mut sources, &held)?;
+        }
     }
     Ok(sources)
 }

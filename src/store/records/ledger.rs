@@ -5,16 +5,22 @@ use super::Records;
 use crate::protocol::{CaseId, Timestamp};
 use crate::store::StoreError;
 
-/// An envelope this node received, or sent and the hub accepted: its bytes
-/// as signed and its decrypted payload.
+/// An envelope this node received, or sent and the hub did not refuse: its
+/// bytes as signed and its decrypted payload.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct HeldEnvelope {
     /// Whether this node sent it.
     pub sent: bool,
+    /// Sent, and not yet taken by the hub (the running node retries it):
+    /// it has changed nothing at the hub yet.
+    pub pending: bool,
     /// The envelope as signed.
     pub envelope: Vec<u8>,
     /// Decrypted payload JSON.
     pub payload: String,
+    /// Received: `withdrawn` or `expired` once the consent it was shared
+    /// under ended.
+    pub consent_end_reason: Option<String>,
 }
 
 /// The 調整機関's own entry about a case, as stored. Enumerations are their
@@ -54,16 +60,20 @@ macro_rules! entry_columns {
 
 impl Records {
     /// Every envelope of these kinds this node received, or sent and the hub
-    /// accepted (a refused or still pending one changed nothing), oldest first.
+    /// did not refuse (a refused one was never shared), oldest first. Those
+    /// still pending are marked: what the hub must have accepted to count
+    /// (a meeting, a registration) skips them.
     pub async fn held_of_kinds(&self, kinds: &[&str]) -> Result<Vec<HeldEnvelope>, StoreError> {
         let kinds = serde_json::to_string(kinds).unwrap_or_else(|_| "[]".into());
         Ok(sqlx::query_as(
-            "SELECT sent, envelope, payload FROM ( \
-               SELECT FALSE AS sent, envelope, payload, created_at, rowid AS n FROM inbox \
+            "SELECT sent, pending, envelope, payload, consent_end_reason FROM ( \
+               SELECT FALSE AS sent, FALSE AS pending, envelope, payload, consent_end_reason, \
+                 created_at, rowid AS n FROM inbox \
                  WHERE kind IN (SELECT value FROM json_each(?1)) \
                UNION ALL \
-               SELECT TRUE, envelope, payload, created_at, rowid FROM outbox \
-                 WHERE status = 'accepted' AND kind IN (SELECT value FROM json_each(?1)) \
+               SELECT TRUE, status = 'pending', envelope, payload, NULL, created_at, rowid \
+                 FROM outbox WHERE status IN ('accepted', 'pending') \
+                 AND kind IN (SELECT value FROM json_each(?1)) \
              ) ORDER BY created_at, n",
         )
         .bind(kinds)
