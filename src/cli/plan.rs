@@ -12,7 +12,7 @@ use serde::Serialize;
 
 pub use args::PlanCommand;
 use args::{NewArgs, ReviseArgs, ShareArgs};
-pub use view::render;
+pub use view::{diff_lines, render};
 
 use super::agency::open_config;
 use super::exchange::{self, hub_error};

@@ -42,6 +42,15 @@ fn the_demo_narrates_the_case_in_japanese_and_exits_zero() {
     );
     assert!(stdout.contains("前日のお知らせを送りました"), "{stdout}");
     assert!(stdout.contains("保育園には抜粋"), "{stdout}");
+    assert!(
+        stdout.contains("支援プランの見直し期限を過ぎています"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("支援内容（変更）"), "the diff: {stdout}");
+    assert!(
+        stdout.contains("保育園が受け取ったのは自園の担当部分だけ"),
+        "{stdout}"
+    );
     assert!(stdout.contains("デモ完了"), "{stdout}");
 }
 

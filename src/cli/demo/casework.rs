@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 use super::{Stage, accepted, wait, wait_stored};
 use crate::agency::meetings::{self, Sharing, answer_draft, invitation_draft, minutes_drafts};
 use crate::agency::notes::note_draft;
+use crate::agency::plans::{self, PlanChanges, PlanSend};
 use crate::agency::{Draft, Node, NodeError, NodeEvent};
 use crate::directory::Directory;
 use crate::fleet::RunningHub;
@@ -28,9 +29,10 @@ use crate::protocol::meeting::{
     Minutes, Role,
 };
 use crate::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
+use crate::protocol::plan::{PlanAction, SupportPlan};
 use crate::protocol::{
-    Action, AgencyId, CaseId, ConsentId, InfoCategory, LegalBasis, MeetingId, Notice, Purpose,
-    Timestamp, Urgency,
+    Action, AgencyId, CaseId, ConsentId, InfoCategory, LegalBasis, MeetingId, Notice, PlanId,
+    Purpose, Timestamp, Urgency,
 };
 
 /// Who plays, and the hub's clock the story moves forward.
@@ -160,10 +162,191 @@ pub(super) async fn play(
     )
     .await?;
     share_minutes(stage, cast, first, consent).await?;
+    let v1 = first_plan(stage, cast, case, consent, first).await?;
     birth(stage, cast, case).await?;
     let widened = widen_consent(stage, cast, case).await?;
-    review_meeting(stage, cast, case, consent, widened).await?;
+    let review = review_meeting(stage, cast, case, consent, widened).await?;
+    second_plan(stage, cast, v1, review, consent, widened).await?;
     let _ = lang;
+    Ok(())
+}
+
+/// Plan v1 from the first meeting's decisions, whole to the clinic and
+/// child welfare.
+async fn first_plan(
+    stage: &mut Stage,
+    cast: &mut Cast<'_>,
+    case: &CaseId,
+    consent: ConsentId,
+    meeting: MeetingId,
+) -> anyhow::Result<PlanSend> {
+    let today = Day::of(cast.now());
+    let action = |what: &str, who: usize, frequency: &str| PlanAction {
+        what: what.into(),
+        agency: cast.id(who),
+        frequency: frequency.into(),
+        from: Some(today),
+        until: None,
+    };
+    let plan = SupportPlan {
+        wishes: "赤ちゃんを自分の手で育てたい。困ったときに相談できる人がほしい。".into(),
+        goals: vec![
+            "妊婦健診を欠かさず受け、安心して出産を迎える".into(),
+            "出産後に相談できる先を本人が知っている".into(),
+        ],
+        actions: vec![
+            action("家庭訪問", CENTER, "週1回"),
+            action("妊婦健診と受診状況のセンターへの連絡", CLINIC, "健診ごと"),
+            action("出産後の養育状況の確認", WELFARE, "出産後1か月以内"),
+        ],
+        lead: cast.id(CENTER),
+        lead_contact: "こども家庭センター 保健師 高橋 内線 301".into(),
+        key_person: "本人の実母（隣市在住）".into(),
+        person_took_part: true,
+        copy_given: true,
+        made_on: today,
+        review_on: today.plus_months(1),
+        from_meeting: Some(meeting),
+        categories: vec![
+            InfoCategory::Basic,
+            InfoCategory::PregnancyMedical,
+            InfoCategory::Family,
+        ],
+    };
+    let send = PlanSend {
+        case: case.clone(),
+        plan_id: PlanId::new(),
+        version: 1,
+        based_on: None,
+        plan,
+        whole: vec![cast.id(CLINIC), cast.id(WELFARE)],
+        parts: vec![],
+        part_categories: vec![],
+        basis: LegalBasis::Consent {
+            consent_id: consent,
+        },
+        justification: None,
+        author: nurse(),
+    };
+    cast.deliver(CENTER, &send.whole_draft()).await?;
+    stage.say(
+        &format!(
+            "センターが支援プラン 版1 を作成（本人と一緒に作成し交付、見直し日 {}）。クリニックと子ども家庭総合支援拠点に全体が届きました:",
+            send.plan.review_on
+        ),
+        &format!(
+            "The center writes support plan version 1 (made with her, copy given, review on {}); the whole plan reaches the clinic and child welfare:",
+            send.plan.review_on
+        ),
+    );
+    for a in &send.plan.actions {
+        stage.detail(
+            &format!(
+                "  {}: {}（{}）",
+                cast.name(cast.index(&a.agency)),
+                a.what,
+                a.frequency
+            ),
+            &format!(
+                "  {}: {} ({})",
+                cast.name(cast.index(&a.agency)),
+                a.what,
+                a.frequency
+            ),
+        );
+    }
+    Ok(send)
+}
+
+/// Plan v2 from the review meeting's decisions: the whole to the clinic
+/// and child welfare under her first consent, and to the nursery only its
+/// part, under the consent that covers it.
+async fn second_plan(
+    stage: &mut Stage,
+    cast: &mut Cast<'_>,
+    v1: PlanSend,
+    review: MeetingId,
+    consent: ConsentId,
+    widened: ConsentId,
+) -> anyhow::Result<()> {
+    let lang = cast.lang;
+    let Some(meetings::HeldMinutes::Full(minutes)) = cast.meeting(CENTER, review).await?.minutes
+    else {
+        bail!("the center holds the review meeting's minutes");
+    };
+    let today = Day::of(cast.now());
+    // The meeting decided the lead, the key person and the next review;
+    // the actions are v1's, with the visits now fortnightly, the clinic's
+    // part after the birth, and the nursery's new part.
+    let mut actions = v1.plan.actions.clone();
+    actions[0].frequency = "2週に1回".into();
+    actions[1].what = "1か月健診の結果をセンターへ連絡".into();
+    actions[1].frequency = "1回".into();
+    actions.push(PlanAction {
+        what: "上の子の登園状況の見守り（欠席が続くときはセンターへ連絡）".into(),
+        agency: cast.id(NURSERY),
+        frequency: "登園日ごと".into(),
+        from: Some(today),
+        until: None,
+    });
+    let changes = PlanChanges {
+        wishes: Some("上の子の保育園も続けながら、赤ちゃんと落ち着いて暮らしたい。".into()),
+        actions: Some(actions),
+        ..PlanChanges::from_minutes(&minutes, review, &v1.plan)
+    };
+    let plan = changes.apply(&v1.plan, today);
+    let v2 = PlanSend {
+        version: 2,
+        based_on: Some(1),
+        plan,
+        ..v1.clone()
+    };
+    cast.deliver(CENTER, &v2.whole_draft()).await?;
+    let nursery_part = PlanSend {
+        whole: vec![],
+        parts: vec![cast.id(NURSERY)],
+        part_categories: vec![InfoCategory::Basic, InfoCategory::Childcare],
+        basis: LegalBasis::Consent {
+            consent_id: widened,
+        },
+        ..v2.clone()
+    };
+    for (_, draft) in nursery_part.part_drafts() {
+        cast.deliver(CENTER, &draft).await?;
+    }
+    let _ = consent;
+    stage.say(
+        "見直し会議の決定から支援プラン 版2 を一度に作成しました。版1 からの差分:",
+        "Support plan version 2 is made from the review meeting's decisions in one step. What changed from version 1:",
+    );
+    for line in
+        super::super::plan::diff_lines(&plans::diff(&v1.plan, &v2.plan), lang, cast.directory)
+    {
+        stage.detail(&format!("  {line}"), &format!("  {line}"));
+    }
+    let held = plans::held_versions(cast.nodes[NURSERY].records()).await?;
+    let Some(part) = held.iter().find(|v| v.version == 2) else {
+        bail!("the nursery should hold its part of version 2");
+    };
+    let plans::Held::Part(part) = &part.content else {
+        bail!("the nursery should hold only its part");
+    };
+    stage.detail(
+        "保育園が受け取ったのは自園の担当部分だけです（本人の意向・目標・ほかの機関の支援は含みません）:",
+        "the nursery received only its own part (not her wishes, the goals or the other agencies' actions):",
+    );
+    for a in &part.actions {
+        stage.detail(
+            &format!(
+                "  保育園の担当: {}（{}）／ 見直し日 {}",
+                a.what, a.frequency, part.review_on
+            ),
+            &format!(
+                "  the nursery's action: {} ({}) / review on {}",
+                a.what, a.frequency, part.review_on
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -414,6 +597,7 @@ async fn share_minutes(
 }
 
 async fn birth(stage: &mut Stage, cast: &mut Cast<'_>, case: &CaseId) -> anyhow::Result<()> {
+    let lang = cast.lang;
     cast.days_pass(
         stage,
         time::Duration::days(60),
@@ -421,6 +605,23 @@ async fn birth(stage: &mut Stage, cast: &mut Cast<'_>, case: &CaseId) -> anyhow:
         "two months later, the birth",
     )
     .await?;
+    // Version 1's review date passed meanwhile: the hub told the lead.
+    let overdue = wait(&mut cast.events[CENTER], |e| {
+        matches!(
+            e,
+            NodeEvent::Notice {
+                notice: Notice::PlanReviewOverdue { .. },
+                ..
+            }
+        )
+    })
+    .await?;
+    if let NodeEvent::Notice { notice, .. } = overdue {
+        stage.detail(
+            &format!("ハブからセンターへ: {}", notice.describe(lang)),
+            &format!("from the hub to the center: {}", notice.describe(lang)),
+        );
+    }
     let draft = note_draft(
         case.clone(),
         vec![cast.id(CENTER), cast.id(WELFARE)],
