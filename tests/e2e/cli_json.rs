@@ -20,23 +20,12 @@ fn tsunagu() -> tokio::process::Command {
     cmd
 }
 
-/// `tsunagu agency ARGS`; (success, stdout, stderr).
 async fn staff(args: &[&str]) -> (bool, String, String) {
-    let out = tsunagu().arg("agency").args(args).output().await.unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    staff_as(&midwife(), args).await
 }
 
-/// `tsunagu agency ARGS --json`, which must succeed; its JSON.
 async fn json(args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (ok, out, err) = staff(&all).await;
-    assert!(ok, "{args:?} failed: {out}{err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"))
+    staff_json_as(&midwife(), args).await
 }
 
 fn today_form(dir: &std::path::Path) -> String {

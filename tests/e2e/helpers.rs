@@ -27,6 +27,7 @@ pub const CLINIC: &str = "sakura-clinic";
 pub const CENTER: &str = "minato-center";
 pub const WELFARE: &str = "minato-child-welfare";
 pub const NURSERY: &str = "hikari-nursery";
+pub const YOTAIKYO: &str = "minato-yotaikyo";
 
 /// A guard on every wait: generous, because it only fires when a test is
 /// already failing.
@@ -256,6 +257,64 @@ pub fn midwife() -> Author {
         role: "助産師".into(),
         contact: "03-0000-0000 内線 12".into(),
     }
+}
+
+/// The center's public health nurse (保健師).
+pub fn hokenshi() -> Author {
+    Author {
+        name: "田中 由美".into(),
+        role: "保健師".into(),
+        contact: "こども家庭センター 内線 301".into(),
+    }
+}
+
+/// The 調整機関 registers the case with the 要対協 as a 特定妊婦: the center
+/// leads; the center, child welfare and the nursery are members.
+pub fn registration_draft(case: &CaseId) -> Draft {
+    action_draft(
+        Some(case),
+        &[],
+        Action::RegisterCase {
+            registration: tsunagu::protocol::case::Registration {
+                classification:
+                    tsunagu::protocol::case::CaseClassification::SpecifiedExpectantMother,
+                lead: agency(CENTER),
+                members: vec![agency(CENTER), agency(WELFARE), agency(NURSERY)],
+            },
+        },
+        Body::CaseUpdate(note("実務者会議で登録")),
+    )
+}
+
+/// `tsunagu agency ARGS` run by `author` (named through the environment,
+/// as staff set it once), in Japanese: (success, stdout, stderr).
+pub async fn staff_as(author: &Author, args: &[&str]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TSUNAGU_AUTHOR_NAME", &author.name)
+        .env("TSUNAGU_AUTHOR_ROLE", &author.role)
+        .env("TSUNAGU_AUTHOR_CONTACT", &author.contact)
+        .env_remove("TSUNAGU_LANG")
+        .arg("agency")
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `tsunagu agency ARGS --json` run by `author`, which must succeed; its
+/// JSON.
+pub async fn staff_json_as(author: &Author, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (ok, out, err) = staff_as(author, &all).await;
+    assert!(ok, "{args:?} failed: {out}{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"))
 }
 
 /// The demo referral from the clinic's midwife, provided to the municipality

@@ -10,12 +10,9 @@ use tsunagu::agency::meetings::{
     reschedule_draft,
 };
 use tsunagu::hub::clock::ManualClock;
-use tsunagu::protocol::action::Action;
-use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::meeting::{
     Answer, Attendance, Invitation, MeetingKind, MeetingSchedule, Minutes, Role,
 };
-use tsunagu::protocol::payload::Body;
 use tsunagu::protocol::{
     CaseId, ConsentId, ErrorCode, InfoCategory, LegalBasis, MeetingId, Notice, Timestamp,
 };
@@ -34,8 +31,6 @@ both_backends!(
     the_organisers_running_node_shows_each_answer_as_it_arrives,
     a_practitioners_meeting_from_the_ledger_takes_the_due_cases_and_invites_the_members_with_a_role,
 );
-
-const YOTAIKYO: &str = "minato-yotaikyo";
 
 struct World {
     hub: TestHub,
@@ -102,22 +97,8 @@ impl World {
         (case, consent)
     }
 
-    /// The 調整機関 registers the case with the center, child welfare and
-    /// the nursery.
     async fn register(&self, case: &CaseId) {
-        let register = action_draft(
-            Some(case),
-            &[],
-            Action::RegisterCase {
-                registration: Registration {
-                    classification: CaseClassification::SpecifiedExpectantMother,
-                    lead: agency(CENTER),
-                    members: vec![agency(CENTER), agency(WELFARE), agency(NURSERY)],
-                },
-            },
-            Body::CaseUpdate(note("実務者会議で登録")),
-        );
-        sent(&self.yotaikyo, &register).await;
+        sent(&self.yotaikyo, &registration_draft(case)).await;
     }
 
     fn in_days(&self, days: i64) -> Timestamp {
@@ -132,14 +113,6 @@ fn under_consent(consent: ConsentId) -> Sharing {
         },
         justification: None,
         author: hokenshi(),
-    }
-}
-
-fn hokenshi() -> tsunagu::protocol::payload::Author {
-    tsunagu::protocol::payload::Author {
-        name: "田中 由美".into(),
-        role: "保健師".into(),
-        contact: "こども家庭センター 内線 301".into(),
     }
 }
 
@@ -667,32 +640,12 @@ async fn reminders_reach_every_invitee_before_the_meeting_across_a_hub_restart(d
     w.stop().await;
 }
 
-/// `tsunagu agency ARGS` as a member of staff; (success, stdout, stderr).
 async fn staff(args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("TSUNAGU_AUTHOR_NAME", "田中 由美")
-        .env("TSUNAGU_AUTHOR_ROLE", "保健師")
-        .env("TSUNAGU_AUTHOR_CONTACT", "内線 301")
-        .env_remove("TSUNAGU_LANG")
-        .arg("agency")
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    staff_as(&hokenshi(), args).await
 }
 
 async fn json(args: &[&str]) -> serde_json::Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (ok, out, err) = staff(&all).await;
-    assert!(ok, "{args:?} failed: {out}{err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"))
+    staff_json_as(&hokenshi(), args).await
 }
 
 async fn staff_schedule_answer_and_minute_a_meeting_from_the_command_line(db: Db) {

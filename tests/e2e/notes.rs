@@ -4,7 +4,6 @@
 use tsunagu::agency::NodeEvent;
 use tsunagu::agency::notes::{Direction, case_notes, note_draft};
 use tsunagu::protocol::action::Action;
-use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::payload::Body;
 use tsunagu::protocol::{
     CaseId, EnvelopeId, ErrorCode, InfoCategory, LegalBasis, Notice, Purpose, Seq,
@@ -20,8 +19,6 @@ both_backends!(
     a_withdrawal_at_the_center_reaches_the_recorder_and_every_holder_naming_the_case,
     staff_share_a_note_from_the_command_line_and_read_it_on_the_case,
 );
-
-const YOTAIKYO: &str = "minato-yotaikyo";
 
 struct World {
     hub: TestHub,
@@ -53,22 +50,8 @@ impl World {
         self.hub.stop().await;
     }
 
-    /// The 調整機関 registers the case with the center, child welfare and
-    /// the nursery as members.
     async fn register(&self, case: &CaseId) {
-        let register = action_draft(
-            Some(case),
-            &[],
-            Action::RegisterCase {
-                registration: Registration {
-                    classification: CaseClassification::SpecifiedExpectantMother,
-                    lead: agency(CENTER),
-                    members: vec![agency(CENTER), agency(WELFARE), agency(NURSERY)],
-                },
-            },
-            Body::CaseUpdate(note("実務者会議で登録")),
-        );
-        sent(&self.yotaikyo, &register).await;
+        sent(&self.yotaikyo, &registration_draft(case)).await;
     }
 
     async fn seq(&self, id: &str) -> Seq {
@@ -394,30 +377,9 @@ async fn acknowledged(hub: &TestHub, case: &CaseId, envelope: EnvelopeId, holder
 }
 
 /// `tsunagu agency …` as a member of staff: (success, stdout + stderr).
-/// Off the test's runtime thread, which also runs the hub.
 async fn staff(args: &[&str]) -> (bool, String) {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || staff_blocking(&args))
-        .await
-        .unwrap()
-}
-
-fn staff_blocking(args: &[String]) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("agency")
-        .args(args)
-        .env("TSUNAGU_AUTHOR_NAME", "田中 裕子")
-        .env("TSUNAGU_AUTHOR_ROLE", "保健師")
-        .env("TSUNAGU_AUTHOR_CONTACT", "03-0000-0001")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let (ok, out, err) = staff_as(&hokenshi(), args).await;
+    (ok, out + &err)
 }
 
 pub async fn staff_share_a_note_from_the_command_line_and_read_it_on_the_case(db: Db) {

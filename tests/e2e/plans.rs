@@ -10,10 +10,7 @@ use serde_json::Value;
 use tsunagu::agency::NodeEvent;
 use tsunagu::agency::plans::{self, Held, PlanChanges, PlanSend, diff, our_actions};
 use tsunagu::hub::clock::ManualClock;
-use tsunagu::protocol::action::Action;
-use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::day::Day;
-use tsunagu::protocol::payload::Body;
 use tsunagu::protocol::plan::{PlanAction, SupportPlan};
 use tsunagu::protocol::{CaseId, ErrorCode, InfoCategory, LegalBasis, Notice, PlanId, Seq};
 
@@ -28,7 +25,6 @@ both_backends!(
     staff_write_a_plan_from_the_example_file_and_list_their_actions_as_json,
 );
 
-const YOTAIKYO: &str = "minato-yotaikyo";
 const WISHES: &str = "上の子を保育園に通わせながら、赤ちゃんを元気に産みたい";
 
 struct World {
@@ -96,22 +92,8 @@ impl World {
         Self::connect(hub, data).await
     }
 
-    /// The 調整機関 registers the case (a 特定妊婦) with the center as lead
-    /// and child welfare and the nursery as members.
     async fn register(&self, case: &CaseId) {
-        let register = action_draft(
-            Some(case),
-            &[],
-            Action::RegisterCase {
-                registration: Registration {
-                    classification: CaseClassification::SpecifiedExpectantMother,
-                    lead: agency(CENTER),
-                    members: vec![agency(CENTER), agency(WELFARE), agency(NURSERY)],
-                },
-            },
-            Body::CaseUpdate(note("実務者会議で登録")),
-        );
-        sent(&self.yotaikyo, &register).await;
+        sent(&self.yotaikyo, &registration_draft(case)).await;
     }
 
     async fn seq(&self, id: &str) -> Seq {
@@ -450,33 +432,12 @@ pub async fn review_reminders_reach_the_lead_before_and_everyone_concerned_after
     w.stop().await;
 }
 
-/// `tsunagu agency ARGS` as a member of staff: (success, stdout, stderr).
 async fn staff(args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("agency")
-        .args(args)
-        .env("TSUNAGU_AUTHOR_NAME", "田中 裕子")
-        .env("TSUNAGU_AUTHOR_ROLE", "保健師")
-        .env("TSUNAGU_AUTHOR_CONTACT", "03-0000-0001")
-        .env_remove("TSUNAGU_LANG")
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    staff_as(&hokenshi(), args).await
 }
 
-/// `tsunagu agency ARGS --json`, which must succeed; its JSON.
 async fn staff_json(args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (ok, stdout, stderr) = staff(&all).await;
-    assert!(ok, "{args:?}: {stdout}{stderr}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}"))
+    staff_json_as(&hokenshi(), args).await
 }
 
 pub async fn staff_write_a_plan_from_the_example_file_and_list_their_actions_as_json(db: Db) {
