@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use tsunagu::agency::NodeEvent;
 use tsunagu::agency::meetings::{
-    HeldMinutes, Sharing, answer_draft, cancel_draft, invitation_draft, meeting, minutes_drafts,
-    reschedule_draft,
+    HeldMinutes, MeetingView, Sharing, answer_draft, cancel_draft, invitation_draft, meeting,
+    minutes_drafts, reschedule_draft,
 };
 use tsunagu::hub::clock::ManualClock;
 use tsunagu::protocol::meeting::{
@@ -101,9 +101,37 @@ impl World {
         sent(&self.yotaikyo, &registration_draft(case)).await;
     }
 
+    /// The center invites the clinic and child welfare under her consent,
+    /// `days` from now; returns once both hold the invitation.
+    async fn center_invites(&mut self, case: &CaseId, consent: ConsentId, days: i64) -> MeetingId {
+        let m = schedule(MeetingKind::IndividualCase, self.in_days(days));
+        let id = sent(
+            &self.center,
+            &invitation_draft(
+                case,
+                m.clone(),
+                vec![agency(CLINIC), agency(WELFARE)],
+                invitation(),
+                &under_consent(consent),
+            ),
+        )
+        .await;
+        self.clinic.wait_stored(id).await;
+        self.welfare.wait_stored(id).await;
+        m.meeting_id
+    }
+
     fn in_days(&self, days: i64) -> Timestamp {
         Timestamp::from_datetime(self.clock.now_for_test() + time::Duration::days(days))
     }
+}
+
+/// What `node` knows of the meeting (it must hold the invitation).
+async fn seen_by(node: &TestNode, id: MeetingId) -> MeetingView {
+    meeting(node.node.records(), node.node.id(), id)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 fn under_consent(consent: ConsentId) -> Sharing {
@@ -214,10 +242,7 @@ async fn an_invitation_reaches_the_invitees_its_basis_covers_and_names_the_one_i
     let id = sent(&w.center, &draft).await;
     w.clinic.wait_stored(id).await;
     w.welfare.wait_stored(id).await;
-    let seen = meeting(w.clinic.node.records(), &agency(CLINIC), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let seen = seen_by(&w.clinic, m.meeting_id).await;
     assert_eq!(seen.organiser, agency(CENTER));
     assert_eq!(seen.kind, MeetingKind::IndividualCase);
     assert_eq!(seen.starts_at, m.starts_at);
@@ -240,14 +265,8 @@ async fn the_organiser_sees_each_answer_and_only_invitees_may_answer(db: Db) {
     let id = sent(&w.center, &invite).await;
     w.clinic.wait_stored(id).await;
     w.welfare.wait_stored(id).await;
-    let at_clinic = meeting(w.clinic.node.records(), &agency(CLINIC), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let at_welfare = meeting(w.welfare.node.records(), &agency(WELFARE), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_clinic = seen_by(&w.clinic, m.meeting_id).await;
+    let at_welfare = seen_by(&w.welfare, m.meeting_id).await;
 
     let yes = answer_draft(
         &at_clinic,
@@ -266,10 +285,7 @@ async fn the_organiser_sees_each_answer_and_only_invitees_may_answer(db: Db) {
     let b = sent(&w.welfare, &proxy).await;
     w.center.wait_stored(b).await;
 
-    let at_center = meeting(w.center.node.records(), &agency(CENTER), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_center = seen_by(&w.center, m.meeting_id).await;
     let answers: Vec<_> = at_center
         .invitees
         .iter()
@@ -331,10 +347,7 @@ async fn moving_and_cancelling_reach_every_invitee_and_the_past_is_refused(db: D
     let id = sent(&w.center, &invite).await;
     w.clinic.wait_stored(id).await;
     w.welfare.wait_stored(id).await;
-    let view = meeting(w.center.node.records(), &agency(CENTER), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let view = seen_by(&w.center, m.meeting_id).await;
 
     let into_past = reschedule_draft(&view, w.in_days(-2), 60, invitation(), &hokenshi());
     refused_with(&w.center, &into_past, ErrorCode::MeetingTime).await;
@@ -350,10 +363,7 @@ async fn moving_and_cancelling_reach_every_invitee_and_the_past_is_refused(db: D
     .await;
     for node in [&mut w.clinic, &mut w.welfare] {
         node.wait_stored(moved).await;
-        let seen = meeting(node.node.records(), node.node.id(), m.meeting_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let seen = seen_by(node, m.meeting_id).await;
         assert_eq!(seen.starts_at, later);
         assert_eq!(seen.duration_minutes, 90);
         assert_eq!(seen.invitation.place, "こども家庭センター 相談室1");
@@ -372,16 +382,10 @@ async fn moving_and_cancelling_reach_every_invitee_and_the_past_is_refused(db: D
     .await;
     for node in [&mut w.clinic, &mut w.welfare] {
         node.wait_stored(cancelled).await;
-        let seen = meeting(node.node.records(), node.node.id(), m.meeting_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let seen = seen_by(node, m.meeting_id).await;
         assert_eq!(seen.cancelled.as_deref(), Some("本人の入院のため中止"));
     }
-    let at_clinic = meeting(w.clinic.node.records(), &agency(CLINIC), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_clinic = seen_by(&w.clinic, m.meeting_id).await;
     let late = answer_draft(
         &at_clinic,
         Attendance::Attend,
@@ -421,10 +425,7 @@ async fn only_the_coordinating_body_schedules_a_practitioners_meeting(db: Db) {
     )
     .await;
     w.nursery.wait_stored(id).await;
-    let seen = meeting(w.nursery.node.records(), &agency(NURSERY), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let seen = seen_by(&w.nursery, m.meeting_id).await;
     assert_eq!(seen.kind, MeetingKind::Practitioners);
     assert_eq!(seen.organiser, agency(YOTAIKYO));
     w.stop().await;
@@ -433,28 +434,9 @@ async fn only_the_coordinating_body_schedules_a_practitioners_meeting(db: Db) {
 async fn full_minutes_go_only_to_those_who_attended_and_an_excerpt_to_the_absent(db: Db) {
     let mut w = World::start(&db).await;
     let (case, consent) = w.referred_case().await;
-    let m = schedule(MeetingKind::IndividualCase, w.in_days(1));
-    let id = sent(
-        &w.center,
-        &invitation_draft(
-            &case,
-            m.clone(),
-            vec![agency(CLINIC), agency(WELFARE)],
-            invitation(),
-            &under_consent(consent),
-        ),
-    )
-    .await;
-    w.clinic.wait_stored(id).await;
-    w.welfare.wait_stored(id).await;
-    let at_clinic = meeting(w.clinic.node.records(), &agency(CLINIC), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let at_welfare = meeting(w.welfare.node.records(), &agency(WELFARE), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let meeting_id = w.center_invites(&case, consent, 1).await;
+    let at_clinic = seen_by(&w.clinic, meeting_id).await;
+    let at_welfare = seen_by(&w.welfare, meeting_id).await;
     let a = sent(
         &w.clinic,
         &answer_draft(
@@ -477,10 +459,7 @@ async fn full_minutes_go_only_to_those_who_attended_and_an_excerpt_to_the_absent
     .await;
     w.center.wait_stored(a).await;
     w.center.wait_stored(b).await;
-    let view = meeting(w.center.node.records(), &agency(CENTER), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let view = seen_by(&w.center, meeting_id).await;
     let sharing = under_consent(consent);
 
     // Before it has started, there are no minutes.
@@ -518,18 +497,12 @@ async fn full_minutes_go_only_to_those_who_attended_and_an_excerpt_to_the_absent
     w.clinic.wait_stored(full).await;
     w.welfare.wait_stored(excerpt).await;
 
-    let clinic_view = meeting(w.clinic.node.records(), &agency(CLINIC), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let clinic_view = seen_by(&w.clinic, meeting_id).await;
     let Some(HeldMinutes::Full(held)) = clinic_view.minutes else {
         panic!("the clinic attended and holds the full minutes");
     };
     assert_eq!(held.assessment, minutes().assessment);
-    let welfare_view = meeting(w.welfare.node.records(), &agency(WELFARE), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let welfare_view = seen_by(&w.welfare, meeting_id).await;
     let Some(HeldMinutes::Excerpt(part)) = welfare_view.minutes else {
         panic!("child welfare was absent and holds the excerpt");
     };
@@ -848,10 +821,7 @@ async fn the_organisers_running_node_shows_each_answer_as_it_arrives(db: Db) {
     };
     line_with(&mut lines, "ハブに接続しました").await;
 
-    let view = meeting(clinic.node.records(), &agency(CLINIC), m.meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let view = seen_by(&clinic, m.meeting_id).await;
     sent(
         &clinic,
         &answer_draft(
@@ -933,10 +903,7 @@ async fn a_practitioners_meeting_from_the_ledger_takes_the_due_cases_and_invites
     assert_eq!(invited, [CENTER, WELFARE, NURSERY]);
     w.nursery.wait_stored(invitation).await;
     let meeting_id: MeetingId = scheduled["meeting_id"].as_str().unwrap().parse().unwrap();
-    let seen = meeting(w.nursery.node.records(), &agency(NURSERY), meeting_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let seen = seen_by(&w.nursery, meeting_id).await;
     assert_eq!(seen.kind, MeetingKind::Practitioners);
     let mut cases = vec![seen.case_id.clone()];
     cases.extend(seen.more_cases.iter().cloned());
