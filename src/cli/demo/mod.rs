@@ -63,7 +63,11 @@ struct Stage {
 impl Stage {
     fn say(&mut self, ja: &str, en: &str) {
         self.step += 1;
-        say!("\n[{}] {}", self.step, self.lang.pick(ja, en));
+        let mut lines = self.lang.pick(ja, en).lines();
+        say!("\n[{}] {}", self.step, lines.next().unwrap_or_default());
+        for line in lines {
+            say!("    {line}");
+        }
     }
 
     fn detail(&self, ja: &str, en: &str) {
