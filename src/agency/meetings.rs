@@ -222,6 +222,9 @@ pub struct MeetingView {
     /// The minutes, once received or sent (for the organiser: the full
     /// minutes it wrote).
     pub minutes: Option<HeldMinutes>,
+    /// When the minutes held were written (their envelope's time), so they
+    /// can be ordered against a node's other records; set with `minutes`.
+    pub minutes_at: Option<Timestamp>,
     /// The invitation envelope.
     pub invitation_id: EnvelopeId,
 }
@@ -313,6 +316,7 @@ fn fold(held: &[HeldEnvelope], me: &AgencyId) -> Result<Vec<MeetingView>, StoreE
                         cancelled: None,
                         moved: None,
                         minutes: None,
+                        minutes_at: None,
                         invitation_id: meta.id,
                     },
                 );
@@ -360,6 +364,7 @@ fn fold(held: &[HeldEnvelope], me: &AgencyId) -> Result<Vec<MeetingView>, StoreE
             (Some(Action::ShareMinutes { meeting_id }), Body::Minutes(minutes)) => {
                 if let Some(m) = by_id.get_mut(meeting_id) {
                     m.minutes = Some(HeldMinutes::Full(minutes));
+                    m.minutes_at = Some(meta.created_at);
                 }
             }
             (Some(Action::ShareMinutes { meeting_id }), Body::MinutesExcerpt(excerpt)) => {
@@ -368,6 +373,7 @@ fn fold(held: &[HeldEnvelope], me: &AgencyId) -> Result<Vec<MeetingView>, StoreE
                     && !matches!(m.minutes, Some(HeldMinutes::Full(_)))
                 {
                     m.minutes = Some(HeldMinutes::Excerpt(excerpt));
+                    m.minutes_at = Some(meta.created_at);
                 }
             }
             _ => {}

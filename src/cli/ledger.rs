@@ -274,10 +274,10 @@ async fn dispatch(
 async fn set(node: &Node, a: &SetArgs, change: EntryChange, lang: Lang) -> anyhow::Result<()> {
     let closing = change.status == Some(ProgressStatus::Closed);
     let now = Timestamp::now();
-    if let Err(e) = ledger::set(node.records(), &a.case, change, now).await {
+    if let Err(e) = ledger::set(node.records(), node.id(), &a.case, change, now).await {
         return Err(set_error(e, lang));
     }
-    let rows = ledger::rows(node.records(), now).await?;
+    let rows = ledger::rows(node.records(), node.id(), now).await?;
     let Some(row) = rows.iter().find(|r| r.case_id == a.case) else {
         bail!(
             "{} {}",
@@ -318,7 +318,7 @@ async fn set(node: &Node, a: &SetArgs, change: EntryChange, lang: Lang) -> anyho
 async fn list(node: &Node, checked: &Checked, json: bool, lang: Lang) -> anyhow::Result<()> {
     let now = Timestamp::now();
     let today = Day::of(now);
-    let rows: Vec<LedgerRow> = ledger::rows(node.records(), now)
+    let rows: Vec<LedgerRow> = ledger::rows(node.records(), node.id(), now)
         .await?
         .into_iter()
         .filter(|r| checked.filter.matches(r))
@@ -371,7 +371,7 @@ async fn list(node: &Node, checked: &Checked, json: bool, lang: Lang) -> anyhow:
 }
 
 async fn export(node: &Node, checked: &Checked, a: &ExportArgs, lang: Lang) -> anyhow::Result<()> {
-    let rows: Vec<LedgerRow> = ledger::rows(node.records(), Timestamp::now())
+    let rows: Vec<LedgerRow> = ledger::rows(node.records(), node.id(), Timestamp::now())
         .await?
         .into_iter()
         .filter(|r| checked.filter.matches(r))
@@ -408,7 +408,7 @@ async fn export(node: &Node, checked: &Checked, a: &ExportArgs, lang: Lang) -> a
 }
 
 async fn agenda(node: &Node, until: Day, json: bool, lang: Lang) -> anyhow::Result<()> {
-    let agenda = ledger::due_cases(node.records(), Timestamp::now(), until).await?;
+    let agenda = ledger::due_cases(node.records(), node.id(), Timestamp::now(), until).await?;
     if json {
         return output::json(&agenda_json(node, &agenda, lang));
     }

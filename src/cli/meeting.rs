@@ -320,7 +320,8 @@ async fn from_ledger(
     until: crate::protocol::day::Day,
     lang: Lang,
 ) -> anyhow::Result<Seating> {
-    let agenda = crate::agency::ledger::due_cases(node.records(), Timestamp::now(), until).await;
+    let agenda =
+        crate::agency::ledger::due_cases(node.records(), node.id(), Timestamp::now(), until).await;
     let agenda = match agenda {
         Ok(a) => a,
         Err(e) => {

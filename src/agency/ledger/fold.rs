@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use super::entry::{AbuseType, LedgerEntry, ProgressStatus, Route};
-use super::sources::{CaseChange, MeetingEvent, MinutesFacts, PlanFacts, Sources};
+use super::sources::{CaseChange, PlanFacts, Sources};
+use crate::agency::meetings::{HeldMinutes, MeetingView};
 use crate::protocol::case::CaseClassification;
 use crate::protocol::day::Day;
-use crate::protocol::ids::{MeetingId, PlanId};
-use crate::protocol::meeting::{Level, MeetingKind};
+use crate::protocol::ids::PlanId;
+use crate::protocol::meeting::{Level, MeetingKind, Role};
 use crate::protocol::{AgencyId, CaseId, Timestamp};
 
 /// How long after a review (or the registration) the next one falls due,
@@ -50,15 +51,46 @@ pub struct LedgerRow {
     pub members: Vec<AgencyId>,
 }
 
-/// A meeting as the node last heard of it.
-#[derive(Default)]
-struct Meeting {
-    kind: Option<MeetingKind>,
-    cases: Vec<CaseId>,
-    starts_at: Option<Timestamp>,
-    cancelled: bool,
-    /// Minutes per case.
-    minutes: Vec<(CaseId, Timestamp, MinutesFacts)>,
+/// What the ledger takes from the minutes a meeting holds, written `at`.
+/// They are about the meeting's first case (their envelope's case); an
+/// excerpt names no risk, key person or policy.
+struct MinutesFacts<'a> {
+    at: Timestamp,
+    held_at: Option<Timestamp>,
+    risk: Option<Level>,
+    lead: Option<&'a AgencyId>,
+    key_person: &'a str,
+    /// 今後の支援方針 (次期までの支援).
+    next_support: &'a str,
+    next_review: Option<Day>,
+    /// 役割分担
+    roles: &'a [Role],
+}
+
+fn minutes_facts(m: &MeetingView) -> Option<MinutesFacts<'_>> {
+    let at = m.minutes_at?;
+    Some(match m.minutes.as_ref()? {
+        HeldMinutes::Full(f) => MinutesFacts {
+            at,
+            held_at: f.held_at,
+            risk: f.risk,
+            lead: f.lead.as_ref(),
+            key_person: &f.key_person,
+            next_support: &f.next_support,
+            next_review: f.next_review,
+            roles: &f.roles,
+        },
+        HeldMinutes::Excerpt(e) => MinutesFacts {
+            at,
+            held_at: e.held_at,
+            risk: None,
+            lead: e.lead.as_ref(),
+            key_person: "",
+            next_support: "",
+            next_review: e.next_review,
+            roles: &e.roles,
+        },
+    })
 }
 
 /// The ledger at `now`, one row per case ever registered, in order of
@@ -68,13 +100,12 @@ pub fn fold(
     entries: &BTreeMap<CaseId, LedgerEntry>,
     now: Timestamp,
 ) -> Vec<LedgerRow> {
-    let meetings = meetings(sources);
     let mut cases: Vec<&CaseId> = sources.cases.iter().map(|e| &e.case).collect();
     cases.sort();
     cases.dedup();
     let mut rows: Vec<LedgerRow> = cases
         .into_iter()
-        .filter_map(|case| row(case, sources, &meetings, entries.get(case), now))
+        .filter_map(|case| row(case, sources, entries.get(case), now))
         .collect();
     rows.sort_by(|a, b| {
         (a.received_on, &a.case_number, &a.case_id).cmp(&(
@@ -84,41 +115,6 @@ pub fn fold(
         ))
     });
     rows
-}
-
-fn meetings(sources: &Sources) -> BTreeMap<MeetingId, Meeting> {
-    let mut all: BTreeMap<MeetingId, Meeting> = BTreeMap::new();
-    for event in &sources.meetings {
-        match event {
-            MeetingEvent::Scheduled { case, schedule } => {
-                let m = all.entry(schedule.meeting_id).or_default();
-                m.kind = Some(schedule.kind);
-                m.starts_at = Some(schedule.starts_at);
-                m.cases = std::iter::once(case.clone())
-                    .chain(schedule.more_cases.iter().cloned())
-                    .collect();
-            }
-            MeetingEvent::Moved {
-                meeting_id,
-                starts_at,
-            } => all.entry(*meeting_id).or_default().starts_at = Some(*starts_at),
-            MeetingEvent::Cancelled { meeting_id } => {
-                all.entry(*meeting_id).or_default().cancelled = true
-            }
-            MeetingEvent::Minutes {
-                meeting_id,
-                case,
-                at,
-                facts,
-            } => {
-                all.entry(*meeting_id)
-                    .or_default()
-                    .minutes
-                    .push((case.clone(), *at, facts.clone()))
-            }
-        }
-    }
-    all
 }
 
 /// The registration as it last stood: (registered at, classification,
@@ -166,7 +162,6 @@ fn latest<T>(candidates: impl IntoIterator<Item = (Timestamp, T)>) -> Option<T> 
 fn row(
     case: &CaseId,
     sources: &Sources,
-    meetings: &BTreeMap<MeetingId, Meeting>,
     entry: Option<&LedgerEntry>,
     now: Timestamp,
 ) -> Option<LedgerRow> {
@@ -175,15 +170,16 @@ fn row(
     let own_at = own.updated_at.unwrap_or(reg.at);
     let registered_on = Day::of(reg.at);
 
-    // Minutes about this case (from any meeting), and the 実務者会議 that
-    // took it up: held (started, or minuted) or still to come.
-    let minutes: Vec<(Timestamp, &MinutesFacts)> = meetings
-        .values()
-        .flat_map(|m| m.minutes.iter())
-        .filter(|(c, ..)| c == case)
-        .map(|(_, at, f)| (*at, f))
+    // Minutes about this case (from any meeting whose own case it is: the
+    // hub takes minutes only about that case), and the 実務者会議 that took
+    // it up: held (started, or minuted) or still to come.
+    let minutes: Vec<MinutesFacts> = sources
+        .meetings
+        .iter()
+        .filter(|m| &m.case_id == case)
+        .filter_map(minutes_facts)
         .collect();
-    let (last, next_meeting) = practitioners_reviews(case, meetings, now);
+    let (last, next_meeting) = practitioners_reviews(case, &sources.meetings, now);
     let last_reviewed = last.map(|(d, _)| d);
 
     // The next review: staff's own date unless a review has since passed
@@ -201,7 +197,7 @@ fn row(
             .chain(
                 minutes
                     .iter()
-                    .filter_map(|(at, f)| f.lead.clone().map(|l| (*at, l))),
+                    .filter_map(|f| f.lead.map(|l| (f.at, l.clone()))),
             )
             .chain(case_plans.iter().map(|p| (p.at, p.lead.clone()))),
     )
@@ -209,21 +205,20 @@ fn row(
     let key_person = latest(
         minutes
             .iter()
-            .map(|(at, f)| (*at, f.key_person.clone()))
+            .map(|f| (f.at, f.key_person.to_owned()))
             .chain(case_plans.iter().map(|p| (p.at, p.key_person.clone())))
             .filter(|(_, k)| !k.trim().is_empty()),
     )
     .unwrap_or_default();
     let risk = latest(
-        own.risk.map(|r| (own_at, r)).into_iter().chain(
-            minutes
-                .iter()
-                .filter_map(|(at, f)| f.risk.map(|r| (*at, r))),
-        ),
+        own.risk
+            .map(|r| (own_at, r))
+            .into_iter()
+            .chain(minutes.iter().filter_map(|f| f.risk.map(|r| (f.at, r)))),
     );
     let policy = latest(
         std::iter::once((own_at, own.policy.clone()))
-            .chain(minutes.iter().map(|(at, f)| (*at, f.next_support.clone())))
+            .chain(minutes.iter().map(|f| (f.at, f.next_support.to_owned())))
             .filter(|(_, p)| !p.trim().is_empty()),
     )
     .unwrap_or_default();
@@ -233,7 +228,7 @@ fn row(
         (Some(note), _) => (ProgressStatus::Closed, note.clone()),
     };
 
-    let latest_minutes = latest(minutes.iter().map(|(at, f)| (*at, *f)));
+    let latest_minutes = latest(minutes.iter().map(|f| (f.at, f)));
     let members = with_a_role(&lead, &reg.members, &case_plans, latest_minutes);
 
     Some(LedgerRow {
@@ -262,24 +257,23 @@ fn row(
 /// reviewed the case once it has started, or has minutes about it.
 fn practitioners_reviews(
     case: &CaseId,
-    meetings: &BTreeMap<MeetingId, Meeting>,
+    meetings: &[MeetingView],
     now: Timestamp,
 ) -> (Option<(Day, Option<Day>)>, Option<Timestamp>) {
-    let practitioners = meetings.values().filter(|m| {
-        m.kind == Some(MeetingKind::Practitioners)
-            && !m.cancelled
-            && (m.cases.contains(case) || m.minutes.iter().any(|(c, ..)| c == case))
+    let practitioners = meetings.iter().filter(|m| {
+        m.kind == MeetingKind::Practitioners
+            && m.cancelled.is_none()
+            && (&m.case_id == case || m.more_cases.contains(case))
     });
     let mut reviews: Vec<(Day, Option<Day>)> = Vec::new();
     let mut next_meeting: Option<Timestamp> = None;
     for m in practitioners {
-        let facts = m.minutes.iter().find(|(c, ..)| c == case).map(|(.., f)| f);
-        let held = facts.and_then(|f| f.held_at).or(m.starts_at);
-        match (held, facts) {
-            (Some(t), Some(f)) => reviews.push((Day::of(t), f.next_review)),
-            (Some(t), None) if t <= now => reviews.push((Day::of(t), None)),
-            (Some(t), None) => next_meeting = Some(next_meeting.map_or(t, |n| n.min(t))),
-            (None, _) => {}
+        // Minutes apply to the meeting's first case (their envelope's).
+        let t = m.starts_at;
+        match minutes_facts(m).filter(|_| &m.case_id == case) {
+            Some(f) => reviews.push((Day::of(f.held_at.unwrap_or(t)), f.next_review)),
+            None if t <= now => reviews.push((Day::of(t), None)),
+            None => next_meeting = Some(next_meeting.map_or(t, |n| n.min(t))),
         }
     }
     reviews.sort();
@@ -306,7 +300,11 @@ fn with_a_role(
     for id in registered
         .iter()
         .chain(latest_plans.values().flat_map(|p| p.roles.iter()))
-        .chain(minutes.into_iter().flat_map(|f| f.roles.iter()))
+        .chain(
+            minutes
+                .into_iter()
+                .flat_map(|f| f.roles.iter().map(|r| &r.agency)),
+        )
     {
         if !members.contains(id) {
             members.push(id.clone());

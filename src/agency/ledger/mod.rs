@@ -19,7 +19,7 @@ pub use entry::{AbuseType, ChangeError, EntryChange, LedgerEntry, ProgressStatus
 pub use fold::{Filter, LedgerRow, REVIEW_MONTHS};
 
 use crate::protocol::day::Day;
-use crate::protocol::{CaseId, Timestamp};
+use crate::protocol::{AgencyId, CaseId, Timestamp};
 use crate::store::StoreError;
 use crate::store::records::{NumberTaken, Records};
 
@@ -40,9 +40,13 @@ pub enum LedgerError {
     NumberTaken(#[from] NumberTaken),
 }
 
-/// The ledger as it stands at `now`.
-pub async fn rows(records: &Records, now: Timestamp) -> Result<Vec<LedgerRow>, LedgerError> {
-    let sources = sources::read(records).await?;
+/// The ledger on `me`'s node as it stands at `now`.
+pub async fn rows(
+    records: &Records,
+    me: &AgencyId,
+    now: Timestamp,
+) -> Result<Vec<LedgerRow>, LedgerError> {
+    let sources = sources::read(records, me).await?;
     let entries = entries(records).await?;
     Ok(fold::fold(&sources, &entries, now))
 }
@@ -52,20 +56,22 @@ pub async fn rows(records: &Records, now: Timestamp) -> Result<Vec<LedgerRow>, L
 /// [`Agenda::invitees`].
 pub async fn due_cases(
     records: &Records,
+    me: &AgencyId,
     now: Timestamp,
     until: Day,
 ) -> Result<Agenda, LedgerError> {
-    Ok(Agenda::of(&rows(records, now).await?, until))
+    Ok(Agenda::of(&rows(records, me, now).await?, until))
 }
 
 /// Change the 調整機関's own entry about a registered case.
 pub async fn set(
     records: &Records,
+    me: &AgencyId,
     case: &CaseId,
     change: EntryChange,
     now: Timestamp,
 ) -> Result<LedgerEntry, LedgerError> {
-    let sources = sources::read(records).await?;
+    let sources = sources::read(records, me).await?;
     if !sources
         .cases
         .iter()

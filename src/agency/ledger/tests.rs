@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use super::sources::{CaseChange, CaseEvent, MeetingEvent, MinutesFacts, PlanFacts, Sources};
+use super::sources::{CaseChange, CaseEvent, PlanFacts, Sources};
 use super::*;
+use crate::agency::meetings::{HeldMinutes, MeetingView};
 use crate::i18n::Lang;
 use crate::protocol::case::{CaseClassification, Registration};
 use crate::protocol::ids::{MeetingId, PlanId};
-use crate::protocol::meeting::{Level, MeetingKind, MeetingSchedule};
-use crate::protocol::{AgencyId, CaseId, Timestamp};
+use crate::protocol::meeting::{Invitation, Level, MeetingKind, Minutes, MinutesExcerpt, Role};
+use crate::protocol::{AgencyId, CaseId, EnvelopeId, Timestamp};
 
 const CENTER: &str = "minato-center";
 const WELFARE: &str = "minato-child-welfare";
@@ -46,20 +47,24 @@ fn registered(c: &str, on: &str, classification: CaseClassification, lead: &str)
     }
 }
 
-fn practitioners(cases: &[&str], starts: &str) -> (MeetingId, MeetingEvent) {
-    let meeting_id = MeetingId::new();
-    let schedule = MeetingSchedule {
-        meeting_id,
+/// A 実務者会議 on `cases` as the 要対協 organised it, not yet minuted.
+fn practitioners(cases: &[&str], starts: &str) -> MeetingView {
+    MeetingView {
+        meeting_id: MeetingId::new(),
         kind: MeetingKind::Practitioners,
+        case_id: case(cases[0]),
         more_cases: cases[1..].iter().map(|c| case(c)).collect(),
+        organiser: id(YOTAIKYO),
         starts_at: at(starts),
         duration_minutes: 90,
-    };
-    let event = MeetingEvent::Scheduled {
-        case: case(cases[0]),
-        schedule,
-    };
-    (meeting_id, event)
+        invitation: Invitation::default(),
+        invitees: Vec::new(),
+        cancelled: None,
+        moved: None,
+        minutes: None,
+        minutes_at: None,
+        invitation_id: EnvelopeId::new(),
+    }
 }
 
 fn ledger(sources: &Sources, entries: &[(&str, LedgerEntry)], now: &str) -> Vec<LedgerRow> {
@@ -96,10 +101,12 @@ fn a_registered_case_is_received_and_due_three_months_after_registration() {
 
 #[test]
 fn the_last_held_practitioners_meeting_sets_the_next_review_three_months_on() {
-    let (held, held_event) = practitioners(&["c-1", "c-2"], "2027-01-15 14:00");
-    let (cancelled, cancelled_event) = practitioners(&["c-1"], "2027-01-25 14:00");
-    let (coming, coming_event) = practitioners(&["c-2", "c-1"], "2027-02-10 14:00");
-    let _ = (held, coming);
+    let held = practitioners(&["c-1", "c-2"], "2027-01-15 14:00");
+    let cancelled = MeetingView {
+        cancelled: Some("議題の整理のため".into()),
+        ..practitioners(&["c-1"], "2027-01-25 14:00")
+    };
+    let coming = practitioners(&["c-2", "c-1"], "2027-02-10 14:00");
     let sources = Sources {
         cases: vec![
             registered(
@@ -115,14 +122,7 @@ fn the_last_held_practitioners_meeting_sets_the_next_review_three_months_on() {
                 CENTER,
             ),
         ],
-        meetings: vec![
-            held_event,
-            cancelled_event,
-            MeetingEvent::Cancelled {
-                meeting_id: cancelled,
-            },
-            coming_event,
-        ],
+        meetings: vec![held, cancelled, coming],
         ..Sources::default()
     };
     let rows = ledger(&sources, &[], "2027-02-01 09:00");
@@ -136,7 +136,12 @@ fn the_last_held_practitioners_meeting_sets_the_next_review_three_months_on() {
 
 #[test]
 fn a_moved_meeting_counts_from_its_new_start_and_minutes_decide_the_next_review() {
-    let (moved, scheduled) = practitioners(&["c-1"], "2027-01-15 14:00");
+    // Scheduled for 01-15, then moved: the view holds the new start.
+    let moved = MeetingView {
+        starts_at: at("2027-03-01 14:00"),
+        moved: Some("関係機関の都合".into()),
+        ..practitioners(&["c-1"], "2027-01-15 14:00")
+    };
     let sources = Sources {
         cases: vec![registered(
             "c-1",
@@ -144,13 +149,7 @@ fn a_moved_meeting_counts_from_its_new_start_and_minutes_decide_the_next_review(
             CaseClassification::ProtectionNeeded,
             CENTER,
         )],
-        meetings: vec![
-            scheduled,
-            MeetingEvent::Moved {
-                meeting_id: moved,
-                starts_at: at("2027-03-01 14:00"),
-            },
-        ],
+        meetings: vec![moved],
         ..Sources::default()
     };
     // Moved past "now": not yet a review, but the next meeting.
@@ -162,20 +161,21 @@ fn a_moved_meeting_counts_from_its_new_start_and_minutes_decide_the_next_review(
     // Minuted: reviewed, and the meeting's own next date, lead, key person,
     // risk and policy win over the registration's.
     let mut sources = sources;
-    sources.meetings.push(MeetingEvent::Minutes {
-        meeting_id: moved,
-        case: case("c-1"),
-        at: at("2027-03-02 09:00"),
-        facts: MinutesFacts {
-            held_at: Some(at("2027-03-01 14:00")),
-            risk: Some(Level::High),
-            lead: Some(id(WELFARE)),
-            key_person: "母方祖母".into(),
-            next_support: "週1回の家庭訪問を継続".into(),
-            next_review: Some(day("2027-04-01")),
-            roles: vec![id(CLINIC)],
-        },
-    });
+    let minuted = &mut sources.meetings[0];
+    minuted.minutes = Some(HeldMinutes::Full(Box::new(Minutes {
+        held_at: Some(at("2027-03-01 14:00")),
+        risk: Some(Level::High),
+        lead: Some(id(WELFARE)),
+        key_person: "母方祖母".into(),
+        next_support: "週1回の家庭訪問を継続".into(),
+        next_review: Some(day("2027-04-01")),
+        roles: vec![Role {
+            agency: id(CLINIC),
+            task: "乳児健診で体重を確認".into(),
+        }],
+        ..Minutes::default()
+    })));
+    minuted.minutes_at = Some(at("2027-03-02 09:00"));
     let row = one(&sources, &[], "2027-03-05 09:00");
     assert_eq!(row.last_reviewed, Some(day("2027-03-01")));
     assert_eq!(row.next_review, day("2027-04-01"));
@@ -188,6 +188,47 @@ fn a_moved_meeting_counts_from_its_new_start_and_minutes_decide_the_next_review(
         row.members,
         [id(WELFARE), id(CENTER), id(NURSERY), id(CLINIC)]
     );
+}
+
+#[test]
+fn an_excerpt_of_a_case_meeting_names_the_lead_and_roles_but_is_no_review() {
+    let excerpt = MinutesExcerpt {
+        held_at: Some(at("2027-01-10 10:00")),
+        roles: vec![Role {
+            agency: id(CLINIC),
+            task: "乳児健診で体重を確認".into(),
+        }],
+        lead: Some(id(WELFARE)),
+        next_review: Some(day("2027-02-01")),
+        ..MinutesExcerpt::default()
+    };
+    let meeting = MeetingView {
+        kind: MeetingKind::IndividualCase,
+        organiser: id(CENTER),
+        minutes: Some(HeldMinutes::Excerpt(excerpt)),
+        minutes_at: Some(at("2027-01-11 09:00")),
+        ..practitioners(&["c-1"], "2027-01-10 10:00")
+    };
+    let sources = Sources {
+        cases: vec![registered(
+            "c-1",
+            "2026-11-20 10:00",
+            CaseClassification::SupportNeeded,
+            CENTER,
+        )],
+        meetings: vec![meeting],
+        ..Sources::default()
+    };
+    let row = one(&sources, &[], "2027-01-20 09:00");
+    assert_eq!(row.lead, id(WELFARE));
+    assert_eq!(
+        row.members,
+        [id(WELFARE), id(CENTER), id(NURSERY), id(CLINIC)]
+    );
+    // Not a 実務者会議: the review stays three months after registration.
+    assert_eq!(row.last_reviewed, None);
+    assert_eq!(row.next_review, day("2027-02-20"));
+    assert_eq!((row.risk, row.key_person.as_str()), (None, ""));
 }
 
 #[test]
@@ -228,7 +269,7 @@ fn a_later_plan_names_the_lead_and_its_roles_join_the_members() {
 
 #[test]
 fn staff_entries_fill_the_ledger_and_their_next_review_holds_until_a_review_passes_it() {
-    let (_, meeting) = practitioners(&["c-1"], "2027-01-15 14:00");
+    let meeting = practitioners(&["c-1"], "2027-01-15 14:00");
     let registration = registered(
         "c-1",
         "2026-11-20 10:00",
