@@ -51,6 +51,43 @@ pub struct AgencyConfig {
     /// (default 60).
     #[serde(default)]
     pub request_timeout_secs: Option<u64>,
+    /// The staff web UI: session timeouts and login throttling. Absent in
+    /// older configs: the defaults apply.
+    #[serde(default)]
+    pub ui: UiConfig,
+}
+
+/// `[ui]`: how long staff sessions last and how hard login is throttled.
+/// Every field has a default, so `[ui]` may be absent or partial.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    /// A session ends after this many minutes without a request (default 15).
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after login, however active (default 8).
+    pub session_max_hours: u32,
+    /// Failed logins to one account within the window that lock it (default 5).
+    pub account_failures: u32,
+    /// Failed logins from one address within the window that lock it
+    /// (default 20: an office's staff may all reach the node from one address).
+    pub address_failures: u32,
+    /// The window failures are counted in, in minutes (default 15).
+    pub failure_window_minutes: u32,
+    /// How long a lock lasts, in minutes (default 15).
+    pub lockout_minutes: u32,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 15,
+            session_max_hours: 8,
+            account_failures: 5,
+            address_failures: 20,
+            failure_window_minutes: 15,
+            lockout_minutes: 15,
+        }
+    }
 }
 
 /// Why the configuration could not be loaded.
@@ -100,6 +137,34 @@ impl AgencyConfig {
                 signing_key: own.join("signing-key.txt"),
             },
             request_timeout_secs: None,
+            ui: UiConfig::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_without_ui_gets_the_default_timeouts_and_a_partial_one_keeps_the_rest() {
+        let base = AgencyConfig::from_example(
+            Path::new("certs"),
+            &"minato-center".parse().unwrap(),
+            "https://127.0.0.1:8443",
+            Path::new("data"),
+        );
+        let mut table: toml::Table = toml::from_str(&toml::to_string(&base).unwrap()).unwrap();
+        table.remove("ui");
+        let old: AgencyConfig = toml::from_str(&toml::to_string(&table).unwrap()).unwrap();
+        assert_eq!(old.ui, UiConfig::default());
+
+        let text = format!(
+            "{}\n[ui]\nsession_idle_minutes = 5\n",
+            toml::to_string(&table).unwrap()
+        );
+        let partial: AgencyConfig = toml::from_str(&text).unwrap();
+        assert_eq!(partial.ui.session_idle_minutes, 5);
+        assert_eq!(partial.ui.session_max_hours, 8);
     }
 }

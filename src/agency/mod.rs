@@ -10,6 +10,7 @@ pub mod notes;
 pub mod outbox;
 pub mod plans;
 pub mod sealed;
+pub mod staff;
 mod wake;
 pub mod withdrawal;
 

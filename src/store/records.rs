@@ -4,6 +4,7 @@
 
 mod ledger;
 mod outbox;
+mod staff;
 #[cfg(test)]
 mod upgrade;
 
@@ -35,6 +36,10 @@ pub struct InboxRow {
 
 pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
+pub use staff::{
+    AccessRow, SecondFactor, SessionRow, StaffChange, StaffRef, StaffRow, ThrottleRule,
+    ThrottleScope,
+};
 
 /// The node's database.
 #[derive(Clone)]

@@ -82,6 +82,7 @@ impl Pki {
                 signing_key: own.join("signing-key.txt"),
             },
             request_timeout_secs: None,
+            ui: Default::default(),
         }
     }
 
