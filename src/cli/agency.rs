@@ -131,6 +131,11 @@ pub enum AgencyCommand {
     /// 支援プラン（作成・改訂・表示・差分・担当する支援） / support plans
     #[command(subcommand)]
     Plan(super::plan::PlanCommand),
+    /// 職員アカウント（Web 画面のログイン・二要素認証） / staff accounts of the web UI (login, second factor)
+    #[command(subcommand)]
+    Staff(super::staff::StaffCommand),
+    /// 閲覧記録（誰がいつどの記録を見たか） / the access log: who viewed which record, when
+    AccessLog(super::staff::AccessLogArgs),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -217,6 +222,8 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Meeting(cmd) => super::meeting::run(cmd, lang).await,
             AgencyCommand::Ledger(cmd) => super::ledger::run(cmd, lang).await,
             AgencyCommand::Plan(cmd) => super::plan::run(cmd, lang).await,
+            AgencyCommand::Staff(cmd) => super::staff::run(cmd, lang).await,
+            AgencyCommand::AccessLog(args) => super::staff::access_log(args, lang).await,
             other => staff(other, lang).await,
         }
     })

@@ -18,6 +18,7 @@ mod output;
 mod plan;
 mod referral_flags;
 mod serve;
+mod staff;
 mod table;
 
 use std::process::ExitCode;

@@ -48,3 +48,4 @@ mod plans;
 mod referral_loop;
 mod refusals;
 mod signed_bytes;
+mod staff;

@@ -4,7 +4,7 @@
 use super::*;
 use crate::store::records::Records;
 
-const PASSWORD: &str = "春の空に燕が高く飛ぶ日";
+const PASSWORD: &str = "春の空に燕が高く飛ぶ日のこと";
 const ADDRESS: &str = "192.0.2.10";
 
 struct Fixture {
@@ -124,7 +124,13 @@ async fn wrong_password_wrong_code_and_unknown_name_answer_the_same() {
     let good = code(&secret, now);
     let wrong_password = f
         .accounts
-        .login("佐藤 美咲", "春の空に燕が低く飛ぶ日", &good, ADDRESS, now)
+        .login(
+            "佐藤 美咲",
+            "春の空に燕が低く飛ぶ日のこと",
+            &good,
+            ADDRESS,
+            now,
+        )
         .await;
     let wrong_code = f.login("佐藤 美咲", "000000", now).await;
     let unknown = f.login("鈴木 花子", &good, now).await;
@@ -320,7 +326,7 @@ async fn disabling_ends_live_sessions_and_a_disabled_account_is_told_so() {
         .accounts
         .login(
             "佐藤 美咲",
-            "春の空に燕が低く飛ぶ日",
+            "春の空に燕が低く飛ぶ日のこと",
             "000000",
             ADDRESS,
             now,
