@@ -213,12 +213,18 @@ async fn add(a: AddArgs, lang: Lang) -> anyhow::Result<()> {
     if a.node.json {
         return print_enrolment_json(&member, &enrolment, lang);
     }
-    say!(
-        "{} {}（{}）",
-        lang.pick("職員を登録しました:", "staff member added:"),
-        member.name,
-        member.role.label(lang)
-    );
+    match lang {
+        Lang::Ja => say!(
+            "職員を登録しました: {}（{}）",
+            member.name,
+            member.role.label(lang)
+        ),
+        Lang::En => say!(
+            "staff member added: {} ({})",
+            member.name,
+            member.role.label(lang)
+        ),
+    }
     print_enrolment(&enrolment, lang)
 }
 
@@ -463,22 +469,18 @@ fn explain(e: StaffError, lang: Lang) -> anyhow::Error {
                 "a name has 1–64 characters, without ':' or control characters",
             )
             .to_owned(),
-        StaffError::NameTaken(name) => format!(
-            "{}「{name}」{}",
-            lang.pick("", "a staff member named "),
-            lang.pick(
-                "という職員はすでに登録されています。staff list で確認してください",
-                " already exists; check with staff list"
-            )
-        ),
-        StaffError::NotFound(name) => format!(
-            "{}「{name}」{}",
-            lang.pick("職員", "no staff member "),
-            lang.pick(
-                "は登録されていません。staff list で氏名を確認してください",
-                "; check the name with staff list"
-            )
-        ),
+        StaffError::NameTaken(name) => match lang {
+            Lang::Ja => format!(
+                "「{name}」という職員はすでに登録されています。staff list で確認してください"
+            ),
+            Lang::En => format!("a staff member named {name:?} already exists; check with staff list"),
+        },
+        StaffError::NotFound(name) => match lang {
+            Lang::Ja => format!(
+                "職員「{name}」は登録されていません。staff list で氏名を確認してください"
+            ),
+            Lang::En => format!("no staff member {name:?}; check the name with staff list"),
+        },
         StaffError::LastAdministrator => lang
             .pick(
                 "最後の有効な管理者は無効にできません。先に別の管理者を staff add --role administrator で登録してください",
