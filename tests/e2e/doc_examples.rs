@@ -325,11 +325,13 @@ impl Run {
         let mut args = self.real(&words[1..], at);
         // The ids the later examples use: read from JSON, not from sentences.
         let sub = args[1].as_str();
-        let capture = match (sub, args.get(2).map(String::as_str)) {
-            ("case-open" | "consent-record" | "send", _) => true,
-            ("note", Some("send")) | ("meeting", Some("schedule")) | ("plan", Some("new")) => true,
-            _ => false,
-        } && refused.is_none();
+        let capture = matches!(
+            (sub, args.get(2).map(String::as_str)),
+            ("case-open" | "consent-record" | "send", _)
+                | ("note", Some("send"))
+                | ("meeting", Some("schedule"))
+                | ("plan", Some("new"))
+        ) && refused.is_none();
         if capture && !args.iter().any(|a| a == "--json") {
             args.push("--json".into());
         }
