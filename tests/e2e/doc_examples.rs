@@ -2,18 +2,28 @@
 //! example of a document runs, in document order, as the agency its block
 //! names (see `markdown`), against a real hub over TLS with every agency's
 //! node running, so the docs cannot drift from the CLI. The ids the docs
-//! write (CASE-ID, case-3fa2c81b09d4, …) become the ids the earlier examples
-//! of the same document produced.
+//! write (CASE-ID, case-3fa2c81b09d4, MEETING-ID, …) become the ids the
+//! earlier examples of the same document produced.
+//!
+//! Dates: the docs are written as of [`EXAMPLE_DATE`]. Every `YYYY-MM-DD` in
+//! a command, and in the example files (`examples/*.toml`) the commands
+//! read, moves by the days from that date to the hub clock's today, so a
+//! meeting written for "2026-12-03 14:00" is still to come when the example
+//! runs. A block annotated `hub clock: 2026-12-03 16:00` first moves the
+//! hub's clock to that time (moved the same way) and lets the hub do what
+//! falls due by then (reminders, overdue flags).
 
 mod markdown;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::broadcast;
+use tsunagu::hub::clock::ManualClock;
 use tsunagu::protocol::Seq;
 use tsunagu::protocol::referral::Referral;
 
@@ -24,15 +34,23 @@ both_backends!(
     the_readme_examples_run_against_a_real_hub,
     the_consent_guide_examples_run_against_a_real_hub,
     the_operations_guide_examples_run_against_a_real_hub,
+    the_meetings_and_plans_guide_examples_run_against_a_real_hub,
 );
 
 /// The documents whose examples run; every other one must hold none.
-const RUN: [&str; 3] = ["README.md", "docs/consent.md", "docs/operations.md"];
+const RUN: [&str; 4] = [
+    "README.md",
+    "docs/consent.md",
+    "docs/operations.md",
+    "docs/meetings-and-plans.md",
+];
 
 const AGENCIES: [&str; 5] = [CLINIC, CENTER, WELFARE, NURSERY, "minato-yotaikyo"];
 
-/// The date `examples/referral.toml` is written for (its weeks, due date and
-/// EPDS date agree on that day).
+/// The day the docs' examples are written as of: `examples/referral.toml`
+/// (its weeks, due date and EPDS date agree on that day), and the dates the
+/// commands write, which the runner moves by the days from this one to
+/// today.
 const EXAMPLE_DATE: time::Date = time::macros::date!(2026 - 11 - 23);
 
 async fn the_readme_examples_run_against_a_real_hub(db: Db) {
@@ -45,6 +63,10 @@ async fn the_consent_guide_examples_run_against_a_real_hub(db: Db) {
 
 async fn the_operations_guide_examples_run_against_a_real_hub(db: Db) {
     run_doc("docs/operations.md", db).await
+}
+
+async fn the_meetings_and_plans_guide_examples_run_against_a_real_hub(db: Db) {
+    run_doc("docs/meetings-and-plans.md", db).await
 }
 
 fn root() -> &'static Path {
@@ -110,10 +132,14 @@ enum Slot {
     Referral,
     /// What `send` or `note send` sent last.
     Envelope,
+    /// The meeting `meeting schedule` scheduled last.
+    Meeting,
+    /// The plan `plan new` wrote last.
+    Plan,
 }
 
 /// What the docs write for ids, and which id each stands for.
-const TOKENS: [(&str, Slot); 9] = [
+const TOKENS: [(&str, Slot); 11] = [
     ("CASE-ID", Slot::Case),
     ("case-3fa2c81b09d4", Slot::Case),
     ("case-…", Slot::Case),
@@ -123,6 +149,8 @@ const TOKENS: [(&str, Slot); 9] = [
     ("91273647-9866-4ebf-9a81-71364c792fff", Slot::Referral),
     ("ENVELOPE-ID", Slot::Envelope),
     ("<envelope-id>", Slot::Envelope),
+    ("MEETING-ID", Slot::Meeting),
+    ("PLAN-ID", Slot::Plan),
 ];
 
 /// A hub, the five agencies' nodes, and a working directory per agency
@@ -130,6 +158,9 @@ const TOKENS: [(&str, Slot); 9] = [
 struct Run {
     doc: &'static str,
     hub: TestHub,
+    clock: Arc<ManualClock>,
+    /// How far the docs' dates move: from `EXAMPLE_DATE` to today.
+    shift: time::Duration,
     dir: tempfile::TempDir,
     nodes: BTreeMap<&'static str, TestNode>,
     ids: BTreeMap<Slot, String>,
@@ -150,9 +181,13 @@ async fn run_doc(doc: &'static str, db: Db) {
 
 impl Run {
     async fn start(doc: &'static str, db: &Db) -> Run {
-        let hub = TestHub::start(db).await;
+        let clock = Arc::new(ManualClock::new());
+        let hub_dir = Arc::new(tempfile::tempdir().unwrap());
+        let hub = TestHub::start_with_clock(db, hub_dir, None, clock.clone()).await;
+        let shift = clock.now_for_test().date() - EXAMPLE_DATE;
         let dir = tempfile::tempdir().unwrap();
-        let referral = todays_example_referral();
+        let referral = todays_example_referral(shift);
+        let examples = todays_examples(shift);
         let mut nodes = BTreeMap::new();
         for id in AGENCIES {
             let home = dir.path().join(id);
@@ -161,6 +196,9 @@ impl Run {
                 tsunagu::agency::AgencyConfig::from_example(&certs(), &agency(id), &hub.url, &home);
             std::fs::write(home.join("agency.toml"), toml::to_string(&config).unwrap()).unwrap();
             std::fs::write(home.join("referral.toml"), &referral).unwrap();
+            for (name, text) in &examples {
+                std::fs::write(home.join("examples").join(name), text).unwrap();
+            }
             std::fs::write(home.join("examples/referral.toml"), &referral).unwrap();
             std::fs::write(home.join("doui.pdf"), "%PDF-1.4\n% 同意書（例）\n").unwrap();
             nodes.insert(id, TestNode::connect(&hub.url, id, &home).await);
@@ -174,6 +212,8 @@ impl Run {
         Run {
             doc,
             hub,
+            clock,
+            shift,
             dir,
             nodes,
             ids: BTreeMap::new(),
@@ -186,6 +226,10 @@ impl Run {
         // machines, not agencies (the test above checks agency examples are).
         if block.run_as.is_empty() {
             return;
+        }
+        if let Some(at) = &block.clock {
+            self.move_clock(at, &format!("{}:{}", self.doc, block.line))
+                .await;
         }
         let mut n = 0;
         for command in &block.commands {
@@ -223,12 +267,26 @@ impl Run {
         self.dir.path().join(who)
     }
 
-    /// The words with the doc's ids and paths made real.
+    /// Move the hub clock forward to the doc's time `when` (JST, moved
+    /// like every date), then let the hub fire what fell due by then.
+    async fn move_clock(&mut self, when: &str, at: &str) {
+        let to = tsunagu::protocol::day::parse_local(when)
+            .unwrap_or_else(|e| panic!("{at}: hub clock {when:?}: {e}"))
+            .datetime()
+            + self.shift;
+        let by = to - self.clock.now_for_test();
+        assert!(by.is_positive(), "{at}: the hub clock only moves forward");
+        self.clock.advance(by);
+        self.hub.hub.tick().await.unwrap();
+        self.settle(at).await;
+    }
+
+    /// The words with the doc's ids, dates and paths made real.
     fn real(&self, words: &[String], at: &str) -> Vec<String> {
         words
             .iter()
             .map(|w| {
-                let w = w.replace("/etc/tsunagu/", "");
+                let w = shift_dates(&w.replace("/etc/tsunagu/", ""), self.shift);
                 TOKENS.iter().fold(w, |w, (token, slot)| {
                     if !w.contains(token) {
                         return w;
@@ -267,11 +325,13 @@ impl Run {
         let mut args = self.real(&words[1..], at);
         // The ids the later examples use: read from JSON, not from sentences.
         let sub = args[1].as_str();
-        let capture = match sub {
-            "case-open" | "consent-record" | "send" => true,
-            "note" => args[2] == "send",
-            _ => false,
-        } && refused.is_none();
+        let capture = matches!(
+            (sub, args.get(2).map(String::as_str)),
+            ("case-open" | "consent-record" | "send", _)
+                | ("note", Some("send"))
+                | ("meeting", Some("schedule"))
+                | ("plan", Some("new"))
+        ) && refused.is_none();
         if capture && !args.iter().any(|a| a == "--json") {
             args.push("--json".into());
         }
@@ -315,6 +375,17 @@ impl Run {
             }
             "consent-record" => {
                 self.ids.insert(Slot::Consent, field("consent_id"));
+            }
+            "meeting" => {
+                assert_eq!(
+                    json["sent"][0]["status"], "stored",
+                    "{at}: the hub stored it"
+                );
+                self.ids.insert(Slot::Meeting, field("meeting_id"));
+            }
+            "plan" => {
+                assert_eq!(json["whole"]["status"], "stored", "{at}: the hub stored it");
+                self.ids.insert(Slot::Plan, field("plan_id"));
             }
             sub => {
                 assert_eq!(json["status"], "stored", "{at}: the hub stored it");
@@ -417,10 +488,9 @@ async fn caught_up(node: &mut TestNode, target: Seq) -> Result<(), Seq> {
 
 /// `examples/referral.toml` with its dates moved to today, so the weeks and
 /// the due date still agree (the file's own dates are fixed).
-fn todays_example_referral() -> String {
+fn todays_example_referral(shift: time::Duration) -> String {
     let text = std::fs::read_to_string(root().join("examples/referral.toml")).unwrap();
     let mut referral: Referral = toml::from_str(&text).unwrap();
-    let shift = time::OffsetDateTime::now_utc().date() - EXAMPLE_DATE;
     referral.mother.birth_date += shift;
     if let Some(p) = referral.pregnancy.as_mut() {
         p.due_date += shift;
@@ -429,4 +499,59 @@ fn todays_example_referral() -> String {
         e.taken_on += shift;
     }
     toml::to_string(&referral).unwrap()
+}
+
+/// The other example files (`examples/*.toml`: minutes, plans), their
+/// dates moved like the commands' so the two still agree.
+fn todays_examples(shift: time::Duration) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".toml") && name != "referral.toml" {
+            let text = std::fs::read_to_string(root().join("examples").join(&name)).unwrap();
+            files.push((name, shift_dates(&text, shift)));
+        }
+    }
+    files
+}
+
+/// Every `YYYY-MM-DD` in `text` moved by `shift`.
+fn shift_dates(text: &str, shift: time::Duration) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let date = rest
+            .get(..10)
+            .filter(|d| d.as_bytes()[4] == b'-' && d.as_bytes()[7] == b'-')
+            .and_then(|d| time::Date::parse(d, format).ok());
+        match date {
+            Some(d) => {
+                out.push_str(&(d + shift).format(format).unwrap());
+                rest = &rest[10..];
+            }
+            None => {
+                let c = rest.chars().next().unwrap();
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn dates_move_and_nothing_else_does() {
+    let week = time::Duration::days(7);
+    assert_eq!(
+        shift_dates(
+            "--at \"2026-12-03 14:00\" 2026-12-31T05:00:00Z case-3fa2c81b09d4",
+            week
+        ),
+        "--at \"2026-12-10 14:00\" 2027-01-07T05:00:00Z case-3fa2c81b09d4"
+    );
+    assert_eq!(
+        shift_dates("会議 2026-13-01 12-03", week),
+        "会議 2026-13-01 12-03"
+    );
 }

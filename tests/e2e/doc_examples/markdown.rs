@@ -7,6 +7,8 @@
 //! <!-- run as: sakura-clinic, minato-center -->    one agency per command, in order
 //! <!-- run as: sakura-clinic; refused: 範囲外 -->   must fail, saying this
 //! <!-- run as: hub -->                              `tsunagu audit …` on the hub's machine
+//! <!-- run as: minato-center; hub clock: 2026-12-03 16:00 -->
+//!                                 the hub's clock first moves to this time (JST)
 //! ```
 
 /// One ```sh block with commands to run.
@@ -18,6 +20,8 @@ pub struct Block {
     pub run_as: Vec<String>,
     /// The text the refusal must contain, when the block must fail.
     pub refused: Option<String>,
+    /// The time (JST, as the doc writes it) the hub clock moves to first.
+    pub clock: Option<String>,
     /// `tsunagu …` and `export …` lines, continuations joined, comments dropped.
     pub commands: Vec<String>,
 }
@@ -29,6 +33,7 @@ impl Block {
             line: 0,
             run_as: Vec::new(),
             refused: None,
+            clock: None,
             commands: Vec::new(),
         }
     }
@@ -64,11 +69,16 @@ pub fn blocks(text: &str) -> Vec<Block> {
                     }
                 }
                 None if trimmed == "```sh" => {
-                    let (run_as, refused) = annotation.take().unwrap_or_default();
+                    let Annotation {
+                        run_as,
+                        refused,
+                        clock,
+                    } = annotation.take().unwrap_or_default();
                     current = Some(Block {
                         line: i + 1,
                         run_as,
                         refused,
+                        clock,
                         commands: Vec::new(),
                     });
                 }
@@ -100,14 +110,31 @@ pub fn blocks(text: &str) -> Vec<Block> {
     blocks
 }
 
-/// `<!-- run as: a, b; refused: text -->` → (["a", "b"], Some("text")).
-fn parse_annotation(line: &str) -> Option<(Vec<String>, Option<String>)> {
+/// What the comment before a block says.
+#[derive(Default)]
+struct Annotation {
+    run_as: Vec<String>,
+    refused: Option<String>,
+    clock: Option<String>,
+}
+
+/// `<!-- run as: a, b; refused: text; hub clock: 2026-12-03 16:00 -->`.
+fn parse_annotation(line: &str) -> Option<Annotation> {
     let inner = line.strip_prefix("<!--")?.strip_suffix("-->")?.trim();
     let mut parts = inner.split(';').map(str::trim);
     let run_as = parts.next()?.strip_prefix("run as:")?;
-    let run_as = run_as.split(',').map(|s| s.trim().to_owned()).collect();
-    let refused = parts.find_map(|p| p.strip_prefix("refused:").map(|r| r.trim().to_owned()));
-    Some((run_as, refused))
+    let mut found = Annotation {
+        run_as: run_as.split(',').map(|s| s.trim().to_owned()).collect(),
+        ..Annotation::default()
+    };
+    for part in parts {
+        if let Some(r) = part.strip_prefix("refused:") {
+            found.refused = Some(r.trim().to_owned());
+        } else if let Some(t) = part.strip_prefix("hub clock:") {
+            found.clock = Some(t.trim().to_owned());
+        }
+    }
+    Some(found)
 }
 
 /// The line without a trailing ` # comment` (a `#` inside quotes stays).
@@ -159,6 +186,7 @@ fn blocks_join_continuations_drop_comments_and_read_the_annotation() {
             line: 2,
             run_as: vec!["sakura-clinic".into()],
             refused: Some("範囲外".into()),
+            clock: None,
             commands: vec!["tsunagu agency case --x \"a # b\" --y z".into()],
         }]
     );
@@ -167,6 +195,14 @@ fn blocks_join_continuations_drop_comments_and_read_the_annotation() {
         words("export A=\"佐藤 美咲\" B=x"),
         ["export", "A=佐藤 美咲", "B=x"]
     );
+}
+
+#[test]
+fn an_annotation_may_move_the_hub_clock_first() {
+    let text = "<!-- run as: a; hub clock: 2026-12-03 16:00 -->\n```sh\ntsunagu agency x\n```\n";
+    let blocks = blocks(text);
+    assert_eq!(blocks[0].clock.as_deref(), Some("2026-12-03 16:00"));
+    assert_eq!(blocks[0].refused, None);
 }
 
 #[test]
