@@ -21,7 +21,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use super::exchange::{self, AuthorArgs, BasisArgs};
+use super::exchange::{self, AuthorArgs, SharingArgs};
 
 #[derive(Subcommand)]
 pub enum AgencyCommand {
@@ -177,7 +177,7 @@ pub struct SendArgs {
     #[arg(long)]
     case: CaseId,
     #[command(flatten)]
-    basis: BasisArgs,
+    sharing: SharingArgs,
     #[command(flatten)]
     author: AuthorArgs,
     /// 連絡票ファイル（TOML または JSON） / referral file (TOML or JSON)
@@ -450,7 +450,8 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
     check_form(&referral, &missing, today, lang)?;
     let node = open(&args.node, lang).await?;
     known_recipients(&node, &args.to, lang).await?;
-    let (basis, purpose, justification) = args.basis.resolve(lang)?;
+    let (basis, justification) = args.sharing.basis.resolve(lang)?;
+    let purpose = args.sharing.purpose;
     let draft = Draft {
         recipients: args.to,
         case_id: Some(args.case),

@@ -46,7 +46,8 @@ impl AuthorArgs {
     }
 }
 
-/// The legal basis of a referral.
+/// The legal basis of an exchange, with the reason a statutory one needs.
+/// Meetings and plans take only this: their purpose is fixed.
 #[derive(Args)]
 pub struct BasisArgs {
     /// 法的根拠 / legal basis
@@ -55,12 +56,19 @@ pub struct BasisArgs {
     /// 根拠とする同意のID（--basis consent のとき） / the consent relied on (with --basis consent)
     #[arg(long, required_if_eq("basis", "consent"))]
     consent_id: Option<ConsentId>,
-    /// 目的 / purpose
-    #[arg(long, value_enum, default_value = "referral")]
-    purpose: Purpose,
     /// 法令上の例外を用いる理由（同意以外の根拠では必須） / why a statutory exception applies (required unless consent)
     #[arg(long)]
     justification: Option<String>,
+}
+
+/// The basis and what the information is shared for (referrals, notes).
+#[derive(Args)]
+pub struct SharingArgs {
+    #[command(flatten)]
+    pub basis: BasisArgs,
+    /// 目的 / purpose
+    #[arg(long, value_enum, default_value = "referral")]
+    pub purpose: Purpose,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,8 +86,8 @@ enum BasisName {
 }
 
 impl BasisArgs {
-    /// The basis, purpose and justification, or what is missing.
-    pub fn resolve(&self, lang: Lang) -> anyhow::Result<(LegalBasis, Purpose, Option<String>)> {
+    /// The basis and its justification, or what is missing.
+    pub fn resolve(&self, lang: Lang) -> anyhow::Result<(LegalBasis, Option<String>)> {
         let basis = match (self.basis, self.consent_id) {
             (BasisName::Consent, Some(consent_id)) => LegalBasis::Consent { consent_id },
             (BasisName::Consent, None) => bail!(
@@ -104,7 +112,7 @@ impl BasisArgs {
                 )
             );
         }
-        Ok((basis, self.purpose, justification))
+        Ok((basis, justification))
     }
 }
 

@@ -368,7 +368,7 @@ async fn from_ledger(
 async fn schedule(args: ScheduleArgs, lang: Lang) -> anyhow::Result<()> {
     let starts_at = when(&args.at, lang)?;
     let expectations = expectations(&args.expect, lang)?;
-    let (basis, _, justification) = args.basis.resolve(lang)?;
+    let (basis, justification) = args.basis.resolve(lang)?;
     let kind: MeetingKind = args.kind.into();
     if args.from_ledger && kind != MeetingKind::Practitioners {
         bail!(
@@ -658,7 +658,7 @@ async fn minutes_cmd(args: MinutesArgs, lang: Lang) -> anyhow::Result<()> {
             )
         );
     }
-    let (basis, _, justification) = args.basis.resolve(lang)?;
+    let (basis, justification) = args.basis.resolve(lang)?;
     let node = open_config(&args.node.config, lang).await?;
     let meeting = known(&node, args.meeting, lang).await?;
     let full_to = args.full_to.unwrap_or_else(|| meeting.attending());

@@ -9,7 +9,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use super::agency::{known_recipients, open_config};
-use super::exchange::{self, AuthorArgs, BasisArgs};
+use super::exchange::{self, AuthorArgs, SharingArgs};
 use super::labels;
 use super::output::{self, say};
 use crate::agency::Node;
@@ -44,7 +44,7 @@ pub struct SendArgs {
     #[arg(long = "category", value_delimiter = ',', value_enum, required = true)]
     categories: Vec<InfoCategory>,
     #[command(flatten)]
-    basis: BasisArgs,
+    sharing: SharingArgs,
     #[command(flatten)]
     author: AuthorArgs,
     /// JSON で出力する / print JSON
@@ -93,7 +93,8 @@ async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
             lang.pick("--text に本文を書いてください", "write the note in --text")
         );
     }
-    let (basis, purpose, justification) = args.basis.resolve(lang)?;
+    let (basis, justification) = args.sharing.basis.resolve(lang)?;
+    let purpose = args.sharing.purpose;
     // A note informs; unless staff chose otherwise, that is its purpose.
     let purpose = if purpose == Purpose::Referral {
         Purpose::InformationSharing

@@ -172,7 +172,7 @@ fn share(
             plan.review_on
         );
     }
-    let (basis, _, justification) = share.basis.resolve(lang)?;
+    let (basis, justification) = share.basis.resolve(lang)?;
     Ok(PlanSend {
         case,
         plan_id,
@@ -286,11 +286,10 @@ fn print_sent_text(send: &PlanSend, whole: &EnvelopeResult, parts: &[EnvelopeRes
             " recorded (stored by the hub)",
         )
     };
-    say!(
-        "{} {}{recorded}",
-        lang.pick("支援プラン 版", "support plan version"),
-        send.version
-    );
+    match lang {
+        Lang::Ja => say!("支援プラン 版{} {recorded}", send.version),
+        Lang::En => say!("support plan version {}{recorded}", send.version),
+    }
     say!("{} {}", lang.pick("プランID:", "plan id:"), send.plan_id);
     say!("{} {}", lang.pick("ケースID:", "case id:"), send.case);
     let names = |r: &EnvelopeResult| {
