@@ -445,7 +445,11 @@ async fn agenda(node: &Node, until: Day, json: bool, lang: Lang) -> anyhow::Resu
         ]);
     }
     table.print();
-    let invitees: Vec<String> = agenda.invitees(node.id()).iter().map(name).collect();
+    let invitees: Vec<String> = agenda
+        .invitees(node.id(), node.directory())
+        .iter()
+        .map(name)
+        .collect();
     say!(
         "{} {}",
         lang.pick("招集する機関:", "agencies to invite:"),

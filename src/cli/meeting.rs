@@ -339,13 +339,7 @@ async fn from_ledger(
             )
         );
     };
-    // Council sharing reaches council members only: an agency with a role
-    // that is not a member (a clinic) is told separately, under consent.
-    let invite = agenda
-        .invitees(node.id())
-        .into_iter()
-        .filter(|a| node.directory().get(a).is_some_and(|d| d.yotaikyo_member))
-        .collect();
+    let invite = agenda.invitees(node.id(), node.directory());
     let mut text = String::from(lang.pick("進行管理（見直し対象）:", "progress review (due):"));
     for c in &agenda.cases {
         text += &format!(

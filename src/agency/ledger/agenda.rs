@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::fold::{LedgerRow, is_due};
+use crate::directory::Directory;
 use crate::protocol::case::CaseClassification;
 use crate::protocol::day::Day;
 use crate::protocol::meeting::Level;
@@ -64,12 +65,16 @@ impl Agenda {
         }
     }
 
-    /// The agencies to invite: everyone with a role in any case on it, in
-    /// the order they first appear, except the organiser.
-    pub fn invitees(&self, organiser: &AgencyId) -> Vec<AgencyId> {
+    /// The agencies to invite: every council member with a role in any
+    /// case on it, in the order they first appear, except the organiser.
+    /// A 実務者会議 shares under `yotaikyo_sharing`, which reaches council
+    /// members only; an agency with a role that is not one (a clinic) is
+    /// told separately, under her consent.
+    pub fn invitees(&self, organiser: &AgencyId, directory: &Directory) -> Vec<AgencyId> {
         let mut all: Vec<AgencyId> = Vec::new();
         for id in self.cases.iter().flat_map(|c| c.members.iter()) {
-            if id != organiser && !all.contains(id) {
+            let member = directory.get(id).is_some_and(|a| a.yotaikyo_member);
+            if member && id != organiser && !all.contains(id) {
                 all.push(id.clone());
             }
         }

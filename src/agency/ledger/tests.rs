@@ -403,17 +403,34 @@ fn filters_pick_cases_due_by_classification_lead_and_status() {
 
 #[test]
 fn the_agenda_lists_due_cases_oldest_first_and_invites_every_agency_with_a_role() {
-    let rows = three_cases();
+    let mut rows = three_cases();
+    // The clinic has a part in c-1 too (a plan action, say).
+    for r in rows.iter_mut().filter(|r| r.case_id.as_str() == "c-1") {
+        r.members.push(id(CLINIC));
+    }
     let agenda = Agenda::of(&rows, day("2027-01-03"));
     let cases: Vec<&str> = agenda.cases.iter().map(|c| c.case_id.as_str()).collect();
     assert_eq!(cases, ["c-1", "c-2"]);
     assert_eq!(agenda.cases[1].risk, Some(Level::High));
+    let directory = crate::directory::Directory::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example/directory.toml"),
+    )
+    .unwrap();
+    assert!(
+        agenda.cases.iter().any(|c| c.members.contains(&id(CLINIC))),
+        "the clinic has a role in a due case"
+    );
+    // Council members only: the clinic, with a role but no membership, is
+    // told under her consent, not invited to the 実務者会議.
     assert_eq!(
-        agenda.invitees(&id(YOTAIKYO)),
+        agenda.invitees(&id(YOTAIKYO), &directory),
         [id(CENTER), id(NURSERY), id(WELFARE)]
     );
     // The organiser is never its own invitee.
-    assert_eq!(agenda.invitees(&id(CENTER)), [id(NURSERY), id(WELFARE)]);
+    assert_eq!(
+        agenda.invitees(&id(CENTER), &directory),
+        [id(NURSERY), id(WELFARE)]
+    );
     assert!(Agenda::of(&rows, day("2026-11-01")).cases.is_empty());
 }
 

@@ -105,6 +105,10 @@ pub(super) fn agenda_json(node: &Node, agenda: &Agenda, lang: Lang) -> AgendaJso
                 members: c.members.iter().map(name).collect(),
             })
             .collect(),
-        invitees: agenda.invitees(node.id()).iter().map(name).collect(),
+        invitees: agenda
+            .invitees(node.id(), node.directory())
+            .iter()
+            .map(name)
+            .collect(),
     }
 }
