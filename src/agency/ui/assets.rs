@@ -2,7 +2,7 @@
 //! anywhere else.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::PageError;
@@ -35,4 +35,10 @@ pub async fn asset(Path(name): Path<String>) -> Result<Response, PageError> {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     Ok(response)
+}
+
+/// Browsers ask for `/favicon.ico` whatever the page says: no icon, and no
+/// error either.
+pub async fn no_icon() -> StatusCode {
+    StatusCode::NO_CONTENT
 }

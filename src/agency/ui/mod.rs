@@ -43,6 +43,7 @@ pub fn router(state: UiState) -> Router {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
+        .route("/favicon.ico", get(assets::no_icon))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
