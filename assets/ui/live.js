@@ -25,8 +25,9 @@
   events.addEventListener("open", () => say("on"));
   events.addEventListener("error", () => say("off"));
   events.addEventListener("inbox", () => { refresh().catch(() => say("off")); });
-  events.addEventListener("ended", () => {
+  events.addEventListener("ended", (event) => {
     events.close();
-    window.location.assign("/login?ended=idle");
+    const reason = ["idle", "expired"].includes(event.data) ? event.data : "ended";
+    window.location.assign(`/login?ended=${reason}`);
   });
 })();

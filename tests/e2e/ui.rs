@@ -63,7 +63,7 @@ impl Ui {
         let running = ui::start(&config, center.node.clone(), listen, shutdown.clone())
             .await
             .unwrap();
-        assert!(!running.https);
+        let scheme = if running.https { "https" } else { "http" };
         let ca = std::fs::read(certs().join("ca.pem")).unwrap();
         let tls = tsunagu::crypto::tls::client_config_without_cert(&ca).unwrap();
         let http = reqwest::Client::builder()
@@ -78,7 +78,7 @@ impl Ui {
             center,
             accounts,
             secret,
-            base: format!("http://{}", running.addr),
+            base: format!("{scheme}://{}", running.addr),
             http,
             shutdown,
         }
@@ -334,18 +334,7 @@ async fn a_referral_full_of_markup_renders_as_text_and_its_view_is_in_the_access
     let id = sent(&clinic, &draft).await;
     ui.center.wait_stored(id).await;
 
-    let told = tokio::time::timeout(PATIENCE, async {
-        let mut seen = String::new();
-        while let Some(chunk) = events.chunk().await.unwrap() {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains("event: inbox") {
-                return seen;
-            }
-        }
-        panic!("the stream ended: {seen}");
-    })
-    .await
-    .expect("no live event for the stored referral");
+    let told = read_until(&mut events, "event: inbox").await;
     assert!(told.contains("event: inbox"));
     drop(events);
 
@@ -429,4 +418,72 @@ async fn a_ui_off_loopback_without_a_certificate_refuses_to_start() {
     config.ui.tls_cert = Some(certs().join("hub.pem"));
     config.ui.tls_key = Some(certs().join("hub-key.pem"));
     assert!(ui::tls_for(&config.ui, listen).unwrap().is_some());
+}
+
+/// Read the event stream until `wanted` appears.
+async fn read_until(events: &mut reqwest::Response, wanted: &str) -> String {
+    tokio::time::timeout(PATIENCE, async {
+        let mut seen = String::new();
+        while let Some(chunk) = events.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(wanted) {
+                return seen;
+            }
+        }
+        panic!("the stream ended before {wanted:?}: {seen}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {wanted:?} on the live stream"))
+}
+
+#[tokio::test]
+async fn an_open_live_stream_is_told_when_its_session_has_ended() {
+    let ui = Ui::start(|_| {}).await;
+    let cookie = ui.sign_in().await;
+    let mut events = ui.get("/events", &cookie).await;
+    assert_eq!(events.status(), StatusCode::OK);
+
+    // Signed out elsewhere (another tab): the open inbox must not live on.
+    let page = ui.get("/", &cookie).await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let logout = ui
+        .http
+        .post(ui.url("/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+
+    let data = tempfile::tempdir().unwrap();
+    let clinic = TestNode::connect(&ui.hub.url, CLINIC, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
+    sent(&clinic, &referral_draft(&case, &[CENTER])).await;
+    let told = read_until(&mut events, "event: ended").await;
+    assert!(told.contains("data: ended"), "{told}");
+    assert!(!told.contains("event: inbox"), "{told}");
+    drop(events);
+    clinic.stop().await;
+    ui.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_certificate_configured_the_ui_speaks_https() {
+    let ui = Ui::start(|c| {
+        c.ui.tls_cert = Some(certs().join("hub.pem"));
+        c.ui.tls_key = Some(certs().join("hub-key.pem"));
+    })
+    .await;
+    assert!(ui.base.starts_with("https://127.0.0.1:"), "{}", ui.base);
+    let cookie = ui.sign_in().await;
+    let inbox = ui.get("/", &cookie).await;
+    assert_eq!(inbox.status(), StatusCode::OK);
+    assert_eq!(inbox.headers()[CONTENT_SECURITY_POLICY], CSP);
+    let plain = format!("http://{}/login", ui.base.trim_start_matches("https://"));
+    assert!(
+        ui.http.get(plain).send().await.is_err(),
+        "plain HTTP must not be answered"
+    );
+    ui.stop().await;
 }

@@ -1,7 +1,9 @@
 //! `GET /events`: server-sent events telling an open inbox that something
-//! arrived (`inbox`), or that its session ended (`ended`). The session is
-//! checked without counting as activity, when the stream opens and before
-//! each event; the stream ends with the node.
+//! arrived (`inbox`), or that its session ended (`ended`, with the reason),
+//! so a screen left open does not outlive its session. The session is
+//! checked without counting as activity: when the stream opens, before each
+//! event, and every [`SESSION_CHECK`] meanwhile; the stream ends with the
+//! node.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -15,14 +17,19 @@ use tokio::sync::broadcast;
 use super::UiState;
 use super::auth::{Watching, cookie_value};
 use crate::agency::NodeEvent;
-use crate::agency::staff::{COOKIE_NAME, SessionToken};
+use crate::agency::staff::{COOKIE_NAME, SessionEnded, SessionToken};
 use crate::protocol::Timestamp;
+
+/// How often an open stream checks that its session still lives.
+pub const SESSION_CHECK: Duration = Duration::from_secs(30);
 
 /// What the browser is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tell {
     Inbox,
-    Ended,
+    /// The session ended: `idle`, `expired` or `ended` (the login page's
+    /// `?ended=` values).
+    Ended(&'static str),
 }
 
 pub async fn stream(
@@ -41,9 +48,10 @@ pub async fn stream(
             let tell = next(&state, &token, &mut events).await?;
             let event = match tell {
                 Tell::Inbox => Event::default().event("inbox").data("changed"),
-                Tell::Ended => Event::default().event("ended").data("ended"),
+                Tell::Ended(reason) => Event::default().event("ended").data(reason),
             };
-            Some((Ok(event), (state, token, events, tell == Tell::Ended)))
+            let ended = matches!(tell, Tell::Ended(_));
+            Some((Ok(event), (state, token, events, ended)))
         },
     );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -55,23 +63,31 @@ async fn next(
     token: &SessionToken,
     events: &mut broadcast::Receiver<NodeEvent>,
 ) -> Option<Tell> {
+    let mut check = tokio::time::interval(SESSION_CHECK);
+    check.reset();
     loop {
-        let event = tokio::select! {
-            event = events.recv() => event,
+        let changed = tokio::select! {
+            event = events.recv() => match event {
+                Ok(NodeEvent::Stored { .. } | NodeEvent::Notice { .. }) => true,
+                // Missed some: the list may have changed.
+                Err(broadcast::error::RecvError::Lagged(_)) => true,
+                Ok(_) => false,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+            _ = check.tick() => false,
             _ = state.shutdown.cancelled() => return None,
         };
-        let changed = match event {
-            Ok(NodeEvent::Stored { .. } | NodeEvent::Notice { .. }) => true,
-            // Missed some: the list may have changed.
-            Err(broadcast::error::RecvError::Lagged(_)) => true,
-            Ok(_) => false,
-            Err(broadcast::error::RecvError::Closed) => return None,
-        };
-        if changed {
-            return match state.accounts.validate(token, Timestamp::now()).await {
-                Ok(_) => Some(Tell::Inbox),
-                Err(_) => Some(Tell::Ended),
-            };
+        match state.accounts.validate(token, Timestamp::now()).await {
+            Ok(_) if changed => return Some(Tell::Inbox),
+            Ok(_) => {}
+            Err(SessionEnded::Idle) => return Some(Tell::Ended("idle")),
+            Err(SessionEnded::Expired) => return Some(Tell::Ended("expired")),
+            Err(e) => {
+                if let SessionEnded::Store(e) = &e {
+                    tracing::warn!(error = %e, "could not check a live stream's session");
+                }
+                return Some(Tell::Ended("ended"));
+            }
         }
     }
 }
