@@ -75,6 +75,16 @@ pub struct UiConfig {
     pub failure_window_minutes: u32,
     /// How long a lock lasts, in minutes (default 15).
     pub lockout_minutes: u32,
+    /// Where `agency run` serves the web UI, e.g. `127.0.0.1:8421`
+    /// ([`UiConfig::DEFAULT_LISTEN`]). Absent: no web UI (so several nodes,
+    /// or a node and the CLI's tests, can run on one machine without a
+    /// port between them). Any address but loopback needs `tls_cert` and
+    /// `tls_key`: staff passwords never cross a network in clear.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The web UI's certificate chain (PEM); with `tls_key`, it serves HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// The web UI's private key (PEM).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for UiConfig {
@@ -86,7 +96,20 @@ impl Default for UiConfig {
             address_failures: 20,
             failure_window_minutes: 15,
             lockout_minutes: 15,
+            listen: None,
+            tls_cert: None,
+            tls_key: None,
         }
+    }
+}
+
+impl UiConfig {
+    /// The address staff reach their node's UI at by convention.
+    pub const DEFAULT_LISTEN: &str = "127.0.0.1:8421";
+
+    /// The certificate and key to serve the UI with, if both are set.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
     }
 }
 

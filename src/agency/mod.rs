@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod plans;
 pub mod sealed;
 pub mod staff;
+pub mod ui;
 mod wake;
 pub mod withdrawal;
 

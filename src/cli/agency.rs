@@ -253,13 +253,20 @@ pub(super) async fn known_recipients(
 }
 
 pub(super) async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node> {
-    let config = AgencyConfig::load(path).with_context(|| {
+    open_node(&load_config(path, lang)?, lang).await
+}
+
+fn load_config(path: &Path, lang: Lang) -> anyhow::Result<AgencyConfig> {
+    AgencyConfig::load(path).with_context(|| {
         lang.pick(
             "機関ノードの設定を読み込めません。--config でファイルを指定してください",
             "cannot load the agency config; name it with --config",
         )
-    })?;
-    Node::open(&config).await.with_context(|| {
+    })
+}
+
+async fn open_node(config: &AgencyConfig, lang: Lang) -> anyhow::Result<Node> {
+    Node::open(config).await.with_context(|| {
         lang.pick(
             "機関ノードを開けません（鍵・証明書・ディレクトリ・データベースを確認してください）",
             "cannot open the agency node (check keys, certificates, directory and database)",
@@ -291,8 +298,22 @@ async fn what_arrived(
 }
 
 async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
-    let node = open_config(&args.config, lang).await?;
+    let config = load_config(&args.config, lang)?;
+    // Refuse a UI that would take passwords in clear before anything starts.
+    if let Some(listen) = config.ui.listen {
+        crate::agency::ui::tls_for(&config.ui, listen)?;
+    }
+    let node = std::sync::Arc::new(open_node(&config, lang).await?);
     let shutdown = CancellationToken::new();
+    if let Some(listen) = config.ui.listen {
+        let ui = crate::agency::ui::start(&config, node.clone(), listen, shutdown.clone()).await?;
+        let scheme = if ui.https { "https" } else { "http" };
+        eprintln!(
+            "{} {scheme}://{}/",
+            lang.pick("職員用Web画面:", "staff web UI:"),
+            ui.addr
+        );
+    }
     let events = node.subscribe();
     let stop = shutdown.clone();
     tokio::spawn(async move {

@@ -168,6 +168,26 @@ fn build_server(ca: Pem<'_>, cert: Pem<'_>, key: Pem<'_>) -> Result<Arc<ServerCo
     Ok(Arc::new(config))
 }
 
+/// The staff web UI's server configuration (`[ui] tls_cert`/`tls_key`):
+/// TLS 1.2 and 1.3 for browsers, no client certificate, ALPN `http/1.1`.
+pub fn ui_server_config_from_files(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+    let (cert_pem, key_pem) = (read(cert)?, read(key)?);
+    let cert = Pem::new(cert.display().to_string(), &cert_pem);
+    let key = Pem::new(key.display().to_string(), &key_pem);
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(TlsError::Protocol)?
+        .with_no_client_auth()
+        .with_single_cert(cert.certs()?, key.key()?)
+        .map_err(|source| TlsError::CertKey {
+            cert: cert.what,
+            key: key.what,
+            source,
+        })?;
+    config.alpn_protocols = alpn();
+    Ok(Arc::new(config))
+}
+
 /// An agency node's client configuration: TLS 1.3, trusts only the CA in
 /// `ca_pem` (no web roots), presents the agency's certificate, ALPN `http/1.1`.
 pub fn client_config(

@@ -49,3 +49,4 @@ mod referral_loop;
 mod refusals;
 mod signed_bytes;
 mod staff;
+mod ui;

@@ -4,6 +4,7 @@
 //! loopback; the hub's clock is moved forward where the story waits days.
 
 mod casework;
+mod serve_ui;
 
 use crate::cli::output::say;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,15 @@ pub struct DemoArgs {
     /// 例示用の証明書一式 / the example PKI
     #[arg(long, default_value = "certs-example")]
     certs: PathBuf,
+    /// 物語を流さず、ハブと5機関のノードを起動したままにし、各ノードの職員用Web画面を開く（デモ職員の氏名・パスワード・TOTPシークレットを表示） / instead of the story, keep the hub and five nodes running, each serving its staff web UI (prints demo staff names, passwords and TOTP secrets)
+    #[arg(long)]
+    serve_ui: bool,
+    /// --serve-ui: 最初の機関のWeb画面のポート（以降は +1、0 なら空きポート） / the first agency's UI port (the others follow; 0: any free port)
+    #[arg(long, default_value_t = 8421, requires = "serve_ui")]
+    ui_port: u16,
+    /// --serve-ui: 接続先を JSON 1行で出力（スクリプト用） / print what is served as one JSON line, for scripts
+    #[arg(long, requires = "serve_ui")]
+    json: bool,
 }
 
 use casework::{CENTER, CLINIC, NURSERY, WELFARE};
@@ -52,7 +62,11 @@ pub fn run(args: DemoArgs, lang: Lang) -> anyhow::Result<()> {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example")
     };
-    tokio::runtime::Runtime::new()?.block_on(play(&certs, lang))
+    let runtime = tokio::runtime::Runtime::new()?;
+    if args.serve_ui {
+        return runtime.block_on(serve_ui::serve(&certs, args.ui_port, args.json, lang));
+    }
+    runtime.block_on(play(&certs, lang))
 }
 
 struct Stage {

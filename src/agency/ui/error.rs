@@ -1,0 +1,76 @@
+//! One mapping from a page's failure to its response: a Japanese page (with
+//! the English beneath) for what staff can act on, an opaque one for the
+//! rest, whose cause chain goes to the log only.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::store::StoreError;
+
+/// Why a page could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// A state change without the session's CSRF token (or with a wrong one).
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    #[error("no such page or record")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+}
+
+#[derive(Template)]
+#[template(path = "ui/error.html")]
+struct ErrorPage {
+    title: &'static str,
+    message: &'static str,
+    english: &'static str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, page) = match &self {
+            PageError::Csrf => (
+                StatusCode::FORBIDDEN,
+                ErrorPage {
+                    title: "この操作は受け付けられません",
+                    message: "フォームの確認用トークンがないか、正しくありません。ページを開き直してから、もう一度操作してください。",
+                    english: "The form's security token is missing or wrong. Reload the page and try again.",
+                },
+            ),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorPage {
+                    title: "見つかりません",
+                    message: "このページまたは記録は、このノードにありません。",
+                    english: "This page or record is not on this node.",
+                },
+            ),
+            PageError::Store(_) | PageError::Crypto(_) | PageError::Template(_) => {
+                tracing::error!(error = ?anyhow::Error::from(self), "page failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorPage {
+                        title: "エラーが発生しました",
+                        message: "ページを表示できませんでした。しばらくしてからやり直し、続く場合はシステム管理者に連絡してください。",
+                        english: "The page could not be shown. Try again later; if it persists, tell the system administrator.",
+                    },
+                )
+            }
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => status.into_response(),
+        }
+    }
+}
+
+/// Unknown paths.
+pub async fn not_found() -> PageError {
+    PageError::NotFound
+}

@@ -1,0 +1,194 @@
+//! The inbox (`GET /`), its rows as a fragment for live updates
+//! (`GET /inbox/rows`), and one record (`GET /envelopes/{id}`), whose every
+//! view is written to the access log. Everything in a received envelope is
+//! another agency's input: it reaches the page only through askama's
+//! escaping (never `|safe`).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Html;
+
+use super::UiState;
+use super::auth::{SignedIn, Watching};
+use super::error::PageError;
+use super::lang::{Chrome, PageLang};
+use crate::agency::staff::Viewed;
+use crate::i18n::Lang;
+use crate::protocol::payload::{Body, Payload};
+use crate::protocol::referral_text::render;
+use crate::protocol::{AgencyId, EnvelopeId, MessageKind, Timestamp, Urgency};
+use crate::store::records::InboxRow;
+
+/// One inbox row as shown.
+pub struct Row {
+    pub id: String,
+    pub received: String,
+    pub sender: String,
+    pub kind: String,
+    pub urgency: String,
+    /// 緊急: shown in red.
+    pub urgent: bool,
+    pub case_id: String,
+    pub consent_ended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    lang: Lang,
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/inbox_rows.html")]
+struct InboxRows {
+    lang: Lang,
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/envelope.html")]
+struct EnvelopePage {
+    chrome: Chrome,
+    row: Row,
+    /// The decrypted payload, field by field: untrusted text.
+    fields: Vec<(String, String)>,
+}
+
+/// A time as staff read it: Japan time, to the minute.
+pub fn local_time(t: Timestamp) -> String {
+    let jst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let d = t.datetime().to_offset(jst);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute()
+    )
+}
+
+fn row(state: &UiState, r: &InboxRow, lang: Lang) -> Row {
+    let sender = r
+        .sender
+        .parse::<AgencyId>()
+        .ok()
+        .and_then(|id| state.node.directory().get(&id).map(|a| a.name.clone()))
+        .unwrap_or_else(|| r.sender.clone());
+    let urgency = Urgency::parse(&r.urgency);
+    Row {
+        id: r.envelope_id.clone(),
+        received: local_time(r.received_at),
+        sender,
+        kind: MessageKind::parse(&r.kind).map_or(r.kind.clone(), |k| k.label(lang).to_owned()),
+        urgency: urgency.map_or(r.urgency.clone(), |u| u.label(lang).to_owned()),
+        urgent: urgency == Some(Urgency::Emergency),
+        case_id: r.case_id.clone().unwrap_or_else(|| "—".into()),
+        consent_ended: r.consent_end_reason.is_some(),
+    }
+}
+
+async fn load_rows(state: &UiState, lang: Lang) -> Result<Vec<Row>, PageError> {
+    let held = state.node.records().inbox().await?;
+    Ok(held.iter().map(|r| row(state, r, lang)).collect())
+}
+
+/// The inbox, newest first.
+pub async fn page(
+    State(state): State<UiState>,
+    signed: SignedIn,
+    PageLang(lang): PageLang,
+) -> Result<Html<String>, PageError> {
+    let page = InboxPage {
+        chrome: Chrome {
+            lang,
+            staff: Some(signed.member.name.clone()),
+            csrf: signed.token.csrf().expose().to_owned(),
+        },
+        lang,
+        rows: load_rows(&state, lang).await?,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The rows alone, for the live update (not counted as activity).
+pub async fn rows(
+    State(state): State<UiState>,
+    _watching: Watching,
+    PageLang(lang): PageLang,
+) -> Result<Html<String>, PageError> {
+    let rows = load_rows(&state, lang).await?;
+    Ok(Html(InboxRows { lang, rows }.render()?))
+}
+
+/// One received record, its content decrypted; the view is logged first,
+/// so nothing is shown that the access log does not hold.
+#[tracing::instrument(skip_all, fields(envelope = %id))]
+pub async fn envelope(
+    State(state): State<UiState>,
+    signed: SignedIn,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let id: EnvelopeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let Some(held) = state.node.records().inbox_item(id).await? else {
+        return Err(PageError::NotFound);
+    };
+    state
+        .accounts
+        .record_view(
+            &signed.member,
+            Viewed::Envelope,
+            &held.envelope_id,
+            Timestamp::now(),
+        )
+        .await?;
+    let page = EnvelopePage {
+        chrome: Chrome {
+            lang,
+            staff: Some(signed.member.name.clone()),
+            csrf: signed.token.csrf().expose().to_owned(),
+        },
+        row: row(&state, &held, lang),
+        fields: fields(&held.payload, lang),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The payload as text: its author, and a referral as the 連絡票 reads
+/// (the same text `agency show` prints); anything else as indented JSON.
+fn fields(payload: &str, lang: Lang) -> Vec<(String, String)> {
+    let Ok(parsed) = serde_json::from_str::<Payload>(payload) else {
+        return vec![(lang.pick("内容", "content").to_owned(), payload.to_owned())];
+    };
+    let a = &parsed.author;
+    let mut fields = vec![(
+        lang.pick("記入者", "Author").to_owned(),
+        format!("{}（{}・{}）", a.name, a.role, a.contact),
+    )];
+    let body = match &parsed.body {
+        Body::Referral(referral) => render(referral, lang),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    };
+    fields.push((lang.pick("本文", "Body").to_owned(), body));
+    if let Some(j) = &parsed.justification {
+        fields.push((
+            lang.pick("提供の理由", "Justification").to_owned(),
+            j.clone(),
+        ));
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_that_is_not_one_is_shown_whole_as_text() {
+        let f = fields("<script>alert(1)</script>", Lang::Ja);
+        assert_eq!(f, [("内容".into(), "<script>alert(1)</script>".into())]);
+    }
+}

@@ -1,0 +1,113 @@
+//! Serving the UI: plain HTTP on loopback only, HTTPS (the configured
+//! certificate) anywhere else; each request tagged with its TCP peer.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use super::auth::ClientAddr;
+use super::{UiState, router};
+use crate::agency::config::UiConfig;
+use crate::crypto::tls::{self, TlsError};
+
+/// Why the UI cannot be served as configured.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    #[error(
+        "Web画面を {0} で公開するには HTTPS の証明書が必要です。agency.toml の [ui] に tls_cert と tls_key を設定するか、listen を 127.0.0.1 にしてください \
+         (the web UI on a non-loopback address needs [ui] tls_cert and tls_key)"
+    )]
+    NeedsTls(SocketAddr),
+    #[error("Web画面の証明書を読み込めません (cannot load the web UI certificate): {0}")]
+    Tls(#[from] TlsError),
+}
+
+/// The TLS configuration to serve `ui.listen` with: `None` for plain HTTP,
+/// allowed on loopback only.
+pub fn tls_for(
+    ui: &UiConfig,
+    listen: SocketAddr,
+) -> Result<Option<Arc<rustls::ServerConfig>>, ListenError> {
+    match ui.tls() {
+        Some((cert, key)) => Ok(Some(tls::ui_server_config_from_files(cert, key)?)),
+        None if listen.ip().is_loopback() => Ok(None),
+        None => Err(ListenError::NeedsTls(listen)),
+    }
+}
+
+/// Serve the UI on `listener` until `shutdown`, then finish requests in
+/// flight (live streams end with `state.shutdown`).
+pub async fn serve(
+    listener: TcpListener,
+    state: UiState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    let acceptor = tls.map(TlsAcceptor::from);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let acceptor = acceptor.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            match acceptor {
+                None => connection(tcp, remote, app, watcher).await,
+                Some(acceptor) => {
+                    let handshake = acceptor.accept(tcp);
+                    match tokio::time::timeout(std::time::Duration::from_secs(10), handshake).await
+                    {
+                        Ok(Ok(tls)) => connection(tls, remote, app, watcher).await,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%remote, error = %e, "UI TLS handshake refused")
+                        }
+                        Err(_) => tracing::debug!(%remote, "UI TLS handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+    state.shutdown.cancel();
+    graceful.shutdown().await;
+    Ok(())
+}
+
+async fn connection<I>(
+    io: I,
+    remote: SocketAddr,
+    app: axum::Router,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ClientAddr(remote));
+            app.clone().oneshot(req)
+        });
+    let conn = auto::Builder::new(TokioExecutor::new())
+        .serve_connection_with_upgrades(TokioIo::new(io), service)
+        .into_owned();
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(%remote, error = %e, "UI connection ended with error");
+    }
+}

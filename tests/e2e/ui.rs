@@ -1,0 +1,489 @@
+//! The staff web UI of a node connected to a real hub, through HTTP as a
+//! browser speaks it: security headers, login with password and TOTP, CSRF
+//! on every change, the inbox and a record with another agency's markup
+//! shown as text, each view in the access log, live events, and the refusal
+//! to serve passwords in clear off loopback.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use tokio_util::sync::CancellationToken;
+use tsunagu::agency::AgencyConfig;
+use tsunagu::agency::staff::{Actor, NewStaff, StaffAccounts, StaffRole, TotpSecret, Viewed};
+use tsunagu::agency::ui;
+use tsunagu::protocol::payload::Body;
+use tsunagu::protocol::{Timestamp, Urgency};
+
+use crate::helpers::*;
+
+const NAME: &str = "高橋 由美";
+const PASSWORD: &str = "夏の海に白い帆が三つ見える";
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+const MARKUP: &str = "<script>alert(1)</script>";
+
+/// A hub, the center's node with its UI on 127.0.0.1:0, one staff member.
+struct Ui {
+    hub: TestHub,
+    _data: tempfile::TempDir,
+    center: TestNode,
+    accounts: StaffAccounts,
+    secret: TotpSecret,
+    base: String,
+    http: reqwest::Client,
+    shutdown: CancellationToken,
+}
+
+impl Ui {
+    async fn start(adjust: impl FnOnce(&mut AgencyConfig)) -> Ui {
+        let hub = TestHub::start(&Db::Sqlite).await;
+        let data = tempfile::tempdir().unwrap();
+        let mut config =
+            AgencyConfig::from_example(&certs(), &agency(CENTER), &hub.url, data.path());
+        adjust(&mut config);
+        let mut center = TestNode::open_config(&config).await;
+        center.start();
+        center
+            .wait_for(|e| matches!(e, tsunagu::agency::NodeEvent::Connected { .. }))
+            .await;
+        let accounts = StaffAccounts::from_config(&config, center.node.records().clone()).unwrap();
+        let new = NewStaff {
+            name: NAME,
+            role: StaffRole::PublicHealthNurse,
+            contact: "内線 210",
+            password: PASSWORD,
+        };
+        let (_, enrolment) = accounts
+            .add(Actor::NodeConsole, new, Timestamp::now())
+            .await
+            .unwrap();
+        let secret = TotpSecret::from_base32(&enrolment.secret_base32).unwrap();
+        let shutdown = CancellationToken::new();
+        let listen = "127.0.0.1:0".parse().unwrap();
+        let running = ui::start(&config, center.node.clone(), listen, shutdown.clone())
+            .await
+            .unwrap();
+        let scheme = if running.https { "https" } else { "http" };
+        let ca = std::fs::read(certs().join("ca.pem")).unwrap();
+        let tls = tsunagu::crypto::tls::client_config_without_cert(&ca).unwrap();
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(PATIENCE)
+            .build()
+            .unwrap();
+        Ui {
+            hub,
+            _data: data,
+            center,
+            accounts,
+            secret,
+            base: format!("{scheme}://{}", running.addr),
+            http,
+            shutdown,
+        }
+    }
+
+    fn code(&self) -> String {
+        let now = u64::try_from(Timestamp::now().unix_millis() / 1000).unwrap();
+        self.secret.code_at(now)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The login form's CSRF value and the cookie that pairs with it.
+    async fn login_form(&self) -> (String, String) {
+        let page = self.http.get(self.url("/login")).send().await.unwrap();
+        let cookie = cookie_pair(&page, "tsunagu_login_csrf");
+        let body = page.text().await.unwrap();
+        (hidden(&body, "csrf"), cookie)
+    }
+
+    /// Submit the login form; the response as it came (no redirect followed).
+    async fn post_login(&self, password: &str, code: &str) -> reqwest::Response {
+        let (csrf, cookie) = self.login_form().await;
+        let form = [
+            ("name", NAME),
+            ("password", password),
+            ("code", code),
+            ("csrf", csrf.as_str()),
+        ];
+        self.http
+            .post(self.url("/login"))
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sign in: the `Cookie` header value of the session.
+    async fn sign_in(&self) -> String {
+        let response = self.post_login(PASSWORD, &self.code()).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        cookie_pair(&response, "tsunagu_session")
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.accounts.records().close().await;
+        self.center.stop().await;
+        self.hub.stop().await;
+    }
+}
+
+/// `name=value` of the cookie the response sets.
+fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).expect("no hidden field") + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_page_carries_the_security_headers_and_staff_sign_in_with_their_totp_code() {
+    let ui = Ui::start(|_| {}).await;
+
+    let page = ui.http.get(ui.url("/login")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let h = page.headers();
+    assert_eq!(h[CONTENT_SECURITY_POLICY], CSP);
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h[CACHE_CONTROL], "no-store");
+    let body = page.text().await.unwrap();
+    assert!(body.contains("<html lang=\"ja\">"), "{body}");
+    assert!(
+        body.contains("確認コード") && !body.contains("<script>"),
+        "{body}"
+    );
+
+    let css = ui.http.get(ui.url("/assets/app.css")).send().await.unwrap();
+    assert_eq!(css.headers()[CONTENT_SECURITY_POLICY], CSP);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+
+    // A wrong code and a wrong password get the same answer.
+    let wrong_code = ui.post_login(PASSWORD, "000000").await;
+    assert_eq!(wrong_code.status(), StatusCode::UNAUTHORIZED);
+    let wrong_code = wrong_code.text().await.unwrap();
+    let wrong_password = ui.post_login("違うパスワードです", &ui.code()).await;
+    assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+    let wrong_password = wrong_password.text().await.unwrap();
+    let message = "氏名、パスワード、確認コードのいずれかが正しくありません。";
+    assert!(wrong_code.contains(message), "{wrong_code}");
+    assert!(wrong_password.contains(message), "{wrong_password}");
+    assert!(!wrong_password.contains("違うパスワードです"));
+
+    let signed_in = ui.post_login(PASSWORD, &ui.code()).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()[LOCATION], "/");
+    let set = signed_in
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("tsunagu_session="))
+        .unwrap();
+    assert!(set.contains("Secure; HttpOnly; SameSite=Strict"), "{set}");
+    let cookie = cookie_pair(&signed_in, "tsunagu_session");
+
+    let inbox = ui.get("/", &cookie).await;
+    assert_eq!(inbox.status(), StatusCode::OK);
+    assert_eq!(inbox.headers()[CONTENT_SECURITY_POLICY], CSP);
+    assert_eq!(inbox.headers()[CACHE_CONTROL], "no-store");
+    let body = inbox.text().await.unwrap();
+    assert!(body.contains("受信箱") && body.contains(NAME), "{body}");
+    assert!(body.contains("<script src=\"/assets/live.js\" defer></script>"));
+
+    let english = ui.get("/?lang=en", &cookie).await;
+    let remembered = cookie_pair(&english, "tsunagu_lang");
+    let body = english.text().await.unwrap();
+    assert!(
+        body.contains("<html lang=\"en\">") && body.contains("Inbox"),
+        "{body}"
+    );
+    let both = format!("{cookie}; {remembered}");
+    let body = ui.get("/", &both).await.text().await.unwrap();
+    assert!(
+        body.contains("<html lang=\"en\">"),
+        "the language was not remembered"
+    );
+
+    ui.stop().await;
+}
+
+#[tokio::test]
+async fn a_state_change_without_its_csrf_token_is_refused() {
+    let ui = Ui::start(|_| {}).await;
+    let cookie = ui.sign_in().await;
+
+    let logout = ui
+        .http
+        .post(ui.url("/logout"))
+        .header("cookie", &cookie)
+        .form(&[("other", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::FORBIDDEN);
+    let body = logout.text().await.unwrap();
+    assert!(body.contains("この操作は受け付けられません"), "{body}");
+    // Still signed in: nothing changed.
+    assert_eq!(ui.get("/", &cookie).await.status(), StatusCode::OK);
+
+    let form = [("name", NAME), ("password", PASSWORD), ("code", "123456")];
+    let login = ui
+        .http
+        .post(ui.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::FORBIDDEN);
+
+    // With the token, logout ends the session.
+    let page = ui.get("/", &cookie).await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let logout = ui
+        .http
+        .post(ui.url("/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    let after = ui.get("/", &cookie).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(
+        after.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    ui.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_session_is_sent_to_the_login_page_with_the_reason() {
+    let ui = Ui::start(|c| c.ui.session_idle_minutes = 0).await;
+    let cookie = ui.sign_in().await;
+    let inbox = ui.get("/", &cookie).await;
+    assert_eq!(inbox.status(), StatusCode::SEE_OTHER);
+    assert_eq!(inbox.headers()[LOCATION], "/login?ended=idle");
+    let page = ui.get("/login?ended=idle", "").await.text().await.unwrap();
+    assert!(page.contains("一定時間操作がなかったため"), "{page}");
+    ui.stop().await;
+}
+
+#[tokio::test]
+async fn a_referral_full_of_markup_renders_as_text_and_its_view_is_in_the_access_log() {
+    let mut ui = Ui::start(|_| {}).await;
+    let cookie = ui.sign_in().await;
+
+    // The live stream is open before the referral is sent.
+    let mut events = ui.get("/events", &cookie).await;
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(
+        events.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let clinic = TestNode::connect(&ui.hub.url, CLINIC, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
+    let mut draft = referral_draft(&case, &[CENTER]);
+    draft.urgency = Urgency::Emergency;
+    if let Body::Referral(r) = &mut draft.payload.body {
+        r.findings = format!("所見 {MARKUP}");
+        r.mother.name = "<img src=x onerror=alert(2)>".into();
+    }
+    draft.payload.author.name = "<b>佐藤</b>".into();
+    let id = sent(&clinic, &draft).await;
+    ui.center.wait_stored(id).await;
+
+    let told = read_until(&mut events, "event: inbox").await;
+    assert!(told.contains("event: inbox"));
+    drop(events);
+
+    let rows = ui.get("/inbox/rows", &cookie).await.text().await.unwrap();
+    assert!(rows.contains(&format!("/envelopes/{id}")), "{rows}");
+    let inbox = ui.get("/", &cookie).await.text().await.unwrap();
+    assert!(
+        inbox.contains("緊急") && inbox.contains("class=\"urgent\""),
+        "{inbox}"
+    );
+    assert!(inbox.contains("さくらレディースクリニック"), "{inbox}");
+
+    let page = ui.get(&format!("/envelopes/{id}"), &cookie).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()[CONTENT_SECURITY_POLICY], CSP);
+    let body = page.text().await.unwrap();
+    // askama escapes `<` and `>` as `&#60;` and `&#62;` (the same as `&lt;`
+    // and `&gt;` to a browser; the browser test reads the rendered text).
+    let escaped = |s: &str| s.replace('<', "&#60;").replace('>', "&#62;");
+    assert!(body.contains(&escaped(&format!("所見 {MARKUP}"))), "{body}");
+    assert!(
+        body.contains(&escaped("<img src=x onerror=alert(2)>")),
+        "{body}"
+    );
+    assert!(body.contains(&escaped("<b>佐藤</b>")), "{body}");
+    assert!(!body.contains(MARKUP) && !body.contains("<img") && !body.contains("<b>"));
+    assert!(
+        !body.contains("<script>"),
+        "no script may be inline: {body}"
+    );
+
+    let log = ui
+        .accounts
+        .access_log(Actor::NodeConsole, None, None, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].what, Viewed::Envelope);
+    assert_eq!(log[0].record_id, id.to_string());
+    assert_eq!(log[0].staff_name, NAME);
+
+    let missing = ui.get("/envelopes/not-an-id", &cookie).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    clinic.stop().await;
+    ui.stop().await;
+}
+
+#[tokio::test]
+async fn a_ui_off_loopback_without_a_certificate_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config =
+        AgencyConfig::from_example(&certs(), &agency(CENTER), "https://127.0.0.1:9", dir.path());
+    config.ui.listen = Some("0.0.0.0:0".parse().unwrap());
+    let path = dir.path().join("center.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+            .env_remove("TSUNAGU_LANG")
+            .args(["agency", "run", "--config"])
+            .arg(&path)
+            .output(),
+    )
+    .await
+    .expect("agency run did not refuse at once")
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("HTTPS の証明書が必要です") && err.contains("tls_cert"),
+        "{err}"
+    );
+
+    // The library refuses the same, and serves HTTPS once a certificate is set.
+    let listen = config.ui.listen.unwrap();
+    assert!(matches!(
+        ui::tls_for(&config.ui, listen),
+        Err(ui::ListenError::NeedsTls(_))
+    ));
+    config.ui.tls_cert = Some(certs().join("hub.pem"));
+    config.ui.tls_key = Some(certs().join("hub-key.pem"));
+    assert!(ui::tls_for(&config.ui, listen).unwrap().is_some());
+}
+
+/// Read the event stream until `wanted` appears.
+async fn read_until(events: &mut reqwest::Response, wanted: &str) -> String {
+    tokio::time::timeout(PATIENCE, async {
+        let mut seen = String::new();
+        while let Some(chunk) = events.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(wanted) {
+                return seen;
+            }
+        }
+        panic!("the stream ended before {wanted:?}: {seen}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {wanted:?} on the live stream"))
+}
+
+#[tokio::test]
+async fn an_open_live_stream_is_told_when_its_session_has_ended() {
+    let ui = Ui::start(|_| {}).await;
+    let cookie = ui.sign_in().await;
+    let mut events = ui.get("/events", &cookie).await;
+    assert_eq!(events.status(), StatusCode::OK);
+
+    // Signed out elsewhere (another tab): the open inbox must not live on.
+    let page = ui.get("/", &cookie).await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let logout = ui
+        .http
+        .post(ui.url("/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+
+    let data = tempfile::tempdir().unwrap();
+    let clinic = TestNode::connect(&ui.hub.url, CLINIC, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
+    sent(&clinic, &referral_draft(&case, &[CENTER])).await;
+    let told = read_until(&mut events, "event: ended").await;
+    assert!(told.contains("data: ended"), "{told}");
+    assert!(!told.contains("event: inbox"), "{told}");
+    drop(events);
+    clinic.stop().await;
+    ui.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_certificate_configured_the_ui_speaks_https() {
+    let ui = Ui::start(|c| {
+        c.ui.tls_cert = Some(certs().join("hub.pem"));
+        c.ui.tls_key = Some(certs().join("hub-key.pem"));
+    })
+    .await;
+    assert!(ui.base.starts_with("https://127.0.0.1:"), "{}", ui.base);
+    let cookie = ui.sign_in().await;
+    let inbox = ui.get("/", &cookie).await;
+    assert_eq!(inbox.status(), StatusCode::OK);
+    assert_eq!(inbox.headers()[CONTENT_SECURITY_POLICY], CSP);
+    let plain = format!("http://{}/login", ui.base.trim_start_matches("https://"));
+    assert!(
+        ui.http.get(plain).send().await.is_err(),
+        "plain HTTP must not be answered"
+    );
+    ui.stop().await;
+}
