@@ -9,6 +9,7 @@ pub mod node;
 pub mod notes;
 pub mod outbox;
 pub mod plans;
+pub mod referral_update;
 pub mod sealed;
 pub mod staff;
 pub mod ui;

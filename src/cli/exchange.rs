@@ -274,30 +274,19 @@ pub async fn referral_update(
     author: Author,
     out: Out,
 ) -> anyhow::Result<()> {
-    let lang = out.lang;
-    let to = if let Some(row) = node.records().inbox_item(referral).await? {
-        vec![row.sender.parse()?]
-    } else if let Some(row) = node.records().outbox_item(referral).await? {
-        serde_json::from_str(&row.recipients)?
-    } else {
-        bail!(
-            "{} {referral}",
-            lang.pick(
-                "この機関の記録にない紹介です:",
-                "not a referral in this agency's records:"
-            )
-        );
-    };
-    let body = Body::ReferralUpdate(Note {
-        text,
-        categories: vec![],
-    });
-    let draft = action_draft(
-        None,
-        to,
-        Action::UpdateReferral { referral, state },
-        payload(author, body),
-    );
+    let draft =
+        crate::agency::referral_update::referral_update_draft(node, referral, state, text, author)
+            .await
+            .map_err(|e| match e {
+                crate::agency::referral_update::UpdateDraftError::NotFound(_) => anyhow::anyhow!(
+                    "{} {referral}",
+                    out.lang.pick(
+                        "この機関の記録にない紹介です:",
+                        "not a referral in this agency's records:"
+                    )
+                ),
+                other => other.into(),
+            })?;
     out.sent(node, node.send(&draft).await, None, None)
 }
 
