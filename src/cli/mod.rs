@@ -10,7 +10,7 @@ mod certs;
 mod choices;
 mod demo;
 mod exchange;
-mod labels;
+pub(crate) mod labels;
 mod ledger;
 mod meeting;
 mod note;

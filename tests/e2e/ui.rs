@@ -22,9 +22,11 @@ const PASSWORD: &str = "夏の海に白い帆が三つ見える";
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 const MARKUP: &str = "<script>alert(1)</script>";
 
-/// A hub, the center's node with its UI on 127.0.0.1:0, one staff member.
+/// A hub (when this UI started it), a node with its UI on 127.0.0.1:0, one
+/// staff member.
 struct Ui {
-    hub: TestHub,
+    hub: Option<TestHub>,
+    hub_url: String,
     _data: tempfile::TempDir,
     center: TestNode,
     accounts: StaffAccounts,
@@ -35,11 +37,26 @@ struct Ui {
 }
 
 impl Ui {
+    /// A hub and the center's node with its UI.
     async fn start(adjust: impl FnOnce(&mut AgencyConfig)) -> Ui {
         let hub = TestHub::start(&Db::Sqlite).await;
+        let url = hub.url.clone();
+        Ui::on(url, Some(hub), CENTER, adjust).await
+    }
+
+    /// Another agency's node with its UI, on this UI's hub.
+    async fn join(&self, id: &str) -> Ui {
+        Ui::on(self.hub_url.clone(), None, id, |_| {}).await
+    }
+
+    async fn on(
+        hub_url: String,
+        hub: Option<TestHub>,
+        id: &str,
+        adjust: impl FnOnce(&mut AgencyConfig),
+    ) -> Ui {
         let data = tempfile::tempdir().unwrap();
-        let mut config =
-            AgencyConfig::from_example(&certs(), &agency(CENTER), &hub.url, data.path());
+        let mut config = AgencyConfig::from_example(&certs(), &agency(id), &hub_url, data.path());
         adjust(&mut config);
         let mut center = TestNode::open_config(&config).await;
         center.start();
@@ -74,6 +91,7 @@ impl Ui {
             .unwrap();
         Ui {
             hub,
+            hub_url,
             _data: data,
             center,
             accounts,
@@ -139,7 +157,9 @@ impl Ui {
         self.shutdown.cancel();
         self.accounts.records().close().await;
         self.center.stop().await;
-        self.hub.stop().await;
+        if let Some(hub) = self.hub {
+            hub.stop().await;
+        }
     }
 }
 
@@ -322,7 +342,7 @@ async fn a_referral_full_of_markup_renders_as_text_and_its_view_is_in_the_access
     );
 
     let data = tempfile::tempdir().unwrap();
-    let clinic = TestNode::connect(&ui.hub.url, CLINIC, data.path()).await;
+    let clinic = TestNode::connect(&ui.hub_url, CLINIC, data.path()).await;
     let case = clinic.node.open_case().await.unwrap();
     let mut draft = referral_draft(&case, &[CENTER]);
     draft.urgency = Urgency::Emergency;
@@ -457,7 +477,7 @@ async fn an_open_live_stream_is_told_when_its_session_has_ended() {
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
 
     let data = tempfile::tempdir().unwrap();
-    let clinic = TestNode::connect(&ui.hub.url, CLINIC, data.path()).await;
+    let clinic = TestNode::connect(&ui.hub_url, CLINIC, data.path()).await;
     let case = clinic.node.open_case().await.unwrap();
     sent(&clinic, &referral_draft(&case, &[CENTER])).await;
     let told = read_until(&mut events, "event: ended").await;
@@ -486,4 +506,114 @@ async fn with_a_certificate_configured_the_ui_speaks_https() {
         "plain HTTP must not be answered"
     );
     ui.stop().await;
+}
+
+/// The record page's CSRF value for the session `cookie`.
+async fn page_csrf(ui: &Ui, path: &str, cookie: &str) -> String {
+    hidden(&ui.get(path, cookie).await.text().await.unwrap(), "csrf")
+}
+
+/// The referral updates this node has sent.
+async fn updates_sent(ui: &Ui) -> Vec<tsunagu::store::records::OutboxRow> {
+    let all = ui.center.node.records().outbox().await.unwrap();
+    all.into_iter()
+        .filter(|r| r.kind == "referral_update")
+        .collect()
+}
+
+impl Ui {
+    async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logged_in_member() {
+    let center = Ui::start(|_| {}).await;
+    let mut clinic = center.join(CLINIC).await;
+    let case = clinic.center.node.open_case().await.unwrap();
+    let mut draft = referral_draft(&case, &[CENTER]);
+    if let Body::Referral(r) = &mut draft.payload.body {
+        r.findings = format!("所見 {MARKUP}");
+    }
+    let id = sent(&clinic.center, &draft).await;
+    let mut center = center;
+    center.center.wait_stored(id).await;
+    let path = format!("/envelopes/{id}");
+    let update = format!("{path}/update");
+
+    // The recipient sees its state in the staff's words, 受理 and no 取消.
+    let cookie = center.sign_in().await;
+    let body = center.get(&path, &cookie).await.text().await.unwrap();
+    assert!(body.contains("送付済み（未受理）"), "{body}");
+    assert!(body.contains(">受理</button>"), "{body}");
+    assert!(!body.contains(">取消</button>"), "{body}");
+    assert!(!body.contains(MARKUP) && body.contains("所見 &#60;script&#62;"));
+    let csrf = hidden(&body, "csrf");
+
+    // Without the token: 403, nothing sent.
+    let forged = center
+        .post(&update, &cookie, &[("state", "received")])
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    // A decline without a reason: refused at the form in Japanese, nothing sent.
+    let empty = [
+        ("csrf", csrf.as_str()),
+        ("state", "declined"),
+        ("text", " "),
+    ];
+    let refused = center.post(&update, &cookie, &empty).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("内容が空のため送信していません"), "{body}");
+    assert!(updates_sent(&center).await.is_empty());
+
+    // 受理: back to the page with what was sent.
+    let csrf = page_csrf(&center, &path, &cookie).await;
+    let ack = [("csrf", csrf.as_str()), ("state", "received")];
+    let done = center.post(&update, &cookie, &ack).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()[LOCATION], format!("{path}?done=received"));
+    let sent_updates = updates_sent(&center).await;
+    assert_eq!(sent_updates.len(), 1);
+    let update_id = sent_updates[0].envelope_id.parse().unwrap();
+
+    // The clinic receives it, signed by the center's logged-in member.
+    clinic.center.wait_stored(update_id).await;
+    let held = clinic.center.node.records().inbox_item(update_id).await;
+    let payload: tsunagu::protocol::payload::Payload =
+        serde_json::from_str(&held.unwrap().unwrap().payload).unwrap();
+    assert_eq!(payload.author.name, NAME);
+    assert_eq!(
+        payload.author.role,
+        StaffRole::PublicHealthNurse.label(tsunagu::i18n::Lang::Ja)
+    );
+    assert_eq!(payload.author.contact, "内線 210");
+
+    // The page now says so, with the timeline's 受理 entry and the next acts.
+    let body = center
+        .get(&format!("{path}?done=received"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("送信しました:「受理」"), "{body}");
+    assert!(body.contains("<strong>受理</strong>"), "{body}");
+    assert!(body.contains(">対応決定</button>") && body.contains(">辞退</button>"));
+    assert!(!body.contains(">受理</button>"), "{body}");
+
+    // The sender sees 取消 while the center has not taken it on.
+    let sender = clinic.sign_in().await;
+    let body = clinic.get(&path, &sender).await.text().await.unwrap();
+    assert!(body.contains(">取消</button>"), "{body}");
+    assert!(body.contains("<strong>受理</strong>"), "{body}");
+
+    clinic.stop().await;
+    center.stop().await;
 }

@@ -5,19 +5,21 @@
 //! escaping (never `|safe`).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Html;
+use serde::Deserialize;
 
 use super::UiState;
 use super::auth::{SignedIn, Watching};
 use super::error::PageError;
 use super::lang::{Chrome, PageLang};
+use super::referral;
 use crate::agency::staff::Viewed;
 use crate::i18n::Lang;
 use crate::protocol::payload::{Body, Payload};
 use crate::protocol::referral_text::render;
 use crate::protocol::{AgencyId, EnvelopeId, MessageKind, Timestamp, Urgency};
-use crate::store::records::InboxRow;
+use crate::store::records::{InboxRow, OutboxRow};
 
 /// One inbox row as shown.
 pub struct Row {
@@ -54,6 +56,12 @@ struct EnvelopePage {
     row: Row,
     /// The decrypted payload, field by field: untrusted text.
     fields: Vec<(String, String)>,
+    /// States, actions and timeline, for a referral.
+    referral: Option<referral::Detail>,
+    /// What was just sent, after a redirect.
+    done: Option<String>,
+    /// Why an update was not sent.
+    refusal: Option<String>,
 }
 
 /// A time as staff read it: Japan time, to the minute.
@@ -123,18 +131,45 @@ pub async fn rows(
     Ok(Html(InboxRows { lang, rows }.render()?))
 }
 
-/// One received record, its content decrypted; the view is logged first,
-/// so nothing is shown that the access log does not hold.
+#[derive(Deserialize)]
+pub struct Flash {
+    done: Option<String>,
+}
+
+/// One record, received or sent, its content decrypted; the view is logged
+/// first, so nothing is shown that the access log does not hold.
 #[tracing::instrument(skip_all, fields(envelope = %id))]
 pub async fn envelope(
     State(state): State<UiState>,
     signed: SignedIn,
     PageLang(lang): PageLang,
     Path(id): Path<String>,
+    Query(flash): Query<Flash>,
 ) -> Result<Html<String>, PageError> {
     let id: EnvelopeId = id.parse().map_err(|_| PageError::NotFound)?;
-    let Some(held) = state.node.records().inbox_item(id).await? else {
-        return Err(PageError::NotFound);
+    let done = flash
+        .done
+        .as_deref()
+        .and_then(|d| referral::done_message(d, lang));
+    render_envelope(&state, &signed, lang, id, done, None).await
+}
+
+/// The record page, with a flash after an update or the reason one was
+/// not sent.
+pub async fn render_envelope(
+    state: &UiState,
+    signed: &SignedIn,
+    lang: Lang,
+    id: EnvelopeId,
+    done: Option<String>,
+    refusal: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let (held, received) = match state.node.records().inbox_item(id).await? {
+        Some(held) => (held, true),
+        None => match state.node.records().outbox_item(id).await? {
+            Some(sent) => (as_held(state, sent), false),
+            None => return Err(PageError::NotFound),
+        },
     };
     state
         .accounts
@@ -145,16 +180,39 @@ pub async fn envelope(
             Timestamp::now(),
         )
         .await?;
+    let referral = match MessageKind::parse(&held.kind) {
+        Some(MessageKind::Referral) => Some(referral::detail(state, id, received, lang).await?),
+        _ => None,
+    };
     let page = EnvelopePage {
         chrome: Chrome {
             lang,
             staff: Some(signed.member.name.clone()),
             csrf: signed.token.csrf().expose().to_owned(),
         },
-        row: row(&state, &held, lang),
+        row: row(state, &held, lang),
         fields: fields(&held.payload, lang),
+        referral,
+        done,
+        refusal,
     };
     Ok(Html(page.render()?))
+}
+
+/// A record this node sent, shaped as one it holds (sent by itself).
+fn as_held(state: &UiState, sent: OutboxRow) -> InboxRow {
+    InboxRow {
+        envelope_id: sent.envelope_id,
+        seq: 0,
+        sender: state.node.id().to_string(),
+        kind: sent.kind,
+        case_id: sent.case_id,
+        urgency: sent.urgency,
+        created_at: sent.created_at,
+        received_at: sent.created_at,
+        payload: sent.payload,
+        consent_end_reason: None,
+    }
 }
 
 /// The payload as text: its author, and a referral as the 連絡票 reads

@@ -11,6 +11,7 @@ mod headers;
 mod inbox;
 mod lang;
 mod login;
+mod referral;
 mod serve;
 
 use std::net::SocketAddr;
@@ -39,6 +40,7 @@ pub fn router(state: UiState) -> Router {
         .route("/", get(inbox::page))
         .route("/inbox/rows", get(inbox::rows))
         .route("/envelopes/{id}", get(inbox::envelope))
+        .route("/envelopes/{id}/update", post(referral::update))
         .route("/events", get(events::stream))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))

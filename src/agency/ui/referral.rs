@@ -1,0 +1,314 @@
+//! A referral's part of the record page: each recipient's state as the hub
+//! holds it, the buttons this node's staff may press in that state, and
+//! `POST /envelopes/{id}/update`, which sends the update signed by the
+//! logged-in member of staff (never an environment variable).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::UiState;
+use super::auth::SignedIn;
+use super::error::PageError;
+use super::lang::PageLang;
+use crate::agency::referral_update::{UpdateDraftError, referral_update_draft};
+use crate::agency::{Node, NodeError};
+use crate::cli::labels;
+use crate::i18n::Lang;
+use crate::protocol::payload::{Body, Payload};
+use crate::protocol::{Action, Envelope, EnvelopeId, MessageKind, ReferralState};
+
+/// One recipient's state as shown.
+pub struct StateRow {
+    pub agency: String,
+    pub state: String,
+}
+
+/// A button staff may press now; `text` names its text field, if any.
+pub struct Act {
+    pub state: &'static str,
+    pub label: &'static str,
+    /// The text field's label, and whether it must be filled.
+    pub text: Option<(&'static str, bool)>,
+}
+
+/// The referral part of the page.
+pub struct Detail {
+    pub states: Vec<StateRow>,
+    /// Why the states could not be read (the hub unreachable), if so.
+    pub unknown: Option<String>,
+    pub acts: Vec<Act>,
+    /// Every update this node holds about it, oldest first.
+    pub timeline: Vec<Entry>,
+}
+
+/// One update in the timeline: when, from which agency, who signed it,
+/// the state it moved to and its text (untrusted: escaped on the page).
+pub struct Entry {
+    pub at: String,
+    pub agency: String,
+    pub author: String,
+    pub state: String,
+    pub text: String,
+}
+
+/// The states and the acts open to this node: as recipient, by its own
+/// state; as sender, 取消 while any recipient has not yet taken it on.
+pub async fn detail(
+    ui: &UiState,
+    id: EnvelopeId,
+    received: bool,
+    lang: Lang,
+) -> Result<Detail, PageError> {
+    let node = &ui.node;
+    let timeline = timeline(ui, id, lang).await?;
+    let status = match node.referral_status(id).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(Detail {
+                states: vec![],
+                unknown: Some(refusal_text(node, e, lang)),
+                acts: vec![],
+                timeline,
+            });
+        }
+    };
+    let states = status
+        .states
+        .iter()
+        .map(|s| StateRow {
+            agency: labels::agency(node, s.agency.as_str()).name,
+            state: s.state.label(lang).to_owned(),
+        })
+        .collect();
+    let acts = if received {
+        status
+            .states
+            .iter()
+            .find(|s| &s.agency == node.id())
+            .map_or_else(Vec::new, |s| recipient_acts(s.state, lang))
+    } else if status
+        .states
+        .iter()
+        .any(|s| matches!(s.state, ReferralState::Sent | ReferralState::Received))
+    {
+        vec![Act {
+            state: ReferralState::Cancelled.as_str(),
+            label: lang.pick("取消", "Cancel"),
+            text: Some((lang.pick("理由（任意）", "Reason (optional)"), false)),
+        }]
+    } else {
+        vec![]
+    };
+    Ok(Detail {
+        states,
+        unknown: None,
+        acts,
+        timeline,
+    })
+}
+
+/// The updates held here, received and sent, whose action names `referral`.
+async fn timeline(ui: &UiState, referral: EnvelopeId, lang: Lang) -> Result<Vec<Entry>, PageError> {
+    let records = ui.node.records();
+    let kind = MessageKind::ReferralUpdate.as_str();
+    let received = records
+        .inbox()
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == kind);
+    let sent = records
+        .outbox()
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == kind)
+        .map(|r| {
+            (
+                r.envelope_id,
+                ui.node.id().to_string(),
+                r.created_at,
+                r.payload,
+            )
+        });
+    let all = received
+        .map(|r| (r.envelope_id, r.sender, r.created_at, r.payload))
+        .chain(sent);
+    let mut entries = Vec::new();
+    for (id, from, at, payload) in all {
+        let Ok(id) = id.parse::<EnvelopeId>() else {
+            continue;
+        };
+        let Some(bytes) = records.envelope_bytes(id).await? else {
+            continue;
+        };
+        let Ok(envelope) = Envelope::parse(bytes) else {
+            continue;
+        };
+        let Some(Action::UpdateReferral { referral: r, state }) = envelope.meta().action.clone()
+        else {
+            continue;
+        };
+        if r != referral {
+            continue;
+        }
+        let (author, text) = match serde_json::from_str::<Payload>(&payload) {
+            Ok(p) => {
+                let text = match p.body {
+                    Body::ReferralUpdate(note) => note.text,
+                    _ => String::new(),
+                };
+                let a = p.author;
+                (format!("{}（{}）", a.name, a.role), text)
+            }
+            Err(_) => (String::new(), String::new()),
+        };
+        entries.push((
+            at,
+            Entry {
+                at: super::inbox::local_time(at),
+                agency: labels::agency(&ui.node, &from).name,
+                author,
+                state: state.label(lang).to_owned(),
+                text,
+            },
+        ));
+    }
+    entries.sort_by_key(|(at, _)| *at);
+    Ok(entries.into_iter().map(|(_, e)| e).collect())
+}
+
+/// What a recipient may do in `state`.
+fn recipient_acts(state: ReferralState, lang: Lang) -> Vec<Act> {
+    use ReferralState::*;
+    let act = |to: ReferralState, ja, en, text| Act {
+        state: to.as_str(),
+        label: lang.pick(ja, en),
+        text,
+    };
+    match state {
+        Sent => vec![act(Received, "受理", "Acknowledge receipt", None)],
+        Received => vec![
+            act(
+                Accepted,
+                "対応決定",
+                "Take it on",
+                Some((lang.pick("メモ（任意）", "Note (optional)"), false)),
+            ),
+            act(
+                Declined,
+                "辞退",
+                "Decline",
+                Some((lang.pick("辞退の理由（必須）", "Reason (required)"), true)),
+            ),
+        ],
+        Accepted | InProgress => vec![
+            act(
+                InProgress,
+                "経過",
+                "Interim note",
+                Some((lang.pick("経過（必須）", "Interim note (required)"), true)),
+            ),
+            act(
+                Completed,
+                "返信",
+                "Reply",
+                Some((lang.pick("返信の内容（必須）", "Reply (required)"), true)),
+            ),
+        ],
+        Declined | Completed | Cancelled => vec![],
+    }
+}
+
+/// A node error in the staff's words: the hub's refusal with what to do
+/// next (the same text the CLI prints), anything else as a retry.
+fn refusal_text(node: &Node, e: NodeError, lang: Lang) -> String {
+    match e {
+        NodeError::Refused(body) => labels::refusal(node.directory(), &body, lang),
+        other => {
+            tracing::warn!(error = ?anyhow::Error::from(other), "hub not reached");
+            lang.pick(
+                "ハブに接続できないため、対応状況を確認できません。しばらくしてから開き直してください。",
+                "The hub cannot be reached, so the states are unknown. Reload the page later.",
+            )
+            .to_owned()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// Send the update the button names, signed by the logged-in member; back
+/// to the page with `?done=` on success, the page with the reason if not.
+#[tracing::instrument(skip_all, fields(envelope = %id))]
+pub async fn update(
+    State(state): State<UiState>,
+    signed: SignedIn,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    Form(form): Form<UpdateForm>,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&form.csrf)?;
+    let id: EnvelopeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let Some(to) = ReferralState::parse(&form.state) else {
+        return Err(PageError::NotFound);
+    };
+    let text = form.text.trim().to_owned();
+    let required = matches!(
+        to,
+        ReferralState::Declined | ReferralState::InProgress | ReferralState::Completed
+    );
+    if required && text.is_empty() {
+        let why = lang.pick(
+            "内容が空のため送信していません。理由または内容を入力してから、もう一度押してください。",
+            "Nothing was sent: the text is empty. Write the reason or content and press again.",
+        );
+        return refused(&state, &signed, lang, id, why.to_owned()).await;
+    }
+    let draft = match referral_update_draft(&state.node, id, to, text, signed.member.author()).await
+    {
+        Ok(d) => d,
+        Err(UpdateDraftError::NotFound(_)) => return Err(PageError::NotFound),
+        Err(UpdateDraftError::Store(e)) => return Err(PageError::Store(e)),
+        Err(e @ UpdateDraftError::Recipients(_)) => {
+            return refused(&state, &signed, lang, id, e.to_string()).await;
+        }
+    };
+    match state.node.send(&draft).await {
+        Ok(_) => Ok(Redirect::to(&format!("/envelopes/{id}?done={}", to.as_str())).into_response()),
+        Err(e) => {
+            let why = refusal_text(&state.node, e, lang);
+            refused(&state, &signed, lang, id, why).await
+        }
+    }
+}
+
+async fn refused(
+    state: &UiState,
+    signed: &SignedIn,
+    lang: Lang,
+    id: EnvelopeId,
+    why: String,
+) -> Result<Response, PageError> {
+    let html = super::inbox::render_envelope(state, signed, lang, id, None, Some(why)).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+}
+
+/// The sentence shown after a successful update.
+pub fn done_message(done: &str, lang: Lang) -> Option<String> {
+    let state = ReferralState::parse(done)?;
+    Some(format!(
+        "{}「{}」",
+        lang.pick("送信しました:", "Sent:"),
+        state.label(lang)
+    ))
+}
