@@ -573,6 +573,14 @@ async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logge
     let body = refused.text().await.unwrap();
     assert!(body.contains("内容が空のため送信していません"), "{body}");
     assert!(updates_sent(&center).await.is_empty());
+    // 対応決定 before 受理: the hub refuses, the page says why in Japanese.
+    let csrf = page_csrf(&center, &path, &cookie).await;
+    let early = [("csrf", csrf.as_str()), ("state", "accepted"), ("text", "")];
+    let refused = center.post(&update, &cookie, &early).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("送信されませんでした"), "{body}");
+    assert!(body.contains("role=\"alert\""), "{body}");
 
     // 受理: back to the page with what was sent.
     let csrf = page_csrf(&center, &path, &cookie).await;
@@ -580,8 +588,12 @@ async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logge
     let done = center.post(&update, &cookie, &ack).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(done.headers()[LOCATION], format!("{path}?done=received"));
-    let sent_updates = updates_sent(&center).await;
-    assert_eq!(sent_updates.len(), 1);
+    let sent_updates: Vec<_> = updates_sent(&center)
+        .await
+        .into_iter()
+        .filter(|r| r.status == "accepted")
+        .collect();
+    assert_eq!(sent_updates.len(), 1, "{sent_updates:?}");
     let update_id = sent_updates[0].envelope_id.parse().unwrap();
 
     // The clinic receives it, signed by the center's logged-in member.

@@ -134,6 +134,7 @@ pub async fn rows(
 #[derive(Deserialize)]
 pub struct Flash {
     done: Option<String>,
+    queued: Option<String>,
 }
 
 /// One record, received or sent, its content decrypted; the view is logged
@@ -150,7 +151,7 @@ pub async fn envelope(
     let done = flash
         .done
         .as_deref()
-        .and_then(|d| referral::done_message(d, lang));
+        .and_then(|d| referral::done_message(d, flash.queued.is_some(), lang));
     render_envelope(&state, &signed, lang, id, done, None).await
 }
 

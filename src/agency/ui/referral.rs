@@ -14,7 +14,7 @@ use super::auth::SignedIn;
 use super::error::PageError;
 use super::lang::PageLang;
 use crate::agency::referral_update::{UpdateDraftError, referral_update_draft};
-use crate::agency::{Node, NodeError};
+use crate::agency::{Node, NodeError, Sent};
 use crate::cli::labels;
 use crate::i18n::Lang;
 use crate::protocol::payload::{Body, Payload};
@@ -40,6 +40,8 @@ pub struct Detail {
     /// Why the states could not be read (the hub unreachable), if so.
     pub unknown: Option<String>,
     pub acts: Vec<Act>,
+    /// The legal basis it was shared under, as staff name it.
+    pub basis: Option<String>,
     /// Every update this node holds about it, oldest first.
     pub timeline: Vec<Entry>,
 }
@@ -64,6 +66,12 @@ pub async fn detail(
 ) -> Result<Detail, PageError> {
     let node = &ui.node;
     let timeline = timeline(ui, id, lang).await?;
+    let basis = node
+        .records()
+        .envelope_bytes(id)
+        .await?
+        .and_then(|b| Envelope::parse(b).ok())
+        .and_then(|e| e.meta().basis.as_ref().map(|b| b.label(lang).to_owned()));
     let status = match node.referral_status(id).await {
         Ok(s) => s,
         Err(e) => {
@@ -71,6 +79,7 @@ pub async fn detail(
                 states: vec![],
                 unknown: Some(refusal_text(node, e, lang)),
                 acts: vec![],
+                basis,
                 timeline,
             });
         }
@@ -106,6 +115,7 @@ pub async fn detail(
         states,
         unknown: None,
         acts,
+        basis,
         timeline,
     })
 }
@@ -284,7 +294,14 @@ pub async fn update(
         }
     };
     match state.node.send(&draft).await {
-        Ok(_) => Ok(Redirect::to(&format!("/envelopes/{id}?done={}", to.as_str())).into_response()),
+        Ok(sent) => {
+            let queued = match sent {
+                Sent::Accepted { .. } => "",
+                Sent::Queued { .. } => "&queued=1",
+            };
+            let back = format!("/envelopes/{id}?done={}{queued}", to.as_str());
+            Ok(Redirect::to(&back).into_response())
+        }
         Err(e) => {
             let why = refusal_text(&state.node, e, lang);
             refused(&state, &signed, lang, id, why).await
@@ -303,12 +320,46 @@ async fn refused(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }
 
-/// The sentence shown after a successful update.
-pub fn done_message(done: &str, lang: Lang) -> Option<String> {
+/// The sentence shown after an update was sent, or queued because the hub
+/// could not be reached.
+pub fn done_message(done: &str, queued: bool, lang: Lang) -> Option<String> {
     let state = ReferralState::parse(done)?;
-    Some(format!(
-        "{}「{}」",
-        lang.pick("送信しました:", "Sent:"),
-        state.label(lang)
-    ))
+    let said = match queued {
+        false => lang.pick("送信しました:", "Sent:"),
+        true => lang.pick(
+            "ハブに接続できないため送信待ちです（接続が戻りしだい自動で送ります）:",
+            "Waiting to be sent: the hub cannot be reached (it is sent as soon as it can be):",
+        ),
+    };
+    Some(format!("{said}「{}」", state.label(lang)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(state: ReferralState) -> Vec<&'static str> {
+        recipient_acts(state, Lang::Ja)
+            .iter()
+            .map(|a| a.label)
+            .collect()
+    }
+
+    #[test]
+    fn a_recipient_is_offered_only_what_its_state_allows() {
+        use ReferralState::*;
+        assert_eq!(labels(Sent), ["受理"]);
+        assert_eq!(labels(Received), ["対応決定", "辞退"]);
+        assert_eq!(labels(Accepted), ["経過", "返信"]);
+        assert_eq!(labels(InProgress), ["経過", "返信"]);
+        for done in [Declined, Completed, Cancelled] {
+            assert!(labels(done).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_decline_asks_for_its_reason() {
+        let acts = recipient_acts(ReferralState::Received, Lang::Ja);
+        assert_eq!(acts[1].text, Some(("辞退の理由（必須）", true)));
+    }
 }
