@@ -580,6 +580,7 @@ async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logge
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = refused.text().await.unwrap();
     assert!(body.contains("送信されませんでした"), "{body}");
+    assert!(body.contains("次の手順: ページを開き直して"), "{body}");
     assert!(body.contains("role=\"alert\""), "{body}");
 
     // 受理: back to the page with what was sent.

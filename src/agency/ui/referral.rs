@@ -231,11 +231,19 @@ fn recipient_acts(state: ReferralState, lang: Lang) -> Vec<Act> {
     }
 }
 
-/// A node error in the staff's words: the hub's refusal with what to do
-/// next (the same text the CLI prints), anything else as a retry.
+/// A node error in the staff's words: the hub's reason with agencies named
+/// as in the CLI ([`labels::named`]), then the next step on this page (the
+/// CLI's next steps name its flags, which staff here do not have).
 fn refusal_text(node: &Node, e: NodeError, lang: Lang) -> String {
     match e {
-        NodeError::Refused(body) => labels::refusal(node.directory(), &body, lang),
+        NodeError::Refused(body) => {
+            let why = labels::named(node.directory(), lang.pick(&body.message, &body.message_en));
+            let next = lang.pick(
+                "次の手順: ページを開き直して現在の対応状況を確かめ、表示されている操作から選んでください。解決しないときは、相手の機関またはシステム管理者に連絡してください。",
+                "Next: reload the page to see the current state and choose one of the actions shown. If that does not help, contact the other agency or the system administrator.",
+            );
+            format!("{why}\n{next}")
+        }
         other => {
             tracing::warn!(error = ?anyhow::Error::from(other), "hub not reached");
             lang.pick(
