@@ -620,12 +620,27 @@ async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logge
     assert!(body.contains("<strong>受理</strong>"), "{body}");
     assert!(body.contains(">対応決定</button>") && body.contains(">辞退</button>"));
     assert!(!body.contains(">受理</button>"), "{body}");
+    // The refused 対応決定 is not in the timeline.
+    assert!(!body.contains("<strong>対応決定</strong>"), "{body}");
 
     // The sender sees 取消 while the center has not taken it on.
     let sender = clinic.sign_in().await;
     let body = clinic.get(&path, &sender).await.text().await.unwrap();
     assert!(body.contains(">取消</button>"), "{body}");
     assert!(body.contains("<strong>受理</strong>"), "{body}");
+
+    // 取消 from the sender's page reaches the center.
+    let csrf = hidden(&body, "csrf");
+    let cancel = [
+        ("csrf", csrf.as_str()),
+        ("state", "cancelled"),
+        ("text", ""),
+    ];
+    let done = clinic.post(&update, &sender, &cancel).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let body = clinic.get(&path, &sender).await.text().await.unwrap();
+    assert!(body.contains("<strong>取消</strong>"), "{body}");
+    assert!(!body.contains(">取消</button>"), "{body}");
 
     clinic.stop().await;
     center.stop().await;

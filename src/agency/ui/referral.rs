@@ -133,7 +133,9 @@ async fn timeline(ui: &UiState, referral: EnvelopeId, lang: Lang) -> Result<Vec<
         .outbox()
         .await?
         .into_iter()
-        .filter(|r| r.kind == kind)
+        // Only what the hub took: a refused update never happened, one
+        // still waiting has not happened yet.
+        .filter(|r| r.kind == kind && r.status == "accepted")
         .map(|r| {
             (
                 r.envelope_id,
