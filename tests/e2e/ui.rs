@@ -553,6 +553,7 @@ async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logge
     let body = center.get(&path, &cookie).await.text().await.unwrap();
     assert!(body.contains("送付済み（未受理）"), "{body}");
     assert!(body.contains(">受理</button>"), "{body}");
+    assert!(body.contains("保存する前に検証済み"), "{body}");
     assert!(!body.contains(">取消</button>"), "{body}");
     assert!(!body.contains(MARKUP) && body.contains("所見 &#60;script&#62;"));
     let csrf = hidden(&body, "csrf");

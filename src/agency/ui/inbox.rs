@@ -60,6 +60,8 @@ struct EnvelopePage {
     referral: Option<referral::Detail>,
     /// What was just sent, after a redirect.
     done: Option<String>,
+    /// Received (signature verified here) rather than sent by this node.
+    received: bool,
     /// Why an update was not sent.
     refusal: Option<String>,
 }
@@ -195,6 +197,7 @@ pub async fn render_envelope(
         fields: fields(&held.payload, lang),
         referral,
         done,
+        received,
         refusal,
     };
     Ok(Html(page.render()?))
