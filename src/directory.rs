@@ -98,6 +98,27 @@ impl Directory {
         toml::to_string_pretty(&file).unwrap_or_default()
     }
 
+    /// A sentence with every agency id preceded by the name staff know it
+    /// by: 「ひかり保育園（hikari-nursery）」 (for a hub's refusals).
+    pub fn named(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for a in self.agencies() {
+            let id = a.id.to_string();
+            if text.contains(&id) && !text.contains(&a.name) {
+                text = text.replace(&id, &format!("{}（{id}）", a.name));
+            }
+        }
+        text
+    }
+
+    /// The name staff know `id` by, or the id as given when unknown.
+    pub fn name_of(&self, id: &str) -> String {
+        id.parse::<AgencyId>()
+            .ok()
+            .and_then(|a| self.get(&a).map(|a| a.name.clone()))
+            .unwrap_or_else(|| id.to_owned())
+    }
+
     /// Every agency, in file order.
     pub fn agencies(&self) -> &[Agency] {
         &self.agencies

@@ -200,14 +200,7 @@ pub fn refusal(directory: &Directory, body: &ErrorBody, lang: Lang) -> String {
 /// A hub's sentence with every agency id preceded by the name staff know it
 /// by: 「ひかり保育園（hikari-nursery）」.
 pub fn named(directory: &Directory, text: &str) -> String {
-    let mut text = text.to_owned();
-    for a in directory.agencies() {
-        let id = a.id.to_string();
-        if text.contains(&id) && !text.contains(&a.name) {
-            text = text.replace(&id, &format!("{}（{id}）", a.name));
-        }
-    }
-    text
+    directory.named(text)
 }
 
 /// The CLI's own next step, in its flags.

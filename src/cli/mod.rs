@@ -10,7 +10,7 @@ mod certs;
 mod choices;
 mod demo;
 mod exchange;
-pub(crate) mod labels;
+mod labels;
 mod ledger;
 mod meeting;
 mod note;

@@ -15,7 +15,6 @@ use super::error::PageError;
 use super::lang::PageLang;
 use crate::agency::referral_update::{UpdateDraftError, referral_update_draft};
 use crate::agency::{Node, NodeError, Sent};
-use crate::cli::labels;
 use crate::i18n::Lang;
 use crate::protocol::payload::{Body, Payload};
 use crate::protocol::{Action, Envelope, EnvelopeId, MessageKind, ReferralState};
@@ -88,7 +87,7 @@ pub async fn detail(
         .states
         .iter()
         .map(|s| StateRow {
-            agency: labels::agency(node, s.agency.as_str()).name,
+            agency: node.directory().name_of(s.agency.as_str()),
             state: s.state.label(lang).to_owned(),
         })
         .collect();
@@ -180,7 +179,7 @@ async fn timeline(ui: &UiState, referral: EnvelopeId, lang: Lang) -> Result<Vec<
             at,
             Entry {
                 at: super::inbox::local_time(at),
-                agency: labels::agency(&ui.node, &from).name,
+                agency: ui.node.directory().name_of(&from),
                 author,
                 state: state.label(lang).to_owned(),
                 text,
@@ -234,12 +233,14 @@ fn recipient_acts(state: ReferralState, lang: Lang) -> Vec<Act> {
 }
 
 /// A node error in the staff's words: the hub's reason with agencies named
-/// as in the CLI ([`labels::named`]), then the next step on this page (the
-/// CLI's next steps name its flags, which staff here do not have).
+/// as the CLI does (`Directory::named`), then the next step on this page
+/// (the CLI's next steps name its flags, which staff here do not have).
 fn refusal_text(node: &Node, e: NodeError, lang: Lang) -> String {
     match e {
         NodeError::Refused(body) => {
-            let why = labels::named(node.directory(), lang.pick(&body.message, &body.message_en));
+            let why = node
+                .directory()
+                .named(lang.pick(&body.message, &body.message_en));
             let next = lang.pick(
                 "次の手順: ページを開き直して現在の対応状況を確かめ、表示されている操作から選んでください。解決しないときは、相手の機関またはシステム管理者に連絡してください。",
                 "Next: reload the page to see the current state and choose one of the actions shown. If that does not help, contact the other agency or the system administrator.",
