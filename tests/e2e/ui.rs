@@ -628,6 +628,10 @@ async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logge
     let sender = clinic.sign_in().await;
     let body = clinic.get(&path, &sender).await.text().await.unwrap();
     assert!(body.contains(">取消</button>"), "{body}");
+    assert!(
+        body.contains("送信日時") && !body.contains("受信日時"),
+        "{body}"
+    );
     assert!(body.contains("<strong>受理</strong>"), "{body}");
 
     // 取消 from the sender's page reaches the center.
