@@ -278,6 +278,28 @@ async fn a_session_ends_after_eight_hours_however_active() {
 }
 
 #[tokio::test]
+async fn pruning_forgets_only_the_sessions_that_have_ended() {
+    let f = Fixture::new().await;
+    let (_, a_secret, _) = f.add("佐藤 美咲", StaffRole::Midwife).await;
+    let (_, b_secret, _) = f.add("田中 由美", StaffRole::PublicHealthNurse).await;
+    let idle = f
+        .login("佐藤 美咲", &code(&a_secret, at(0)), at(0))
+        .await
+        .unwrap();
+    let start = at(20 * MIN);
+    let live = f
+        .login("田中 由美", &code(&b_secret, start), start)
+        .await
+        .unwrap();
+    // At 25 min the first has idled out (15 min); the second is in use.
+    assert_eq!(f.accounts.prune_sessions(at(25 * MIN)).await.unwrap(), 1);
+    let gone = f.accounts.touch(&idle.token, at(25 * MIN)).await;
+    assert!(matches!(gone, Err(SessionEnded::Unknown)), "{gone:?}");
+    f.accounts.touch(&live.token, at(25 * MIN)).await.unwrap();
+    assert_eq!(f.accounts.prune_sessions(at(25 * MIN)).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn logout_ends_the_session_and_csrf_is_per_session() {
     let f = Fixture::new().await;
     let (_, secret, _) = f.add("佐藤 美咲", StaffRole::Midwife).await;

@@ -52,6 +52,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
+    spawn_session_pruner(&state);
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -89,6 +90,29 @@ pub async fn serve(
     state.shutdown.cancel();
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Sessions that ended (idle, expired, logged out) are refused on use
+/// already; this removes their rows every few minutes, so the records do
+/// not keep a token digest longer than it can serve anyone.
+fn spawn_session_pruner(state: &UiState) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+    let (accounts, stop) = (state.accounts.clone(), state.shutdown.clone());
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(EVERY);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {
+                    match accounts.prune_sessions(crate::protocol::Timestamp::now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::debug!(sessions = n, "ended sessions pruned"),
+                        Err(e) => tracing::warn!(error = %e, "could not prune ended sessions"),
+                    }
+                }
+                _ = stop.cancelled() => return,
+            }
+        }
+    });
 }
 
 async fn connection<I>(
