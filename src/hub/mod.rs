@@ -35,7 +35,9 @@ pub struct Hub {
     directory: Arc<Directory>,
     wake: Arc<Wakeups>,
     limits: Limits,
-    deadlines: Deadlines,
+    // Shared, not copied: a handler's clone of the hub, and each envelope's
+    // policy, would otherwise copy the reminder lists with it.
+    deadlines: Arc<Deadlines>,
     clock: Arc<dyn Clock>,
     shutdown: tokio_util::sync::CancellationToken,
     /// Websocket sessions: upgraded connections leave hyper's graceful
@@ -51,7 +53,7 @@ impl Hub {
             directory: Arc::new(directory),
             wake: Arc::new(Wakeups::default()),
             limits,
-            deadlines: Deadlines::default(),
+            deadlines: Arc::new(Deadlines::default()),
             clock: Arc::new(SystemClock),
             shutdown: tokio_util::sync::CancellationToken::new(),
             sessions: tokio_util::task::TaskTracker::new(),
@@ -60,7 +62,7 @@ impl Hub {
 
     /// With these 受理 deadlines.
     pub fn with_deadlines(mut self, deadlines: Deadlines) -> Self {
-        self.deadlines = deadlines;
+        self.deadlines = Arc::new(deadlines);
         self
     }
 

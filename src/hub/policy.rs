@@ -78,7 +78,7 @@ pub(crate) fn facts_query(meta: &Metadata) -> FactsQuery {
 pub(crate) fn policy(
     meta: Metadata,
     directory: Arc<Directory>,
-    deadlines: Deadlines,
+    deadlines: Arc<Deadlines>,
     now: OffsetDateTime,
 ) -> Policy {
     Arc::new(move |facts| {
