@@ -10,10 +10,11 @@ use std::path::PathBuf;
 use crate::agency::{Draft, Node, NodeError, Sent};
 use crate::i18n::Lang;
 use crate::protocol::AgencyKind;
+use crate::protocol::attachment;
 use crate::protocol::consent::{
     ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
 };
-use crate::protocol::payload::{Attachment, Author, Body, ConsentDetails, Note, Payload};
+use crate::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
 use crate::protocol::{
     Action, AgencyId, CaseId, ConsentId, EnvelopeId, InfoCategory, LegalBasis, Notice, Purpose,
     ReferralState, Timestamp, Urgency,
@@ -197,19 +198,10 @@ pub async fn consent_record(
         .collect();
     recipients.extend(args.recipient_kinds.into_iter().map(ConsentRecipient::Kind));
     let scan = match &args.scan {
-        Some(path) => Some(Attachment {
-            file_name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            media_type: if path.extension().is_some_and(|e| e == "pdf") {
-                "application/pdf"
-            } else {
-                "application/octet-stream"
-            }
-            .into(),
-            bytes: std::fs::read(path)?,
-        }),
+        Some(path) => Some(attachment::attach(
+            &path.file_name().unwrap_or_default().to_string_lossy(),
+            std::fs::read(path)?,
+        )?),
         None => None,
     };
     let scope = ConsentScope {

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod agency;
 pub mod api;
+pub mod attachment;
 mod b64;
 pub mod basis;
 pub mod case;
