@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod consents;
 pub mod ledger;
 pub mod meetings;
 pub mod node;

@@ -7,14 +7,13 @@ use super::output::{self, say};
 use super::table::Table;
 use std::path::PathBuf;
 
+use crate::agency::consents::{ConsentRequest, withdrawal_draft};
 use crate::agency::{Draft, Node, NodeError, Sent};
 use crate::i18n::Lang;
 use crate::protocol::AgencyKind;
 use crate::protocol::attachment;
-use crate::protocol::consent::{
-    ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
-};
-use crate::protocol::payload::{Author, Body, ConsentDetails, Note, Payload};
+use crate::protocol::consent::{ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient};
+use crate::protocol::payload::{Author, Body, Note, Payload};
 use crate::protocol::{
     Action, AgencyId, CaseId, ConsentId, EnvelopeId, InfoCategory, LegalBasis, Notice, Purpose,
     ReferralState, Timestamp, Urgency,
@@ -204,32 +203,27 @@ pub async fn consent_record(
         )?),
         None => None,
     };
-    let scope = ConsentScope {
-        consent_id: ConsentId::new(),
-        case_id: args.case.clone(),
-        given_by: args.given_by,
-        method: args.method,
-        decision: args.decision,
+    let request = ConsentRequest {
+        case: args.case,
+        to: args.to,
         recipients,
         categories: args.categories,
         purposes: args.purposes,
-        valid_from: Timestamp::now(),
-        valid_until: args.until,
-    };
-    let consent_id = scope.consent_id;
-    let case = scope.case_id.clone();
-    let details = ConsentDetails {
+        given_by: args.given_by,
         given_by_name: args.given_by_name,
-        note: args.note,
+        method: args.method,
+        decision: args.decision,
+        valid_until: args.until,
         scan,
+        note: args.note,
     };
-    let draft = action_draft(
-        Some(args.case),
-        args.to,
-        Action::RecordConsent { scope },
-        payload(author, Body::ConsentRecord(details)),
-    );
-    out.sent(node, node.send(&draft).await, Some(case), Some(consent_id))
+    let (scope, draft) = request.draft(author);
+    out.sent(
+        node,
+        node.send(&draft).await,
+        Some(scope.case_id),
+        Some(scope.consent_id),
+    )
 }
 
 pub async fn consent_withdraw(
@@ -240,19 +234,7 @@ pub async fn consent_withdraw(
     author: Author,
     out: Out,
 ) -> anyhow::Result<()> {
-    let body = Body::ConsentWithdrawal(Note {
-        text,
-        categories: vec![],
-    });
-    let to = crate::agency::withdrawal::concerned(node, &case, consent).await;
-    let draft = action_draft(
-        Some(case.clone()),
-        to,
-        Action::WithdrawConsent {
-            consent_id: consent,
-        },
-        payload(author, body),
-    );
+    let draft = withdrawal_draft(node, case.clone(), consent, text, author).await;
     out.sent(node, node.send(&draft).await, Some(case), Some(consent))
 }
 

@@ -124,18 +124,7 @@ pub fn basis(b: &LegalBasis, lang: Lang) -> Basis {
 
 /// A basis the hub reports by wire name.
 pub fn basis_name(name: &str, lang: Lang) -> Labeled {
-    let statutory = [
-        LegalBasis::YotaikyoSharing,
-        LegalBasis::ProvisionToMunicipality,
-        LegalBasis::AbuseNotification,
-        LegalBasis::VitalInterest,
-    ];
-    let label = match statutory.iter().find(|b| b.as_str() == name) {
-        Some(b) => b.label(lang),
-        None if name == "consent" => lang.pick("本人同意", "consent"),
-        None => name,
-    };
-    Labeled::new(name, label)
+    Labeled::new(name, LegalBasis::label_of(name, lang).unwrap_or(name))
 }
 
 /// What a record's envelope says beyond the row: basis, consent, categories,

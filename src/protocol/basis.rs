@@ -88,6 +88,22 @@ impl LegalBasis {
         }
     }
 
+    /// The name staff see for a basis the hub reports by wire name
+    /// (`consent` or a statutory one); `None` for a name it does not know.
+    pub fn label_of(name: &str, lang: Lang) -> Option<&'static str> {
+        const STATUTORY: [LegalBasis; 4] = [
+            LegalBasis::YotaikyoSharing,
+            LegalBasis::ProvisionToMunicipality,
+            LegalBasis::AbuseNotification,
+            LegalBasis::VitalInterest,
+        ];
+        match STATUTORY.iter().find(|b| b.as_str() == name) {
+            Some(b) => Some(b.label(lang)),
+            None if name == "consent" => Some(lang.pick("本人同意", "consent")),
+            None => None,
+        }
+    }
+
     /// A statutory exception (not consent): needs a written justification
     /// and is listed for oversight.
     pub fn is_statutory(&self) -> bool {

@@ -23,6 +23,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/ui/live.js"),
     ),
+    (
+        "print.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../assets/ui/print.css"),
+    ),
+    (
+        "print.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/ui/print.js"),
+    ),
 ];
 
 pub async fn asset(Path(name): Path<String>) -> Result<Response, PageError> {

@@ -5,6 +5,8 @@
 
 mod assets;
 mod auth;
+mod cases;
+mod consents;
 mod error;
 mod events;
 mod headers;
@@ -46,6 +48,8 @@ pub fn router(state: UiState) -> Router {
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
         .route("/favicon.ico", get(assets::no_icon))
+        .merge(cases::routes())
+        .merge(consents::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)

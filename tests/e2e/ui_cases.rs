@@ -1,0 +1,137 @@
+//! The case view of a node's staff UI against a real hub and real nodes:
+//! the cases the node holds, one timeline of everything it holds about a
+//! case in order, the hub's disclosure record with agencies by name and
+//! bases in plain Japanese, what is shown when the hub cannot be reached,
+//! and each view in the access log.
+
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use tsunagu::agency::consents;
+use tsunagu::agency::staff::{Actor, Viewed};
+use tsunagu::protocol::{ErrorCode, Timestamp};
+
+use crate::helpers::*;
+use crate::ui::{Ui, page_csrf};
+
+/// Where `needle` is in `page`, failing with the page if absent.
+fn at(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("{needle} not on the page: {page}"))
+}
+
+#[tokio::test]
+async fn the_case_view_shows_consent_referral_and_withdrawal_in_order_with_the_disclosure_record() {
+    let mut center = Ui::start(|_| {}).await;
+    let clinic = center.join(CLINIC).await;
+    let case = clinic.center.node.open_case().await.unwrap();
+    let scope = consent_scope(&case, &[CENTER]);
+    let consent = scope.consent_id;
+    sent(&clinic.center, &consent_record_draft(scope)).await;
+    let referral = sent(
+        &clinic.center,
+        &consent_referral_draft(&case, consent, &[CENTER]),
+    )
+    .await;
+    center.center.wait_stored(referral).await;
+    // As the UI and the CLI withdraw: her words to whoever holds something
+    // under the consent (the center, once its copy has arrived).
+    let withdrawal = consents::withdrawal_draft(
+        &clinic.center.node,
+        case.clone(),
+        consent,
+        "本人から電話で撤回の申し出".into(),
+        midwife(),
+    )
+    .await;
+    sent(&clinic.center, &withdrawal).await;
+    let relying = consent_referral_draft(&case, consent, &[CENTER]);
+    refused_with(&clinic.center, &relying, ErrorCode::ConsentWithdrawn).await;
+    let cookie = clinic.sign_in().await;
+
+    let list = clinic.get("/cases", &cookie).await.text().await.unwrap();
+    assert!(list.contains(&format!("/cases/{case}")), "{list}");
+
+    let path = format!("/cases/{case}");
+    let page = clinic.get(&path, &cookie).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    let timeline = &page[at(&page, "class=\"case-timeline\"")..];
+    let recorded = at(timeline, "同意の記録");
+    let referred = at(timeline, &format!("/envelopes/{referral}"));
+    let withdrawn = at(timeline, "本人から電話で撤回の申し出");
+    assert!(recorded < referred && referred < withdrawn, "{timeline}");
+    assert!(
+        timeline.contains("ハブが受け付けず、送信されていません"),
+        "the refused referral: {timeline}"
+    );
+    assert!(page.contains("撤回済み"), "{page}");
+
+    let record = &page[at(&page, "class=\"inbox disclosures\"")..];
+    assert!(record.contains("さくらレディースクリニック"), "{record}");
+    assert!(record.contains("みなと市こども家庭センター"), "{record}");
+    assert!(
+        record.contains("本人同意") && record.contains("受信済み"),
+        "{record}"
+    );
+    assert!(
+        !record.contains(CENTER) && !record.contains(CLINIC),
+        "agencies by name: {record}"
+    );
+
+    let newest = clinic
+        .get(&format!("{path}?order=newest"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let timeline = &newest[at(&newest, "class=\"case-timeline\"")..];
+    assert!(at(timeline, "本人から電話で撤回の申し出") < at(timeline, "同意の記録"));
+
+    let log = clinic
+        .accounts
+        .access_log(Actor::NodeConsole, None, None, Timestamp::now())
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.what == Viewed::Case && e.record_id == case.as_str()),
+        "{log:?}"
+    );
+
+    for missing in ["/cases/no-such-case", "/cases/%3Cscript%3E"] {
+        assert_eq!(
+            clinic.get(missing, &cookie).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    // Without the hub, the node still shows what it holds, and says so.
+    center.stop_hub().await;
+    let page = clinic.get(&path, &cookie).await.text().await.unwrap();
+    assert!(
+        page.contains("ハブに接続できないため、提供記録を表示できません"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/envelopes/{referral}")), "{page}");
+    clinic.stop().await;
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn opening_a_case_leads_to_recording_her_consent_and_needs_the_csrf_token() {
+    let ui = Ui::start(|_| {}).await;
+    let cookie = ui.sign_in().await;
+    let csrf = page_csrf(&ui, "/cases", &cookie).await;
+
+    let forged = ui.post("/cases", &cookie, &[]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let opened = ui.post("/cases", &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(opened.status(), StatusCode::SEE_OTHER);
+    let to = opened.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/consents/new?case="), "{to}");
+    let form = ui.get(&to, &cookie).await.text().await.unwrap();
+    let case = to.trim_start_matches("/consents/new?case=");
+    assert!(form.contains(&format!("value=\"{case}\"")), "{form}");
+    ui.stop().await;
+}
