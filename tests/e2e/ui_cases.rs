@@ -7,8 +7,10 @@
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use tsunagu::agency::consents;
+use tsunagu::agency::meetings::{Sharing, invitation_draft};
 use tsunagu::agency::staff::{Actor, Viewed};
-use tsunagu::protocol::{ErrorCode, Timestamp};
+use tsunagu::protocol::meeting::{Invitation, MeetingKind, MeetingSchedule};
+use tsunagu::protocol::{ErrorCode, InfoCategory, LegalBasis, MeetingId, Timestamp};
 
 use crate::helpers::*;
 use crate::ui::{Ui, page_csrf};
@@ -134,4 +136,78 @@ async fn opening_a_case_leads_to_recording_her_consent_and_needs_the_csrf_token(
     let case = to.trim_start_matches("/consents/new?case=");
     assert!(form.contains(&format!("value=\"{case}\"")), "{form}");
     ui.stop().await;
+}
+
+#[tokio::test]
+async fn a_meeting_about_the_case_is_in_its_timeline_as_the_meetings_fold_holds_it() {
+    let mut center = Ui::start(|_| {}).await;
+    let clinic = center.join(CLINIC).await;
+    let case = clinic.center.node.open_case().await.unwrap();
+    let scope = consent_scope(&case, &[CENTER]);
+    let consent = scope.consent_id;
+    sent(&clinic.center, &consent_record_draft(scope)).await;
+    let referral = sent(
+        &clinic.center,
+        &consent_referral_draft(&case, consent, &[CENTER]),
+    )
+    .await;
+    center.center.wait_stored(referral).await;
+    let starts_at = Timestamp::from_datetime(
+        time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap()
+            + time::Duration::days(3),
+    );
+    let meeting = MeetingSchedule {
+        meeting_id: MeetingId::new(),
+        kind: MeetingKind::IndividualCase,
+        more_cases: vec![],
+        starts_at,
+        duration_minutes: 60,
+    };
+    let invitation = Invitation {
+        place: "みなと市役所 3階 会議室B".into(),
+        online: None,
+        agenda: "妊娠後期の支援体制".into(),
+        expectations: vec![],
+        note: String::new(),
+        categories: vec![InfoCategory::Basic, InfoCategory::PregnancyMedical],
+    };
+    let sharing = Sharing {
+        basis: LegalBasis::Consent {
+            consent_id: consent,
+        },
+        justification: None,
+        author: hokenshi(),
+    };
+    let draft = invitation_draft(&case, meeting, vec![agency(CLINIC)], invitation, &sharing);
+    let invited = sent(&center.center, &draft).await;
+    let cookie = center.sign_in().await;
+
+    let page = center
+        .get(&format!("/cases/{case}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let timeline = &page[at(&page, "class=\"case-timeline\"")..];
+    let line = format!(
+        "{} {}（60分）",
+        MeetingKind::IndividualCase.label(tsunagu::i18n::Lang::Ja),
+        tsunagu::protocol::day::show_local(starts_at)
+    );
+    assert!(
+        at(timeline, &format!("/envelopes/{referral}")) < at(timeline, &line),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains(&format!("/envelopes/{invited}")),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("この機関 → さくらレディースクリニック"),
+        "{timeline}"
+    );
+    clinic.stop().await;
+    center.stop().await;
 }

@@ -161,6 +161,17 @@ async fn a_written_consent_recorded_through_the_form_reads_back_in_plain_japanes
         "{page}"
     );
 
+    let english = clinic
+        .get(&format!("/consents/{id}?lang=en"), &cookie)
+        .await;
+    let english = english.text().await.unwrap();
+    assert!(
+        english.contains(
+            "さくらレディースクリニック and みなと市こども家庭センター may share basic information, pregnancy and medical information for referral, until "
+        ),
+        "{english}"
+    );
+
     let download = clinic.get(&format!("/consents/{id}/scan"), &cookie).await;
     assert_eq!(download.status(), StatusCode::OK);
     let h = download.headers();
@@ -199,7 +210,11 @@ async fn a_written_consent_recorded_through_the_form_reads_back_in_plain_japanes
         .await
         .unwrap();
     assert!(log.iter().all(|e| e.what == Viewed::Envelope));
-    assert_eq!(log.len(), 3, "the page, the scan and the printout: {log:?}");
+    assert_eq!(
+        log.len(),
+        4,
+        "the page twice, the scan and the printout: {log:?}"
+    );
 
     clinic.stop().await;
     center.stop().await;

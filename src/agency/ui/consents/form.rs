@@ -471,3 +471,17 @@ fn too_large(bytes: usize, lang: Lang) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_consent_until_a_day_is_valid_through_that_whole_day_in_japan() {
+        let day: Day = "2027-03-31".parse().unwrap();
+        let end = end_of(day);
+        assert_eq!(Day::of(end), day);
+        let next = Timestamp::from_unix_millis(end.unix_millis() + 1).unwrap();
+        assert_eq!(Day::of(next), day.plus_days(1));
+    }
+}
