@@ -50,3 +50,5 @@ mod refusals;
 mod signed_bytes;
 mod staff;
 mod ui;
+mod ui_meetings;
+mod ui_plans;

@@ -10,7 +10,10 @@ mod events;
 mod headers;
 mod inbox;
 mod lang;
+mod ledger;
 mod login;
+mod meetings;
+mod plans;
 mod referral;
 mod serve;
 
@@ -46,6 +49,9 @@ pub fn router(state: UiState) -> Router {
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
         .route("/favicon.ico", get(assets::no_icon))
+        .merge(meetings::routes())
+        .merge(plans::routes())
+        .merge(ledger::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
