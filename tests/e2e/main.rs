@@ -52,3 +52,5 @@ mod staff;
 mod ui;
 mod ui_cases;
 mod ui_consents;
+mod ui_meetings;
+mod ui_plans;

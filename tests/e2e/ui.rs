@@ -17,7 +17,7 @@ use tsunagu::protocol::{Timestamp, Urgency};
 
 use crate::helpers::*;
 
-const NAME: &str = "高橋 由美";
+pub(crate) const NAME: &str = "高橋 由美";
 const PASSWORD: &str = "夏の海に白い帆が三つ見える";
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 const MARKUP: &str = "<script>alert(1)</script>";
@@ -49,7 +49,7 @@ impl Ui {
         Ui::on(self.hub_url.clone(), None, id, |_| {}).await
     }
 
-    async fn on(
+    pub(crate) async fn on(
         hub_url: String,
         hub: Option<TestHub>,
         id: &str,

@@ -33,6 +33,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/ui/print.js"),
     ),
+    (
+        "meeting.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/ui/meeting.js"),
+    ),
 ];
 
 pub async fn asset(Path(name): Path<String>) -> Result<Response, PageError> {

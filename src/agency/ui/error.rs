@@ -16,6 +16,9 @@ pub enum PageError {
     Csrf,
     #[error("no such page or record")]
     NotFound,
+    /// The 進行管理台帳 asked of a node that is not the 調整機関's.
+    #[error("the progress ledger is the coordinating body's")]
+    NotCoordinator,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -49,6 +52,14 @@ impl IntoResponse for PageError {
                     title: "見つかりません",
                     message: "このページまたは記録は、このノードにありません。",
                     english: "This page or record is not on this node.",
+                },
+            ),
+            PageError::NotCoordinator => (
+                StatusCode::FORBIDDEN,
+                ErrorPage {
+                    title: "進行管理台帳は調整機関の台帳です",
+                    message: "進行管理台帳は、要保護児童対策地域協議会（要対協）の調整機関が管理する台帳で、調整機関のノードだけにあります。このノードでは表示できません。台帳の内容が必要なときは、調整機関の担当者に問い合わせてください。",
+                    english: "The progress ledger is kept by the child-protection council's coordinating body, on its node only: this node cannot show it. Ask the coordinating body's staff for what you need from it.",
                 },
             ),
             PageError::Store(_) | PageError::Crypto(_) | PageError::Template(_) => {

@@ -12,7 +12,10 @@ mod events;
 mod headers;
 mod inbox;
 mod lang;
+mod ledger;
 mod login;
+mod meetings;
+mod plans;
 mod referral;
 mod serve;
 
@@ -50,6 +53,9 @@ pub fn router(state: UiState) -> Router {
         .route("/favicon.ico", get(assets::no_icon))
         .merge(cases::routes())
         .merge(consents::routes())
+        .merge(meetings::routes())
+        .merge(plans::routes())
+        .merge(ledger::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)

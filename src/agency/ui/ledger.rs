@@ -1,0 +1,544 @@
+//! The 進行管理台帳 on the 調整機関's node: `GET /ledger` (the rows with the
+//! filters of `agency ledger list`, and the 実務者会議 agenda of `ledger
+//! agenda`), `GET /ledger.csv` (the file `ledger export` writes, every case
+//! in it written to the access log), and one case's entry with the form of
+//! `ledger set` (`/ledger/{case}`). Any other node answers 403, saying
+//! whose ledger it is.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::UiState;
+use super::auth::SignedIn;
+use super::error::PageError;
+use super::lang::{Chrome, PageLang};
+use super::meetings::chrome;
+use super::meetings::form::{Fields, Problems};
+use crate::agency::Node;
+use crate::agency::ledger::{
+    self, AGENDA_DAYS, AbuseType, ChangeError, EntryChange, Filter, LedgerError, LedgerRow,
+    ProgressStatus, Route,
+};
+use crate::agency::staff::Viewed;
+use crate::i18n::Lang;
+use crate::protocol::case::CaseClassification;
+use crate::protocol::day::{Day, show_local};
+use crate::protocol::meeting::Level;
+use crate::protocol::{AgencyId, AgencyKind, CaseId, Timestamp};
+
+/// The ledger's routes.
+pub fn routes() -> Router<UiState> {
+    Router::new()
+        .route("/ledger", get(list))
+        .route("/ledger.csv", get(export))
+        .route("/ledger/{case}", get(entry).post(set))
+}
+
+const CLASSIFICATIONS: [CaseClassification; 3] = [
+    CaseClassification::ProtectionNeeded,
+    CaseClassification::SupportNeeded,
+    CaseClassification::SpecifiedExpectantMother,
+];
+
+/// The ledger is the 調整機関's: refuse on any other node.
+fn coordinator(node: &Node) -> Result<(), PageError> {
+    match node.directory().get(node.id()) {
+        Some(a) if a.kind == AgencyKind::Yotaikyo => Ok(()),
+        _ => Err(PageError::NotCoordinator),
+    }
+}
+
+/// The filters, as the query carries them.
+#[derive(Deserialize, Default)]
+pub struct FilterQuery {
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    classification: String,
+    #[serde(default)]
+    lead: String,
+    #[serde(default)]
+    status: String,
+}
+
+impl FilterQuery {
+    /// The filter (and the agenda's day), or what is wrong with it.
+    fn parse(&self, today: Day, lang: Lang, p: &mut Problems) -> (Filter, Day) {
+        let until = match self.until.trim() {
+            "" => today.plus_days(AGENDA_DAYS),
+            text => text.parse().unwrap_or_else(|_| {
+                p.add(
+                    "until",
+                    lang.pick(
+                        "基準日は 2027-02-28 のように入力してください。",
+                        "Enter the day as 2027-02-28.",
+                    ),
+                );
+                today.plus_days(AGENDA_DAYS)
+            }),
+        };
+        let filter = Filter {
+            due_by: (!self.due.is_empty() || !self.until.trim().is_empty()).then_some(until),
+            classification: CaseClassification::parse(&self.classification),
+            lead: self.lead.parse().ok(),
+            status: ProgressStatus::parse(&self.status),
+        };
+        (filter, until)
+    }
+}
+
+/// The filter as a query string, for the CSV link: only values that
+/// parsed, so nothing a request carried is echoed into the link.
+fn query(filter: &Filter, until: Day) -> String {
+    let mut q = Vec::new();
+    if filter.due_by.is_some() {
+        q.push(format!("due=1&until={until}"));
+    }
+    if let Some(c) = filter.classification {
+        q.push(format!("classification={}", c.as_str()));
+    }
+    if let Some(l) = &filter.lead {
+        q.push(format!("lead={l}"));
+    }
+    if let Some(s) = filter.status {
+        q.push(format!("status={}", s.as_str()));
+    }
+    q.join("&")
+}
+
+/// A ledger row as shown.
+pub struct Row {
+    pub case_id: String,
+    pub number: String,
+    pub received_on: String,
+    pub classification: &'static str,
+    pub risk: &'static str,
+    pub lead: String,
+    pub last_reviewed: String,
+    pub next_review: String,
+    pub overdue: bool,
+    pub next_meeting: String,
+    pub status: &'static str,
+}
+
+fn row(node: &Node, r: &LedgerRow, today: Day, lang: Lang) -> Row {
+    Row {
+        case_id: r.case_id.to_string(),
+        number: r.case_number.clone().unwrap_or_else(|| "—".into()),
+        received_on: r.received_on.to_string(),
+        classification: r.classification.label(lang),
+        risk: r.risk.map_or("—", |l| l.label(lang)),
+        lead: node.directory().name_of(r.lead.as_str()),
+        last_reviewed: r.last_reviewed.map_or("—".into(), |d| d.to_string()),
+        next_review: r.next_review.to_string(),
+        overdue: r.status.is_open() && r.next_review < today,
+        next_meeting: r.next_meeting.map_or(String::new(), show_local),
+        status: r.status.label(lang),
+    }
+}
+
+/// A case on the agenda.
+pub struct AgendaRow {
+    pub case_id: String,
+    pub number: String,
+    pub classification: &'static str,
+    pub risk: &'static str,
+    pub next_review: String,
+    pub lead: String,
+    pub members: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/ledger.html")]
+struct LedgerPage {
+    chrome: Chrome,
+    q: FilterQuery,
+    csv: String,
+    problems: Problems,
+    rows: Vec<Row>,
+    until: String,
+    agenda: Vec<AgendaRow>,
+    invitees: String,
+    classifications: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    agencies: Vec<(String, String)>,
+}
+
+/// The ledger, filtered, and the agenda of cases due by the day given.
+pub async fn list(
+    State(state): State<UiState>,
+    signed: SignedIn,
+    PageLang(lang): PageLang,
+    Query(q): Query<FilterQuery>,
+) -> Result<Response, PageError> {
+    let node = &state.node;
+    coordinator(node)?;
+    let now = Timestamp::now();
+    let today = Day::of(now);
+    let mut problems = Problems::default();
+    let (filter, until) = q.parse(today, lang, &mut problems);
+    let all = ledger::rows(node.records(), node.id(), now)
+        .await
+        .map_err(ledger_store)?;
+    let rows = all
+        .iter()
+        .filter(|r| filter.matches(r))
+        .map(|r| row(node, r, today, lang))
+        .collect();
+    let agenda = ledger::Agenda::of(&all, until);
+    let name = |a: &AgencyId| node.directory().name_of(a.as_str());
+    let invitees = agenda
+        .invitees(node.id(), node.directory())
+        .iter()
+        .map(name)
+        .collect::<Vec<_>>()
+        .join("、");
+    let agenda = agenda
+        .cases
+        .iter()
+        .map(|c| AgendaRow {
+            case_id: c.case_id.to_string(),
+            number: c.case_number.clone().unwrap_or_else(|| "—".into()),
+            classification: c.classification.label(lang),
+            risk: c.risk.map_or("—", |l| l.label(lang)),
+            next_review: c.next_review.to_string(),
+            lead: name(&c.lead),
+            members: c.members.iter().map(name).collect::<Vec<_>>().join("、"),
+        })
+        .collect();
+    let status = match problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let page = LedgerPage {
+        chrome: chrome(&signed, lang),
+        csv: query(&filter, until),
+        q,
+        problems,
+        rows,
+        until: until.to_string(),
+        agenda,
+        invitees,
+        classifications: CLASSIFICATIONS
+            .iter()
+            .map(|c| (c.as_str(), c.label(lang)))
+            .collect(),
+        statuses: ProgressStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label(lang)))
+            .collect(),
+        agencies: super::meetings::form::others(node),
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// A ledger error that is not the staff's to fix.
+fn ledger_store(e: LedgerError) -> PageError {
+    match e {
+        LedgerError::Store(e) => PageError::Store(e),
+        other => PageError::Store(crate::store::StoreError::Corrupt(other.to_string())),
+    }
+}
+
+/// The CSV `agency ledger export` writes (UTF-8 with a BOM, CRLF), as a
+/// download; each case in it is written to the access log first.
+#[tracing::instrument(skip_all)]
+pub async fn export(
+    State(state): State<UiState>,
+    signed: SignedIn,
+    PageLang(lang): PageLang,
+    Query(q): Query<FilterQuery>,
+) -> Result<Response, PageError> {
+    let node = &state.node;
+    coordinator(node)?;
+    let now = Timestamp::now();
+    let (filter, _) = q.parse(Day::of(now), lang, &mut Problems::default());
+    let rows: Vec<LedgerRow> = ledger::rows(node.records(), node.id(), now)
+        .await
+        .map_err(ledger_store)?
+        .into_iter()
+        .filter(|r| filter.matches(r))
+        .collect();
+    for r in &rows {
+        state
+            .accounts
+            .record_view(&signed.member, Viewed::LedgerEntry, r.case_id.as_str(), now)
+            .await?;
+    }
+    let name = |a: &AgencyId| node.directory().name_of(a.as_str());
+    let text = ledger::csv::export(&rows, name, lang)
+        .map_err(|e| PageError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    let file = format!("ledger-{}.csv", Day::of(now));
+    let mut response = text.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "ui/ledger_entry.html")]
+struct EntryPage {
+    chrome: Chrome,
+    row: Row,
+    key_person: String,
+    policy: String,
+    members: String,
+    route: String,
+    abuse: Vec<&'static str>,
+    reason: String,
+    v: Fields,
+    problems: Problems,
+    done: bool,
+    routes: Vec<(&'static str, &'static str)>,
+    abuse_types: Vec<(&'static str, &'static str)>,
+    levels: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+}
+
+impl EntryPage {
+    fn checked(&self, name: &str, value: &str) -> bool {
+        self.v.all(name).contains(&value)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EntryQuery {
+    done: Option<String>,
+}
+
+async fn the_row(state: &UiState, case: &CaseId) -> Result<Option<LedgerRow>, PageError> {
+    let node = &state.node;
+    let rows = ledger::rows(node.records(), node.id(), Timestamp::now())
+        .await
+        .map_err(ledger_store)?;
+    Ok(rows.into_iter().find(|r| &r.case_id == case))
+}
+
+/// The form's values from the row as it stands.
+fn values(r: &LedgerRow) -> Fields {
+    let mut v = vec![
+        ("number".into(), r.case_number.clone().unwrap_or_default()),
+        ("received_on".into(), r.received_on.to_string()),
+        (
+            "route".into(),
+            r.route.map_or("", |x| x.as_str()).to_owned(),
+        ),
+        ("risk".into(), r.risk.map_or("", |x| x.as_str()).to_owned()),
+        ("policy".into(), r.policy.clone()),
+        ("status".into(), r.status.as_str().to_owned()),
+        ("reason".into(), r.status_reason.clone()),
+        ("next_review".into(), r.next_review.to_string()),
+    ];
+    for a in &r.abuse_types {
+        v.push(("abuse".into(), a.as_str().to_owned()));
+    }
+    Fields(v)
+}
+
+fn entry_page(
+    signed: &SignedIn,
+    node: &Node,
+    r: &LedgerRow,
+    lang: Lang,
+    v: Fields,
+    problems: Problems,
+    done: bool,
+) -> EntryPage {
+    let today = Day::of(Timestamp::now());
+    let name = |a: &AgencyId| node.directory().name_of(a.as_str());
+    EntryPage {
+        chrome: chrome(signed, lang),
+        row: row(node, r, today, lang),
+        key_person: r.key_person.clone(),
+        policy: r.policy.clone(),
+        members: r.members.iter().map(name).collect::<Vec<_>>().join("、"),
+        route: r.route.map_or("—", |x| x.label(lang)).to_owned(),
+        abuse: r.abuse_types.iter().map(|a| a.label(lang)).collect(),
+        reason: r.status_reason.clone(),
+        v,
+        problems,
+        done,
+        routes: Route::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label(lang)))
+            .collect(),
+        abuse_types: AbuseType::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label(lang)))
+            .collect(),
+        levels: [Level::High, Level::Medium, Level::Low]
+            .iter()
+            .map(|x| (x.as_str(), x.label(lang)))
+            .collect(),
+        statuses: ProgressStatus::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label(lang)))
+            .collect(),
+    }
+}
+
+/// One case's row and the form to change the 調整機関's entry.
+#[tracing::instrument(skip_all)]
+pub async fn entry(
+    State(state): State<UiState>,
+    signed: SignedIn,
+    PageLang(lang): PageLang,
+    Path(case): Path<String>,
+    Query(q): Query<EntryQuery>,
+) -> Result<Html<String>, PageError> {
+    coordinator(&state.node)?;
+    let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;
+    let r = the_row(&state, &case).await?.ok_or(PageError::NotFound)?;
+    state
+        .accounts
+        .record_view(
+            &signed.member,
+            Viewed::LedgerEntry,
+            case.as_str(),
+            Timestamp::now(),
+        )
+        .await?;
+    let page = entry_page(
+        &signed,
+        &state.node,
+        &r,
+        lang,
+        values(&r),
+        Problems::default(),
+        q.done.is_some(),
+    );
+    Ok(Html(page.render()?))
+}
+
+fn day(f: &Fields, name: &'static str, lang: Lang, p: &mut Problems) -> Option<Day> {
+    let text = f.get(name);
+    if text.is_empty() {
+        return None;
+    }
+    let d = text.parse().ok();
+    if d.is_none() {
+        p.add(
+            name,
+            lang.pick(
+                "日付は 2026-11-20 のように入力してください。",
+                "Enter the date as 2026-11-20.",
+            ),
+        );
+    }
+    d
+}
+
+/// The change the form asks for: each field given replaces the entry's.
+fn change(f: &Fields, lang: Lang, p: &mut Problems) -> EntryChange {
+    let text = |name: &str| Some(f.get(name).to_owned()).filter(|t| !t.is_empty());
+    EntryChange {
+        case_number: text("number"),
+        received_on: day(f, "received_on", lang, p),
+        route: Route::parse(f.get("route")),
+        abuse_types: Some(
+            f.all("abuse")
+                .into_iter()
+                .filter_map(AbuseType::parse)
+                .collect(),
+        ),
+        risk: Level::parse(f.get("risk")),
+        policy: Some(f.get("policy").to_owned()),
+        status: ProgressStatus::parse(f.get("status")),
+        status_reason: Some(f.get("reason").to_owned()),
+        next_review: day(f, "next_review", lang, p),
+    }
+}
+
+/// What a refused change says, at its field.
+fn refused_change(e: LedgerError, lang: Lang, p: &mut Problems) -> Result<(), PageError> {
+    match e {
+        LedgerError::Change(ChangeError::FutureReceipt(_)) => p.add(
+            "received_on",
+            lang.pick(
+                "受理日が未来の日付です。受理した日を入力してください。",
+                "The day received is in the future: enter the day it was received.",
+            ),
+        ),
+        LedgerError::Change(ChangeError::ReasonMissing(status)) => p.add(
+            "reason",
+            match lang {
+                Lang::Ja => format!(
+                    "状態「{}」には理由が必要です（例: 転出のため移管）。",
+                    status.label(lang)
+                ),
+                Lang::En => format!("The status {} needs a reason.", status.label(lang)),
+            },
+        ),
+        LedgerError::Change(ChangeError::BlankNumber) => p.add(
+            "number",
+            lang.pick("ケース番号が空です。", "The case number is blank."),
+        ),
+        LedgerError::Change(ChangeError::Empty) => p.add(
+            "number",
+            lang.pick("変更する項目がありません。", "Nothing to change."),
+        ),
+        LedgerError::NumberTaken(t) => p.add(
+            "number",
+            match lang {
+                Lang::Ja => format!(
+                    "ケース番号 {} は既にケース {} で使われています。別の番号を入力してください。",
+                    t.number, t.case_id
+                ),
+                Lang::En => format!(
+                    "Case number {} is already used by case {}: enter another.",
+                    t.number, t.case_id
+                ),
+            },
+        ),
+        LedgerError::UnknownCase(_) | LedgerError::NotRegistered(_) => {
+            return Err(PageError::NotFound);
+        }
+        LedgerError::Store(e) => return Err(PageError::Store(e)),
+    }
+    Ok(())
+}
+
+/// Change the entry (as `ledger set`); back to the page when done, the
+/// form with the problem at its field (422, nothing recorded) if not.
+#[tracing::instrument(skip_all)]
+pub async fn set(
+    State(state): State<UiState>,
+    signed: SignedIn,
+    PageLang(lang): PageLang,
+    Path(case): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields(pairs);
+    signed.check_csrf(f.get("csrf"))?;
+    let node = &state.node;
+    coordinator(node)?;
+    let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;
+    let r = the_row(&state, &case).await?.ok_or(PageError::NotFound)?;
+    let mut p = Problems::default();
+    let change = change(&f, lang, &mut p);
+    if p.is_empty()
+        && let Err(e) =
+            ledger::set(node.records(), node.id(), &case, change, Timestamp::now()).await
+    {
+        refused_change(e, lang, &mut p)?;
+    }
+    if p.is_empty() {
+        return Ok(Redirect::to(&format!("/ledger/{case}?done=1")).into_response());
+    }
+    let page = entry_page(&signed, node, &r, lang, f, p, false);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
