@@ -56,6 +56,9 @@ export async function startDemo() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
+    // The browser's own controls (file and date inputs) in Japanese, as on
+    // the staff's machines: Debian's chromium-l10n, chosen by LANGUAGE.
+    env: { ...process.env, LANGUAGE: "ja", LANG: "ja_JP.UTF-8" },
     args: [
       "--headless",
       "--no-sandbox",
