@@ -148,10 +148,12 @@ test("a written consent is recorded with its scan, printed, withdrawn, and then 
   await page.goto(new URL("/consents", clinic.ui).href);
   await page.getByRole("link", { name: /撤回済み|\d{4}-\d{2}-\d{2}/ }).first().waitFor();
   await checkAccessibility(page, "consents");
+  await screenshot(page, "consents");
 
   // The case view: consent, referral, withdrawal, in that order.
   await page.goto(new URL("/cases", clinic.ui).href);
   await checkAccessibility(page, "cases");
+  await screenshot(page, "cases");
   await page.getByRole("link", { name: caseId }).click();
   await page.getByRole("heading", { name: `ケース ${caseId}` }).waitFor();
   const steps = await page.locator("ol.case-timeline > li .what").allInnerTexts();
