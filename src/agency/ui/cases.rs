@@ -295,10 +295,13 @@ fn entry(node: &Node, r: &CaseRecord, i: usize, folds: &Folds, lang: Lang) -> En
             }
         }
         (true, None) => lang.pick("この機関", "this agency").to_owned(),
-        (false, _) => r
-            .sender
-            .parse::<AgencyId>()
-            .map_or_else(|_| r.sender.clone(), |a| agency_name(node, &a)),
+        (false, _) => {
+            let from = r
+                .sender
+                .parse::<AgencyId>()
+                .map_or_else(|_| r.sender.clone(), |a| agency_name(node, &a));
+            format!("{from} → {}", lang.pick("この機関", "this agency"))
+        }
     };
     let action = meta.and_then(|m| m.action.as_ref());
     let mut what = kind.map_or(r.kind.clone(), |k| k.label(lang).to_owned());
