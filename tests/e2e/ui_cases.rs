@@ -95,10 +95,10 @@ async fn the_case_view_shows_consent_referral_and_withdrawal_in_order_with_the_d
     let referred = at(timeline, &format!("/envelopes/{referral}"));
     let withdrawn = at(timeline, "本人から電話で撤回の申し出");
     assert!(recorded < referred && referred < withdrawn, "{timeline}");
-    assert!(
-        timeline.contains("ハブが受け付けず、送信されていません"),
-        "the refused referral: {timeline}"
-    );
+    // The refused referral, with the hub's reason.
+    let flag = &timeline[at(timeline, "ハブが受け付けず、送信されていません: ")..];
+    let flag = &flag[..at(flag, "</span>")];
+    assert!(flag.contains("撤回"), "{flag}");
     assert!(page.contains("撤回済み"), "{page}");
 
     let record = &page[at(&page, "class=\"inbox disclosures\"")..];
