@@ -6,11 +6,18 @@
 
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
+use tsunagu::agency::Sent;
 use tsunagu::agency::consents;
 use tsunagu::agency::meetings::{Sharing, invitation_draft};
+use tsunagu::agency::plans::{self, PlanSend};
 use tsunagu::agency::staff::{Actor, Viewed};
+use tsunagu::protocol::day::Day;
 use tsunagu::protocol::meeting::{Invitation, MeetingKind, MeetingSchedule};
-use tsunagu::protocol::{ErrorCode, InfoCategory, LegalBasis, MeetingId, Timestamp};
+use tsunagu::protocol::plan::{PlanAction, SupportPlan};
+use tsunagu::protocol::{
+    CaseId, ConsentId, EnvelopeId, ErrorCode, InfoCategory, LegalBasis, MeetingId, PlanId, Purpose,
+    Timestamp,
+};
 
 use crate::helpers::*;
 use crate::ui::{Ui, page_csrf};
@@ -21,20 +28,46 @@ fn at(page: &str, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("{needle} not on the page: {page}"))
 }
 
-#[tokio::test]
-async fn the_case_view_shows_consent_referral_and_withdrawal_in_order_with_the_disclosure_record() {
+/// The center's UI and the clinic's, and a case the clinic referred to the
+/// center under her consent (covering `recipients`, for referral, case
+/// meetings and `more` purposes), the referral stored at the center.
+struct Referred {
+    center: Ui,
+    clinic: Ui,
+    case: CaseId,
+    consent: ConsentId,
+    referral: EnvelopeId,
+}
+
+async fn referred(recipients: &[&str], more: &[Purpose]) -> Referred {
     let mut center = Ui::start(|_| {}).await;
     let clinic = center.join(CLINIC).await;
     let case = clinic.center.node.open_case().await.unwrap();
-    let scope = consent_scope(&case, &[CENTER]);
+    let mut scope = consent_scope(&case, recipients);
+    scope.purposes.extend_from_slice(more);
     let consent = scope.consent_id;
     sent(&clinic.center, &consent_record_draft(scope)).await;
-    let referral = sent(
-        &clinic.center,
-        &consent_referral_draft(&case, consent, &[CENTER]),
-    )
-    .await;
+    let draft = consent_referral_draft(&case, consent, &[CENTER]);
+    let referral = sent(&clinic.center, &draft).await;
     center.center.wait_stored(referral).await;
+    Referred {
+        center,
+        clinic,
+        case,
+        consent,
+        referral,
+    }
+}
+
+#[tokio::test]
+async fn the_case_view_shows_consent_referral_and_withdrawal_in_order_with_the_disclosure_record() {
+    let Referred {
+        mut center,
+        clinic,
+        case,
+        consent,
+        referral,
+    } = referred(&[CENTER], &[]).await;
     // As the UI and the CLI withdraw: her words to whoever holds something
     // under the consent (the center, once its copy has arrived).
     let withdrawal = consents::withdrawal_draft(
@@ -62,10 +95,10 @@ async fn the_case_view_shows_consent_referral_and_withdrawal_in_order_with_the_d
     let referred = at(timeline, &format!("/envelopes/{referral}"));
     let withdrawn = at(timeline, "本人から電話で撤回の申し出");
     assert!(recorded < referred && referred < withdrawn, "{timeline}");
-    assert!(
-        timeline.contains("ハブが受け付けず、送信されていません"),
-        "the refused referral: {timeline}"
-    );
+    // The refused referral, with the hub's reason.
+    let flag = &timeline[at(timeline, "ハブが受け付けず、送信されていません: ")..];
+    let flag = &flag[..at(flag, "</span>")];
+    assert!(flag.contains("撤回"), "{flag}");
     assert!(page.contains("撤回済み"), "{page}");
 
     let record = &page[at(&page, "class=\"inbox disclosures\"")..];
@@ -140,18 +173,13 @@ async fn opening_a_case_leads_to_recording_her_consent_and_needs_the_csrf_token(
 
 #[tokio::test]
 async fn a_meeting_about_the_case_is_in_its_timeline_as_the_meetings_fold_holds_it() {
-    let mut center = Ui::start(|_| {}).await;
-    let clinic = center.join(CLINIC).await;
-    let case = clinic.center.node.open_case().await.unwrap();
-    let scope = consent_scope(&case, &[CENTER]);
-    let consent = scope.consent_id;
-    sent(&clinic.center, &consent_record_draft(scope)).await;
-    let referral = sent(
-        &clinic.center,
-        &consent_referral_draft(&case, consent, &[CENTER]),
-    )
-    .await;
-    center.center.wait_stored(referral).await;
+    let Referred {
+        center,
+        clinic,
+        case,
+        consent,
+        referral,
+    } = referred(&[CENTER], &[]).await;
     let starts_at = Timestamp::from_datetime(
         time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)
@@ -206,6 +234,78 @@ async fn a_meeting_about_the_case_is_in_its_timeline_as_the_meetings_fold_holds_
     );
     assert!(
         timeline.contains("この機関 → さくらレディースクリニック"),
+        "{timeline}"
+    );
+    clinic.stop().await;
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn a_support_plan_version_is_in_the_timeline_as_the_plans_fold_holds_it() {
+    let Referred {
+        center,
+        clinic,
+        case,
+        consent,
+        referral,
+    } = referred(&[CENTER, CLINIC], &[Purpose::SupportPlan]).await;
+    let today = Day::of(Timestamp::now());
+    let plan = SupportPlan {
+        wishes: "安心して出産したい".into(),
+        goals: vec!["妊婦健診を毎回受ける".into()],
+        actions: vec![PlanAction {
+            what: "妊婦健診".into(),
+            agency: agency(CLINIC),
+            frequency: "2週に1回".into(),
+            from: Some(today),
+            until: None,
+        }],
+        lead: agency(CENTER),
+        lead_contact: "母子保健係 03-0000-0001".into(),
+        key_person: "実母".into(),
+        person_took_part: true,
+        copy_given: false,
+        made_on: today,
+        review_on: today.plus_days(30),
+        from_meeting: None,
+        categories: vec![InfoCategory::PregnancyMedical],
+    };
+    let send = PlanSend {
+        case: case.clone(),
+        plan_id: PlanId::new(),
+        version: 1,
+        based_on: None,
+        plan,
+        whole: vec![agency(CLINIC)],
+        parts: vec![],
+        part_categories: vec![],
+        basis: LegalBasis::Consent {
+            consent_id: consent,
+        },
+        justification: None,
+        author: hokenshi(),
+    };
+    let out = plans::send_plan(&center.center.node, &send).await;
+    assert!(
+        matches!(out.whole, Ok(Sent::Accepted { .. })),
+        "{:?}",
+        out.whole
+    );
+    let cookie = center.sign_in().await;
+
+    let page = center
+        .get(&format!("/cases/{case}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let timeline = &page[at(&page, "class=\"case-timeline\"")..];
+    let line = format!(
+        "第1版（全体）・主担当: みなと市こども家庭センター・見直し日: {}",
+        today.plus_days(30)
+    );
+    assert!(
+        at(timeline, &format!("/envelopes/{referral}")) < at(timeline, &line),
         "{timeline}"
     );
     clinic.stop().await;

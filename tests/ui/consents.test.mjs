@@ -69,7 +69,10 @@ test("a written consent is recorded with its scan, printed, withdrawn, and then 
   // Sent without a scan first: the fault is shown at its field.
   await page.getByLabel("同意した人の氏名（必須）").fill("山田 花子");
   await page.getByRole("button", { name: "同意を記録する", exact: true }).click();
-  await page.getByText("書面の場合は、署名された同意書のスキャン（PDF・PNG・JPEG）を添付してください。").waitFor();
+  const fault = "書面の場合は、署名された同意書のスキャン（PDF・PNG・JPEG）を添付してください。";
+  // At the field, and in the list at the top that links to it.
+  await page.locator("#scan-error", { hasText: fault }).waitFor();
+  await page.getByRole("alert").getByRole("link", { name: fault }).waitFor();
   assert.equal(await page.getByLabel("署名された同意書のスキャン（書面のとき必須）").getAttribute("aria-invalid"), "true");
   assert.equal(await page.getByLabel("同意した人の氏名（必須）").inputValue(), "山田 花子");
   await checkAccessibility(page, "consent form with a fault");
@@ -145,10 +148,12 @@ test("a written consent is recorded with its scan, printed, withdrawn, and then 
   await page.goto(new URL("/consents", clinic.ui).href);
   await page.getByRole("link", { name: /撤回済み|\d{4}-\d{2}-\d{2}/ }).first().waitFor();
   await checkAccessibility(page, "consents");
+  await screenshot(page, "consents");
 
   // The case view: consent, referral, withdrawal, in that order.
   await page.goto(new URL("/cases", clinic.ui).href);
   await checkAccessibility(page, "cases");
+  await screenshot(page, "cases");
   await page.getByRole("link", { name: caseId }).click();
   await page.getByRole("heading", { name: `ケース ${caseId}` }).waitFor();
   const steps = await page.locator("ol.case-timeline > li .what").allInnerTexts();

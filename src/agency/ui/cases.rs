@@ -31,8 +31,8 @@ use crate::protocol::api::Disclosure;
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::payload::{Body, Payload};
 use crate::protocol::{
-    Action, AgencyId, CaseId, Envelope, EnvelopeId, LegalBasis, MessageKind, Notice, Timestamp,
-    Urgency,
+    Action, AgencyId, CaseId, Envelope, EnvelopeId, ErrorBody, LegalBasis, MessageKind, Notice,
+    Timestamp, Urgency,
 };
 use crate::store::records::CaseRecord;
 
@@ -295,10 +295,13 @@ fn entry(node: &Node, r: &CaseRecord, i: usize, folds: &Folds, lang: Lang) -> En
             }
         }
         (true, None) => lang.pick("この機関", "this agency").to_owned(),
-        (false, _) => r
-            .sender
-            .parse::<AgencyId>()
-            .map_or_else(|_| r.sender.clone(), |a| agency_name(node, &a)),
+        (false, _) => {
+            let from = r
+                .sender
+                .parse::<AgencyId>()
+                .map_or_else(|_| r.sender.clone(), |a| agency_name(node, &a));
+            format!("{from} → {}", lang.pick("この機関", "this agency"))
+        }
     };
     let action = meta.and_then(|m| m.action.as_ref());
     let mut what = kind.map_or(r.kind.clone(), |k| k.label(lang).to_owned());
@@ -325,19 +328,22 @@ fn entry(node: &Node, r: &CaseRecord, i: usize, folds: &Folds, lang: Lang) -> En
     };
     let summary = summary(node, meta, payload.as_ref(), id, folds, lang);
     let flag = match (r.status.as_deref(), r.consent_end_reason.as_deref()) {
-        (Some("refused"), _) => Some(lang.pick(
-            "ハブが受け付けず、送信されていません",
-            "refused by the hub: not sent",
-        )),
-        (Some("pending"), _) => Some(lang.pick("送信待ち", "waiting to be sent")),
-        (_, Some("withdrawn")) => Some(lang.pick(
-            "根拠の同意が撤回されました",
-            "the consent it relied on was withdrawn",
-        )),
-        (_, Some("expired")) => Some(lang.pick(
-            "根拠の同意が期間満了しました",
-            "the consent it relied on expired",
-        )),
+        (Some("refused"), _) => Some(refused(node, r.detail.as_deref(), lang)),
+        (Some("pending"), _) => Some(lang.pick("送信待ち", "waiting to be sent").to_owned()),
+        (_, Some("withdrawn")) => Some(
+            lang.pick(
+                "根拠の同意が撤回されました",
+                "the consent it relied on was withdrawn",
+            )
+            .to_owned(),
+        ),
+        (_, Some("expired")) => Some(
+            lang.pick(
+                "根拠の同意が期間満了しました",
+                "the consent it relied on expired",
+            )
+            .to_owned(),
+        ),
         _ => None,
     };
     Entry {
@@ -347,9 +353,26 @@ fn entry(node: &Node, r: &CaseRecord, i: usize, folds: &Folds, lang: Lang) -> En
         summary,
         link: Some(format!("/envelopes/{}", r.envelope_id)),
         consent,
-        flag: flag.map(str::to_owned),
+        flag,
         notice: false,
         key: (r.created_at, i),
+    }
+}
+
+/// A refused record: not sent, and the hub's reason, agencies named.
+fn refused(node: &Node, detail: Option<&str>, lang: Lang) -> String {
+    let not_sent = lang.pick(
+        "ハブが受け付けず、送信されていません",
+        "refused by the hub: not sent",
+    );
+    match detail.and_then(|d| serde_json::from_str::<ErrorBody>(d).ok()) {
+        Some(body) => {
+            let why = node
+                .directory()
+                .named(lang.pick(&body.message, &body.message_en));
+            format!("{not_sent}: {why}")
+        }
+        None => not_sent.to_owned(),
     }
 }
 

@@ -31,6 +31,8 @@ pub struct CaseRecord {
     pub created_at: Timestamp,
     /// Sent: `pending`, `accepted` or `refused`.
     pub status: Option<String>,
+    /// Sent and refused: the hub's answer (JSON); pending: the last failure.
+    pub detail: Option<String>,
     /// The envelope as signed.
     pub envelope: Vec<u8>,
     /// Decrypted payload JSON.
@@ -59,11 +61,12 @@ impl Records {
     pub async fn case_records(&self, case: &CaseId) -> Result<Vec<CaseRecord>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT envelope_id, FALSE AS sent, sender, kind, urgency, created_at, \
-               NULL AS status, envelope, payload, consent_end_reason, seq AS n, 0 AS side \
+               NULL AS status, NULL AS detail, envelope, payload, consent_end_reason, \
+               seq AS n, 0 AS side \
                FROM inbox WHERE case_id = ?1 \
              UNION ALL \
-             SELECT envelope_id, TRUE, '', kind, urgency, created_at, status, envelope, \
-               payload, NULL, rowid, 1 FROM outbox WHERE case_id = ?1 \
+             SELECT envelope_id, TRUE, '', kind, urgency, created_at, status, detail, \
+               envelope, payload, NULL, rowid, 1 FROM outbox WHERE case_id = ?1 \
              ORDER BY created_at, side, n",
         )
         .bind(case.as_str())

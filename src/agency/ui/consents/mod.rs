@@ -220,6 +220,29 @@ impl NewPage {
     fn fault(&self, field: &str) -> Option<&str> {
         self.faults.get(field).map(String::as_str)
     }
+
+    /// Every fault with its field, in the form's order, for the list at
+    /// the top.
+    fn fault_list(&self) -> Vec<(&'static str, &str)> {
+        const ORDER: [&str; 12] = [
+            "case",
+            "given_by",
+            "given_by_name",
+            "decision",
+            "method",
+            "scan",
+            "recipient",
+            "category",
+            "purpose",
+            "until",
+            "to",
+            "note",
+        ];
+        ORDER
+            .into_iter()
+            .filter_map(|f| self.fault(f).map(|text| (f, text)))
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
