@@ -132,7 +132,10 @@ pub struct Row {
 fn row(node: &Node, r: &LedgerRow, today: Day, lang: Lang) -> Row {
     Row {
         case_id: r.case_id.to_string(),
-        number: r.case_number.clone().unwrap_or_else(|| "—".into()),
+        number: r
+            .case_number
+            .clone()
+            .unwrap_or_else(|| lang.pick("番号未設定", "No number yet").into()),
         received_on: r.received_on.to_string(),
         classification: r.classification.label(lang),
         risk: r.risk.map_or("—", |l| l.label(lang)),

@@ -103,6 +103,7 @@ impl Editor {
         plan_id: PlanId,
         plan: &SupportPlan,
         latest: u32,
+        whole_to: Vec<String>,
         lang: Lang,
     ) -> Self {
         let mut v: Vec<(String, String)> = vec![
@@ -136,6 +137,7 @@ impl Editor {
         if let Some(m) = plan.from_meeting {
             v.push(("from_meeting".into(), m.to_string()));
         }
+        v.extend(whole_to.into_iter().map(|a| ("whole".into(), a)));
         v.push(("based_on".into(), latest.to_string()));
         let action = format!("/plans/{plan_id}/revise");
         Self::with(node, action, Some(latest), Fields(v), lang)
