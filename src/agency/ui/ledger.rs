@@ -5,8 +5,8 @@
 //! `ledger set` (`/ledger/{case}`). Any other node answers 403, saying
 //! whose ledger it is.
 
+use crate::agency::ui::meetings::form::Posted;
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -520,13 +520,9 @@ fn refused_change(e: LedgerError, lang: Lang, p: &mut Problems) -> Result<(), Pa
 #[tracing::instrument(skip_all)]
 pub async fn set(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(case): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let node = &state.node;
     coordinator(node)?;
     let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;

@@ -5,8 +5,8 @@
 //! revise` send it. A revision of anything but the latest version is
 //! refused (409) as "someone revised it meanwhile".
 
+use crate::agency::ui::meetings::form::Posted;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -420,12 +420,8 @@ fn author_send(
 #[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let node = &state.node;
     let mut p = Problems::default();
     let case = f.get("case").parse::<CaseId>().ok();
@@ -489,13 +485,9 @@ async fn send_recorded(state: &UiState, send: &PlanSend) -> Result<bool, PageErr
 #[tracing::instrument(skip_all, fields(plan = %id))]
 pub async fn revise(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let node = &state.node;
     let (plan_id, all) = held(&state, &id).await?;
     let latest = all.last().ok_or(PageError::NotFound)?;
