@@ -5,8 +5,8 @@
 //! `ledger set` (`/ledger/{case}`). Any other node answers 403, saying
 //! whose ledger it is.
 
+use crate::agency::ui::meetings::form::Posted;
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -132,7 +132,10 @@ pub struct Row {
 fn row(node: &Node, r: &LedgerRow, today: Day, lang: Lang) -> Row {
     Row {
         case_id: r.case_id.to_string(),
-        number: r.case_number.clone().unwrap_or_else(|| "—".into()),
+        number: r
+            .case_number
+            .clone()
+            .unwrap_or_else(|| lang.pick("番号未設定", "No number yet").into()),
         received_on: r.received_on.to_string(),
         classification: r.classification.label(lang),
         risk: r.risk.map_or("—", |l| l.label(lang)),
@@ -517,13 +520,9 @@ fn refused_change(e: LedgerError, lang: Lang, p: &mut Problems) -> Result<(), Pa
 #[tracing::instrument(skip_all)]
 pub async fn set(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(case): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let node = &state.node;
     coordinator(node)?;
     let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;

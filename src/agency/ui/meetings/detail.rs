@@ -4,13 +4,12 @@
 //! invitee; move, cancel and minute as the organiser.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::form::{Fields, Problems, outcome};
+use super::form::{Posted, Problems, outcome};
 use super::schedule::{duration, starts_at};
 use super::{chrome, known, status};
 use crate::agency::meetings::{
@@ -413,13 +412,9 @@ fn cancelled_problem(problems: &mut Problems, lang: Lang) {
 #[tracing::instrument(skip_all, fields(meeting = %id))]
 pub async fn answer(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let m = known(&state, &id).await?;
     let mut problems = Problems::default();
     if m.cancelled.is_some() {
@@ -490,13 +485,9 @@ fn organiser_only(state: &UiState, m: &MeetingView, problems: &mut Problems, lan
 #[tracing::instrument(skip_all, fields(meeting = %id))]
 pub async fn reschedule(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let m = known(&state, &id).await?;
     let mut problems = Problems::default();
     organiser_only(&state, &m, &mut problems, lang);
@@ -522,13 +513,9 @@ pub async fn reschedule(
 #[tracing::instrument(skip_all, fields(meeting = %id))]
 pub async fn cancel(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let m = known(&state, &id).await?;
     let mut problems = Problems::default();
     organiser_only(&state, &m, &mut problems, lang);

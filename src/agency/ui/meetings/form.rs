@@ -3,6 +3,12 @@
 //! problems shown at each field, the legal basis as the CLI's `BasisArgs`
 //! take it, and a send the hub refused, in the staff's words.
 
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
+
+use crate::agency::ui::UiState;
+use crate::agency::ui::auth::SignedIn;
+use crate::agency::ui::lang::PageLang;
 use crate::agency::{Node, NodeError, Sent};
 use crate::i18n::Lang;
 use crate::protocol::{AgencyId, ConsentId, InfoCategory, LegalBasis};
@@ -41,6 +47,33 @@ impl Fields {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+}
+
+/// A form posted by a signed-in member, its CSRF token checked: what
+/// every state change on these screens starts from.
+pub struct Posted {
+    pub signed: SignedIn,
+    pub lang: Lang,
+    pub f: Fields,
+}
+
+impl FromRequest<UiState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &UiState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let signed = SignedIn::from_request_parts(&mut parts, state).await?;
+        let Ok(PageLang(lang)) = PageLang::from_request_parts(&mut parts, state).await;
+        let req = Request::from_parts(parts, body);
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let f = Fields(pairs);
+        signed
+            .check_csrf(f.get("csrf"))
+            .map_err(IntoResponse::into_response)?;
+        Ok(Posted { signed, lang, f })
     }
 }
 

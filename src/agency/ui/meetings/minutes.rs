@@ -4,8 +4,8 @@
 //! role, the lead, the next review) to others — the same envelopes as the
 //! CLI's `meeting minutes`, each checked by the hub under the basis.
 
+use crate::agency::ui::meetings::form::Posted;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -246,13 +246,9 @@ fn ticked(f: &Fields, seats: &[Seat], name: &str) -> Vec<AgencyId> {
 #[tracing::instrument(skip_all, fields(meeting = %id))]
 pub async fn submit(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let m = known(&state, &id).await?;
     let mut p = Problems::default();
     not_ours(&state, &m, &mut p, lang);

@@ -4,8 +4,8 @@
 //! CLI's `meeting schedule`). Bad input is named at its field and nothing
 //! is sent; the hub's refusal is shown with agencies by name.
 
+use crate::agency::ui::meetings::form::Posted;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -171,12 +171,8 @@ fn case(f: &Fields, lang: Lang, problems: &mut Problems) -> Option<CaseId> {
 #[tracing::instrument(skip_all)]
 pub async fn submit(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let node = &state.node;
     let mut problems = Problems::default();
     let case = case(&f, lang, &mut problems);

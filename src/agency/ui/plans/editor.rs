@@ -5,8 +5,8 @@
 //! revise` send it. A revision of anything but the latest version is
 //! refused (409) as "someone revised it meanwhile".
 
+use crate::agency::ui::meetings::form::Posted;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -103,6 +103,7 @@ impl Editor {
         plan_id: PlanId,
         plan: &SupportPlan,
         latest: u32,
+        whole_to: Vec<String>,
         lang: Lang,
     ) -> Self {
         let mut v: Vec<(String, String)> = vec![
@@ -136,6 +137,7 @@ impl Editor {
         if let Some(m) = plan.from_meeting {
             v.push(("from_meeting".into(), m.to_string()));
         }
+        v.extend(whole_to.into_iter().map(|a| ("whole".into(), a)));
         v.push(("based_on".into(), latest.to_string()));
         let action = format!("/plans/{plan_id}/revise");
         Self::with(node, action, Some(latest), Fields(v), lang)
@@ -418,12 +420,8 @@ fn author_send(
 #[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let node = &state.node;
     let mut p = Problems::default();
     let case = f.get("case").parse::<CaseId>().ok();
@@ -487,13 +485,9 @@ async fn send_recorded(state: &UiState, send: &PlanSend) -> Result<bool, PageErr
 #[tracing::instrument(skip_all, fields(plan = %id))]
 pub async fn revise(
     State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { signed, lang, f }: Posted,
 ) -> Result<Response, PageError> {
-    let f = Fields(pairs);
-    signed.check_csrf(f.get("csrf"))?;
     let node = &state.node;
     let (plan_id, all) = held(&state, &id).await?;
     let latest = all.last().ok_or(PageError::NotFound)?;

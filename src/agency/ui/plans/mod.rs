@@ -279,6 +279,15 @@ pub async fn show(
     Ok(Html(html))
 }
 
+/// Who received the whole of `v`, when this node sent it: the next
+/// version goes to them unless staff change it.
+async fn whole_to(node: &Node, v: &HeldVersion) -> Result<Vec<String>, PageError> {
+    let sent = node.records().outbox_item(v.envelope_id).await?;
+    Ok(sent
+        .and_then(|row| serde_json::from_str::<Vec<String>>(&row.recipients).ok())
+        .unwrap_or_default())
+}
+
 /// The plan page, with `editor` (what was entered, with its problems) when
 /// a revision comes back, and what was just done.
 #[allow(clippy::too_many_arguments)]
@@ -317,6 +326,7 @@ pub(super) async fn render(
             plan_id,
             p,
             latest.version,
+            whole_to(node, latest).await?,
             lang,
         )),
         (Held::Part(_), None) => None,
