@@ -2,6 +2,7 @@
 //! delivery cursor. Each delivery is stored together with the cursor in one
 //! transaction, and only then acknowledged.
 
+mod drafts;
 mod ledger;
 mod outbox;
 mod staff;
@@ -34,6 +35,7 @@ pub struct InboxRow {
     pub consent_end_reason: Option<String>,
 }
 
+pub use drafts::DraftRow;
 pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
 pub use staff::{

@@ -17,35 +17,35 @@ use tsunagu::protocol::{Timestamp, Urgency};
 
 use crate::helpers::*;
 
-const NAME: &str = "高橋 由美";
+pub(crate) const NAME: &str = "高橋 由美";
 const PASSWORD: &str = "夏の海に白い帆が三つ見える";
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 const MARKUP: &str = "<script>alert(1)</script>";
 
 /// A hub (when this UI started it), a node with its UI on 127.0.0.1:0, one
 /// staff member.
-struct Ui {
+pub(crate) struct Ui {
     hub: Option<TestHub>,
     hub_url: String,
     _data: tempfile::TempDir,
-    center: TestNode,
-    accounts: StaffAccounts,
+    pub(crate) center: TestNode,
+    pub(crate) accounts: StaffAccounts,
     secret: TotpSecret,
     base: String,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     shutdown: CancellationToken,
 }
 
 impl Ui {
     /// A hub and the center's node with its UI.
-    async fn start(adjust: impl FnOnce(&mut AgencyConfig)) -> Ui {
+    pub(crate) async fn start(adjust: impl FnOnce(&mut AgencyConfig)) -> Ui {
         let hub = TestHub::start(&Db::Sqlite).await;
         let url = hub.url.clone();
         Ui::on(url, Some(hub), CENTER, adjust).await
     }
 
     /// Another agency's node with its UI, on this UI's hub.
-    async fn join(&self, id: &str) -> Ui {
+    pub(crate) async fn join(&self, id: &str) -> Ui {
         Ui::on(self.hub_url.clone(), None, id, |_| {}).await
     }
 
@@ -107,12 +107,12 @@ impl Ui {
         self.secret.code_at(now)
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// The login form's CSRF value and the cookie that pairs with it.
-    async fn login_form(&self) -> (String, String) {
+    pub(crate) async fn login_form(&self) -> (String, String) {
         let page = self.http.get(self.url("/login")).send().await.unwrap();
         let cookie = cookie_pair(&page, "tsunagu_login_csrf");
         let body = page.text().await.unwrap();
@@ -138,13 +138,13 @@ impl Ui {
     }
 
     /// Sign in: the `Cookie` header value of the session.
-    async fn sign_in(&self) -> String {
+    pub(crate) async fn sign_in(&self) -> String {
         let response = self.post_login(PASSWORD, &self.code()).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         cookie_pair(&response, "tsunagu_session")
     }
 
-    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))
             .header("cookie", cookie)
@@ -153,7 +153,7 @@ impl Ui {
             .unwrap()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.shutdown.cancel();
         self.accounts.records().close().await;
         self.center.stop().await;
@@ -164,7 +164,7 @@ impl Ui {
 }
 
 /// `name=value` of the cookie the response sets.
-fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
+pub(crate) fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -179,7 +179,7 @@ fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
 }
 
 /// The value of the hidden input `name` in a page.
-fn hidden(body: &str, name: &str) -> String {
+pub(crate) fn hidden(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = body.find(&marker).expect("no hidden field") + marker.len();
     body[start..].split('"').next().unwrap().to_owned()
@@ -522,7 +522,12 @@ async fn updates_sent(ui: &Ui) -> Vec<tsunagu::store::records::OutboxRow> {
 }
 
 impl Ui {
-    async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.http
             .post(self.url(path))
             .header("cookie", cookie)

@@ -16,6 +16,9 @@ pub enum PageError {
     Csrf,
     #[error("no such page or record")]
     NotFound,
+    /// A form body that could not be read at all (not one the page sent).
+    #[error("unreadable form")]
+    BadForm,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -49,6 +52,14 @@ impl IntoResponse for PageError {
                     title: "見つかりません",
                     message: "このページまたは記録は、このノードにありません。",
                     english: "This page or record is not on this node.",
+                },
+            ),
+            PageError::BadForm => (
+                StatusCode::BAD_REQUEST,
+                ErrorPage {
+                    title: "送信内容を読み取れませんでした",
+                    message: "フォームの内容を受け取れませんでした。何も送信・保存していません。ページを開き直してから、もう一度入力してください。",
+                    english: "The form could not be read. Nothing was sent or saved. Reload the page and fill it in again.",
                 },
             ),
             PageError::Store(_) | PageError::Crypto(_) | PageError::Template(_) => {

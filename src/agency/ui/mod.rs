@@ -5,6 +5,7 @@
 
 mod assets;
 mod auth;
+mod compose;
 mod error;
 mod events;
 mod headers;
@@ -46,6 +47,7 @@ pub fn router(state: UiState) -> Router {
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
         .route("/favicon.ico", get(assets::no_icon))
+        .merge(compose::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
