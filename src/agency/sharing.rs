@@ -117,6 +117,8 @@ pub struct Sharing<'a> {
     pub purpose: Purpose,
     pub urgency: Urgency,
     pub now: Timestamp,
+    /// The case is about to be opened: nothing is registered about it yet.
+    pub new_case: bool,
 }
 
 impl Sharing<'_> {
@@ -153,6 +155,10 @@ impl Sharing<'_> {
                 self.kinds_only(basis, &[Center, ChildWelfare])
             }
             LegalBasis::AbuseNotification => self.kinds_only(basis, &[ChildWelfare, Center]),
+            LegalBasis::YotaikyoSharing if self.new_case => Err(Refusal::new(
+                "新しいケースは要対協に登録されていないため、要対協での情報共有（第25条の3）では送れません。登録済みのケースを選ぶか、ほかの根拠を選んでください。",
+                "A new case is not registered with the council, so council sharing does not apply. Choose a registered case or another basis.",
+            )),
             LegalBasis::YotaikyoSharing => self.council_members(),
             LegalBasis::VitalInterest if self.urgency != Urgency::Emergency => Err(Refusal::new(
                 "生命・身体の保護（個人情報保護法第27条第1項第2号）は緊急の場合だけ使えます。緊急度を「緊急」にするか、ほかの根拠を選んでください。",
@@ -340,3 +346,100 @@ pub const STATUTORY: [LegalBasis; 4] = [
     LegalBasis::YotaikyoSharing,
     LegalBasis::VitalInterest,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ConsentId;
+    use crate::protocol::consent::{ConsentGiver, ConsentMethod};
+
+    fn directory() -> Directory {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Directory::load(&root.join("certs-example/directory.toml")).unwrap()
+    }
+
+    fn id(s: &str) -> AgencyId {
+        s.parse().unwrap()
+    }
+
+    fn consent(to: &[&str], categories: &[InfoCategory]) -> KnownConsent {
+        KnownConsent {
+            scope: ConsentScope {
+                consent_id: ConsentId::new(),
+                case_id: "case-1".parse().unwrap(),
+                given_by: ConsentGiver::Person,
+                method: ConsentMethod::Oral,
+                decision: ConsentDecision::Granted,
+                recipients: to.iter().map(|a| ConsentRecipient::Agency(id(a))).collect(),
+                categories: categories.to_vec(),
+                purposes: vec![Purpose::Referral],
+                valid_from: Timestamp::now(),
+                valid_until: None,
+            },
+            recorded_by: id("sakura-clinic"),
+            ended: None,
+        }
+    }
+
+    fn check(
+        to: &[&str],
+        basis: &LegalBasis,
+        consent: Option<&KnownConsent>,
+    ) -> Result<(), Refusal> {
+        let directory = directory();
+        let recipients: Vec<AgencyId> = to.iter().map(|a| id(a)).collect();
+        let categories = [InfoCategory::Basic, InfoCategory::MentalHealth].into();
+        Sharing {
+            directory: &directory,
+            sender: &id("sakura-clinic"),
+            recipients: &recipients,
+            categories: &categories,
+            purpose: Purpose::Referral,
+            urgency: Urgency::Early,
+            now: Timestamp::now(),
+            new_case: false,
+        }
+        .check(basis, consent)
+    }
+
+    #[test]
+    fn a_clinic_may_inform_the_municipality_but_not_the_nursery_without_consent() {
+        let basis = LegalBasis::ProvisionToMunicipality;
+        assert_eq!(check(&["minato-center"], &basis, None), Ok(()));
+        let refused = check(&["minato-center", "hikari-nursery"], &basis, None).unwrap_err();
+        assert!(refused.ja.contains("ひかり保育園"), "{}", refused.ja);
+    }
+
+    #[test]
+    fn a_consent_must_reach_every_recipient_and_category_and_be_in_force() {
+        let all = [InfoCategory::Basic, InfoCategory::MentalHealth];
+        let good = consent(&["minato-center"], &all);
+        let basis = LegalBasis::Consent {
+            consent_id: good.scope.consent_id,
+        };
+        assert_eq!(check(&["minato-center"], &basis, Some(&good)), Ok(()));
+        let refused = check(&["minato-child-welfare"], &basis, Some(&good)).unwrap_err();
+        assert!(
+            refused.ja.contains("提供先に含まれていません"),
+            "{}",
+            refused.ja
+        );
+        let narrow = consent(&["minato-center"], &[InfoCategory::Basic]);
+        let refused = check(&["minato-center"], &basis, Some(&narrow)).unwrap_err();
+        assert!(refused.ja.contains("「精神保健」"), "{}", refused.ja);
+        let withdrawn = KnownConsent {
+            ended: Some(ConsentEnd::Withdrawn),
+            ..good
+        };
+        let refused = check(&["minato-center"], &basis, Some(&withdrawn)).unwrap_err();
+        assert!(refused.ja.contains("撤回"), "{}", refused.ja);
+        let refused = check(&["minato-center"], &basis, None).unwrap_err();
+        assert!(refused.ja.contains("記録されていません"), "{}", refused.ja);
+    }
+
+    #[test]
+    fn vital_interest_is_for_emergencies_only() {
+        let refused = check(&["hikari-nursery"], &LegalBasis::VitalInterest, None).unwrap_err();
+        assert!(refused.ja.contains("緊急の場合だけ"), "{}", refused.ja);
+    }
+}

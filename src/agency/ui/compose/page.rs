@@ -144,7 +144,7 @@ async fn render(
             staff: Some(signed.member.name.clone()),
             csrf: signed.token.csrf().expose().to_owned(),
         },
-        problems: problems(&shown.errors, lang),
+        problems: Vec::new(),
         notice: shown.notice,
         refusal: shown.refusal,
         draft_id: shown.draft_id,
@@ -170,18 +170,42 @@ async fn render(
             ..layout.field("attachments", lang.pick("添付ファイル", "Attachments").to_owned(), Kind::Files)
         },
     };
+    let page = ComposePage {
+        problems: problems(&page, &shown.errors, lang),
+        ..page
+    };
     Ok(Html(page.render()?))
 }
 
-/// The summary at the top: each problem, linking to its field.
-fn problems(errors: &[FieldError], lang: Lang) -> Vec<Problem> {
-    errors
+/// The summary at the top: each problem, linking to its field, in the
+/// order the fields appear on the page.
+fn problems(page: &ComposePage, errors: &[FieldError], lang: Lang) -> Vec<Problem> {
+    let order: Vec<&str> = [
+        &page.case,
+        &page.urgency,
+        &page.recipients,
+        &page.basis,
+        &page.justification,
+    ]
+    .into_iter()
+    .chain(page.sections.iter().flat_map(|s| s.fields.iter()))
+    .chain([&page.files])
+    .map(|f| f.name.as_str())
+    .collect();
+    let mut found: Vec<(usize, Problem)> = errors
         .iter()
-        .map(|e| Problem {
-            href: format!("#{}", field_id(&anchor(&e.field))),
-            message: e.message(lang).to_owned(),
+        .map(|e| {
+            let at = anchor(&e.field);
+            let place = order.iter().position(|n| *n == at).unwrap_or(order.len());
+            let problem = Problem {
+                href: format!("#{}", field_id(&at)),
+                message: e.message(lang).to_owned(),
+            };
+            (place, problem)
         })
-        .collect()
+        .collect();
+    found.sort_by_key(|(place, _)| *place);
+    found.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The cases this node holds something about, newest first, each named by
@@ -386,6 +410,7 @@ fn reach(state: &UiState, form: &ComposeForm, consents: &[KnownConsent], lang: L
                 purpose: Purpose::Referral,
                 urgency,
                 now: Timestamp::now(),
+                new_case: form.case.parse::<CaseId>().is_err(),
             };
             let by_consent = consents
                 .iter()
@@ -598,6 +623,7 @@ async fn prepare(
         purpose: Purpose::Referral,
         urgency,
         now: Timestamp::now(),
+        new_case: case.is_none(),
     };
     if let Err(refusal) = check.check(&basis, consent) {
         let at = field_error("basis", &refusal.ja, &refusal.en);

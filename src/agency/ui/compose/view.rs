@@ -140,6 +140,8 @@ pub struct Section {
     pub fields: Vec<Field>,
     /// The EPDS section shows its computed total.
     pub epds_total: Option<String>,
+    /// An extra class for the fieldset (`scores`: the EPDS lists side by side).
+    pub class: &'static str,
 }
 
 /// Builds fields from the form and its errors.
@@ -230,6 +232,7 @@ impl Layout<'_> {
             legend: self.t(ja, en),
             fields,
             epds_total: None,
+            class: "",
         }
     }
 
@@ -420,6 +423,7 @@ impl Layout<'_> {
             .map_or_else(|| "—".to_owned(), |t| t.to_string());
         Section {
             epds_total: Some(total),
+            class: "scores",
             ..self.section("EPDS（実施したとき）", "EPDS (when taken)", fields)
         }
     }
