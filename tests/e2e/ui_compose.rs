@@ -348,6 +348,18 @@ async fn mistakes_come_back_at_their_fields_with_what_was_typed_and_nothing_is_s
     );
     assert_eq!(clinic.outbox_len().await, 0);
 
+    // Only checking a good form: it may be sent, and nothing is.
+    let checked = clinic
+        .compose(&cookie, None, &with(demo_fields(), "action", "check"), &[])
+        .await;
+    assert_eq!(checked.status(), StatusCode::OK);
+    let body = checked.text().await.unwrap();
+    assert!(
+        body.contains("確認しました。この内容と根拠で送信できます。"),
+        "{body}"
+    );
+    assert_eq!(clinic.outbox_len().await, 0);
+
     // Without the form's token: refused, nothing sent.
     let forged = clinic.compose(&cookie, Some(""), &demo_fields(), &[]).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);

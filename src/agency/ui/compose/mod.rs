@@ -8,9 +8,12 @@
 //! none.
 
 mod attachments;
+mod choices;
 mod drafts;
 mod form;
 mod page;
+mod sent;
+mod submit;
 mod view;
 
 use axum::Router;
@@ -31,10 +34,10 @@ pub fn routes() -> Router<UiState> {
         .route(
             "/compose",
             get(page::show)
-                .post(page::submit)
+                .post(submit::submit)
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
-        .route("/compose/sent/{id}", get(page::sent))
+        .route("/compose/sent/{id}", get(sent::sent))
         .route("/compose/drafts/{id}/delete", post(drafts::delete))
         .route(
             "/envelopes/{id}/attachments/{n}",
