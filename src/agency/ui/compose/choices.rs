@@ -72,7 +72,7 @@ pub(super) fn case_field(layout: &Layout, cases: Vec<(String, String)>) -> Field
     options.extend(cases.into_iter().map(|(id, name)| {
         let label = match name.is_empty() {
             true => id.clone(),
-            false => format!("{name}（{id}）"),
+            false => aside(&name, &id, lang),
         };
         (id, label)
     }));
@@ -86,12 +86,7 @@ pub(super) fn case_field(layout: &Layout, cases: Vec<(String, String)>) -> Field
 pub(super) fn recipients_field(state: &UiState, layout: &Layout) -> Field {
     let lang = layout.lang;
     let options = others(state)
-        .map(|a| {
-            (
-                a.id.to_string(),
-                format!("{}（{}）", a.name, a.kind.label(lang)),
-            )
-        })
+        .map(|a| (a.id.to_string(), aside(&a.name, a.kind.label(lang), lang)))
         .collect();
     layout.choices(
         layout.required(
@@ -251,5 +246,13 @@ pub(super) fn reach(
 fn consent_basis(c: &KnownConsent) -> LegalBasis {
     LegalBasis::Consent {
         consent_id: c.scope.consent_id,
+    }
+}
+
+/// `main（note）` in Japanese, `main (note)` in English.
+fn aside(main: &str, note: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => format!("{main}（{note}）"),
+        Lang::En => format!("{main} ({note})"),
     }
 }
