@@ -624,3 +624,104 @@ async fn drafts_are_saved_resumed_and_deleted_and_each_is_its_members_own() {
     clinic.stop().await;
     center.stop().await;
 }
+
+#[tokio::test]
+async fn both_sides_follow_a_referral_from_the_form_to_its_reply_on_the_record_page() {
+    let mut center = Ui::start(|_| {}).await;
+    let mut clinic = center.join(CLINIC).await;
+    let sender = clinic.sign_in().await;
+    let id = sent_id(&clinic.compose(&sender, None, &demo_fields(), &[]).await);
+    center.center.wait_stored(id).await;
+    let path = format!("/envelopes/{id}");
+    let update = format!("{path}/update");
+    let reader = center.sign_in().await;
+
+    // The recipient takes it through 受理, 対応決定, 経過 and 返信.
+    let steps = [
+        ("received", "", "受理"),
+        ("accepted", "来週訪問します", "対応決定"),
+        ("in_progress", "訪問し、本人と面談した", "対応中"),
+        (
+            "completed",
+            "支援計画を作成し、継続して訪問する",
+            "返信済み（完了）",
+        ),
+    ];
+    for (state, text, _) in steps {
+        let csrf = hidden(
+            &center.get(&path, &reader).await.text().await.unwrap(),
+            "csrf",
+        );
+        let form = [("csrf", csrf.as_str()), ("state", state), ("text", text)];
+        let done = center.post(&update, &reader, &form).await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "{state}");
+    }
+    let updates: Vec<EnvelopeId> = center
+        .center
+        .node
+        .records()
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "referral_update")
+        .map(|r| r.envelope_id.parse().unwrap())
+        .collect();
+    assert_eq!(updates.len(), 4, "{updates:?}");
+    for u in &updates {
+        clinic.center.wait_stored(*u).await;
+    }
+
+    // The sender's page: the state at the center, every step in the
+    // timeline with who wrote it and what, and no 取消 any more.
+    let body = clinic.get(&path, &sender).await.text().await.unwrap();
+    assert!(body.contains("<td>返信済み（完了）</td>"), "{body}");
+    for (_, text, label) in steps {
+        assert!(
+            body.contains(&format!("<strong>{label}</strong>")),
+            "{label}: {body}"
+        );
+        assert!(body.contains(text), "{text}: {body}");
+    }
+    assert!(
+        body.contains(&format!(
+            "{NAME}（保健師）: <strong>返信済み（完了）</strong>"
+        )),
+        "{body}"
+    );
+    assert!(!body.contains(">取消</button>"), "{body}");
+    // The recipient's page: nothing left to press.
+    let body = center.get(&path, &reader).await.text().await.unwrap();
+    assert!(!body.contains("class=\"act\""), "{body}");
+
+    clinic.stop().await;
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn a_form_sent_after_the_session_ended_goes_to_the_login_page_and_nothing_is_sent() {
+    let center = Ui::start(|_| {}).await;
+    let clinic = center.join(CLINIC).await;
+    let cookie = clinic.sign_in().await;
+    let csrf = hidden(
+        &clinic.get("/compose", &cookie).await.text().await.unwrap(),
+        "csrf",
+    );
+    let logout = clinic
+        .post("/logout", &cookie, &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    let late = clinic
+        .compose(&cookie, Some(&csrf), &demo_fields(), &[])
+        .await;
+    assert_eq!(late.status(), StatusCode::SEE_OTHER);
+    assert!(
+        late.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    assert_eq!(clinic.outbox_len().await, 0);
+    clinic.stop().await;
+    center.stop().await;
+}
