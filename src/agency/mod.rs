@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod plans;
 pub mod referral_update;
 pub mod sealed;
+pub mod sharing;
 pub mod staff;
 pub mod ui;
 mod wake;

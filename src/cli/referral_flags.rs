@@ -134,6 +134,7 @@ impl ReferralFlags {
             consent: need.get("--consent", &self.consent, ConsentStatus::NotTold),
             // `--also-category` belongs to `send`, so that it also works with --file.
             extra_categories: Vec::new(),
+            attachments: Vec::new(),
         };
         (referral, need.0)
     }
@@ -197,6 +198,7 @@ impl ReferralFlags {
             // Item 10 is asked for explicitly: it is the self-harm item, and
             // a silent 0 would read as "no thoughts of self-harm".
             item10: need.get("--epds-item10", &self.epds_item10, 0),
+            items: None,
             taken_on: self.epds_date.unwrap_or(today),
         })
     }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
 use super::InfoCategory;
+use super::payload::Attachment;
 
 pub use validate::{FieldError, ValidationErrors};
 
@@ -63,6 +64,12 @@ pub struct Referral {
     /// because no code can read free text; see [`Referral::categories`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_categories: Vec<InfoCategory>,
+    /// 添付: files sent with the form (a PDF letter, a photo of the 母子手帳
+    /// page), each checked by `protocol::attachment::attach` (PDF, PNG or
+    /// JPEG by its bytes) and 5 MB in all. Encrypted with the rest; absent
+    /// in older messages, which still parse.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 /// 時期: when the referral is written.
@@ -230,6 +237,11 @@ pub struct Epds {
     /// 項目10 (自傷の考え: thoughts of harming herself), 0–3. Anything above 0
     /// needs attention whatever the total, which is why it is kept apart.
     pub item10: u8,
+    /// 各項目の点数: items 1–10, 0–3 each, when they were entered one by one
+    /// (the web form does; a file may give only the total). When present the
+    /// total is their sum and `item10` their last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<[u8; 10]>,
     /// 実施日, `YYYY-MM-DD`.
     #[serde(with = "iso_date")]
     pub taken_on: Date,
@@ -286,6 +298,7 @@ pub fn demo_referral(today: Date) -> Referral {
         epds: Some(Epds {
             total: 11,
             item10: 0,
+            items: None,
             taken_on: today,
         }),
         findings: DEMO_FINDINGS.into(),
@@ -297,6 +310,7 @@ pub fn demo_referral(today: Date) -> Referral {
         already_known_to_municipality: false,
         consent: ConsentStatus::Agreed,
         extra_categories: Vec::new(),
+        attachments: Vec::new(),
     }
 }
 

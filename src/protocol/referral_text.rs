@@ -265,6 +265,10 @@ impl Form {
             Lang::En => format!("total {} (item 10: {}{attention})", e.total, e.item10),
         };
         self.field("点数", "Scores", &scores);
+        if let Some(items) = &e.items {
+            let each: Vec<String> = items.iter().map(u8::to_string).collect();
+            self.field("各項目（1〜10）", "Items 1–10", &each.join(" "));
+        }
         self.field("実施日", "Taken on", &self.date(e.taken_on));
     }
 
@@ -292,6 +296,14 @@ impl Form {
             "Information categories",
             &categories.join(self.lang.pick("、", ", ")),
         );
+        if !r.attachments.is_empty() {
+            let names: Vec<&str> = r.attachments.iter().map(|a| a.file_name.as_str()).collect();
+            self.field(
+                "添付",
+                "Attachments",
+                &names.join(self.lang.pick("、", ", ")),
+            );
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! transaction, and only then acknowledged.
 
 mod cases;
+mod drafts;
 mod ledger;
 mod outbox;
 mod staff;
@@ -36,6 +37,7 @@ pub struct InboxRow {
 }
 
 pub use cases::{CaseRecord, CaseRow};
+pub use drafts::DraftRow;
 pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
 pub use staff::{

@@ -51,6 +51,7 @@ mod signed_bytes;
 mod staff;
 mod ui;
 mod ui_cases;
+mod ui_compose;
 mod ui_consents;
 mod ui_meetings;
 mod ui_plans;

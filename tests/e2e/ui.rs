@@ -112,7 +112,7 @@ impl Ui {
     }
 
     /// The login form's CSRF value and the cookie that pairs with it.
-    async fn login_form(&self) -> (String, String) {
+    pub(crate) async fn login_form(&self) -> (String, String) {
         let page = self.http.get(self.url("/login")).send().await.unwrap();
         let cookie = cookie_pair(&page, "tsunagu_login_csrf");
         let body = page.text().await.unwrap();

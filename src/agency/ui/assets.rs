@@ -38,6 +38,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/ui/meeting.js"),
     ),
+    (
+        "compose.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/ui/compose.js"),
+    ),
 ];
 
 pub async fn asset(Path(name): Path<String>) -> Result<Response, PageError> {

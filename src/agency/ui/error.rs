@@ -19,6 +19,9 @@ pub enum PageError {
     /// The 進行管理台帳 asked of a node that is not the 調整機関's.
     #[error("the progress ledger is the coordinating body's")]
     NotCoordinator,
+    /// A form body that could not be read at all (not one the page sent).
+    #[error("unreadable form")]
+    BadForm,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -60,6 +63,14 @@ impl IntoResponse for PageError {
                     title: "進行管理台帳は調整機関の台帳です",
                     message: "進行管理台帳は、要保護児童対策地域協議会（要対協）の調整機関が管理する台帳で、調整機関のノードだけにあります。このノードでは表示できません。台帳の内容が必要なときは、調整機関の担当者に問い合わせてください。",
                     english: "The progress ledger is kept by the child-protection council's coordinating body, on its node only: this node cannot show it. Ask the coordinating body's staff for what you need from it.",
+                },
+            ),
+            PageError::BadForm => (
+                StatusCode::BAD_REQUEST,
+                ErrorPage {
+                    title: "送信内容を読み取れませんでした",
+                    message: "フォームの内容を受け取れませんでした。何も送信・保存していません。ページを開き直してから、もう一度入力してください。",
+                    english: "The form could not be read. Nothing was sent or saved. Reload the page and fill it in again.",
                 },
             ),
             PageError::Store(_) | PageError::Crypto(_) | PageError::Template(_) => {

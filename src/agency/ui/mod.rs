@@ -6,6 +6,7 @@
 mod assets;
 mod auth;
 mod cases;
+mod compose;
 mod consents;
 mod error;
 mod events;
@@ -56,6 +57,7 @@ pub fn router(state: UiState) -> Router {
         .merge(meetings::routes())
         .merge(plans::routes())
         .merge(ledger::routes())
+        .merge(compose::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)

@@ -33,8 +33,21 @@ pub struct Act {
     pub text: Option<(&'static str, bool)>,
 }
 
+/// A file carried in the referral, as a download link.
+pub struct FileLink {
+    pub href: String,
+    pub name: String,
+    pub kind: String,
+    pub size: String,
+}
+
 /// The referral part of the page.
 pub struct Detail {
+    /// Who signed it: the agency whose key verified (or this agency, for
+    /// what it sent), and the member of staff named in the signed content.
+    pub signer: Signer,
+    /// Files carried with it, as download links.
+    pub files: Vec<FileLink>,
     pub states: Vec<StateRow>,
     /// Why the states could not be read (the hub unreachable), if so.
     pub unknown: Option<String>,
@@ -43,6 +56,14 @@ pub struct Detail {
     pub basis: Option<String>,
     /// Every update this node holds about it, oldest first.
     pub timeline: Vec<Entry>,
+}
+
+/// The signature as staff read it.
+pub struct Signer {
+    pub agency: String,
+    pub name: String,
+    pub role: String,
+    pub contact: String,
 }
 
 /// One update in the timeline: when, from which agency, who signed it,
@@ -65,6 +86,7 @@ pub async fn detail(
 ) -> Result<Detail, PageError> {
     let node = &ui.node;
     let timeline = timeline(ui, id, lang).await?;
+    let (signer, files) = signer_and_files(ui, id, lang).await?;
     let basis = node
         .records()
         .envelope_bytes(id)
@@ -75,8 +97,10 @@ pub async fn detail(
         Ok(s) => s,
         Err(e) => {
             return Ok(Detail {
+                signer,
+                files,
                 states: vec![],
-                unknown: Some(refusal_text(node, e, lang)),
+                unknown: Some(refusal_text(node, e, update_next_step(lang), lang)),
                 acts: vec![],
                 basis,
                 timeline,
@@ -111,12 +135,70 @@ pub async fn detail(
         vec![]
     };
     Ok(Detail {
+        signer,
+        files,
         states,
         unknown: None,
         acts,
         basis,
         timeline,
     })
+}
+
+/// The signing agency and author of a referral this node holds, and its
+/// files as links. A received one was verified against the sender's key
+/// before it was stored; one this node sent was signed with its own.
+async fn signer_and_files(
+    ui: &UiState,
+    id: EnvelopeId,
+    lang: Lang,
+) -> Result<(Signer, Vec<FileLink>), PageError> {
+    let records = ui.node.records();
+    let (sender, payload) = match records.inbox_item(id).await? {
+        Some(row) => (row.sender, row.payload),
+        None => match records.outbox_item(id).await? {
+            Some(row) => (ui.node.id().to_string(), row.payload),
+            None => return Err(PageError::NotFound),
+        },
+    };
+    let author = serde_json::from_str::<Payload>(&payload)
+        .ok()
+        .map(|p| p.author);
+    let signer = Signer {
+        agency: ui.node.directory().name_of(&sender),
+        name: author.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+        role: author.as_ref().map(|a| a.role.clone()).unwrap_or_default(),
+        contact: author.map(|a| a.contact).unwrap_or_default(),
+    };
+    let files = super::compose::attachments_of(records, id)
+        .await?
+        .into_iter()
+        .enumerate()
+        .map(|(n, a)| FileLink {
+            href: format!("/envelopes/{id}/attachments/{n}"),
+            kind: file_kind(&a.media_type, lang).to_owned(),
+            size: size_text(a.bytes.len()),
+            name: a.file_name,
+        })
+        .collect();
+    Ok((signer, files))
+}
+
+fn file_kind(media_type: &str, lang: Lang) -> &'static str {
+    match media_type {
+        "application/pdf" => "PDF",
+        "image/png" => "PNG",
+        "image/jpeg" => "JPEG",
+        _ => lang.pick("不明な形式（開けません）", "unknown type (not served)"),
+    }
+}
+
+fn size_text(bytes: usize) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
 }
 
 /// The updates held here, received and sent, whose action names `referral`.
@@ -232,19 +314,24 @@ fn recipient_acts(state: ReferralState, lang: Lang) -> Vec<Act> {
     }
 }
 
+/// What to do after an update was refused.
+fn update_next_step(lang: Lang) -> &'static str {
+    lang.pick(
+        "次の手順: ページを開き直して現在の対応状況を確かめ、表示されている操作から選んでください。解決しないときは、相手の機関またはシステム管理者に連絡してください。",
+        "Next: reload the page to see the current state and choose one of the actions shown. If that does not help, contact the other agency or the system administrator.",
+    )
+}
+
 /// A node error in the staff's words: the hub's reason with agencies named
-/// as the CLI does (`Directory::named`), then the next step on this page
-/// (the CLI's next steps name its flags, which staff here do not have).
-fn refusal_text(node: &Node, e: NodeError, lang: Lang) -> String {
+/// as the CLI does (`Directory::named`), then `next`, the next step on the
+/// page at hand (the CLI's next steps name its flags, which staff here do
+/// not have).
+pub(super) fn refusal_text(node: &Node, e: NodeError, next: &str, lang: Lang) -> String {
     match e {
         NodeError::Refused(body) => {
             let why = node
                 .directory()
                 .named(lang.pick(&body.message, &body.message_en));
-            let next = lang.pick(
-                "次の手順: ページを開き直して現在の対応状況を確かめ、表示されている操作から選んでください。解決しないときは、相手の機関またはシステム管理者に連絡してください。",
-                "Next: reload the page to see the current state and choose one of the actions shown. If that does not help, contact the other agency or the system administrator.",
-            );
             format!("{why}\n{next}")
         }
         other => {
@@ -314,7 +401,7 @@ pub async fn update(
             Ok(Redirect::to(&back).into_response())
         }
         Err(e) => {
-            let why = refusal_text(&state.node, e, lang);
+            let why = refusal_text(&state.node, e, update_next_step(lang), lang);
             refused(&state, &signed, lang, id, why).await
         }
     }

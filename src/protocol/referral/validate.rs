@@ -18,6 +18,7 @@ use time::{Date, Duration};
 
 use super::{Child, Epds, Mother, Pregnancy, Referral, ReferralReason, ReferralTiming};
 use crate::i18n::Lang;
+use crate::protocol::attachment::{FileType, check_total};
 
 /// One problem with one field of a referral, in both languages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +96,7 @@ impl Referral {
             c.epds(epds);
         }
         c.empty("findings", &self.findings, "状況・所見", "findings");
+        c.attachments(&self.attachments);
         c.finish()
     }
 }
@@ -295,6 +297,56 @@ impl Checks {
             self.flag(e.item10 > e.total, "epds.item10", ja, en);
         }
         self.in_future("epds.taken_on", e.taken_on, "EPDSの実施日", "the EPDS date");
+        if let Some(items) = &e.items {
+            self.epds_items(e, items);
+        }
+    }
+
+    /// Items entered one by one: each 0–3, and the total and item 10 are
+    /// what they say (a form that computed them wrongly is refused, not
+    /// silently corrected: the receiver judges by these numbers).
+    fn epds_items(&mut self, e: &Epds, items: &[u8; 10]) {
+        let mut any_bad = false;
+        for (i, score) in items.iter().enumerate() {
+            let n = i + 1;
+            let ja = format!("EPDSの項目{n}は0〜3点です");
+            let en = format!("EPDS item {n} must be 0–3");
+            any_bad |= self.flag(*score > 3, &format!("epds.items[{i}]"), ja, en);
+        }
+        if any_bad {
+            return;
+        }
+        let sum: u8 = items.iter().sum();
+        let ja = format!("EPDSの合計点が各項目の合計（{sum}点）と合いません");
+        let en = format!("the EPDS total does not equal the sum of the items ({sum})");
+        self.flag(e.total != sum, "epds.total", ja, en);
+        let ja = "EPDSの項目10が各項目の10番目と合いません";
+        let en = "EPDS item 10 differs from the tenth item";
+        self.flag(e.item10 != items[9], "epds.item10", ja, en);
+    }
+
+    /// The same checks the upload made, again on what is sent and received:
+    /// a file typed or sized otherwise never reaches a page.
+    fn attachments(&mut self, files: &[super::Attachment]) {
+        for (i, file) in files.iter().enumerate() {
+            let sniffed = FileType::sniff(&file.bytes).map(FileType::media_type);
+            let bad = sniffed != Some(file.media_type.as_str());
+            let ja = format!(
+                "添付ファイル「{}」はPDF・PNG・JPEGではありません",
+                file.file_name
+            );
+            let en = format!(
+                "the attached file {} is not a PDF, PNG or JPEG",
+                file.file_name
+            );
+            self.flag(bad, &format!("attachments[{i}]"), ja, en);
+        }
+        let too_big = check_total(files).is_err();
+        let (ja, en) = (
+            "添付ファイルは合計5MBまでです",
+            "attachments may hold 5 MB in all",
+        );
+        self.flag(too_big, "attachments", ja, en);
     }
 }
 
@@ -509,6 +561,7 @@ mod tests {
         r.epds = Some(Epds {
             total: 31,
             item10: 4,
+            items: None,
             taken_on: date!(2026 - 11 - 24),
         });
         assert_eq!(
@@ -523,9 +576,42 @@ mod tests {
         r.epds = Some(Epds {
             total: 2,
             item10: 3,
+            items: None,
             taken_on: TODAY,
         });
         assert_eq!(failing_fields(&r), ["epds.item10"]);
+    }
+
+    #[test]
+    fn epds_items_must_add_up_to_the_total_and_end_with_item_ten() {
+        let mut r = demo();
+        let items = [2, 1, 2, 1, 1, 1, 1, 1, 1, 0];
+        let epds = |total, item10, items| Epds {
+            total,
+            item10,
+            items: Some(items),
+            taken_on: TODAY,
+        };
+        r.epds = Some(epds(11, 0, items));
+        assert_eq!(r.validate(TODAY), Ok(()));
+        r.epds = Some(epds(12, 1, items));
+        assert_eq!(failing_fields(&r), ["epds.total", "epds.item10"]);
+        let mut wrong = items;
+        wrong[3] = 4;
+        r.epds = Some(epds(14, 0, wrong));
+        assert_eq!(failing_fields(&r), ["epds.items[3]"]);
+    }
+
+    #[test]
+    fn an_attachment_whose_bytes_are_not_its_type_is_rejected() {
+        let mut r = demo();
+        let pdf = crate::protocol::attachment::attach("a.pdf", b"%PDF-1.7".to_vec()).unwrap();
+        r.attachments = vec![pdf.clone()];
+        assert_eq!(r.validate(TODAY), Ok(()));
+        let mut lying = pdf;
+        lying.media_type = "image/png".into();
+        r.attachments = vec![lying];
+        assert_eq!(failing_fields(&r), ["attachments[0]"]);
     }
 
     #[test]
