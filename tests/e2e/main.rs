@@ -50,3 +50,4 @@ mod refusals;
 mod signed_bytes;
 mod staff;
 mod ui;
+mod ui_admin;

@@ -17,39 +17,39 @@ use tsunagu::protocol::{Timestamp, Urgency};
 
 use crate::helpers::*;
 
-const NAME: &str = "高橋 由美";
-const PASSWORD: &str = "夏の海に白い帆が三つ見える";
+pub(crate) const NAME: &str = "高橋 由美";
+pub(crate) const PASSWORD: &str = "夏の海に白い帆が三つ見える";
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 const MARKUP: &str = "<script>alert(1)</script>";
 
 /// A hub (when this UI started it), a node with its UI on 127.0.0.1:0, one
 /// staff member.
-struct Ui {
-    hub: Option<TestHub>,
-    hub_url: String,
-    _data: tempfile::TempDir,
-    center: TestNode,
-    accounts: StaffAccounts,
-    secret: TotpSecret,
-    base: String,
-    http: reqwest::Client,
-    shutdown: CancellationToken,
+pub(crate) struct Ui {
+    pub(crate) hub: Option<TestHub>,
+    pub(crate) hub_url: String,
+    pub(crate) _data: tempfile::TempDir,
+    pub(crate) center: TestNode,
+    pub(crate) accounts: StaffAccounts,
+    pub(crate) secret: TotpSecret,
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl Ui {
     /// A hub and the center's node with its UI.
-    async fn start(adjust: impl FnOnce(&mut AgencyConfig)) -> Ui {
+    pub(crate) async fn start(adjust: impl FnOnce(&mut AgencyConfig)) -> Ui {
         let hub = TestHub::start(&Db::Sqlite).await;
         let url = hub.url.clone();
         Ui::on(url, Some(hub), CENTER, adjust).await
     }
 
     /// Another agency's node with its UI, on this UI's hub.
-    async fn join(&self, id: &str) -> Ui {
+    pub(crate) async fn join(&self, id: &str) -> Ui {
         Ui::on(self.hub_url.clone(), None, id, |_| {}).await
     }
 
-    async fn on(
+    pub(crate) async fn on(
         hub_url: String,
         hub: Option<TestHub>,
         id: &str,
@@ -102,17 +102,17 @@ impl Ui {
         }
     }
 
-    fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         let now = u64::try_from(Timestamp::now().unix_millis() / 1000).unwrap();
         self.secret.code_at(now)
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// The login form's CSRF value and the cookie that pairs with it.
-    async fn login_form(&self) -> (String, String) {
+    pub(crate) async fn login_form(&self) -> (String, String) {
         let page = self.http.get(self.url("/login")).send().await.unwrap();
         let cookie = cookie_pair(&page, "tsunagu_login_csrf");
         let body = page.text().await.unwrap();
@@ -120,10 +120,20 @@ impl Ui {
     }
 
     /// Submit the login form; the response as it came (no redirect followed).
-    async fn post_login(&self, password: &str, code: &str) -> reqwest::Response {
+    pub(crate) async fn post_login(&self, password: &str, code: &str) -> reqwest::Response {
+        self.post_login_as(NAME, password, code).await
+    }
+
+    /// Submit the login form for `name`.
+    pub(crate) async fn post_login_as(
+        &self,
+        name: &str,
+        password: &str,
+        code: &str,
+    ) -> reqwest::Response {
         let (csrf, cookie) = self.login_form().await;
         let form = [
-            ("name", NAME),
+            ("name", name),
             ("password", password),
             ("code", code),
             ("csrf", csrf.as_str()),
@@ -138,13 +148,55 @@ impl Ui {
     }
 
     /// Sign in: the `Cookie` header value of the session.
-    async fn sign_in(&self) -> String {
+    pub(crate) async fn sign_in(&self) -> String {
         let response = self.post_login(PASSWORD, &self.code()).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         cookie_pair(&response, "tsunagu_session")
     }
 
-    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
+    /// Add a member from the node console; their TOTP secret.
+    pub(crate) async fn add_member(
+        &self,
+        name: &str,
+        role: StaffRole,
+        password: &str,
+    ) -> TotpSecret {
+        let new = NewStaff {
+            name,
+            role,
+            contact: "内線 300",
+            password,
+        };
+        let (_, enrolment) = self
+            .accounts
+            .add(Actor::NodeConsole, new, Timestamp::now())
+            .await
+            .unwrap();
+        TotpSecret::from_base32(&enrolment.secret_base32).unwrap()
+    }
+
+    /// Sign `name` in with `secret`'s code `steps_ahead` 30-second steps
+    /// from now (a code once used cannot sign in again; the next step's code
+    /// is accepted early): the session's `Cookie` value.
+    pub(crate) async fn sign_in_as(
+        &self,
+        name: &str,
+        password: &str,
+        secret: &TotpSecret,
+        steps_ahead: u64,
+    ) -> String {
+        let now = u64::try_from(Timestamp::now().unix_millis() / 1000).unwrap();
+        let code = secret.code_at(now + 30 * steps_ahead);
+        let response = self.post_login_as(name, password, &code).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{name} could not sign in"
+        );
+        cookie_pair(&response, "tsunagu_session")
+    }
+
+    pub(crate) async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))
             .header("cookie", cookie)
@@ -153,7 +205,7 @@ impl Ui {
             .unwrap()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.shutdown.cancel();
         self.accounts.records().close().await;
         self.center.stop().await;
@@ -164,7 +216,7 @@ impl Ui {
 }
 
 /// `name=value` of the cookie the response sets.
-fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
+pub(crate) fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -179,7 +231,7 @@ fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
 }
 
 /// The value of the hidden input `name` in a page.
-fn hidden(body: &str, name: &str) -> String {
+pub(crate) fn hidden(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = body.find(&marker).expect("no hidden field") + marker.len();
     body[start..].split('"').next().unwrap().to_owned()
@@ -509,7 +561,7 @@ async fn with_a_certificate_configured_the_ui_speaks_https() {
 }
 
 /// The record page's CSRF value for the session `cookie`.
-async fn page_csrf(ui: &Ui, path: &str, cookie: &str) -> String {
+pub(crate) async fn page_csrf(ui: &Ui, path: &str, cookie: &str) -> String {
     hidden(&ui.get(path, cookie).await.text().await.unwrap(), "csrf")
 }
 
@@ -522,7 +574,12 @@ async fn updates_sent(ui: &Ui) -> Vec<tsunagu::store::records::OutboxRow> {
 }
 
 impl Ui {
-    async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.http
             .post(self.url(path))
             .header("cookie", cookie)

@@ -119,6 +119,8 @@ pub enum StaffError {
     NotFound(String),
     #[error("that would leave no enabled administrator")]
     LastAdministrator,
+    #[error("an administrator may not disable their own account")]
+    OwnAccount,
     #[error("only an administrator may do this")]
     NotAdministrator,
     #[error("could not seal or open the TOTP secret: {0}")]

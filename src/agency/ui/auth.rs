@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::UiState;
 use super::error::PageError;
+use super::lang::Chrome;
 use crate::agency::staff::{COOKIE_NAME, SessionEnded, SessionToken, StaffMember};
+use crate::i18n::Lang;
 use crate::protocol::Timestamp;
 
 /// The TCP peer of the connection, set by [`super::serve`]: the address
@@ -96,6 +98,25 @@ impl FromRequestParts<UiState> for Watching {
 }
 
 impl SignedIn {
+    /// The base layout's part of a page: language, who is signed in, the
+    /// CSRF token for its forms.
+    pub fn chrome(&self, lang: Lang) -> Chrome {
+        Chrome {
+            lang,
+            staff: Some(self.member.name.clone()),
+            csrf: self.token.csrf().expose().to_owned(),
+        }
+    }
+
+    /// Refuse anyone but an enabled 管理者 (the accounts layer checks again
+    /// on every change it makes).
+    pub fn require_administrator(&self) -> Result<(), PageError> {
+        match self.member.role.is_administrator() && self.member.is_enabled() {
+            true => Ok(()),
+            false => Err(PageError::NotAdministrator),
+        }
+    }
+
     /// Refuse a state change whose form did not carry this session's token.
     pub fn check_csrf(&self, presented: &str) -> Result<(), PageError> {
         match !presented.is_empty() && self.token.csrf().matches(presented) {

@@ -3,6 +3,8 @@
 //! live inbox updates by server-sent events. One module per page; the whole
 //! HTTP surface is in [`router`].
 
+mod admin;
+mod admin_log;
 mod assets;
 mod auth;
 mod error;
@@ -46,6 +48,7 @@ pub fn router(state: UiState) -> Router {
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
         .route("/favicon.ico", get(assets::no_icon))
+        .merge(admin::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
