@@ -172,8 +172,12 @@ impl StaffAccounts {
         &self.records
     }
 
-    fn idle_timeout(&self) -> Duration {
-        Duration::from_secs(u64::from(self.ui.session_idle_minutes) * 60)
+    /// How long a session lives without activity.
+    pub fn idle_timeout(&self) -> Duration {
+        match self.ui.session_idle_seconds {
+            Some(secs) => Duration::from_secs(u64::from(secs)),
+            None => Duration::from_secs(u64::from(self.ui.session_idle_minutes) * 60),
+        }
     }
 
     fn absolute_timeout(&self) -> Duration {

@@ -43,7 +43,9 @@ pub struct SignedIn {
 
 /// A live session, checked without counting as activity (the live stream
 /// and the fetches it triggers must not keep an unattended session alive).
-pub struct Watching;
+pub struct Watching {
+    pub member: StaffMember,
+}
 
 /// Where an ended session sends the browser.
 pub struct ToLogin(&'static str);
@@ -92,8 +94,8 @@ impl FromRequestParts<UiState> for Watching {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &UiState) -> Result<Self, Response> {
-        session(parts, state, false).await?;
-        Ok(Watching)
+        let (member, _) = session(parts, state, false).await?;
+        Ok(Watching { member })
     }
 }
 

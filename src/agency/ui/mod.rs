@@ -11,9 +11,12 @@ mod error;
 mod events;
 mod headers;
 mod inbox;
+mod inbox_filter;
+mod inbox_notices;
 mod lang;
 mod login;
 mod referral;
+mod sent;
 mod serve;
 
 use std::net::SocketAddr;
@@ -41,13 +44,16 @@ pub fn router(state: UiState) -> Router {
     Router::new()
         .route("/", get(inbox::page))
         .route("/inbox/rows", get(inbox::rows))
+        .route("/inbox/notices", get(inbox::notices))
         .route("/envelopes/{id}", get(inbox::envelope))
+        .route("/envelopes/{id}/states", get(inbox::states))
         .route("/envelopes/{id}/update", post(referral::update))
         .route("/events", get(events::stream))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
         .route("/favicon.ico", get(assets::no_icon))
+        .route("/sent", get(sent::page))
         .merge(admin::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
