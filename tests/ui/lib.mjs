@@ -41,9 +41,10 @@ export function totp(base32, now = Date.now()) {
 }
 
 /// A running demo: `served` is what `demo --serve-ui --json` printed
-/// (hub url; per agency id, name, ui url, config path and demo staff).
-export async function startDemo() {
-  const child = spawn(bin, ["demo", "--serve-ui", "--ui-port", "0", "--json"], {
+/// (hub url; per agency id, name, ui url, config path, demo staff and
+/// administrator). `args` go to the demo command (e.g. --ui-idle-seconds).
+export async function startDemo({ args = [] } = {}) {
+  const child = spawn(bin, ["demo", "--serve-ui", "--ui-port", "0", "--json", ...args], {
     cwd: root,
     env: { ...process.env, TSUNAGU_LANG: "ja" },
     stdio: ["ignore", "pipe", "inherit"],
