@@ -1,7 +1,8 @@
 // Live pages. The node tells an open page, by server-sent events, that
 // something arrived; the page fetches the changed part again (the server
 // renders and escapes it) and says so in a polite live region:
-// - the inbox: its rows (with the filters of the address) and the notices;
+// - the inbox: its rows and filter counts (for the address's filters) and
+//   the notices;
 // - a record page: the table of each recipient's state.
 // Every deadline (<time class="countdown" datetime=…>) is rewritten each
 // minute; without script the server's text still says the time left.
@@ -39,6 +40,7 @@
 
   const rows = document.getElementById("inbox-rows");
   const notices = document.getElementById("inbox-notices");
+  const filters = document.getElementById("inbox-filters");
   const states = document.querySelector("table.states tbody");
   const record = window.location.pathname.match(/^\/envelopes\/([0-9A-Za-z-]+)$/);
   const status = document.getElementById("live-status");
@@ -57,6 +59,7 @@
 
   async function refresh() {
     if (rows) rows.innerHTML = await fetchPart(`/inbox/rows${window.location.search}`);
+    if (filters) filters.innerHTML = await fetchPart(`/inbox/filters${window.location.search}`);
     if (notices) notices.innerHTML = await fetchPart("/inbox/notices");
     if (states && record) states.innerHTML = await fetchPart(`/envelopes/${record[1]}/states`);
     countDown();

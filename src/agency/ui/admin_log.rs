@@ -158,14 +158,33 @@ fn entry_row(e: AccessEntry, lang: Lang) -> EntryRow {
         Viewed::Envelope => Some(format!("/envelopes/{}", e.record_id)),
         _ => None,
     };
+    let record = match e.what {
+        Viewed::AccessLog => read_range(&e.record_id, lang),
+        _ => e.record_id,
+    };
     EntryRow {
         at: local_time(e.at),
         role: e.staff_role.label(lang),
         what: e.what.label(lang),
         name: e.staff_name,
-        record: e.record_id,
+        record,
         link,
     }
+}
+
+/// The range a reading of the log covered (`FROM/TO`, either empty), as
+/// staff read it.
+fn read_range(range: &str, lang: Lang) -> String {
+    let end = |t: &str, open: &str| match t.parse::<Timestamp>() {
+        Ok(t) => local_time(t),
+        Err(_) => open.to_owned(),
+    };
+    let (from, to) = range.split_once('/').unwrap_or((range, ""));
+    format!(
+        "{} 〜 {}",
+        end(from, lang.pick("最初", "start")),
+        end(to, lang.pick("現在", "now"))
+    )
 }
 
 fn query_string(f: &Filters) -> String {

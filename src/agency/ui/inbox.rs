@@ -1,6 +1,6 @@
 //! The inbox (`GET /`) with its filters (未読, 受理待ち, 対応中, 自分の担当,
 //! by case) and the hub's notices, its rows and notices as fragments for
-//! live updates (`GET /inbox/rows`, `GET /inbox/notices`, same query), and
+//! live updates (`GET /inbox/rows`, `/inbox/filters`, `/inbox/notices`), and
 //! one record (`GET /envelopes/{id}`), whose every view is written to the
 //! access log. Everything in a received envelope is
 //! another agency's input: it reaches the page only through askama's
@@ -74,6 +74,12 @@ struct InboxPage {
 struct InboxRows {
     lang: Lang,
     rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/inbox_filters.html")]
+struct InboxFilters {
+    filters: Vec<FilterLink>,
 }
 
 #[derive(Template)]
@@ -233,6 +239,19 @@ pub async fn rows(
 ) -> Result<Html<String>, PageError> {
     let (rows, _, _) = load_rows(&state, &watching.member, &q, lang).await?;
     Ok(Html(InboxRows { lang, rows }.render()?))
+}
+
+/// The filter links with their counts alone, for the live update (not
+/// counted as activity).
+pub async fn filters(
+    State(state): State<UiState>,
+    watching: Watching,
+    PageLang(lang): PageLang,
+    Query(q): Query<InboxQuery>,
+) -> Result<Html<String>, PageError> {
+    let (_, facts, held) = load_rows(&state, &watching.member, &q, lang).await?;
+    let filters = filter_links(&facts, &held, &q, lang);
+    Ok(Html(InboxFilters { filters }.render()?))
 }
 
 /// The notices alone, for the live update (not counted as activity).

@@ -10,6 +10,7 @@ use super::error::PageError;
 use super::inbox::local_time;
 use super::inbox_filter::remaining;
 use crate::i18n::Lang;
+use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{Notice, Timestamp};
 
 /// How many notices the inbox shows, newest first.
@@ -160,15 +161,95 @@ fn view(state: &UiState, notice: &Notice, now: Timestamp, lang: Lang) -> NoticeV
                 )),
             }
         }
-        Notice::ConsentEnded { .. } | Notice::DeliveryCancelled { .. } => NoticeView {
-            urgent: false,
-            title: match notice {
-                Notice::ConsentEnded { .. } => lang.pick("同意の終了", "Consent ended"),
-                _ => lang.pick("配信の取消", "Delivery cancelled"),
+        Notice::ConsentEnded {
+            case_id,
+            reason,
+            envelopes,
+            sent,
+            ended_by,
+            withdrawal,
+            ..
+        } => {
+            let withdrawn = *reason == ConsentEnd::Withdrawn;
+            let at = ended_by
+                .as_ref()
+                .map(|a| directory.name_of(a.as_str()))
+                .unwrap_or_default();
+            let text = match lang {
+                Lang::Ja => format!(
+                    "ケース {case_id} の本人同意が{}{}。この同意に基づいて受け取った記録{}件・送った記録{}件には「同意終了」と表示されます。以後、この同意に基づく共有はできません。",
+                    if withdrawn {
+                        "撤回されました"
+                    } else {
+                        "期間満了で終了しました"
+                    },
+                    if at.is_empty() {
+                        String::new()
+                    } else {
+                        format!("（撤回を受けた機関: {at}）")
+                    },
+                    envelopes.len(),
+                    sent.len(),
+                ),
+                Lang::En => format!(
+                    "Her consent on case {case_id} {}{}. The {} records received and {} sent under it are marked 'consent ended'; nothing more may be shared under it.",
+                    if withdrawn {
+                        "was withdrawn"
+                    } else {
+                        "expired"
+                    },
+                    if at.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (at {at})")
+                    },
+                    envelopes.len(),
+                    sent.len(),
+                ),
+            };
+            NoticeView {
+                urgent: false,
+                title: match withdrawn {
+                    true => lang.pick("同意の撤回", "Consent withdrawn"),
+                    false => lang.pick("同意の期間満了", "Consent expired"),
+                }
+                .to_owned(),
+                text,
+                link: withdrawal.map(|w| {
+                    (
+                        format!("/envelopes/{w}"),
+                        lang.pick(
+                            "撤回の記録（本人の申し出）を開く",
+                            "Open the withdrawal (what she said)",
+                        )
+                        .to_owned(),
+                    )
+                }),
+                deadline: None,
             }
-            .to_owned(),
-            text: directory.named(&notice.describe(lang)),
-            link: None,
+        }
+        Notice::DeliveryCancelled {
+            envelope_id,
+            recipient,
+            ..
+        } => NoticeView {
+            urgent: false,
+            title: lang.pick("配信の取消", "Delivery cancelled").to_owned(),
+            text: match lang {
+                Lang::Ja => format!(
+                    "同意が終了したため、{}へはまだ届いていなかった記録の配信を取り消しました。",
+                    directory.name_of(recipient.as_str())
+                ),
+                Lang::En => format!(
+                    "The consent ended, so a record not yet delivered to {} was cancelled.",
+                    directory.name_of(recipient.as_str())
+                ),
+            },
+            link: Some((
+                format!("/envelopes/{envelope_id}"),
+                lang.pick("取り消した記録を開く", "Open the record")
+                    .to_owned(),
+            )),
             deadline: None,
         },
     }

@@ -44,6 +44,7 @@ pub fn router(state: UiState) -> Router {
     Router::new()
         .route("/", get(inbox::page))
         .route("/inbox/rows", get(inbox::rows))
+        .route("/inbox/filters", get(inbox::filters))
         .route("/inbox/notices", get(inbox::notices))
         .route("/envelopes/{id}", get(inbox::envelope))
         .route("/envelopes/{id}/states", get(inbox::states))
