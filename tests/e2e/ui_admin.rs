@@ -33,6 +33,17 @@ async fn body(response: reqwest::Response) -> String {
     response.text().await.unwrap()
 }
 
+/// Press an action's button on member `id` (`disable`, `enable`,
+/// `second-factor`) with the form's `csrf` (empty: without it).
+async fn act(ui: &Ui, cookie: &str, id: &str, action: &str, csrf: &str) -> reqwest::Response {
+    let form: &[(&str, &str)] = match csrf {
+        "" => &[],
+        csrf => &[("csrf", csrf)],
+    };
+    ui.post(&format!("/admin/staff/{id}/{action}"), cookie, form)
+        .await
+}
+
 #[tokio::test]
 async fn a_member_who_is_not_an_administrator_is_refused_every_admin_page_with_the_reason() {
     let ui = Ui::start(|_| {}).await;
@@ -121,13 +132,7 @@ async fn disabling_a_member_ends_their_open_session_and_enabling_lets_them_back_
     let id = staff_id(&ui, NAME).await;
     let csrf = page_csrf(&ui, "/admin", &admin).await;
 
-    let disabled = ui
-        .post(
-            &format!("/admin/staff/{id}/disable"),
-            &admin,
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let disabled = act(&ui, &admin, &id, "disable", &csrf).await;
     assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
     let back = disabled.headers()[LOCATION].to_str().unwrap().to_owned();
     let page = body(ui.get(&back, &admin).await).await;
@@ -147,13 +152,7 @@ async fn disabling_a_member_ends_their_open_session_and_enabling_lets_them_back_
             .contains("このアカウントは無効になっています")
     );
 
-    let enabled = ui
-        .post(
-            &format!("/admin/staff/{id}/enable"),
-            &admin,
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let enabled = act(&ui, &admin, &id, "enable", &csrf).await;
     assert_eq!(enabled.status(), StatusCode::SEE_OTHER);
     ui.sign_in_as(NAME, PASSWORD, &ui.secret, 1).await;
     ui.stop().await;
@@ -208,13 +207,7 @@ async fn a_second_factor_reset_shows_a_new_enrolment_and_the_old_codes_stop_work
     let (ui, admin) = with_admin().await;
     let id = staff_id(&ui, NAME).await;
     let csrf = page_csrf(&ui, "/admin", &admin).await;
-    let reset = ui
-        .post(
-            &format!("/admin/staff/{id}/second-factor"),
-            &admin,
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let reset = act(&ui, &admin, &id, "second-factor", &csrf).await;
     assert_eq!(reset.status(), StatusCode::OK);
     let page = body(reset).await;
     assert!(page.contains("二要素認証を再登録しました"), "{page}");
@@ -279,35 +272,21 @@ async fn each_bad_admin_input_is_refused_with_its_reason_and_changes_nothing() {
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
     assert!(body(no_csrf).await.contains("この操作は受け付けられません"));
     let nurse = staff_id(&ui, NAME).await;
-    let no_csrf = ui
-        .post(&format!("/admin/staff/{nurse}/disable"), &admin, &[])
-        .await;
+    let no_csrf = act(&ui, &admin, &nurse, "disable", "").await;
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
     assert!(ui.accounts.find(NAME).await.unwrap().is_enabled());
 
     // An unknown member, by a well-formed id or not.
     let unknown = uuid_like();
     for id in [unknown.as_str(), "not-an-id"] {
-        let refused = ui
-            .post(
-                &format!("/admin/staff/{id}/disable"),
-                &admin,
-                &[("csrf", &csrf)],
-            )
-            .await;
+        let refused = act(&ui, &admin, id, "disable", &csrf).await;
         assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{id}");
         assert!(body(refused).await.contains("その職員は登録されていません"));
     }
 
     // Disabling oneself.
     let me = staff_id(&ui, ADMIN).await;
-    let refused = ui
-        .post(
-            &format!("/admin/staff/{me}/disable"),
-            &admin,
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let refused = act(&ui, &admin, &me, "disable", &csrf).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     assert!(
         body(refused)

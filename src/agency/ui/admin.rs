@@ -191,7 +191,7 @@ fn render(page: impl Template, status: StatusCode) -> Result<Response, PageError
 }
 
 /// A staff-layer failure that is nobody's input.
-fn internal(e: StaffError) -> PageError {
+pub(super) fn internal(e: StaffError) -> PageError {
     match e {
         StaffError::Store(e) => PageError::Store(e),
         StaffError::Crypto(e) => PageError::Crypto(e),

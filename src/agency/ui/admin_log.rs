@@ -14,7 +14,7 @@ use super::auth::SignedIn;
 use super::error::PageError;
 use super::inbox::local_time;
 use super::lang::{Chrome, PageLang};
-use crate::agency::staff::{AccessEntry, Actor, StaffError, Viewed, write_csv};
+use crate::agency::staff::{AccessEntry, Actor, Viewed, write_csv};
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
 use crate::protocol::day::Day;
@@ -107,11 +107,7 @@ async fn select(
             Timestamp::now(),
         )
         .await
-        .map_err(|e| match e {
-            StaffError::Store(e) => PageError::Store(e),
-            StaffError::NotAdministrator => PageError::NotAdministrator,
-            other => PageError::Staff(other.to_string()),
-        })?;
+        .map_err(super::admin::internal)?;
     let who = f.who.trim();
     let record = f.record.trim();
     Ok(entries
@@ -226,7 +222,7 @@ pub async fn page(
         .accounts
         .list()
         .await
-        .map_err(|e| PageError::Staff(e.to_string()))?;
+        .map_err(super::admin::internal)?;
     let who = staff
         .into_iter()
         .map(|m| WhoOption {
