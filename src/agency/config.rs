@@ -64,6 +64,10 @@ pub struct AgencyConfig {
 pub struct UiConfig {
     /// A session ends after this many minutes without a request (default 15).
     pub session_idle_minutes: u32,
+    /// The idle timeout in seconds instead, when set: for demos and tests
+    /// that must see a session idle out without waiting minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_idle_seconds: Option<u32>,
     /// A session ends this many hours after login, however active (default 8).
     pub session_max_hours: u32,
     /// Failed logins to one account within the window that lock it (default 5).
@@ -91,6 +95,7 @@ impl Default for UiConfig {
     fn default() -> Self {
         Self {
             session_idle_minutes: 15,
+            session_idle_seconds: None,
             session_max_hours: 8,
             account_failures: 5,
             address_failures: 20,

@@ -16,7 +16,7 @@ use super::table::Table;
 use crate::agency::AgencyConfig;
 use crate::agency::staff::{
     AccessEntry, Actor, Enrolment, NewStaff, StaffAccounts, StaffError, StaffMember, StaffRole,
-    WeakPassword, write_csv,
+    write_csv,
 };
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
@@ -461,7 +461,7 @@ fn explain(e: StaffError, lang: Lang) -> anyhow::Error {
         StaffError::WeakPassword(w) => format!(
             "{}: {}",
             lang.pick("このパスワードは使えません", "this password cannot be used"),
-            weak(w, lang)
+            w.advice(lang)
         ),
         StaffError::InvalidName => lang
             .pick(
@@ -495,26 +495,4 @@ fn explain(e: StaffError, lang: Lang) -> anyhow::Error {
         }
     };
     anyhow::anyhow!(text)
-}
-
-fn weak(w: &WeakPassword, lang: Lang) -> &'static str {
-    match w {
-        WeakPassword::TooShort => {
-            lang.pick("12文字以上にしてください", "use 12 characters or more")
-        }
-        WeakPassword::TooLong => {
-            lang.pick("256文字以内にしてください", "use 256 characters or fewer")
-        }
-        WeakPassword::ContainsName => {
-            lang.pick("氏名を含めないでください", "do not include the name")
-        }
-        WeakPassword::Repetitive => lang.pick(
-            "同じ文字の繰り返しや連続した文字（123456…、abcdef…）は避けてください",
-            "avoid repeated or sequential characters (123456…, abcdef…)",
-        ),
-        WeakPassword::Common => lang.pick(
-            "よく使われるパスワードです。推測されにくい語句を組み合わせてください",
-            "it is a commonly used password; combine words that are hard to guess",
-        ),
-    }
 }

@@ -50,6 +50,7 @@ mod refusals;
 mod signed_bytes;
 mod staff;
 mod ui;
+mod ui_admin;
 mod ui_cases;
 mod ui_compose;
 mod ui_consents;

@@ -13,27 +13,27 @@ use tsunagu::agency::AgencyConfig;
 use tsunagu::agency::staff::{Actor, NewStaff, StaffAccounts, StaffRole, TotpSecret, Viewed};
 use tsunagu::agency::ui;
 use tsunagu::protocol::payload::Body;
-use tsunagu::protocol::{Timestamp, Urgency};
+use tsunagu::protocol::{EnvelopeId, Timestamp, Urgency};
 
 use crate::helpers::*;
 
 pub(crate) const NAME: &str = "高橋 由美";
-const PASSWORD: &str = "夏の海に白い帆が三つ見える";
+pub(crate) const PASSWORD: &str = "夏の海に白い帆が三つ見える";
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 const MARKUP: &str = "<script>alert(1)</script>";
 
 /// A hub (when this UI started it), a node with its UI on 127.0.0.1:0, one
 /// staff member.
 pub(crate) struct Ui {
-    hub: Option<TestHub>,
-    hub_url: String,
-    _data: tempfile::TempDir,
+    pub(crate) hub: Option<TestHub>,
+    pub(crate) hub_url: String,
+    pub(crate) _data: tempfile::TempDir,
     pub(crate) center: TestNode,
     pub(crate) accounts: StaffAccounts,
-    secret: TotpSecret,
-    base: String,
+    pub(crate) secret: TotpSecret,
+    pub(crate) base: String,
     pub(crate) http: reqwest::Client,
-    shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl Ui {
@@ -102,7 +102,7 @@ impl Ui {
         }
     }
 
-    fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         let now = u64::try_from(Timestamp::now().unix_millis() / 1000).unwrap();
         self.secret.code_at(now)
     }
@@ -120,10 +120,20 @@ impl Ui {
     }
 
     /// Submit the login form; the response as it came (no redirect followed).
-    async fn post_login(&self, password: &str, code: &str) -> reqwest::Response {
+    pub(crate) async fn post_login(&self, password: &str, code: &str) -> reqwest::Response {
+        self.post_login_as(NAME, password, code).await
+    }
+
+    /// Submit the login form for `name`.
+    pub(crate) async fn post_login_as(
+        &self,
+        name: &str,
+        password: &str,
+        code: &str,
+    ) -> reqwest::Response {
         let (csrf, cookie) = self.login_form().await;
         let form = [
-            ("name", NAME),
+            ("name", name),
             ("password", password),
             ("code", code),
             ("csrf", csrf.as_str()),
@@ -141,6 +151,48 @@ impl Ui {
     pub(crate) async fn sign_in(&self) -> String {
         let response = self.post_login(PASSWORD, &self.code()).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        cookie_pair(&response, "tsunagu_session")
+    }
+
+    /// Add a member from the node console; their TOTP secret.
+    pub(crate) async fn add_member(
+        &self,
+        name: &str,
+        role: StaffRole,
+        password: &str,
+    ) -> TotpSecret {
+        let new = NewStaff {
+            name,
+            role,
+            contact: "内線 300",
+            password,
+        };
+        let (_, enrolment) = self
+            .accounts
+            .add(Actor::NodeConsole, new, Timestamp::now())
+            .await
+            .unwrap();
+        TotpSecret::from_base32(&enrolment.secret_base32).unwrap()
+    }
+
+    /// Sign `name` in with `secret`'s code `steps_ahead` 30-second steps
+    /// from now (a code once used cannot sign in again; the next step's code
+    /// is accepted early): the session's `Cookie` value.
+    pub(crate) async fn sign_in_as(
+        &self,
+        name: &str,
+        password: &str,
+        secret: &TotpSecret,
+        steps_ahead: u64,
+    ) -> String {
+        let now = u64::try_from(Timestamp::now().unix_millis() / 1000).unwrap();
+        let code = secret.code_at(now + 30 * steps_ahead);
+        let response = self.post_login_as(name, password, &code).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{name} could not sign in"
+        );
         cookie_pair(&response, "tsunagu_session")
     }
 
@@ -369,7 +421,7 @@ async fn a_referral_full_of_markup_renders_as_text_and_its_view_is_in_the_access
     assert!(rows.contains(&format!("/envelopes/{id}")), "{rows}");
     let inbox = ui.get("/", &cookie).await.text().await.unwrap();
     assert!(
-        inbox.contains("緊急") && inbox.contains("class=\"urgent\""),
+        inbox.contains("緊急") && inbox.contains("class=\"urgent unread\""),
         "{inbox}"
     );
     assert!(inbox.contains("さくらレディースクリニック"), "{inbox}");
@@ -658,6 +710,90 @@ async fn the_recipient_acknowledges_a_referral_from_its_page_signed_by_the_logge
     let body = clinic.get(&path, &sender).await.text().await.unwrap();
     assert!(body.contains("<strong>取消</strong>"), "{body}");
     assert!(!body.contains(">取消</button>"), "{body}");
+
+    clinic.stop().await;
+    center.stop().await;
+}
+
+/// Whether the inbox at `query` lists envelope `id`.
+async fn lists(ui: &Ui, cookie: &str, query: &str, id: &str) -> bool {
+    let page = ui.get(&format!("/{query}"), cookie).await;
+    assert_eq!(page.status(), StatusCode::OK, "{query}");
+    let body = page.text().await.unwrap();
+    body.contains(&format!("/envelopes/{id}\""))
+}
+
+#[tokio::test]
+async fn the_inbox_filters_follow_a_referral_from_unread_to_awaiting_to_in_progress_and_mine() {
+    let center = Ui::start(|_| {}).await;
+    let mut clinic = center.join(CLINIC).await;
+    let case = clinic.center.node.open_case().await.unwrap();
+    let mut draft = referral_draft(&case, &[CENTER]);
+    draft.urgency = Urgency::Emergency;
+    let id = sent(&clinic.center, &draft).await;
+    let mut center = center;
+    center.center.wait_stored(id).await;
+    let id = id.to_string();
+    let cookie = center.sign_in().await;
+
+    // Just arrived: unread, awaiting 受理 with its deadline counting down.
+    assert!(lists(&center, &cookie, "?filter=unread", &id).await);
+    assert!(lists(&center, &cookie, "?filter=awaiting", &id).await);
+    assert!(!lists(&center, &cookie, "?filter=in_progress", &id).await);
+    assert!(!lists(&center, &cookie, "?filter=mine", &id).await);
+    assert!(lists(&center, &cookie, &format!("?case={case}"), &id).await);
+    assert!(!lists(&center, &cookie, "?case=no-such-case", &id).await);
+    let rows = center
+        .get("/inbox/rows?filter=awaiting", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(rows.contains("受理期限（目安）"), "{rows}");
+    assert!(rows.contains("class=\"countdown\" datetime=\""), "{rows}");
+    assert!(
+        rows.contains("あと59分") || rows.contains("あと58分"),
+        "{rows}"
+    );
+
+    // Opened: no longer unread. Acknowledged: in progress, and this member's.
+    let path = format!("/envelopes/{id}");
+    let csrf = page_csrf(&center, &path, &cookie).await;
+    assert!(!lists(&center, &cookie, "?filter=unread", &id).await);
+    let ack = [("csrf", csrf.as_str()), ("state", "received")];
+    let done = center.post(&format!("{path}/update"), &cookie, &ack).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert!(!lists(&center, &cookie, "?filter=awaiting", &id).await);
+    assert!(lists(&center, &cookie, "?filter=in_progress", &id).await);
+    assert!(lists(&center, &cookie, "?filter=mine", &id).await);
+    let sent_page = center.get("/sent", &cookie).await.text().await.unwrap();
+    assert!(
+        sent_page.contains("さくらレディースクリニック"),
+        "{sent_page}"
+    );
+    assert!(sent_page.contains("送信済み"), "{sent_page}");
+
+    // The clinic's record page's states part says 受理 once the update is in.
+    let update_id = updates_sent(&center).await[0].envelope_id.parse().unwrap();
+    clinic.center.wait_stored(update_id).await;
+    let sender = clinic.sign_in().await;
+    let states = clinic
+        .get(&format!("{path}/states"), &sender)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(states.contains("<td>受理</td>"), "{states}");
+    let sent_page = clinic.get("/sent", &sender).await.text().await.unwrap();
+    assert!(
+        sent_page.contains(&format!("/envelopes/{id}\""))
+            && sent_page.contains("みなと市こども家庭センター"),
+        "{sent_page}"
+    );
+    let unknown = clinic
+        .get(&format!("/envelopes/{}/states", EnvelopeId::new()), &sender)
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 
     clinic.stop().await;
     center.stop().await;

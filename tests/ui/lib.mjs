@@ -41,9 +41,10 @@ export function totp(base32, now = Date.now()) {
 }
 
 /// A running demo: `served` is what `demo --serve-ui --json` printed
-/// (hub url; per agency id, name, ui url, config path and demo staff).
-export async function startDemo() {
-  const child = spawn(bin, ["demo", "--serve-ui", "--ui-port", "0", "--json"], {
+/// (hub url; per agency id, name, ui url, config path, demo staff and
+/// administrator). `args` go to the demo command (e.g. --ui-idle-seconds).
+export async function startDemo({ args = [] } = {}) {
+  const child = spawn(bin, ["demo", "--serve-ui", "--ui-port", "0", "--json", ...args], {
     cwd: root,
     env: { ...process.env, TSUNAGU_LANG: "ja" },
     stdio: ["ignore", "pipe", "inherit"],
@@ -112,13 +113,29 @@ export async function openPage(browser, { allow = () => false } = {}) {
   return { context, page, problems };
 }
 
+// The last TOTP step each account signed in with: the node refuses a code
+// once used, so a second sign-in within 30 s takes the next step's code
+// (accepted one step early), and a third waits for the clock.
+const usedSteps = new Map();
+
+export async function freshCode(staff) {
+  const key = `${staff.totp_secret}`;
+  const now = Math.floor(Date.now() / 30_000);
+  const step = Math.max(now, (usedSteps.get(key) ?? -1) + 1);
+  if (step > now + 1) {
+    await new Promise((resolve) => setTimeout(resolve, (step - 1) * 30_000 - Date.now() + 50));
+  }
+  usedSteps.set(key, step);
+  return totp(staff.totp_secret, step * 30_000);
+}
+
 /// Sign `agency`'s demo staff member in (password, then TOTP) and land on
 /// the inbox.
 export async function login(page, agency, staff = agency.staff) {
   await page.goto(new URL("/login", agency.ui).href);
   await page.getByLabel("氏名").fill(staff.name);
   await page.getByLabel("パスワード").fill(staff.password);
-  await page.getByLabel("確認コード").fill(totp(staff.totp_secret));
+  await page.getByLabel("確認コード").fill(await freshCode(staff));
   await Promise.all([
     page.waitForURL(new URL("/", agency.ui).href),
     page.getByRole("button", { name: "ログイン" }).click(),

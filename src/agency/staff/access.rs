@@ -121,6 +121,20 @@ impl StaffAccounts {
             .await
     }
 
+    /// The ids of the records of kind `what` that `staff` has viewed (what
+    /// is still 未読 for them is everything else).
+    pub async fn viewed_by(
+        &self,
+        staff: &StaffMember,
+        what: Viewed,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let ids = self
+            .records
+            .viewed_by(&staff.id.to_string(), what.as_str())
+            .await?;
+        Ok(ids.into_iter().collect())
+    }
+
     /// The log from `from` (inclusive) to `to` (exclusive), oldest first:
     /// administrators only. A staff member's reading is itself logged.
     pub async fn access_log(

@@ -99,7 +99,9 @@ impl StaffAccounts {
     }
 
     /// Disable an account: it can no longer sign in, and its live sessions
-    /// end. Refused for the last enabled administrator.
+    /// end. Refused for the last enabled administrator, and for an
+    /// administrator's own account (they would lock themselves out mid-task;
+    /// another administrator or the node console can do it).
     pub async fn disable(
         &self,
         by: Actor<'_>,
@@ -107,6 +109,9 @@ impl StaffAccounts {
         now: Timestamp,
     ) -> Result<(), StaffError> {
         by.require_administrator()?;
+        if matches!(by, Actor::Staff(s) if s.id == id) {
+            return Err(StaffError::OwnAccount);
+        }
         let change = self
             .records
             .set_staff_disabled(&id.to_string(), Some(now), now)

@@ -119,6 +119,8 @@ pub enum StaffError {
     NotFound(String),
     #[error("that would leave no enabled administrator")]
     LastAdministrator,
+    #[error("an administrator may not disable their own account")]
+    OwnAccount,
     #[error("only an administrator may do this")]
     NotAdministrator,
     #[error("could not seal or open the TOTP secret: {0}")]
@@ -170,8 +172,12 @@ impl StaffAccounts {
         &self.records
     }
 
-    fn idle_timeout(&self) -> Duration {
-        Duration::from_secs(u64::from(self.ui.session_idle_minutes) * 60)
+    /// How long a session lives without activity.
+    pub fn idle_timeout(&self) -> Duration {
+        match self.ui.session_idle_seconds {
+            Some(secs) => Duration::from_secs(u64::from(secs)),
+            None => Duration::from_secs(u64::from(self.ui.session_idle_minutes) * 60),
+        }
     }
 
     fn absolute_timeout(&self) -> Duration {

@@ -25,6 +25,31 @@ pub enum WeakPassword {
     Common,
 }
 
+impl WeakPassword {
+    /// What to do instead, for staff (the CLI and the web UI say the same).
+    pub fn advice(&self, lang: crate::i18n::Lang) -> &'static str {
+        match self {
+            WeakPassword::TooShort => {
+                lang.pick("12文字以上にしてください", "use 12 characters or more")
+            }
+            WeakPassword::TooLong => {
+                lang.pick("256文字以内にしてください", "use 256 characters or fewer")
+            }
+            WeakPassword::ContainsName => {
+                lang.pick("氏名を含めないでください", "do not include the name")
+            }
+            WeakPassword::Repetitive => lang.pick(
+                "同じ文字の繰り返しや連続した文字（123456…、abcdef…）は避けてください",
+                "avoid repeated or sequential characters (123456…, abcdef…)",
+            ),
+            WeakPassword::Common => lang.pick(
+                "よく使われるパスワードです。推測されにくい語句を組み合わせてください",
+                "it is a commonly used password; combine words that are hard to guess",
+            ),
+        }
+    }
+}
+
 /// Passwords and stems people choose first; compared ignoring case, digits
 /// and symbols at the ends ("Password2026!" is "password").
 const COMMON: &[&str] = &[

@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::UiState;
 use super::error::PageError;
+use super::lang::Chrome;
 use crate::agency::staff::{COOKIE_NAME, SessionEnded, SessionToken, StaffMember};
+use crate::i18n::Lang;
 use crate::protocol::Timestamp;
 
 /// The TCP peer of the connection, set by [`super::serve`]: the address
@@ -41,7 +43,9 @@ pub struct SignedIn {
 
 /// A live session, checked without counting as activity (the live stream
 /// and the fetches it triggers must not keep an unattended session alive).
-pub struct Watching;
+pub struct Watching {
+    pub member: StaffMember,
+}
 
 /// Where an ended session sends the browser.
 pub struct ToLogin(&'static str);
@@ -90,12 +94,31 @@ impl FromRequestParts<UiState> for Watching {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &UiState) -> Result<Self, Response> {
-        session(parts, state, false).await?;
-        Ok(Watching)
+        let (member, _) = session(parts, state, false).await?;
+        Ok(Watching { member })
     }
 }
 
 impl SignedIn {
+    /// The base layout's part of a page: language, who is signed in, the
+    /// CSRF token for its forms.
+    pub fn chrome(&self, lang: Lang) -> Chrome {
+        Chrome {
+            lang,
+            staff: Some(self.member.name.clone()),
+            csrf: self.token.csrf().expose().to_owned(),
+        }
+    }
+
+    /// Refuse anyone but an enabled 管理者 (the accounts layer checks again
+    /// on every change it makes).
+    pub fn require_administrator(&self) -> Result<(), PageError> {
+        match self.member.role.is_administrator() && self.member.is_enabled() {
+            true => Ok(()),
+            false => Err(PageError::NotAdministrator),
+        }
+    }
+
     /// Refuse a state change whose form did not carry this session's token.
     pub fn check_csrf(&self, presented: &str) -> Result<(), PageError> {
         match !presented.is_empty() && self.token.csrf().matches(presented) {

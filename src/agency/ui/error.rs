@@ -22,10 +22,16 @@ pub enum PageError {
     /// A form body that could not be read at all (not one the page sent).
     #[error("unreadable form")]
     BadForm,
+    /// An administrator's page asked for by someone else.
+    #[error("administrators only")]
+    NotAdministrator,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),
+    /// A staff account operation failed for a reason no one can act on.
+    #[error("staff accounts: {0}")]
+    Staff(String),
     #[error("template: {0}")]
     Template(#[from] askama::Error),
 }
@@ -47,6 +53,14 @@ impl IntoResponse for PageError {
                     title: "この操作は受け付けられません",
                     message: "フォームの確認用トークンがないか、正しくありません。ページを開き直してから、もう一度操作してください。",
                     english: "The form's security token is missing or wrong. Reload the page and try again.",
+                },
+            ),
+            PageError::NotAdministrator => (
+                StatusCode::FORBIDDEN,
+                ErrorPage {
+                    title: "管理者だけが使える画面です",
+                    message: "職員アカウントの管理と閲覧記録は、役割が「管理者」の職員だけが扱えます。必要なときは、この機関の管理者に依頼してください。",
+                    english: "Only staff with the administrator role manage accounts and read the access log. Ask your agency's administrator.",
                 },
             ),
             PageError::NotFound => (
@@ -73,7 +87,10 @@ impl IntoResponse for PageError {
                     english: "The form could not be read. Nothing was sent or saved. Reload the page and fill it in again.",
                 },
             ),
-            PageError::Store(_) | PageError::Crypto(_) | PageError::Template(_) => {
+            PageError::Store(_)
+            | PageError::Crypto(_)
+            | PageError::Staff(_)
+            | PageError::Template(_) => {
                 tracing::error!(error = ?anyhow::Error::from(self), "page failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -2,7 +2,7 @@
 //! arrived (`inbox`), or that its session ended (`ended`, with the reason),
 //! so a screen left open does not outlive its session. The session is
 //! checked without counting as activity: when the stream opens, before each
-//! event, and every [`SESSION_CHECK`] meanwhile; the stream ends with the
+//! event, and every [`SESSION_CHECK`] (or half the idle timeout) meanwhile; the stream ends with the
 //! node.
 
 use std::convert::Infallible;
@@ -20,8 +20,13 @@ use crate::agency::NodeEvent;
 use crate::agency::staff::{COOKIE_NAME, SessionEnded, SessionToken};
 use crate::protocol::Timestamp;
 
-/// How often an open stream checks that its session still lives.
+/// How often an open stream checks that its session still lives (more
+/// often when the idle timeout is shorter, so an idle page is told soon).
 pub const SESSION_CHECK: Duration = Duration::from_secs(30);
+
+fn session_check(state: &UiState) -> Duration {
+    (state.accounts.idle_timeout() / 2).clamp(Duration::from_secs(1), SESSION_CHECK)
+}
 
 /// What the browser is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +68,7 @@ async fn next(
     token: &SessionToken,
     events: &mut broadcast::Receiver<NodeEvent>,
 ) -> Option<Tell> {
-    let mut check = tokio::time::interval(SESSION_CHECK);
+    let mut check = tokio::time::interval(session_check(state));
     check.reset();
     loop {
         let changed = tokio::select! {

@@ -1,6 +1,8 @@
-//! The inbox (`GET /`), its rows as a fragment for live updates
-//! (`GET /inbox/rows`), and one record (`GET /envelopes/{id}`), whose every
-//! view is written to the access log. Everything in a received envelope is
+//! The inbox (`GET /`) with its filters (未読, 受理待ち, 対応中, 自分の担当,
+//! by case) and the hub's notices, its rows and notices as fragments for
+//! live updates (`GET /inbox/rows`, `/inbox/filters`, `/inbox/notices`), and
+//! one record (`GET /envelopes/{id}`), whose every view is written to the
+//! access log. Everything in a received envelope is
 //! another agency's input: it reaches the page only through askama's
 //! escaping (never `|safe`).
 
@@ -12,13 +14,15 @@ use serde::Deserialize;
 use super::UiState;
 use super::auth::{SignedIn, Watching};
 use super::error::PageError;
+use super::inbox_filter::{Facts, Filter, InboxQuery};
+use super::inbox_notices::{self, Deadline, NoticeView};
 use super::lang::{Chrome, PageLang};
 use super::referral;
-use crate::agency::staff::Viewed;
+use crate::agency::staff::{StaffMember, Viewed};
 use crate::i18n::Lang;
 use crate::protocol::payload::{Body, Payload};
 use crate::protocol::referral_text::render;
-use crate::protocol::{AgencyId, EnvelopeId, MessageKind, Timestamp, Urgency};
+use crate::protocol::{AgencyId, EnvelopeId, MessageKind, ReferralState, Timestamp, Urgency};
 use crate::store::records::{InboxRow, OutboxRow};
 
 /// One inbox row as shown.
@@ -32,6 +36,22 @@ pub struct Row {
     pub urgent: bool,
     pub case_id: String,
     pub consent_ended: bool,
+    /// Not yet opened by this member.
+    pub unread: bool,
+    /// For a referral received: where it stands on this node's side.
+    pub state: Option<String>,
+    /// For a referral awaiting 受理: when it is due (a guide: the hub's
+    /// default deadlines) and the time left.
+    pub due: Option<Deadline>,
+}
+
+/// A filter link: its words, where it goes, how many it shows, whether it
+/// is the one applied.
+pub struct FilterLink {
+    pub label: &'static str,
+    pub href: String,
+    pub count: usize,
+    pub current: bool,
 }
 
 #[derive(Template)]
@@ -40,6 +60,13 @@ struct InboxPage {
     chrome: Chrome,
     lang: Lang,
     rows: Vec<Row>,
+    filters: Vec<FilterLink>,
+    /// The filter applied (kept by the case form).
+    filter: &'static str,
+    /// The case asked for, and the cases held, for the case form.
+    case: String,
+    cases: Vec<String>,
+    notices: Vec<NoticeView>,
 }
 
 #[derive(Template)]
@@ -47,6 +74,19 @@ struct InboxPage {
 struct InboxRows {
     lang: Lang,
     rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/inbox_filters.html")]
+struct InboxFilters {
+    filters: Vec<FilterLink>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/inbox_notices.html")]
+struct InboxNotices {
+    lang: Lang,
+    notices: Vec<NoticeView>,
 }
 
 #[derive(Template)]
@@ -97,28 +137,95 @@ fn row(state: &UiState, r: &InboxRow, lang: Lang) -> Row {
         urgent: urgency == Some(Urgency::Emergency),
         case_id: r.case_id.clone().unwrap_or_else(|| "—".into()),
         consent_ended: r.consent_end_reason.is_some(),
+        unread: false,
+        state: None,
+        due: None,
     }
 }
 
-async fn load_rows(state: &UiState, lang: Lang) -> Result<Vec<Row>, PageError> {
-    let held = state.node.records().inbox().await?;
-    Ok(held.iter().map(|r| row(state, r, lang)).collect())
+/// A row with what the filters know about it.
+fn filtered_row(state: &UiState, r: &InboxRow, facts: &Facts, now: Timestamp, lang: Lang) -> Row {
+    Row {
+        unread: facts.unread(r),
+        state: facts.own_state(r).map(|s| match s {
+            ReferralState::Sent => lang.pick("受理待ち", "Awaiting receipt").to_owned(),
+            other => other.label(lang).to_owned(),
+        }),
+        due: facts.receipt_due(r).map(|at| Deadline::new(at, now, lang)),
+        ..row(state, r, lang)
+    }
 }
 
-/// The inbox, newest first.
+/// The inbox as `q` filters it for `member`: the rows, and the facts and
+/// every row held (for the filter links' counts).
+async fn load_rows(
+    state: &UiState,
+    member: &StaffMember,
+    q: &InboxQuery,
+    lang: Lang,
+) -> Result<(Vec<Row>, Facts, Vec<InboxRow>), PageError> {
+    let held = state.node.records().inbox().await?;
+    let facts = Facts::gather(state, member, &held).await?;
+    let filter = Filter::parse(&q.filter);
+    let now = Timestamp::now();
+    let rows = held
+        .iter()
+        .filter(|r| facts.keeps(r, filter, &q.case))
+        .map(|r| filtered_row(state, r, &facts, now, lang))
+        .collect();
+    Ok((rows, facts, held))
+}
+
+fn filter_links(facts: &Facts, held: &[InboxRow], q: &InboxQuery, lang: Lang) -> Vec<FilterLink> {
+    let applied = Filter::parse(&q.filter);
+    Filter::ALL
+        .into_iter()
+        .map(|f| {
+            let mut query = Vec::new();
+            if f != Filter::All {
+                query.push(format!("filter={}", f.as_str()));
+            }
+            if let Some(case) = case_param(&q.case) {
+                query.push(format!("case={case}"));
+            }
+            FilterLink {
+                label: f.label(lang),
+                href: format!("/?{}", query.join("&")),
+                count: held.iter().filter(|r| facts.keeps(r, f, &q.case)).count(),
+                current: f == applied,
+            }
+        })
+        .collect()
+}
+
+/// A case id fit for a link (case ids are letters, digits and '-'; anything
+/// else names no case and is dropped).
+fn case_param(case: &str) -> Option<&str> {
+    let case = case.trim();
+    (!case.is_empty() && case.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .then_some(case)
+}
+
+/// The inbox, newest first, filtered as the query asks.
 pub async fn page(
     State(state): State<UiState>,
     signed: SignedIn,
     PageLang(lang): PageLang,
+    Query(q): Query<InboxQuery>,
 ) -> Result<Html<String>, PageError> {
+    let (rows, facts, held) = load_rows(&state, &signed.member, &q, lang).await?;
+    let mut cases: Vec<String> = held.iter().filter_map(|r| r.case_id.clone()).collect();
+    cases.sort();
+    cases.dedup();
     let page = InboxPage {
-        chrome: Chrome {
-            lang,
-            staff: Some(signed.member.name.clone()),
-            csrf: signed.token.csrf().expose().to_owned(),
-        },
+        chrome: signed.chrome(lang),
         lang,
-        rows: load_rows(&state, lang).await?,
+        filters: filter_links(&facts, &held, &q, lang),
+        filter: Filter::parse(&q.filter).as_str(),
+        case: q.case.trim().to_owned(),
+        cases,
+        rows,
+        notices: inbox_notices::load(&state, lang).await?,
     };
     Ok(Html(page.render()?))
 }
@@ -126,17 +233,80 @@ pub async fn page(
 /// The rows alone, for the live update (not counted as activity).
 pub async fn rows(
     State(state): State<UiState>,
+    watching: Watching,
+    PageLang(lang): PageLang,
+    Query(q): Query<InboxQuery>,
+) -> Result<Html<String>, PageError> {
+    let (rows, _, _) = load_rows(&state, &watching.member, &q, lang).await?;
+    Ok(Html(InboxRows { lang, rows }.render()?))
+}
+
+/// The filter links with their counts alone, for the live update (not
+/// counted as activity).
+pub async fn filters(
+    State(state): State<UiState>,
+    watching: Watching,
+    PageLang(lang): PageLang,
+    Query(q): Query<InboxQuery>,
+) -> Result<Html<String>, PageError> {
+    let (_, facts, held) = load_rows(&state, &watching.member, &q, lang).await?;
+    let filters = filter_links(&facts, &held, &q, lang);
+    Ok(Html(InboxFilters { filters }.render()?))
+}
+
+/// The notices alone, for the live update (not counted as activity).
+pub async fn notices(
+    State(state): State<UiState>,
     _watching: Watching,
     PageLang(lang): PageLang,
 ) -> Result<Html<String>, PageError> {
-    let rows = load_rows(&state, lang).await?;
-    Ok(Html(InboxRows { lang, rows }.render()?))
+    let notices = inbox_notices::load(&state, lang).await?;
+    Ok(Html(InboxNotices { lang, notices }.render()?))
 }
 
 #[derive(Deserialize)]
 pub struct Flash {
     done: Option<String>,
     queued: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/inbox_states.html")]
+struct StatesRows {
+    states: Vec<referral::StateRow>,
+}
+
+/// A referral's states at each recipient alone, for the record page's live
+/// update (not counted as activity, and not a view of the content: the
+/// page that shows it was logged when it was opened).
+pub async fn states(
+    State(state): State<UiState>,
+    _watching: Watching,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let id: EnvelopeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let records = state.node.records();
+    let held = match records.inbox_item(id).await? {
+        Some(held) => Some((held.kind, true)),
+        None => records
+            .outbox_item(id)
+            .await?
+            .map(|sent| (sent.kind, false)),
+    };
+    let Some((kind, received)) = held else {
+        return Err(PageError::NotFound);
+    };
+    if MessageKind::parse(&kind) != Some(MessageKind::Referral) {
+        return Err(PageError::NotFound);
+    }
+    let detail = referral::detail(&state, id, received, lang).await?;
+    Ok(Html(
+        StatesRows {
+            states: detail.states,
+        }
+        .render()?,
+    ))
 }
 
 /// One record, received or sent, its content decrypted; the view is logged
@@ -188,11 +358,7 @@ pub async fn render_envelope(
         _ => None,
     };
     let page = EnvelopePage {
-        chrome: Chrome {
-            lang,
-            staff: Some(signed.member.name.clone()),
-            csrf: signed.token.csrf().expose().to_owned(),
-        },
+        chrome: signed.chrome(lang),
         row: row(state, &held, lang),
         fields: fields(&held.payload, lang),
         referral,

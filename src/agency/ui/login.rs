@@ -85,10 +85,11 @@ fn ended_message(reason: &str, lang: Lang) -> &'static str {
             "Your session reached its maximum length. Please sign in again.",
         ),
         "logout" => lang.pick("ログアウトしました。", "You have signed out."),
-        _ => lang.pick(
-            "ログインしてください。",
-            "Please sign in.",
+        "ended" => lang.pick(
+            "ログインが終了しました（別の画面でのログアウト、または管理者によるアカウントの変更）。もう一度ログインしてください。",
+            "Your session has ended (signed out elsewhere, or your account was changed by an administrator). Please sign in again.",
         ),
+        _ => lang.pick("ログインしてください。", "Please sign in."),
     }
 }
 

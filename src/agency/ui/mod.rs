@@ -3,6 +3,8 @@
 //! live inbox updates by server-sent events. One module per page; the whole
 //! HTTP surface is in [`router`].
 
+mod admin;
+mod admin_log;
 mod assets;
 mod auth;
 mod cases;
@@ -12,12 +14,15 @@ mod error;
 mod events;
 mod headers;
 mod inbox;
+mod inbox_filter;
+mod inbox_notices;
 mod lang;
 mod ledger;
 mod login;
 mod meetings;
 mod plans;
 mod referral;
+mod sent;
 mod serve;
 
 use std::net::SocketAddr;
@@ -45,7 +50,10 @@ pub fn router(state: UiState) -> Router {
     Router::new()
         .route("/", get(inbox::page))
         .route("/inbox/rows", get(inbox::rows))
+        .route("/inbox/filters", get(inbox::filters))
+        .route("/inbox/notices", get(inbox::notices))
         .route("/envelopes/{id}", get(inbox::envelope))
+        .route("/envelopes/{id}/states", get(inbox::states))
         .route("/envelopes/{id}/update", post(referral::update))
         .route("/events", get(events::stream))
         .route("/login", get(login::form).post(login::submit))
@@ -58,6 +66,8 @@ pub fn router(state: UiState) -> Router {
         .merge(plans::routes())
         .merge(ledger::routes())
         .merge(compose::routes())
+        .route("/sent", get(sent::page))
+        .merge(admin::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)

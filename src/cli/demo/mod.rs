@@ -44,6 +44,9 @@ pub struct DemoArgs {
     /// --serve-ui: 接続先を JSON 1行で出力（スクリプト用） / print what is served as one JSON line, for scripts
     #[arg(long, requires = "serve_ui")]
     json: bool,
+    /// --serve-ui: 操作がないままこの秒数でログアウト（試験用。既定は設定の15分） / sign staff out after this many idle seconds (for tests; default: the 15 minutes of the config)
+    #[arg(long, requires = "serve_ui")]
+    ui_idle_seconds: Option<u32>,
 }
 
 use casework::{CENTER, CLINIC, NURSERY, WELFARE};
@@ -64,7 +67,13 @@ pub fn run(args: DemoArgs, lang: Lang) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     if args.serve_ui {
-        return runtime.block_on(serve_ui::serve(&certs, args.ui_port, args.json, lang));
+        return runtime.block_on(serve_ui::serve(
+            &certs,
+            args.ui_port,
+            args.ui_idle_seconds,
+            args.json,
+            lang,
+        ));
     }
     runtime.block_on(play(&certs, lang))
 }

@@ -1,6 +1,7 @@
 //! `tsunagu demo --serve-ui`: the hub and the five example agencies kept
-//! running, each node serving its staff web UI on its own port, with one
-//! demo account per agency whose name, password and TOTP secret are
+//! running, each node serving its staff web UI on its own port, with two
+//! demo accounts per agency (a member of staff, and a 管理者 for the
+//! administration screens) whose names, passwords and TOTP secrets are
 //! printed (they are demo accounts on example keys in a temporary
 //! directory: printing them is the point). Each node's `agency.toml` is
 //! written beside its records, so the CLI can act as that agency meanwhile.
@@ -36,6 +37,8 @@ struct ServedAgency {
     ui: String,
     config: String,
     staff: DemoStaff,
+    /// The agency's 管理者 (staff accounts and the access log).
+    admin: DemoStaff,
 }
 
 #[derive(Serialize)]
@@ -44,6 +47,17 @@ struct DemoStaff {
     role: String,
     password: String,
     totp_secret: String,
+}
+
+/// The demo 管理者 of each example agency.
+fn demo_admin(id: &str) -> &'static str {
+    match id {
+        "minato-center" => "伊藤 恵",
+        "sakura-clinic" => "加藤 直子",
+        "minato-child-welfare" => "吉田 浩",
+        "hikari-nursery" => "山田 陽子",
+        _ => "松本 亮",
+    }
 }
 
 /// A demo person for each example agency.
@@ -64,7 +78,13 @@ fn demo_password() -> anyhow::Result<String> {
 }
 
 /// Run until Ctrl-C or SIGTERM.
-pub async fn serve(certs: &Path, ui_port: u16, json: bool, lang: Lang) -> anyhow::Result<()> {
+pub async fn serve(
+    certs: &Path,
+    ui_port: u16,
+    idle_seconds: Option<u32>,
+    json: bool,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db_url = store::testing::sqlite_url(dir.path(), "hub.db");
     let hub = RunningHub::start(certs, store::open(&db_url).await?, HubOptions::default()).await?;
@@ -85,13 +105,17 @@ pub async fn serve(certs: &Path, ui_port: u16, json: bool, lang: Lang) -> anyhow
         let listen = SocketAddr::from(([127, 0, 0, 1], port));
         let mut config = AgencyConfig::from_example(certs, &agency, &hub.url, &data);
         config.ui.listen = Some(listen);
+        config.ui.session_idle_seconds = idle_seconds;
         let path = data.join(format!("{id}.toml"));
         std::fs::write(&path, toml::to_string(&config)?)?;
         let mut node = RunningNode::open(&config).await?;
         let mut events = node.node.subscribe();
         node.start();
         while !matches!(events.recv().await?, NodeEvent::Connected { .. }) {}
-        let staff = add_demo_staff(&config, &node, id).await?;
+        let accounts = StaffAccounts::from_config(&config, node.node.records().clone())?;
+        let (person, role) = demo_person(id);
+        let staff = add_demo_staff(&accounts, person, role).await?;
+        let admin = add_demo_staff(&accounts, demo_admin(id), StaffRole::Administrator).await?;
         let running = ui::start(&config, node.node.clone(), listen, shutdown.clone()).await?;
         served.agencies.push(ServedAgency {
             id: id.to_string(),
@@ -99,6 +123,7 @@ pub async fn serve(certs: &Path, ui_port: u16, json: bool, lang: Lang) -> anyhow
             ui: format!("http://{}/", running.addr),
             config: path.display().to_string(),
             staff,
+            admin,
         });
         nodes.push(node);
     }
@@ -117,12 +142,10 @@ pub async fn serve(certs: &Path, ui_port: u16, json: bool, lang: Lang) -> anyhow
 }
 
 async fn add_demo_staff(
-    config: &AgencyConfig,
-    node: &RunningNode,
-    id: &str,
+    accounts: &StaffAccounts,
+    name: &str,
+    role: StaffRole,
 ) -> anyhow::Result<DemoStaff> {
-    let accounts = StaffAccounts::from_config(config, node.node.records().clone())?;
-    let (name, role) = demo_person(id);
     let password = demo_password()?;
     let new = NewStaff {
         name,
@@ -153,17 +176,19 @@ fn print_human(served: &Served, lang: Lang) {
     for a in &served.agencies {
         say!("\n{}（{}）", a.name, a.id);
         say!("  {} {}", lang.pick("Web画面:", "web UI:"), a.ui);
-        say!("  {} {}", lang.pick("氏名:", "name:"), a.staff.name);
-        say!(
-            "  {} {}",
-            lang.pick("パスワード:", "password:"),
-            a.staff.password
-        );
-        say!(
-            "  {} {}",
-            lang.pick("TOTPシークレット:", "TOTP secret:"),
-            a.staff.totp_secret
-        );
+        for (who, staff) in [
+            (lang.pick("職員", "staff"), &a.staff),
+            (lang.pick("管理者", "administrator"), &a.admin),
+        ] {
+            say!(
+                "  {who}: {} / {} {} / {} {}",
+                staff.name,
+                lang.pick("パスワード", "password"),
+                staff.password,
+                lang.pick("TOTPシークレット", "TOTP secret"),
+                staff.totp_secret
+            );
+        }
         say!("  {} {}", lang.pick("設定ファイル:", "config:"), a.config);
     }
     say!(

@@ -540,6 +540,17 @@ impl Records {
         Ok(())
     }
 
+    /// The ids of the records of kind `what` that `staff_id` has viewed.
+    pub async fn viewed_by(&self, staff_id: &str, what: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT record_id FROM access_log WHERE staff_id = ? AND what = ?",
+        )
+        .bind(staff_id)
+        .bind(what)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The access log from `from` (inclusive) to `to` (exclusive), oldest
     /// first.
     pub async fn access_rows(
