@@ -725,3 +725,42 @@ async fn a_form_sent_after_the_session_ended_goes_to_the_login_page_and_nothing_
     clinic.stop().await;
     center.stop().await;
 }
+
+#[tokio::test]
+async fn what_only_the_hub_knows_it_refuses_and_the_form_shows_its_reason_with_nothing_sent() {
+    let center = Ui::start(|_| {}).await;
+    let welfare = center.join(WELFARE).await;
+    // Both are council members, so the node lets council sharing pass; only
+    // the hub knows the case was never registered.
+    let case = center.center.node.open_case().await.unwrap();
+    let cookie = center.sign_in().await;
+    let fields = with(demo_fields(), "recipients", WELFARE);
+    let fields = with(fields, "case", case.as_str());
+    let fields = with(fields, "basis", "yotaikyo_sharing");
+    let response = center.compose(&cookie, None, &fields, &[]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("このケースは要対協に登録されていないか、終結しています"),
+        "{body}"
+    );
+    assert!(
+        body.contains("何も送信していません。理由に沿って宛先・根拠・内容を直してから"),
+        "{body}"
+    );
+    // The hub's refusal is kept in the outbox as refused; nothing reached welfare.
+    let outbox = center.center.node.records().outbox().await.unwrap();
+    assert!(outbox.iter().all(|r| r.status == "refused"), "{outbox:?}");
+    assert!(
+        welfare
+            .center
+            .node
+            .records()
+            .inbox()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    welfare.stop().await;
+    center.stop().await;
+}
