@@ -760,6 +760,16 @@ async fn the_inbox_filters_follow_a_referral_from_unread_to_awaiting_to_in_progr
     let path = format!("/envelopes/{id}");
     let csrf = page_csrf(&center, &path, &cookie).await;
     assert!(!lists(&center, &cookie, "?filter=unread", &id).await);
+    // 対応決定 before 受理: the hub refuses; the sent items say so, and why.
+    let early = [("csrf", csrf.as_str()), ("state", "accepted"), ("text", "")];
+    let refused = center
+        .post(&format!("{path}/update"), &cookie, &early)
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let sent_page = center.get("/sent", &cookie).await.text().await.unwrap();
+    assert!(sent_page.contains("送信されませんでした"), "{sent_page}");
+    assert!(sent_page.contains("理由を確かめ"), "{sent_page}");
+    assert!(!lists(&center, &cookie, "?filter=in_progress", &id).await);
     let ack = [("csrf", csrf.as_str()), ("state", "received")];
     let done = center.post(&format!("{path}/update"), &cookie, &ack).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
@@ -774,7 +784,14 @@ async fn the_inbox_filters_follow_a_referral_from_unread_to_awaiting_to_in_progr
     assert!(sent_page.contains("送信済み"), "{sent_page}");
 
     // The clinic's record page's states part says 受理 once the update is in.
-    let update_id = updates_sent(&center).await[0].envelope_id.parse().unwrap();
+    let update_id = updates_sent(&center)
+        .await
+        .into_iter()
+        .find(|r| r.status == "accepted")
+        .unwrap()
+        .envelope_id
+        .parse()
+        .unwrap();
     clinic.center.wait_stored(update_id).await;
     let sender = clinic.sign_in().await;
     let states = clinic

@@ -121,6 +121,15 @@ async fn an_administrator_adds_a_member_who_sees_their_qr_code_once_and_then_sig
         list.contains("鈴木 花子") && list.contains("保育士"),
         "{list}"
     );
+    let english = body(ui.get("/admin?lang=en", &cookie).await).await;
+    assert!(
+        english.contains("Staff administration") && english.contains("nursery teacher"),
+        "{english}"
+    );
+    assert!(
+        !english.contains("職員の管理"),
+        "Japanese left in English: {english}"
+    );
     ui.stop().await;
 }
 

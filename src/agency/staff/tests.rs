@@ -397,6 +397,12 @@ async fn the_last_administrator_cannot_be_disabled_and_only_administrators_manag
     assert!(matches!(log, Err(StaffError::NotAdministrator)), "{log:?}");
 
     let (second, _, _) = f.add("管理 次郎", StaffRole::Administrator).await;
+    // Not oneself, even with another administrator left.
+    let own = f
+        .accounts
+        .disable(Actor::Staff(&second), second.id, at(MIN))
+        .await;
+    assert!(matches!(own, Err(StaffError::OwnAccount)), "{own:?}");
     f.accounts
         .disable(Actor::Staff(&second), admin.id, at(MIN))
         .await
