@@ -20,23 +20,29 @@ use super::error::PageError;
 use super::lang::{Chrome, PageLang};
 use super::meetings::chrome;
 use super::meetings::form::{Fields, Problems};
+use super::meetings::form::{chosen_categories, outcome};
+use super::meetings::schedule::{duration, starts_at};
 use crate::agency::Node;
 use crate::agency::ledger::{
     self, AGENDA_DAYS, AbuseType, ChangeError, EntryChange, Filter, LedgerError, LedgerRow,
     ProgressStatus, Route,
 };
+use crate::agency::meetings::{Sharing, invitation_draft};
 use crate::agency::staff::Viewed;
 use crate::i18n::Lang;
 use crate::protocol::case::CaseClassification;
 use crate::protocol::day::{Day, show_local};
 use crate::protocol::meeting::Level;
+use crate::protocol::meeting::{Invitation, MeetingKind, MeetingSchedule};
 use crate::protocol::{AgencyId, AgencyKind, CaseId, Timestamp};
+use crate::protocol::{LegalBasis, MeetingId};
 
 /// The ledger's routes.
 pub fn routes() -> Router<UiState> {
     Router::new()
         .route("/ledger", get(list))
         .route("/ledger.csv", get(export))
+        .route("/ledger/meeting", axum::routing::post(practitioners))
         .route("/ledger/{case}", get(entry).post(set))
 }
 
@@ -170,6 +176,10 @@ struct LedgerPage {
     until: String,
     agenda: Vec<AgendaRow>,
     invitees: String,
+    /// The 実務者会議 form as entered, and why the hub refused it.
+    v: Fields,
+    refusal: Option<String>,
+    categories: Vec<(String, &'static str)>,
     classifications: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
     agencies: Vec<(String, String)>,
@@ -182,11 +192,35 @@ pub async fn list(
     PageLang(lang): PageLang,
     Query(q): Query<FilterQuery>,
 ) -> Result<Response, PageError> {
+    coordinator(&state.node)?;
+    let page = ledger_page(
+        &state,
+        &signed,
+        lang,
+        q,
+        Fields(vec![]),
+        Problems::default(),
+    )
+    .await?;
+    let status = match page.problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// The ledger page; `v` and `problems` carry the 実務者会議 form back.
+async fn ledger_page(
+    state: &UiState,
+    signed: &SignedIn,
+    lang: Lang,
+    q: FilterQuery,
+    v: Fields,
+    mut problems: Problems,
+) -> Result<LedgerPage, PageError> {
     let node = &state.node;
-    coordinator(node)?;
     let now = Timestamp::now();
     let today = Day::of(now);
-    let mut problems = Problems::default();
     let (filter, until) = q.parse(today, lang, &mut problems);
     let all = ledger::rows(node.records(), node.id(), now)
         .await
@@ -217,15 +251,18 @@ pub async fn list(
             members: c.members.iter().map(name).collect::<Vec<_>>().join("、"),
         })
         .collect();
-    let status = match problems.is_empty() {
-        true => StatusCode::OK,
-        false => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    let page = LedgerPage {
-        chrome: chrome(&signed, lang),
+    let mut v = v;
+    if v.get("minutes").is_empty() {
+        v.0.push(("minutes".into(), "120".into()));
+    }
+    Ok(LedgerPage {
+        chrome: chrome(signed, lang),
         csv: query(&filter, until),
         q,
         problems,
+        refusal: None,
+        v,
+        categories: super::meetings::form::categories(lang),
         rows,
         until: until.to_string(),
         agenda,
@@ -239,8 +276,88 @@ pub async fn list(
             .map(|s| (s.as_str(), s.label(lang)))
             .collect(),
         agencies: super::meetings::form::others(node),
+    })
+}
+
+/// A 実務者会議 that takes up every case on the agenda (due by `until`)
+/// and invites the council members with a role in them, shared under
+/// 要対協での共有 — as `meeting schedule --kind practitioners --from-ledger`.
+#[tracing::instrument(skip_all)]
+pub async fn practitioners(
+    State(state): State<UiState>,
+    Posted { signed, lang, f }: Posted,
+) -> Result<Response, PageError> {
+    let node = &state.node;
+    coordinator(node)?;
+    let mut p = Problems::default();
+    let at = starts_at(&f, lang, &mut p);
+    let minutes = duration(&f, lang, &mut p);
+    let cats = chosen_categories(&f, "categories", lang, &mut p);
+    let justification = f.get("justification").to_owned();
+    if justification.is_empty() {
+        p.add(
+            "justification",
+            lang.pick(
+                "要対協での共有の理由を書いてください（例: 要対協登録ケースの進行管理のため）。",
+                "Write why council sharing applies (e.g. progress review of registered cases).",
+            ),
+        );
+    }
+    let until = f.get("until").parse::<Day>().ok();
+    let seating = match until {
+        Some(until) => ledger::due_cases(node.records(), node.id(), Timestamp::now(), until)
+            .await
+            .map_err(ledger_store)?
+            .seating(node.id(), node.directory(), lang),
+        None => None,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    if seating.is_none() {
+        p.add(
+            "until",
+            lang.pick(
+                "議題にするケース（見直し期限の来たケース）がありません。基準日を変えて一覧を開き直してください。",
+                "No case is due for review by that day: change the day and reload the list.",
+            ),
+        );
+    }
+    let q = FilterQuery {
+        until: f.get("until").to_owned(),
+        ..FilterQuery::default()
+    };
+    let (Some(at), Some(minutes), Some(seating), true) = (at, minutes, seating, p.is_empty())
+    else {
+        let page = ledger_page(&state, &signed, lang, q, f, p).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    };
+    let meeting = MeetingSchedule {
+        meeting_id: MeetingId::new(),
+        kind: MeetingKind::Practitioners,
+        more_cases: seating.more_cases,
+        starts_at: at,
+        duration_minutes: minutes,
+    };
+    let id = meeting.meeting_id;
+    let invitation = Invitation {
+        place: f.get("place").to_owned(),
+        agenda: seating.agenda,
+        categories: cats,
+        ..Invitation::default()
+    };
+    let sharing = Sharing {
+        basis: LegalBasis::YotaikyoSharing,
+        justification: Some(justification),
+        author: signed.member.author(),
+    };
+    let draft = invitation_draft(&seating.case, meeting, seating.invite, invitation, &sharing);
+    match outcome(node, node.send(&draft).await, lang) {
+        Ok(true) => Ok(Redirect::to(&format!("/meetings/{id}?done=scheduled")).into_response()),
+        Ok(false) => Ok(Redirect::to("/meetings").into_response()),
+        Err(why) => {
+            let mut page = ledger_page(&state, &signed, lang, q, f, Problems::default()).await?;
+            page.refusal = Some(why);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
 }
 
 /// A ledger error that is not the staff's to fix.
@@ -310,6 +427,12 @@ struct EntryPage {
     abuse_types: Vec<(&'static str, &'static str)>,
     levels: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
+}
+
+impl LedgerPage {
+    fn checked(&self, name: &str, value: &str) -> bool {
+        self.v.all(name).contains(&value)
+    }
 }
 
 impl EntryPage {
