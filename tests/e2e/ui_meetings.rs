@@ -134,6 +134,10 @@ async fn a_meeting_is_scheduled_answered_minuted_and_cancelled_through_the_pages
             ("categories", "basic".into()),
             ("basis", "consent".into()),
             ("consent_id", consent_id.clone()),
+            (
+                "expect_minato-child-welfare",
+                "養育状況の見通しを報告".into(),
+            ),
         ];
         f.extend(invite.into_iter().map(|a| ("invite", a.to_owned())));
         f
@@ -201,6 +205,7 @@ async fn a_meeting_is_scheduled_answered_minuted_and_cancelled_through_the_pages
     assert!(body.contains("個別ケース検討会議"), "{body}");
     assert!(body.contains("みなと市子ども家庭総合支援拠点"), "{body}");
     assert!(body.contains("未回答"), "{body}");
+    assert!(body.contains("養育状況の見通しを報告"), "{body}");
     let invitation = accepted(&t.center, "meeting_invitation").await[0];
     t.welfare.center.wait_stored(invitation).await;
     t.clinic.center.wait_stored(invitation).await;
