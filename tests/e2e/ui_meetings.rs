@@ -212,6 +212,20 @@ async fn a_meeting_is_scheduled_answered_minuted_and_cancelled_through_the_pages
     let list = body_of(t.center.get("/meetings", &cookie).await, StatusCode::OK).await;
     assert!(list.contains(&format!("href=\"/meetings/{id}\"")), "{list}");
     assert!(list.contains("開催機関（出席 0・回答 0/2）"), "{list}");
+    let english = body_of(
+        t.center.get("/meetings?lang=en", &cookie).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        english.contains("Organiser (0 attending, 0/2 answered)"),
+        "{english}"
+    );
+    assert!(
+        english.contains("individual case meeting") || english.contains("Individual"),
+        "{english}"
+    );
+    assert!(!english.contains("これからの会議"), "{english}");
 
     // Child welfare answers: a name is needed to attend; then 出席.
     let w = t.welfare.sign_in().await;
