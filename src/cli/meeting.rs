@@ -14,6 +14,7 @@ use super::labels;
 use super::output::{self, say};
 use super::table::Table;
 use crate::agency::Node;
+use crate::agency::ledger::Seating;
 use crate::agency::meetings::{
     self, HeldMinutes, MeetingView, Sharing, answer_draft, cancel_draft, invitation_draft,
     minutes_drafts, reschedule_draft,
@@ -305,16 +306,8 @@ fn expectations(items: &[String], lang: Lang) -> anyhow::Result<Vec<Expectation>
         .collect()
 }
 
-/// What a meeting is about and who comes: as staff named them, or, for a
-/// 実務者会議 from the ledger, the cases due for review and the council
-/// members with a role in them.
-struct Seating {
-    case: CaseId,
-    more_cases: Vec<CaseId>,
-    invite: Vec<AgencyId>,
-    agenda: String,
-}
-
+/// The 実務者会議 the ledger seats: the cases due for review by `until` and
+/// the council members with a role in them.
 async fn from_ledger(
     node: &Node,
     until: crate::protocol::day::Day,
@@ -329,7 +322,7 @@ async fn from_ledger(
             return Err(e.into());
         }
     };
-    let Some((first, rest)) = agenda.cases.split_first() else {
+    let Some(seating) = agenda.seating(node.id(), node.directory(), lang) else {
         node.records().close().await;
         bail!(
             "{} {until}",
@@ -339,24 +332,7 @@ async fn from_ledger(
             )
         );
     };
-    let invite = agenda.invitees(node.id(), node.directory());
-    let mut text = String::from(lang.pick("進行管理（見直し対象）:", "progress review (due):"));
-    for c in &agenda.cases {
-        text += &format!(
-            "\n- {} {}（{}、{} {}）",
-            c.case_number.as_deref().unwrap_or("—"),
-            c.case_id,
-            c.classification.label(lang),
-            lang.pick("見直し期限", "review due"),
-            c.next_review
-        );
-    }
-    Ok(Seating {
-        case: first.case_id.clone(),
-        more_cases: rest.iter().map(|c| c.case_id.clone()).collect(),
-        invite,
-        agenda: text,
-    })
+    Ok(seating)
 }
 
 async fn schedule(args: ScheduleArgs, lang: Lang) -> anyhow::Result<()> {

@@ -134,6 +134,10 @@ async fn a_meeting_is_scheduled_answered_minuted_and_cancelled_through_the_pages
             ("categories", "basic".into()),
             ("basis", "consent".into()),
             ("consent_id", consent_id.clone()),
+            (
+                "expect_minato-child-welfare",
+                "養育状況の見通しを報告".into(),
+            ),
         ];
         f.extend(invite.into_iter().map(|a| ("invite", a.to_owned())));
         f
@@ -201,12 +205,27 @@ async fn a_meeting_is_scheduled_answered_minuted_and_cancelled_through_the_pages
     assert!(body.contains("個別ケース検討会議"), "{body}");
     assert!(body.contains("みなと市子ども家庭総合支援拠点"), "{body}");
     assert!(body.contains("未回答"), "{body}");
+    assert!(body.contains("養育状況の見通しを報告"), "{body}");
     let invitation = accepted(&t.center, "meeting_invitation").await[0];
     t.welfare.center.wait_stored(invitation).await;
     t.clinic.center.wait_stored(invitation).await;
     let list = body_of(t.center.get("/meetings", &cookie).await, StatusCode::OK).await;
     assert!(list.contains(&format!("href=\"/meetings/{id}\"")), "{list}");
     assert!(list.contains("開催機関（出席 0・回答 0/2）"), "{list}");
+    let english = body_of(
+        t.center.get("/meetings?lang=en", &cookie).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        english.contains("Organiser (0 attending, 0/2 answered)"),
+        "{english}"
+    );
+    assert!(
+        english.contains("individual case meeting") || english.contains("Individual"),
+        "{english}"
+    );
+    assert!(!english.contains("これからの会議"), "{english}");
 
     // Child welfare answers: a name is needed to attend; then 出席.
     let w = t.welfare.sign_in().await;
@@ -493,6 +512,9 @@ async fn the_ledger_is_the_coordinating_bodys_with_its_filters_csv_and_entry_for
     assert!(body.contains("基準日は 2027-02-28 のように"), "{body}");
 
     // The entry: a reason is needed to close; a bad date is named; CSRF.
+    let soon = tsunagu::protocol::day::Day::of(Timestamp::now())
+        .plus_days(7)
+        .to_string();
     let entry = format!("/ledger/{case}");
     let body = body_of(
         post_with_csrf(
@@ -532,6 +554,7 @@ async fn the_ledger_is_the_coordinating_bodys_with_its_filters_csv_and_entry_for
             ("route", "medical"),
             ("risk", "medium"),
             ("status", "supporting"),
+            ("next_review", &soon),
         ],
     )
     .await;
@@ -546,6 +569,43 @@ async fn the_ledger_is_the_coordinating_bodys_with_its_filters_csv_and_entry_for
         body.contains("医療機関からの連絡") && body.contains("支援中"),
         "{body}"
     );
+
+    // Due in a week: on the agenda, and a 実務者会議 is held on it.
+    let body = body_of(yotaikyo.get("/ledger", &y).await, StatusCode::OK).await;
+    assert!(body.contains("この議題で実務者会議を開く"), "{body}");
+    let at = local(in_days(&t.clock, 10));
+    let held = [
+        ("at", at.as_str()),
+        ("minutes", "120"),
+        ("place", "みなと市役所 5階 大会議室"),
+        ("categories", "basic"),
+        ("until", soon.as_str()),
+    ];
+    let body = body_of(
+        post_with_csrf(&yotaikyo, "/ledger", "/ledger/meeting", &y, &held).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body.contains("要対協での共有の理由を書いてください"),
+        "{body}"
+    );
+    let mut with_reason = held.to_vec();
+    with_reason.push((
+        "justification",
+        "要対協登録ケースの進行管理（実務者会議）のため",
+    ));
+    let held = post_with_csrf(&yotaikyo, "/ledger", "/ledger/meeting", &y, &with_reason).await;
+    assert_eq!(held.status(), StatusCode::SEE_OTHER);
+    let location = held.headers()[LOCATION].to_str().unwrap().to_owned();
+    let body = body_of(yotaikyo.get(&location, &y).await, StatusCode::OK).await;
+    assert!(body.contains("実務者会議"), "{body}");
+    assert!(
+        body.contains("2026-012") && body.contains(&case.to_string()),
+        "{body}"
+    );
+    assert!(body.contains("ひかり保育園"), "{body}");
+    assert!(body.contains("みなと市子ども家庭総合支援拠点"), "{body}");
 
     // The CSV: a download, the file `agency ledger export` writes.
     let csv = yotaikyo.get("/ledger.csv", &y).await;

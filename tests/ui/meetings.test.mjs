@@ -87,7 +87,8 @@ test("a meeting is scheduled and answered live, a plan revised and compared, the
   await page.getByLabel("開始日時（日本時間）").fill(tomorrowAtTen());
   await page.getByLabel("場所").fill("みなと市役所 3階 会議室B");
   await page.getByLabel("議題").fill("出産前後の支援体制と役割分担");
-  await page.getByLabel("みなと市子ども家庭総合支援拠点").check();
+  await page.getByLabel("みなと市子ども家庭総合支援拠点", { exact: true }).check();
+  await page.getByLabel("みなと市子ども家庭総合支援拠点: 依頼事項").fill("出産後の養育状況の見通しを報告");
   await page.getByLabel("基本情報").check();
   await page.getByLabel("同意ID（本人同意のとき）").fill(consentId);
   await Promise.all([

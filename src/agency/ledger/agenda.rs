@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::fold::{LedgerRow, is_due};
 use crate::directory::Directory;
+use crate::i18n::Lang;
 use crate::protocol::case::CaseClassification;
 use crate::protocol::day::Day;
 use crate::protocol::meeting::Level;
@@ -79,5 +80,46 @@ impl Agenda {
             }
         }
         all
+    }
+}
+
+/// A 実務者会議 taken from the agenda: its first case, the others, the
+/// council members to invite and the agenda as text. The CLI's
+/// `meeting schedule --from-ledger` and the ledger screen both seat it so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seating {
+    pub case: CaseId,
+    pub more_cases: Vec<CaseId>,
+    pub invite: Vec<AgencyId>,
+    pub agenda: String,
+}
+
+impl Agenda {
+    /// The meeting that takes up every case on the agenda, organised by
+    /// `organiser`; `None` when no case is due.
+    pub fn seating(
+        &self,
+        organiser: &AgencyId,
+        directory: &Directory,
+        lang: Lang,
+    ) -> Option<Seating> {
+        let (first, rest) = self.cases.split_first()?;
+        let mut text = String::from(lang.pick("進行管理（見直し対象）:", "progress review (due):"));
+        for c in &self.cases {
+            text += &format!(
+                "\n- {} {}（{}、{} {}）",
+                c.case_number.as_deref().unwrap_or("—"),
+                c.case_id,
+                c.classification.label(lang),
+                lang.pick("見直し期限", "review due"),
+                c.next_review
+            );
+        }
+        Some(Seating {
+            case: first.case_id.clone(),
+            more_cases: rest.iter().map(|c| c.case_id.clone()).collect(),
+            invite: self.invitees(organiser, directory),
+            agenda: text,
+        })
     }
 }

@@ -14,7 +14,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub use agenda::{AGENDA_DAYS, Agenda, AgendaItem};
+pub use agenda::{AGENDA_DAYS, Agenda, AgendaItem, Seating};
 pub use entry::{AbuseType, ChangeError, EntryChange, LedgerEntry, ProgressStatus, Route};
 pub use fold::{Filter, LedgerRow, REVIEW_MONTHS};
 

@@ -7,7 +7,7 @@
 mod detail;
 pub(in crate::agency::ui) mod form;
 mod minutes;
-mod schedule;
+pub(in crate::agency::ui) mod schedule;
 
 use askama::Template;
 use axum::Router;

@@ -22,7 +22,7 @@ use crate::agency::ui::error::PageError;
 use crate::agency::ui::lang::{Chrome, PageLang};
 use crate::i18n::Lang;
 use crate::protocol::day::{parse_local, show_local};
-use crate::protocol::meeting::{Invitation, MeetingKind, MeetingSchedule};
+use crate::protocol::meeting::{Expectation, Invitation, MeetingKind, MeetingSchedule};
 use crate::protocol::{CaseId, MeetingId, Timestamp};
 
 /// The longest meeting the hub accepts, in minutes.
@@ -218,7 +218,16 @@ pub async fn submit(
         place: f.get("place").to_owned(),
         online: Some(f.get("online").to_owned()).filter(|o| !o.is_empty()),
         agenda: f.get("agenda").to_owned(),
-        expectations: vec![],
+        expectations: invite
+            .iter()
+            .filter_map(|a| {
+                let text = f.get(&format!("expect_{a}"));
+                (!text.is_empty()).then(|| Expectation {
+                    agency: a.clone(),
+                    text: text.to_owned(),
+                })
+            })
+            .collect(),
         note: String::new(),
         categories: cats,
     };

@@ -6,9 +6,11 @@
 //! whose ledger it is.
 
 use crate::agency::ui::meetings::form::Posted;
+mod entry;
+
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -20,24 +22,26 @@ use super::error::PageError;
 use super::lang::{Chrome, PageLang};
 use super::meetings::chrome;
 use super::meetings::form::{Fields, Problems};
+use super::meetings::form::{chosen_categories, outcome};
+use super::meetings::schedule::{duration, starts_at};
 use crate::agency::Node;
-use crate::agency::ledger::{
-    self, AGENDA_DAYS, AbuseType, ChangeError, EntryChange, Filter, LedgerError, LedgerRow,
-    ProgressStatus, Route,
-};
+use crate::agency::ledger::{self, AGENDA_DAYS, Filter, LedgerError, LedgerRow, ProgressStatus};
+use crate::agency::meetings::{Sharing, invitation_draft};
 use crate::agency::staff::Viewed;
 use crate::i18n::Lang;
 use crate::protocol::case::CaseClassification;
 use crate::protocol::day::{Day, show_local};
-use crate::protocol::meeting::Level;
-use crate::protocol::{AgencyId, AgencyKind, CaseId, Timestamp};
+use crate::protocol::meeting::{Invitation, MeetingKind, MeetingSchedule};
+use crate::protocol::{AgencyId, AgencyKind, Timestamp};
+use crate::protocol::{LegalBasis, MeetingId};
 
 /// The ledger's routes.
 pub fn routes() -> Router<UiState> {
     Router::new()
         .route("/ledger", get(list))
         .route("/ledger.csv", get(export))
-        .route("/ledger/{case}", get(entry).post(set))
+        .route("/ledger/meeting", axum::routing::post(practitioners))
+        .route("/ledger/{case}", get(entry::entry).post(entry::set))
 }
 
 const CLASSIFICATIONS: [CaseClassification; 3] = [
@@ -170,6 +174,10 @@ struct LedgerPage {
     until: String,
     agenda: Vec<AgendaRow>,
     invitees: String,
+    /// The 実務者会議 form as entered, and why the hub refused it.
+    v: Fields,
+    refusal: Option<String>,
+    categories: Vec<(String, &'static str)>,
     classifications: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
     agencies: Vec<(String, String)>,
@@ -182,11 +190,35 @@ pub async fn list(
     PageLang(lang): PageLang,
     Query(q): Query<FilterQuery>,
 ) -> Result<Response, PageError> {
+    coordinator(&state.node)?;
+    let page = ledger_page(
+        &state,
+        &signed,
+        lang,
+        q,
+        Fields(vec![]),
+        Problems::default(),
+    )
+    .await?;
+    let status = match page.problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// The ledger page; `v` and `problems` carry the 実務者会議 form back.
+async fn ledger_page(
+    state: &UiState,
+    signed: &SignedIn,
+    lang: Lang,
+    q: FilterQuery,
+    v: Fields,
+    mut problems: Problems,
+) -> Result<LedgerPage, PageError> {
     let node = &state.node;
-    coordinator(node)?;
     let now = Timestamp::now();
     let today = Day::of(now);
-    let mut problems = Problems::default();
     let (filter, until) = q.parse(today, lang, &mut problems);
     let all = ledger::rows(node.records(), node.id(), now)
         .await
@@ -217,15 +249,18 @@ pub async fn list(
             members: c.members.iter().map(name).collect::<Vec<_>>().join("、"),
         })
         .collect();
-    let status = match problems.is_empty() {
-        true => StatusCode::OK,
-        false => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    let page = LedgerPage {
-        chrome: chrome(&signed, lang),
+    let mut v = v;
+    if v.get("minutes").is_empty() {
+        v.0.push(("minutes".into(), "120".into()));
+    }
+    Ok(LedgerPage {
+        chrome: chrome(signed, lang),
         csv: query(&filter, until),
         q,
         problems,
+        refusal: None,
+        v,
+        categories: super::meetings::form::categories(lang),
         rows,
         until: until.to_string(),
         agenda,
@@ -239,8 +274,88 @@ pub async fn list(
             .map(|s| (s.as_str(), s.label(lang)))
             .collect(),
         agencies: super::meetings::form::others(node),
+    })
+}
+
+/// A 実務者会議 that takes up every case on the agenda (due by `until`)
+/// and invites the council members with a role in them, shared under
+/// 要対協での共有 — as `meeting schedule --kind practitioners --from-ledger`.
+#[tracing::instrument(skip_all)]
+pub async fn practitioners(
+    State(state): State<UiState>,
+    Posted { signed, lang, f }: Posted,
+) -> Result<Response, PageError> {
+    let node = &state.node;
+    coordinator(node)?;
+    let mut p = Problems::default();
+    let at = starts_at(&f, lang, &mut p);
+    let minutes = duration(&f, lang, &mut p);
+    let cats = chosen_categories(&f, "categories", lang, &mut p);
+    let justification = f.get("justification").to_owned();
+    if justification.is_empty() {
+        p.add(
+            "justification",
+            lang.pick(
+                "要対協での共有の理由を書いてください（例: 要対協登録ケースの進行管理のため）。",
+                "Write why council sharing applies (e.g. progress review of registered cases).",
+            ),
+        );
+    }
+    let until = f.get("until").parse::<Day>().ok();
+    let seating = match until {
+        Some(until) => ledger::due_cases(node.records(), node.id(), Timestamp::now(), until)
+            .await
+            .map_err(ledger_store)?
+            .seating(node.id(), node.directory(), lang),
+        None => None,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    if seating.is_none() {
+        p.add(
+            "until",
+            lang.pick(
+                "議題にするケース（見直し期限の来たケース）がありません。基準日を変えて一覧を開き直してください。",
+                "No case is due for review by that day: change the day and reload the list.",
+            ),
+        );
+    }
+    let q = FilterQuery {
+        until: f.get("until").to_owned(),
+        ..FilterQuery::default()
+    };
+    let (Some(at), Some(minutes), Some(seating), true) = (at, minutes, seating, p.is_empty())
+    else {
+        let page = ledger_page(&state, &signed, lang, q, f, p).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    };
+    let meeting = MeetingSchedule {
+        meeting_id: MeetingId::new(),
+        kind: MeetingKind::Practitioners,
+        more_cases: seating.more_cases,
+        starts_at: at,
+        duration_minutes: minutes,
+    };
+    let id = meeting.meeting_id;
+    let invitation = Invitation {
+        place: f.get("place").to_owned(),
+        agenda: seating.agenda,
+        categories: cats,
+        ..Invitation::default()
+    };
+    let sharing = Sharing {
+        basis: LegalBasis::YotaikyoSharing,
+        justification: Some(justification),
+        author: signed.member.author(),
+    };
+    let draft = invitation_draft(&seating.case, meeting, seating.invite, invitation, &sharing);
+    match outcome(node, node.send(&draft).await, lang) {
+        Ok(true) => Ok(Redirect::to(&format!("/meetings/{id}?done=scheduled")).into_response()),
+        Ok(false) => Ok(Redirect::to("/meetings").into_response()),
+        Err(why) => {
+            let mut page = ledger_page(&state, &signed, lang, q, f, Problems::default()).await?;
+            page.refusal = Some(why);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
 }
 
 /// A ledger error that is not the staff's to fix.
@@ -292,252 +407,8 @@ pub async fn export(
     Ok(response)
 }
 
-#[derive(Template)]
-#[template(path = "ui/ledger_entry.html")]
-struct EntryPage {
-    chrome: Chrome,
-    row: Row,
-    key_person: String,
-    policy: String,
-    members: String,
-    route: String,
-    abuse: Vec<&'static str>,
-    reason: String,
-    v: Fields,
-    problems: Problems,
-    done: bool,
-    routes: Vec<(&'static str, &'static str)>,
-    abuse_types: Vec<(&'static str, &'static str)>,
-    levels: Vec<(&'static str, &'static str)>,
-    statuses: Vec<(&'static str, &'static str)>,
-}
-
-impl EntryPage {
+impl LedgerPage {
     fn checked(&self, name: &str, value: &str) -> bool {
         self.v.all(name).contains(&value)
     }
-}
-
-#[derive(Deserialize)]
-pub struct EntryQuery {
-    done: Option<String>,
-}
-
-async fn the_row(state: &UiState, case: &CaseId) -> Result<Option<LedgerRow>, PageError> {
-    let node = &state.node;
-    let rows = ledger::rows(node.records(), node.id(), Timestamp::now())
-        .await
-        .map_err(ledger_store)?;
-    Ok(rows.into_iter().find(|r| &r.case_id == case))
-}
-
-/// The form's values from the row as it stands.
-fn values(r: &LedgerRow) -> Fields {
-    let mut v = vec![
-        ("number".into(), r.case_number.clone().unwrap_or_default()),
-        ("received_on".into(), r.received_on.to_string()),
-        (
-            "route".into(),
-            r.route.map_or("", |x| x.as_str()).to_owned(),
-        ),
-        ("risk".into(), r.risk.map_or("", |x| x.as_str()).to_owned()),
-        ("policy".into(), r.policy.clone()),
-        ("status".into(), r.status.as_str().to_owned()),
-        ("reason".into(), r.status_reason.clone()),
-        ("next_review".into(), r.next_review.to_string()),
-    ];
-    for a in &r.abuse_types {
-        v.push(("abuse".into(), a.as_str().to_owned()));
-    }
-    Fields(v)
-}
-
-fn entry_page(
-    signed: &SignedIn,
-    node: &Node,
-    r: &LedgerRow,
-    lang: Lang,
-    v: Fields,
-    problems: Problems,
-    done: bool,
-) -> EntryPage {
-    let today = Day::of(Timestamp::now());
-    let name = |a: &AgencyId| node.directory().name_of(a.as_str());
-    EntryPage {
-        chrome: chrome(signed, lang),
-        row: row(node, r, today, lang),
-        key_person: r.key_person.clone(),
-        policy: r.policy.clone(),
-        members: r.members.iter().map(name).collect::<Vec<_>>().join("、"),
-        route: r.route.map_or("—", |x| x.label(lang)).to_owned(),
-        abuse: r.abuse_types.iter().map(|a| a.label(lang)).collect(),
-        reason: r.status_reason.clone(),
-        v,
-        problems,
-        done,
-        routes: Route::ALL
-            .iter()
-            .map(|x| (x.as_str(), x.label(lang)))
-            .collect(),
-        abuse_types: AbuseType::ALL
-            .iter()
-            .map(|x| (x.as_str(), x.label(lang)))
-            .collect(),
-        levels: [Level::High, Level::Medium, Level::Low]
-            .iter()
-            .map(|x| (x.as_str(), x.label(lang)))
-            .collect(),
-        statuses: ProgressStatus::ALL
-            .iter()
-            .map(|x| (x.as_str(), x.label(lang)))
-            .collect(),
-    }
-}
-
-/// One case's row and the form to change the 調整機関's entry.
-#[tracing::instrument(skip_all)]
-pub async fn entry(
-    State(state): State<UiState>,
-    signed: SignedIn,
-    PageLang(lang): PageLang,
-    Path(case): Path<String>,
-    Query(q): Query<EntryQuery>,
-) -> Result<Html<String>, PageError> {
-    coordinator(&state.node)?;
-    let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;
-    let r = the_row(&state, &case).await?.ok_or(PageError::NotFound)?;
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::LedgerEntry,
-            case.as_str(),
-            Timestamp::now(),
-        )
-        .await?;
-    let page = entry_page(
-        &signed,
-        &state.node,
-        &r,
-        lang,
-        values(&r),
-        Problems::default(),
-        q.done.is_some(),
-    );
-    Ok(Html(page.render()?))
-}
-
-fn day(f: &Fields, name: &'static str, lang: Lang, p: &mut Problems) -> Option<Day> {
-    let text = f.get(name);
-    if text.is_empty() {
-        return None;
-    }
-    let d = text.parse().ok();
-    if d.is_none() {
-        p.add(
-            name,
-            lang.pick(
-                "日付は 2026-11-20 のように入力してください。",
-                "Enter the date as 2026-11-20.",
-            ),
-        );
-    }
-    d
-}
-
-/// The change the form asks for: each field given replaces the entry's.
-fn change(f: &Fields, lang: Lang, p: &mut Problems) -> EntryChange {
-    let text = |name: &str| Some(f.get(name).to_owned()).filter(|t| !t.is_empty());
-    EntryChange {
-        case_number: text("number"),
-        received_on: day(f, "received_on", lang, p),
-        route: Route::parse(f.get("route")),
-        abuse_types: Some(
-            f.all("abuse")
-                .into_iter()
-                .filter_map(AbuseType::parse)
-                .collect(),
-        ),
-        risk: Level::parse(f.get("risk")),
-        policy: Some(f.get("policy").to_owned()),
-        status: ProgressStatus::parse(f.get("status")),
-        status_reason: Some(f.get("reason").to_owned()),
-        next_review: day(f, "next_review", lang, p),
-    }
-}
-
-/// What a refused change says, at its field.
-fn refused_change(e: LedgerError, lang: Lang, p: &mut Problems) -> Result<(), PageError> {
-    match e {
-        LedgerError::Change(ChangeError::FutureReceipt(_)) => p.add(
-            "received_on",
-            lang.pick(
-                "受理日が未来の日付です。受理した日を入力してください。",
-                "The day received is in the future: enter the day it was received.",
-            ),
-        ),
-        LedgerError::Change(ChangeError::ReasonMissing(status)) => p.add(
-            "reason",
-            match lang {
-                Lang::Ja => format!(
-                    "状態「{}」には理由が必要です（例: 転出のため移管）。",
-                    status.label(lang)
-                ),
-                Lang::En => format!("The status {} needs a reason.", status.label(lang)),
-            },
-        ),
-        LedgerError::Change(ChangeError::BlankNumber) => p.add(
-            "number",
-            lang.pick("ケース番号が空です。", "The case number is blank."),
-        ),
-        LedgerError::Change(ChangeError::Empty) => p.add(
-            "number",
-            lang.pick("変更する項目がありません。", "Nothing to change."),
-        ),
-        LedgerError::NumberTaken(t) => p.add(
-            "number",
-            match lang {
-                Lang::Ja => format!(
-                    "ケース番号 {} は既にケース {} で使われています。別の番号を入力してください。",
-                    t.number, t.case_id
-                ),
-                Lang::En => format!(
-                    "Case number {} is already used by case {}: enter another.",
-                    t.number, t.case_id
-                ),
-            },
-        ),
-        LedgerError::UnknownCase(_) | LedgerError::NotRegistered(_) => {
-            return Err(PageError::NotFound);
-        }
-        LedgerError::Store(e) => return Err(PageError::Store(e)),
-    }
-    Ok(())
-}
-
-/// Change the entry (as `ledger set`); back to the page when done, the
-/// form with the problem at its field (422, nothing recorded) if not.
-#[tracing::instrument(skip_all)]
-pub async fn set(
-    State(state): State<UiState>,
-    Path(case): Path<String>,
-    Posted { signed, lang, f }: Posted,
-) -> Result<Response, PageError> {
-    let node = &state.node;
-    coordinator(node)?;
-    let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;
-    let r = the_row(&state, &case).await?.ok_or(PageError::NotFound)?;
-    let mut p = Problems::default();
-    let change = change(&f, lang, &mut p);
-    if p.is_empty()
-        && let Err(e) =
-            ledger::set(node.records(), node.id(), &case, change, Timestamp::now()).await
-    {
-        refused_change(e, lang, &mut p)?;
-    }
-    if p.is_empty() {
-        return Ok(Redirect::to(&format!("/ledger/{case}?done=1")).into_response());
-    }
-    let page = entry_page(&signed, node, &r, lang, f, p, false);
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }
