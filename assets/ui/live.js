@@ -3,7 +3,8 @@
 // renders and escapes it) and says so in a polite live region:
 // - the inbox: its rows and filter counts (for the address's filters) and
 //   the notices;
-// - a record page: the table of each recipient's state.
+// - a record page: the table of each recipient's state;
+// - any other part marked <… data-live-src="URL"> (a meeting's answers).
 // Every deadline (<time class="countdown" datetime=…>) is rewritten each
 // minute; without script the server's text still says the time left.
 // An ended session sends the page to the login page with the reason.
@@ -43,8 +44,9 @@
   const filters = document.getElementById("inbox-filters");
   const states = document.querySelector("table.states tbody");
   const record = window.location.pathname.match(/^\/envelopes\/([0-9A-Za-z-]+)$/);
+  const parts = document.querySelectorAll("[data-live-src]");
   const status = document.getElementById("live-status");
-  if (!window.EventSource || !(rows || (states && record))) return;
+  if (!window.EventSource || !(rows || (states && record) || parts.length)) return;
 
   const say = (key) => { if (status) status.textContent = status.dataset[key] || ""; };
 
@@ -62,6 +64,7 @@
     if (filters) filters.innerHTML = await fetchPart(`/inbox/filters${window.location.search}`);
     if (notices) notices.innerHTML = await fetchPart("/inbox/notices");
     if (states && record) states.innerHTML = await fetchPart(`/envelopes/${record[1]}/states`);
+    for (const part of parts) part.innerHTML = await fetchPart(part.dataset.liveSrc);
     countDown();
     say("new");
   }

@@ -34,11 +34,6 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/ui/print.js"),
     ),
     (
-        "meeting.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../assets/ui/meeting.js"),
-    ),
-    (
         "compose.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/ui/compose.js"),
