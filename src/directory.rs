@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::coverage::Agencies;
 use crate::protocol::keys::CertFingerprint;
 use crate::protocol::{Agency, AgencyId, AgencyKind};
 
@@ -137,5 +138,16 @@ impl Directory {
     /// The agency whose client certificate has this fingerprint.
     pub fn by_certificate(&self, fingerprint: &CertFingerprint) -> Option<&Agency> {
         self.by_cert.get(fingerprint).map(|&i| &self.agencies[i])
+    }
+}
+
+/// The coverage rules look agencies up here, on the hub and on a node alike.
+impl Agencies for Directory {
+    fn kind(&self, id: &AgencyId) -> Option<AgencyKind> {
+        self.get(id).map(|a| a.kind)
+    }
+
+    fn council_member(&self, id: &AgencyId) -> bool {
+        self.get(id).is_some_and(|a| a.yotaikyo_member)
     }
 }

@@ -6,17 +6,19 @@
 //! registration, a consent this node never saw), and its refusal is shown
 //! the same way.
 //!
-//! The rules here mirror the hub's: change both together.
+//! The rules are the hub's own (`protocol::coverage`); this module feeds
+//! them what the node knows and words their answer for staff.
 
 use std::collections::BTreeSet;
 
 use crate::directory::Directory;
 use crate::i18n::Lang;
-use crate::protocol::consent::{ConsentDecision, ConsentRecipient, ConsentScope};
+use crate::protocol::consent::ConsentScope;
+use crate::protocol::coverage::{Disclosure, Limit, NamedConsent, Uncovered};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{
-    Action, AgencyId, AgencyKind, CaseId, Envelope, InfoCategory, LegalBasis, MessageKind, Notice,
-    Purpose, Timestamp, Urgency,
+    Action, AgencyId, CaseId, Envelope, InfoCategory, LegalBasis, MessageKind, Notice, Purpose,
+    Timestamp, Urgency,
 };
 use crate::store::StoreError;
 use crate::store::records::Records;
@@ -30,6 +32,17 @@ pub struct KnownConsent {
     pub recorded_by: AgencyId,
     /// Withdrawn or expired, as far as this node has heard.
     pub ended: Option<ConsentEnd>,
+}
+
+impl KnownConsent {
+    /// As the coverage rules read it.
+    fn named(&self) -> NamedConsent<'_> {
+        NamedConsent {
+            scope: &self.scope,
+            recorded_by: &self.recorded_by,
+            ended: self.ended,
+        }
+    }
 }
 
 /// Why the hub would refuse, in both languages, with the next step.
@@ -122,171 +135,118 @@ pub struct Sharing<'a> {
 }
 
 impl Sharing<'_> {
-    fn kind_of(&self, id: &AgencyId) -> Option<AgencyKind> {
-        self.directory.get(id).map(|a| a.kind)
-    }
-
     fn name_of(&self, id: &AgencyId) -> String {
         self.directory.name_of(id.as_str())
     }
 
     /// Whether `basis` (with `consent`, the one it names, when it names one)
-    /// covers every recipient, category and the purpose.
+    /// covers every recipient, category and the purpose: the hub's rules
+    /// (`protocol::coverage`), judged on what this node knows.
     pub fn check(&self, basis: &LegalBasis, consent: Option<&KnownConsent>) -> Result<(), Refusal> {
-        use AgencyKind::*;
-        match basis {
-            LegalBasis::Consent { .. } => match consent {
-                Some(c) => self.check_consent(c),
-                None => Err(Refusal::new(
-                    "この同意は、このケースについてこの機関に記録されていません。同意を記録してから送るか、法令上の根拠を選んで理由を書いてください。",
-                    "This consent is not recorded for this case here. Record the consent first, or choose a statutory basis and write the justification.",
-                )),
-            },
-            LegalBasis::ProvisionToMunicipality => {
-                let sender_ok = self
-                    .kind_of(self.sender)
-                    .is_some_and(|k| matches!(k, ObstetricClinic | Nursery | PublicHealth | Other));
-                if !sender_ok {
-                    return Err(Refusal::new(
-                        "市町村への情報提供（第21条の10の5）は、医療・福祉・教育機関から市町村へ送るための根拠です。この機関からは使えません。本人の同意に基づいて送ってください。",
-                        "Provision to the municipality is for medical, welfare and school bodies; this agency cannot use it. Send under her consent.",
-                    ));
-                }
-                self.kinds_only(basis, &[Center, ChildWelfare])
-            }
-            LegalBasis::AbuseNotification => self.kinds_only(basis, &[ChildWelfare, Center]),
-            LegalBasis::YotaikyoSharing if self.new_case => Err(Refusal::new(
-                "新しいケースは要対協に登録されていないため、要対協での情報共有（第25条の3）では送れません。登録済みのケースを選ぶか、ほかの根拠を選んでください。",
-                "A new case is not registered with the council, so council sharing does not apply. Choose a registered case or another basis.",
-            )),
-            LegalBasis::YotaikyoSharing => self.council_members(),
-            LegalBasis::VitalInterest if self.urgency != Urgency::Emergency => Err(Refusal::new(
-                "生命・身体の保護（個人情報保護法第27条第1項第2号）は緊急の場合だけ使えます。緊急度を「緊急」にするか、ほかの根拠を選んでください。",
-                "Protection of life or body is for emergencies only: set the urgency to emergency, or choose another basis.",
-            )),
-            LegalBasis::VitalInterest => Ok(()),
+        let categories: Vec<InfoCategory> = self.categories.iter().copied().collect();
+        Disclosure {
+            agencies: self.directory,
+            sender: self.sender,
+            recipients: self.recipients,
+            categories: &categories,
+            purpose: self.purpose,
+            urgency: self.urgency,
+            now: self.now,
+            registered: !self.new_case,
         }
+        .check(basis, consent.map(KnownConsent::named))
+        .map_err(|uncovered| self.refusal(basis, uncovered))
     }
 
-    fn kinds_only(&self, basis: &LegalBasis, allowed: &[AgencyKind]) -> Result<(), Refusal> {
-        match self
-            .recipients
-            .iter()
-            .find(|r| !self.kind_of(r).is_some_and(|k| allowed.contains(&k)))
-        {
-            None => Ok(()),
-            Some(r) => Err(Refusal::new(
+    /// What staff read when `basis` does not cover the referral, with what
+    /// to do instead.
+    fn refusal(&self, basis: &LegalBasis, uncovered: Uncovered) -> Refusal {
+        let renew = "本人に説明して範囲を広げた同意を記録し直すか、法令上の根拠に当たる場合はその根拠を選んで理由を書いてください。";
+        let renew_en = "Record a new consent that covers it after explaining it to her, or, if a statutory basis applies, choose it and write the justification.";
+        match uncovered {
+            Uncovered::ConsentNotFound => Refusal::new(
+                "この同意は、このケースについてこの機関に記録されていません。同意を記録してから送るか、法令上の根拠を選んで理由を書いてください。",
+                "This consent is not recorded for this case here. Record the consent first, or choose a statutory basis and write the justification.",
+            ),
+            Uncovered::ConsentNotGranted { decision } => Refusal::new(
+                format!(
+                    "本人が同意していない（{}）ため、この同意では送れません。{renew}",
+                    decision.label(Lang::Ja)
+                ),
+                format!(
+                    "She did not consent ({}), so this consent cannot be relied on. {renew_en}",
+                    decision.label(Lang::En)
+                ),
+            ),
+            Uncovered::ConsentEnded(end) => ended(end),
+            Uncovered::ConsentNotStarted => Refusal::new(
+                format!("同意の有効期間がまだ始まっていません。{renew}"),
+                format!("The consent's period has not begun yet. {renew_en}"),
+            ),
+            Uncovered::ConsentPeriodOver => Refusal::new(
+                format!("同意の有効期間が過ぎています。{renew}"),
+                format!("The consent's period is over. {renew_en}"),
+            ),
+            Uncovered::SenderOutside {
+                limit: Limit::Consent,
+                ..
+            } => Refusal::new(
+                format!("この機関はこの同意の提供元に含まれていません。{renew}"),
+                format!("This agency is outside this consent. {renew_en}"),
+            ),
+            Uncovered::SenderOutside {
+                limit: Limit::Kinds,
+                ..
+            } => Refusal::new(
+                "市町村への情報提供（第21条の10の5）は、医療・福祉・教育機関から市町村へ送るための根拠です。この機関からは使えません。本人の同意に基づいて送ってください。",
+                "Provision to the municipality is for medical, welfare and school bodies; this agency cannot use it. Send under her consent.",
+            ),
+            Uncovered::SenderOutside {
+                agency,
+                limit: Limit::Council,
+            }
+            | Uncovered::RecipientOutside {
+                agency,
+                limit: Limit::Council,
+            } => Refusal::new(
+                format!(
+                    "「{}」は要対協の構成機関ではないため、要対協での情報共有（第25条の3）では送れません。本人の同意に基づいて送るか、調整機関に相談してください。",
+                    self.name_of(&agency)
+                ),
+                format!(
+                    "{} is not a council member, so council sharing does not apply. Send under her consent, or consult the coordinating body.",
+                    self.name_of(&agency)
+                ),
+            ),
+            Uncovered::RecipientOutside {
+                agency,
+                limit: Limit::Consent,
+            } => Refusal::new(
+                format!(
+                    "宛先「{}」はこの同意の提供先に含まれていません。{renew}",
+                    self.name_of(&agency)
+                ),
+                format!(
+                    "{} is not among this consent's recipients. {renew_en}",
+                    self.name_of(&agency)
+                ),
+            ),
+            Uncovered::RecipientOutside {
+                agency,
+                limit: Limit::Kinds,
+            } => Refusal::new(
                 format!(
                     "宛先「{}」には「{}」では送れません。この根拠で送れるのは市町村（こども家庭センター）と児童福祉担当だけです。この宛先を外すか、本人の同意を得て同意に基づいて送ってください。",
-                    self.name_of(r),
+                    self.name_of(&agency),
                     basis.label(Lang::Ja)
                 ),
                 format!(
                     "{} cannot be sent to under {}: it reaches the municipality (center) and child welfare only. Remove this recipient, or send under her consent.",
-                    self.name_of(r),
+                    self.name_of(&agency),
                     basis.label(Lang::En)
                 ),
-            )),
-        }
-    }
-
-    fn council_members(&self) -> Result<(), Refusal> {
-        let member = |id: &AgencyId| self.directory.get(id).is_some_and(|a| a.yotaikyo_member);
-        let outside = std::iter::once(self.sender)
-            .chain(self.recipients)
-            .find(|a| !member(a));
-        match outside {
-            None => Ok(()),
-            Some(a) => Err(Refusal::new(
-                format!(
-                    "「{}」は要対協の構成機関ではないため、要対協での情報共有（第25条の3）では送れません。本人の同意に基づいて送るか、調整機関に相談してください。",
-                    self.name_of(a)
-                ),
-                format!(
-                    "{} is not a council member, so council sharing does not apply. Send under her consent, or consult the coordinating body.",
-                    self.name_of(a)
-                ),
-            )),
-        }
-    }
-
-    fn check_consent(&self, c: &KnownConsent) -> Result<(), Refusal> {
-        let scope = &c.scope;
-        let renew = "本人に説明して範囲を広げた同意を記録し直すか、法令上の根拠に当たる場合はその根拠を選んで理由を書いてください。";
-        let renew_en = "Record a new consent that covers it after explaining it to her, or, if a statutory basis applies, choose it and write the justification.";
-        if scope.decision != ConsentDecision::Granted {
-            return Err(Refusal::new(
-                format!(
-                    "本人が同意していない（{}）ため、この同意では送れません。{renew}",
-                    scope.decision.label(Lang::Ja)
-                ),
-                format!(
-                    "She did not consent ({}), so this consent cannot be relied on. {renew_en}",
-                    scope.decision.label(Lang::En)
-                ),
-            ));
-        }
-        if let Some(end) = c.ended {
-            let (ja, en) = match end {
-                ConsentEnd::Withdrawn => ("同意は撤回されています", "the consent was withdrawn"),
-                ConsentEnd::Expired => {
-                    ("同意の有効期間が終了しています", "the consent has expired")
-                }
-            };
-            return Err(Refusal::new(
-                format!(
-                    "{ja}。この同意では何も送れません。本人にあらためて説明して同意を記録し直すか、法令上の根拠に当たる場合はその根拠を選んで理由を書いてください。"
-                ),
-                format!(
-                    "{en}: nothing more may be sent under it. Record a new consent after explaining it to her again, or choose a statutory basis and write the justification."
-                ),
-            ));
-        }
-        let now = self.now.datetime();
-        let running = scope
-            .valid_until
-            .as_ref()
-            .is_none_or(|u| now < u.datetime());
-        if !running {
-            return Err(Refusal::new(
-                format!("同意の有効期間が過ぎています。{renew}"),
-                format!("The consent's period is over. {renew_en}"),
-            ));
-        }
-        let covers = |agency: &AgencyId| {
-            scope.recipients.iter().any(|r| match r {
-                ConsentRecipient::Agency(id) => id == agency,
-                ConsentRecipient::Kind(kind) => self.kind_of(agency) == Some(*kind),
-            })
-        };
-        if &c.recorded_by != self.sender && !covers(self.sender) {
-            return Err(Refusal::new(
-                format!("この機関はこの同意の提供元に含まれていません。{renew}"),
-                format!("This agency is outside this consent. {renew_en}"),
-            ));
-        }
-        if let Some(r) = self
-            .recipients
-            .iter()
-            .find(|r| **r != c.recorded_by && !covers(r))
-        {
-            return Err(Refusal::new(
-                format!(
-                    "宛先「{}」はこの同意の提供先に含まれていません。{renew}",
-                    self.name_of(r)
-                ),
-                format!(
-                    "{} is not among this consent's recipients. {renew_en}",
-                    self.name_of(r)
-                ),
-            ));
-        }
-        if let Some(cat) = self
-            .categories
-            .iter()
-            .find(|x| !scope.categories.contains(x))
-        {
-            return Err(Refusal::new(
+            ),
+            Uncovered::CategoryOutside(cat) => Refusal::new(
                 format!(
                     "この連絡票には「{}」の情報が含まれますが、同意の範囲に入っていません。その情報を除くか、{renew}",
                     cat.label(Lang::Ja)
@@ -295,22 +255,43 @@ impl Sharing<'_> {
                     "This referral holds {} information, which the consent does not cover. Leave it out, or: {renew_en}",
                     cat.label(Lang::En)
                 ),
-            ));
-        }
-        if !scope.purposes.contains(&self.purpose) {
-            return Err(Refusal::new(
+            ),
+            Uncovered::PurposeOutside(purpose) => Refusal::new(
                 format!(
                     "目的「{}」はこの同意の範囲外です。{renew}",
-                    self.purpose.label(Lang::Ja)
+                    purpose.label(Lang::Ja)
                 ),
                 format!(
                     "The purpose {} is outside this consent. {renew_en}",
-                    self.purpose.label(Lang::En)
+                    purpose.label(Lang::En)
                 ),
-            ));
+            ),
+            Uncovered::CaseNotRegistered => Refusal::new(
+                "新しいケースは要対協に登録されていないため、要対協での情報共有（第25条の3）では送れません。登録済みのケースを選ぶか、ほかの根拠を選んでください。",
+                "A new case is not registered with the council, so council sharing does not apply. Choose a registered case or another basis.",
+            ),
+            Uncovered::NotUrgent => Refusal::new(
+                "生命・身体の保護（個人情報保護法第27条第1項第2号）は緊急の場合だけ使えます。緊急度を「緊急」にするか、ほかの根拠を選んでください。",
+                "Protection of life or body is for emergencies only: set the urgency to emergency, or choose another basis.",
+            ),
         }
-        Ok(())
     }
+}
+
+/// A consent that has ended: nothing more may rely on it.
+fn ended(end: ConsentEnd) -> Refusal {
+    let (ja, en) = match end {
+        ConsentEnd::Withdrawn => ("同意は撤回されています", "the consent was withdrawn"),
+        ConsentEnd::Expired => ("同意の有効期間が終了しています", "the consent has expired"),
+    };
+    Refusal::new(
+        format!(
+            "{ja}。この同意では何も送れません。本人にあらためて説明して同意を記録し直すか、法令上の根拠に当たる場合はその根拠を選んで理由を書いてください。"
+        ),
+        format!(
+            "{en}: nothing more may be sent under it. Record a new consent after explaining it to her again, or choose a statutory basis and write the justification."
+        ),
+    )
 }
 
 /// What each basis means, in plain words, for the form.
@@ -351,7 +332,9 @@ pub const STATUTORY: [LegalBasis; 4] = [
 mod tests {
     use super::*;
     use crate::protocol::ConsentId;
-    use crate::protocol::consent::{ConsentGiver, ConsentMethod};
+    use crate::protocol::consent::{
+        ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient,
+    };
 
     fn directory() -> Directory {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -11,6 +11,7 @@ pub mod basis;
 pub mod case;
 pub mod category;
 pub mod consent;
+pub mod coverage;
 pub mod day;
 pub mod envelope;
 pub mod error;

@@ -1,16 +1,15 @@
 //! Whether a legal basis covers an envelope: its sender, every recipient,
 //! every declared category and the purpose. The same checks for every kind
-//! that shares information about a person (referrals, case notes).
+//! that shares information about a person (referrals, case notes, meetings,
+//! plans). The rules are `protocol::coverage`, shared with the nodes; here
+//! the hub feeds them what it knows and words their answer as a refusal.
 
 use super::Rules;
 use crate::hub::HubError;
-use crate::protocol::consent::{ConsentDecision, ConsentRecipient, ConsentScope};
+use crate::protocol::coverage::{Disclosure, Limit, NamedConsent, Uncovered};
 use crate::protocol::notice::ConsentEnd;
-use crate::protocol::{AgencyId, AgencyKind, ErrorCode, LegalBasis, Metadata, Timestamp, Urgency};
+use crate::protocol::{AgencyId, AgencyKind, ErrorCode, LegalBasis, Metadata, Purpose, Timestamp};
 use crate::store::model::Facts;
-
-/// Tolerated difference between a node's clock and the hub's.
-const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 
 /// Refuse, naming the basis tried and what it does not cover.
 fn not_covered(code: ErrorCode, basis: &LegalBasis, what_ja: String, what_en: String) -> HubError {
@@ -76,179 +75,74 @@ pub(super) fn check_basis(
     meta: &Metadata,
     facts: &Facts,
     basis: &LegalBasis,
-    purpose: crate::protocol::Purpose,
-) -> Result<(), HubError> {
-    let recipient_kinds_in = |allowed: &[AgencyKind]| -> Result<(), HubError> {
-        for r in &meta.recipients {
-            if !kind_of(rules, r).is_some_and(|k| allowed.contains(&k)) {
-                return Err(recipient_not_covered(
-                    rules,
-                    basis,
-                    r,
-                    "この根拠で提供できる相手ではありません",
-                    "is not covered",
-                ));
-            }
-        }
-        Ok(())
-    };
-    match basis {
-        LegalBasis::Consent { .. } => check_consent(rules, meta, facts, basis, purpose),
-        LegalBasis::YotaikyoSharing => check_yotaikyo(rules, meta, facts, basis),
-        LegalBasis::ProvisionToMunicipality => {
-            use AgencyKind::*;
-            if !kind_of(rules, &meta.sender)
-                .is_some_and(|k| matches!(k, ObstetricClinic | Nursery | PublicHealth | Other))
-            {
-                return Err(not_covered(
-                    ErrorCode::SenderNotCovered,
-                    basis,
-                    "送信元は医療・福祉・教育機関ではありません".into(),
-                    "the sender is not a medical, welfare or school body".into(),
-                ));
-            }
-            recipient_kinds_in(&[Center, ChildWelfare])
-        }
-        LegalBasis::AbuseNotification => {
-            recipient_kinds_in(&[AgencyKind::ChildWelfare, AgencyKind::Center])
-        }
-        LegalBasis::VitalInterest if meta.urgency != Urgency::Emergency => Err(not_covered(
-            ErrorCode::NotUrgent,
-            basis,
-            "生命・身体の保護は緊急の場合に限ります".into(),
-            "vital interest is for emergencies only".into(),
-        )),
-        LegalBasis::VitalInterest => Ok(()),
-    }
-}
-
-fn check_yotaikyo(
-    rules: &Rules,
-    meta: &Metadata,
-    facts: &Facts,
-    basis: &LegalBasis,
+    purpose: Purpose,
 ) -> Result<(), HubError> {
     let registered = facts
         .case
         .as_ref()
         .is_some_and(|c| c.registration.is_some() && c.closed_at.is_none());
-    if !registered {
-        return Err(not_covered(
-            ErrorCode::CaseNotRegistered,
-            basis,
-            "このケースは要対協に登録されていないか、終結しています".into(),
-            "the case is not registered with the council, or is closed".into(),
-        ));
-    }
-    let member = |id: &AgencyId| rules.directory.get(id).is_some_and(|a| a.yotaikyo_member);
-    if !member(&meta.sender) {
-        return Err(not_covered(
-            ErrorCode::SenderNotCovered,
-            basis,
-            format!("送信元 {} は要対協の構成機関ではありません", meta.sender),
-            format!("sender {} is not a council member", meta.sender),
-        ));
-    }
-    match meta.recipients.iter().find(|r| !member(r)) {
-        Some(r) => Err(recipient_not_covered(
-            rules,
-            basis,
-            r,
-            "要対協の構成機関ではありません",
-            "is not a council member",
-        )),
-        None => Ok(()),
-    }
-}
-
-fn check_consent(
-    rules: &Rules,
-    meta: &Metadata,
-    facts: &Facts,
-    basis: &LegalBasis,
-    purpose: crate::protocol::Purpose,
-) -> Result<(), HubError> {
     let consent = facts
         .consent
         .as_ref()
         .filter(|c| Some(&c.scope.case_id) == meta.case_id.as_ref())
-        .ok_or_else(|| {
-            not_covered(
-                ErrorCode::ConsentNotFound,
-                basis,
-                "この同意はこのケースについて記録されていません".into(),
-                "no such consent is recorded for this case".into(),
-            )
-        })?;
-    let scope = &consent.scope;
-    if scope.decision != ConsentDecision::Granted {
-        return Err(not_covered(
+        .map(|c| NamedConsent {
+            scope: &c.scope,
+            recorded_by: &c.recorded_by,
+            ended: c.ended.map(|(_, end)| end),
+        });
+    Disclosure {
+        agencies: rules.directory,
+        sender: &meta.sender,
+        recipients: &meta.recipients,
+        categories: &meta.categories,
+        purpose,
+        urgency: meta.urgency,
+        now: Timestamp::from_datetime(rules.now),
+        registered,
+    }
+    .check(basis, consent)
+    .map_err(|uncovered| refusal(rules, basis, uncovered))
+}
+
+/// The refusal for what `basis` does not cover, with the code nodes act on.
+fn refusal(rules: &Rules, basis: &LegalBasis, uncovered: Uncovered) -> HubError {
+    let refuse = |code, ja: &str, en: &str| not_covered(code, basis, ja.into(), en.into());
+    match uncovered {
+        Uncovered::ConsentNotFound => refuse(
+            ErrorCode::ConsentNotFound,
+            "この同意はこのケースについて記録されていません",
+            "no such consent is recorded for this case",
+        ),
+        Uncovered::ConsentNotGranted { .. } => refuse(
             ErrorCode::ConsentNotGranted,
-            basis,
-            "本人が同意していない（拒否・未説明）ため提供できません".into(),
-            "consent was refused or the person was not told".into(),
-        ));
-    }
-    if let Some((_, end)) = consent.ended {
-        let (code, ja, en) = match end {
-            ConsentEnd::Withdrawn => (
-                ErrorCode::ConsentWithdrawn,
-                "同意は撤回されています",
-                "the consent was withdrawn",
-            ),
-            ConsentEnd::Expired => (
-                ErrorCode::ConsentExpired,
-                "同意の有効期間が終了しています",
-                "the consent has expired",
-            ),
-        };
-        return Err(not_covered(code, basis, ja.into(), en.into()));
-    }
-    let now = Timestamp::from_datetime(rules.now).datetime();
-    // A consent recorded "now" by a node whose clock runs a little ahead of
-    // the hub's must not be refused as not yet valid.
-    let started = scope.valid_from.datetime() <= now + CLOCK_SKEW;
-    let running = scope
-        .valid_until
-        .as_ref()
-        .is_none_or(|u| now < u.datetime());
-    if !started || !running {
-        return Err(not_covered(
+            "本人が同意していない（拒否・未説明）ため提供できません",
+            "consent was refused or the person was not told",
+        ),
+        Uncovered::ConsentEnded(ConsentEnd::Withdrawn) => refuse(
+            ErrorCode::ConsentWithdrawn,
+            "同意は撤回されています",
+            "the consent was withdrawn",
+        ),
+        Uncovered::ConsentEnded(ConsentEnd::Expired) => refuse(
             ErrorCode::ConsentExpired,
-            basis,
-            "同意の有効期間外です".into(),
-            "the consent is not valid at this time".into(),
-        ));
-    }
-    if consent.recorded_by != meta.sender && !covers(rules, scope, &meta.sender) {
-        return Err(not_covered(
-            ErrorCode::SenderNotCovered,
-            basis,
-            format!("送信元 {} はこの同意の範囲外です", meta.sender),
-            format!("sender {} is outside this consent", meta.sender),
-        ));
-    }
-    // The agency she gave her consent to is party to it: sharing back with
-    // it (a meeting invitation, minutes, a plan) needs no wider consent.
-    if let Some(r) = meta
-        .recipients
-        .iter()
-        .find(|r| **r != consent.recorded_by && !covers(rules, scope, r))
-    {
-        return Err(recipient_not_covered(
-            rules,
-            basis,
-            r,
-            "この同意の範囲外です",
-            "is not covered by the consent",
-        ));
-    }
-    if let Some(c) = meta
-        .categories
-        .iter()
-        .find(|c| !scope.categories.contains(c))
-    {
-        return Err(not_covered(
+            "同意の有効期間が終了しています",
+            "the consent has expired",
+        ),
+        Uncovered::ConsentNotStarted | Uncovered::ConsentPeriodOver => refuse(
+            ErrorCode::ConsentExpired,
+            "同意の有効期間外です",
+            "the consent is not valid at this time",
+        ),
+        Uncovered::SenderOutside { agency, limit } => sender_not_covered(basis, &agency, limit),
+        Uncovered::RecipientOutside { agency, limit } => {
+            let (why_ja, why_en) = match limit {
+                Limit::Consent => ("この同意の範囲外です", "is not covered by the consent"),
+                Limit::Council => ("要対協の構成機関ではありません", "is not a council member"),
+                Limit::Kinds => ("この根拠で提供できる相手ではありません", "is not covered"),
+            };
+            recipient_not_covered(rules, basis, &agency, why_ja, why_en)
+        }
+        Uncovered::CategoryOutside(c) => not_covered(
             ErrorCode::CategoryNotCovered,
             basis,
             format!(
@@ -259,10 +153,8 @@ fn check_consent(
                 "category {} is not covered by the consent: leave that information out, or record a new consent that covers it after explaining it to her",
                 c.label(crate::i18n::Lang::En)
             ),
-        ));
-    }
-    if !scope.purposes.contains(&purpose) {
-        return Err(not_covered(
+        ),
+        Uncovered::PurposeOutside(purpose) => not_covered(
             ErrorCode::PurposeNotCovered,
             basis,
             format!(
@@ -273,14 +165,35 @@ fn check_consent(
                 "purpose {} is not covered by the consent: record a new consent that includes it after explaining it to her",
                 purpose.as_str()
             ),
-        ));
+        ),
+        Uncovered::CaseNotRegistered => refuse(
+            ErrorCode::CaseNotRegistered,
+            "このケースは要対協に登録されていないか、終結しています",
+            "the case is not registered with the council, or is closed",
+        ),
+        Uncovered::NotUrgent => refuse(
+            ErrorCode::NotUrgent,
+            "生命・身体の保護は緊急の場合に限ります",
+            "vital interest is for emergencies only",
+        ),
     }
-    Ok(())
 }
 
-fn covers(rules: &Rules, scope: &ConsentScope, agency: &AgencyId) -> bool {
-    scope.recipients.iter().any(|r| match r {
-        ConsentRecipient::Agency(id) => id == agency,
-        ConsentRecipient::Kind(kind) => kind_of(rules, agency) == Some(*kind),
-    })
+/// A sender the basis does not cover, named by id.
+fn sender_not_covered(basis: &LegalBasis, sender: &AgencyId, limit: Limit) -> HubError {
+    let (ja, en) = match limit {
+        Limit::Consent => (
+            format!("送信元 {sender} はこの同意の範囲外です"),
+            format!("sender {sender} is outside this consent"),
+        ),
+        Limit::Council => (
+            format!("送信元 {sender} は要対協の構成機関ではありません"),
+            format!("sender {sender} is not a council member"),
+        ),
+        Limit::Kinds => (
+            "送信元は医療・福祉・教育機関ではありません".into(),
+            "the sender is not a medical, welfare or school body".into(),
+        ),
+    };
+    not_covered(ErrorCode::SenderNotCovered, basis, ja, en)
 }
