@@ -13,6 +13,7 @@ pub mod plans;
 pub mod referral_update;
 pub mod sealed;
 pub mod sharing;
+pub mod spreadsheet;
 pub mod staff;
 pub mod ui;
 mod wake;

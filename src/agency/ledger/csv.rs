@@ -3,6 +3,7 @@
 //! endings, a header row, agencies by name.
 
 use super::fold::LedgerRow;
+use crate::agency::spreadsheet;
 use crate::i18n::Lang;
 use crate::protocol::AgencyId;
 use crate::protocol::day::show_local;
@@ -78,7 +79,8 @@ pub fn export(
         .from_writer(BOM.as_bytes().to_vec());
     out.write_record(header(lang))?;
     for row in rows {
-        out.write_record(cells(row, &name, lang))?;
+        // Notes and reasons are free text: none may run as a formula.
+        out.write_record(cells(row, &name, lang).map(|c| spreadsheet::inert(&c)))?;
     }
     let bytes = out
         .into_inner()

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::{Actor, StaffAccounts, StaffError, StaffId, StaffMember, StaffRole};
+use crate::agency::spreadsheet;
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
 use crate::store::StoreError;
@@ -163,8 +164,7 @@ impl StaffAccounts {
 }
 
 /// Write entries as CSV (UTF-8 with a BOM, so Excel reads the names), one
-/// header row. A cell a spreadsheet would take for a formula (`=`, `+`,
-/// `-`, `@`) is prefixed with `'`.
+/// header row; names and record ids made inert ([`spreadsheet::inert`]).
 pub fn write_csv<W: std::io::Write>(entries: &[AccessEntry], mut out: W) -> Result<(), csv::Error> {
     out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::Writer::from_writer(out);
@@ -182,20 +182,12 @@ pub fn write_csv<W: std::io::Write>(entries: &[AccessEntry], mut out: W) -> Resu
             e.seq.to_string(),
             e.at.to_string(),
             e.staff_id.to_string(),
-            inert(&e.staff_name),
+            spreadsheet::inert(&e.staff_name),
             e.staff_role.as_str().to_owned(),
             e.what.as_str().to_owned(),
-            inert(&e.record_id),
+            spreadsheet::inert(&e.record_id),
         ])?;
     }
     w.flush()?;
     Ok(())
-}
-
-fn inert(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
 }
