@@ -28,6 +28,24 @@
     items.forEach(function (el) { el.addEventListener('change', updateTotal); });
   }
 
+  // The ten scores typed in one go fill the ten lists (the server reads
+  // the typed scores itself; this only shows them).
+  var quick = document.getElementById('f-epds-quick');
+  var fullWidth = '０１２３４５６７８９';
+  function fillFromQuick() {
+    var digits = [];
+    var chars = quick.value.replace(/[\s,、\-]/g, '');
+    for (var c = 0; c < chars.length; c++) {
+      var d = fullWidth.indexOf(chars[c]);
+      digits.push(d >= 0 ? d : parseInt(chars[c], 10));
+    }
+    var fits = digits.length === items.length && digits.every(function (n) { return n >= 0 && n <= 3; });
+    if (!fits) { return; }
+    digits.forEach(function (n, k) { items[k].value = String(n); });
+    if (total) { updateTotal(); }
+  }
+  if (quick) { quick.addEventListener('input', fillFromQuick); }
+
   var files = document.getElementById('f-attachments');
   function fileMessage() {
     if (!files || !files.files) { return ''; }

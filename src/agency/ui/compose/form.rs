@@ -33,6 +33,9 @@ pub struct ComposeForm {
     pub reasons: Vec<String>,
     pub reason_other: String,
     pub epds_items: [String; 10],
+    /// The ten scores typed in one go (`2121111110`), as a midwife reads
+    /// them off the scored sheet; when given, they stand for the lists.
+    pub epds_quick: String,
     pub epds_taken_on: String,
     pub findings: String,
     pub household: String,
@@ -97,6 +100,7 @@ impl ComposeForm {
                 "reasons" => self.reasons.push(value),
                 "reason_other" => self.reason_other = value,
                 "epds.taken_on" => self.epds_taken_on = value,
+                "epds.quick" => self.epds_quick = value,
                 "findings" => self.findings = value,
                 "household" => self.household = value,
                 "key_person" => self.key_person = value,
@@ -132,6 +136,7 @@ impl ComposeForm {
             "timing" => &self.timing,
             "reason_other" => &self.reason_other,
             "epds.taken_on" => &self.epds_taken_on,
+            "epds.quick" => &self.epds_quick,
             "findings" => &self.findings,
             "household" => &self.household,
             "key_person" => &self.key_person,
@@ -145,8 +150,43 @@ impl ComposeForm {
     /// The EPDS total of the items entered (the form shows it; the referral
     /// carries it).
     pub fn epds_total(&self) -> Option<u8> {
+        if let Some(Ok(scores)) = self.epds_typed() {
+            return Some(scores.iter().sum());
+        }
         let scores: Option<Vec<u8>> = self.epds_items.iter().map(|s| s.parse().ok()).collect();
         scores.map(|s| s.iter().sum())
+    }
+
+    /// The scores typed in one go, if any: ten digits 0–3 (spaces, commas
+    /// and full-width digits allowed, as an IME may leave them), or the
+    /// error to show at the field.
+    fn epds_typed(&self) -> Option<Result<[u8; 10], FieldError>> {
+        let typed = self.epds_quick.trim();
+        if typed.is_empty() {
+            return None;
+        }
+        let digits: Vec<u32> = typed
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\u{3000}' | ',' | '、' | '-'))
+            .map(|c| match c {
+                '０'..='９' => c as u32 - '０' as u32,
+                '0'..='9' => c as u32 - '0' as u32,
+                _ => u32::MAX,
+            })
+            .collect();
+        let mut scores = [0u8; 10];
+        let fits = digits.len() == 10 && digits.iter().all(|d| *d <= 3);
+        if !fits {
+            return Some(Err(error(
+                "epds.quick",
+                "項目1〜10の点数を、0〜3の数字10個で続けて入力してください（例: 2121111110）。",
+                "type the ten item scores as ten digits 0–3 (e.g. 2121111110).",
+            )));
+        }
+        for (score, d) in scores.iter_mut().zip(digits) {
+            *score = d as u8;
+        }
+        Some(Ok(scores))
     }
 
     /// The urgency chosen.
@@ -351,11 +391,21 @@ fn reasons(r: &mut Reader) -> Vec<ReferralReason> {
 /// The ten items, each chosen, or none at all (EPDS not taken).
 fn epds(r: &mut Reader, today: Date) -> Option<Epds> {
     let items = &r.form.epds_items;
-    if items.iter().all(|s| s.trim().is_empty()) {
+    let typed = r.form.epds_typed();
+    if typed.is_none() && items.iter().all(|s| s.trim().is_empty()) {
         return None;
     }
     let mut scores = [0u8; 10];
+    let lists = typed.is_none();
+    match typed {
+        Some(Ok(typed)) => scores = typed,
+        Some(Err(e)) => r.errors.push(e),
+        None => {}
+    }
     for (i, score) in scores.iter_mut().enumerate() {
+        if !lists {
+            break;
+        }
         let n = i + 1;
         match items[i].trim().parse::<u8>() {
             Ok(s) => *score = s,
@@ -426,6 +476,33 @@ mod tests {
             f.set(&epds_item(i), (*s).into());
         }
         f
+    }
+
+    #[test]
+    fn the_scores_typed_in_one_go_stand_for_the_ten_lists() {
+        let mut f = demo_form();
+        for i in 0..10 {
+            f.set(&epds_item(i), String::new());
+        }
+        // As an IME may leave them: full-width digits, a space.
+        f.set("epds.quick", "２１２１１ 11110".into());
+        assert_eq!(f.epds_total(), Some(11));
+        let (r, errors) = read(&f, TODAY);
+        assert_eq!(errors, []);
+        let epds = r.epds.unwrap();
+        assert_eq!(epds.items, Some([2, 1, 2, 1, 1, 1, 1, 1, 1, 0]));
+        assert_eq!((epds.total, epds.item10), (11, 0));
+
+        for wrong in ["212111111", "21211111104", "2121111114", "21211x1110"] {
+            f.set("epds.quick", wrong.into());
+            let (_, errors) = read(&f, TODAY);
+            assert_eq!(
+                errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+                ["epds.quick"],
+                "{wrong}"
+            );
+            assert!(errors[0].message_ja.contains("0〜3の数字10個"), "{wrong}");
+        }
     }
 
     #[test]

@@ -412,6 +412,22 @@ impl Layout<'_> {
                 )
             })
             .collect();
+        // First, so a keyboard reaches it before the ten lists it fills.
+        fields.insert(
+            0,
+            Field {
+                hint: Some(self.t(
+                    "採点した用紙を見ながら、項目1から10の点数を続けて入力できます（例: 2121111110）。入力すると下の各項目より優先します。",
+                    "Type the ten scores from the scored sheet in one go (e.g. 2121111110); they take precedence over the lists below.",
+                )),
+                numeric: true,
+                ..self.field(
+                    "epds.quick",
+                    self.t("点数をまとめて入力", "All ten scores at once"),
+                    Kind::Text,
+                )
+            },
+        );
         fields.push(self.field(
             "epds.taken_on",
             self.t("実施日（空欄なら今日）", "Taken on (today if empty)"),
