@@ -320,14 +320,6 @@ pub fn explain(basis: &LegalBasis, lang: Lang) -> &'static str {
     }
 }
 
-/// The statutory bases, in the order the form offers them.
-pub const STATUTORY: [LegalBasis; 4] = [
-    LegalBasis::ProvisionToMunicipality,
-    LegalBasis::AbuseNotification,
-    LegalBasis::YotaikyoSharing,
-    LegalBasis::VitalInterest,
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;

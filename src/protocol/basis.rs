@@ -76,6 +76,14 @@ pub enum LegalBasis {
     VitalInterest,
 }
 
+/// The statutory bases, in the order forms offer them.
+pub const STATUTORY: [LegalBasis; 4] = [
+    LegalBasis::ProvisionToMunicipality,
+    LegalBasis::AbuseNotification,
+    LegalBasis::YotaikyoSharing,
+    LegalBasis::VitalInterest,
+];
+
 impl LegalBasis {
     /// The stable wire name.
     pub fn as_str(&self) -> &'static str {
@@ -88,16 +96,16 @@ impl LegalBasis {
         }
     }
 
+    /// The statutory basis whose wire name is `name` (a form's value, a
+    /// name the hub reports); `None` for `consent` or an unknown name.
+    pub fn statutory(name: &str) -> Option<LegalBasis> {
+        STATUTORY.iter().find(|b| b.as_str() == name).cloned()
+    }
+
     /// The name staff see for a basis the hub reports by wire name
     /// (`consent` or a statutory one); `None` for a name it does not know.
     pub fn label_of(name: &str, lang: Lang) -> Option<&'static str> {
-        const STATUTORY: [LegalBasis; 4] = [
-            LegalBasis::YotaikyoSharing,
-            LegalBasis::ProvisionToMunicipality,
-            LegalBasis::AbuseNotification,
-            LegalBasis::VitalInterest,
-        ];
-        match STATUTORY.iter().find(|b| b.as_str() == name) {
+        match LegalBasis::statutory(name) {
             Some(b) => Some(b.label(lang)),
             None if name == "consent" => Some(lang.pick("本人同意", "consent")),
             None => None,

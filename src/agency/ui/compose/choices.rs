@@ -8,8 +8,9 @@ use super::super::UiState;
 use super::super::error::PageError;
 use super::form::{self, ComposeForm};
 use super::view::{Field, Kind, Layout};
-use crate::agency::sharing::{self, KnownConsent, STATUTORY, Sharing};
+use crate::agency::sharing::{self, KnownConsent, Sharing};
 use crate::i18n::Lang;
+use crate::protocol::basis::STATUTORY;
 use crate::protocol::payload::{Body, Payload};
 use crate::protocol::{CaseId, LegalBasis, Purpose, Timestamp};
 
@@ -182,10 +183,10 @@ pub(super) fn basis_field(state: &UiState, layout: &Layout, consents: &[KnownCon
         lang,
     );
     for choice in &mut field.choices {
-        let basis = STATUTORY.iter().find(|b| b.as_str() == choice.value);
+        let basis = LegalBasis::statutory(&choice.value);
         choice.hint = Some(
             basis
-                .map_or(consent_help, |b| sharing::explain(b, lang))
+                .map_or(consent_help, |b| sharing::explain(&b, lang))
                 .to_owned(),
         );
     }

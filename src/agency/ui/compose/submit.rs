@@ -14,7 +14,7 @@ use super::super::lang::PageLang;
 use super::drafts;
 use super::form::{self, ComposeForm};
 use super::page::{Shown, again, fresh_form};
-use crate::agency::sharing::{self, STATUTORY, Sharing};
+use crate::agency::sharing::{self, Sharing};
 use crate::agency::{Draft, NodeError, Sent};
 use crate::i18n::Lang;
 use crate::protocol::attachment::{AttachmentError, MAX_ATTACHMENT_BYTES, attach, check_total};
@@ -243,7 +243,7 @@ fn basis(form: &ComposeForm, errors: &mut Vec<FieldError>) -> Option<LegalBasis>
             .parse()
             .ok()
             .map(|consent_id| LegalBasis::Consent { consent_id }),
-        None => STATUTORY.iter().find(|b| b.as_str() == form.basis).cloned(),
+        None => LegalBasis::statutory(&form.basis),
     };
     let Some(basis) = chosen else {
         errors.push(field_error(

@@ -183,17 +183,16 @@ pub fn basis(
                 return None;
             }
         },
-        "yotaikyo_sharing" => LegalBasis::YotaikyoSharing,
-        "provision_to_municipality" => LegalBasis::ProvisionToMunicipality,
-        "abuse_notification" => LegalBasis::AbuseNotification,
-        "vital_interest" => LegalBasis::VitalInterest,
-        _ => {
-            problems.add(
-                "basis",
-                lang.pick("提供の根拠を選んでください。", "Choose the legal basis."),
-            );
-            return None;
-        }
+        other => match LegalBasis::statutory(other) {
+            Some(b) => b,
+            None => {
+                problems.add(
+                    "basis",
+                    lang.pick("提供の根拠を選んでください。", "Choose the legal basis."),
+                );
+                return None;
+            }
+        },
     };
     if basis.is_statutory() && justification.is_none() {
         problems.add(
