@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::UiState;
 use super::error::PageError;
 use super::lang::Chrome;
-use crate::agency::staff::{COOKIE_NAME, SessionEnded, SessionToken, StaffMember};
+use crate::agency::staff::{COOKIE_NAME, SessionEnded, SessionToken, StaffMember, Viewed};
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
 
@@ -100,6 +100,21 @@ impl FromRequestParts<UiState> for Watching {
 }
 
 impl SignedIn {
+    /// Write this member's view of a record to the node's access log, now:
+    /// before the record is shown, so nothing is shown the log lacks.
+    pub async fn viewed(
+        &self,
+        state: &UiState,
+        what: Viewed,
+        record: &str,
+    ) -> Result<(), PageError> {
+        state
+            .accounts
+            .record_view(&self.member, what, record, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+
     /// The base layout's part of a page: language, who is signed in, the
     /// CSRF token for its forms.
     pub fn chrome(&self, lang: Lang) -> Chrome {

@@ -204,15 +204,7 @@ pub async fn case(
     if records.is_empty() && held_consents.is_empty() && notices.is_empty() {
         return Err(PageError::NotFound);
     }
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::Case,
-            case.as_str(),
-            Timestamp::now(),
-        )
-        .await?;
+    signed.viewed(&state, Viewed::Case, case.as_str()).await?;
     let folds = Folds {
         meetings: meetings::meetings(node.records(), node.id()).await?,
         plans: plans::held_versions(node.records()).await?,

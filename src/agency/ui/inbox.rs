@@ -344,14 +344,8 @@ pub async fn render_envelope(
             None => return Err(PageError::NotFound),
         },
     };
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::Envelope,
-            &held.envelope_id,
-            Timestamp::now(),
-        )
+    signed
+        .viewed(state, Viewed::Envelope, &held.envelope_id)
         .await?;
     let referral = match MessageKind::parse(&held.kind) {
         Some(MessageKind::Referral) => Some(referral::detail(state, id, received, lang).await?),

@@ -11,9 +11,9 @@ use super::super::UiState;
 use super::super::auth::SignedIn;
 use super::super::error::PageError;
 use crate::agency::staff::Viewed;
+use crate::protocol::EnvelopeId;
 use crate::protocol::attachment::FileType;
 use crate::protocol::payload::{Attachment, Body, Payload};
-use crate::protocol::{EnvelopeId, Timestamp};
 use crate::store::StoreError;
 use crate::store::records::Records;
 
@@ -48,14 +48,8 @@ pub async fn download(
     // The sender's claim is not trusted: a file whose bytes are none of
     // the allowed types is not served at all.
     let kind = FileType::sniff(&file.bytes).ok_or(PageError::NotFound)?;
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::Envelope,
-            &format!("{id}/attachments/{n}"),
-            Timestamp::now(),
-        )
+    signed
+        .viewed(&state, Viewed::Envelope, &format!("{id}/attachments/{n}"))
         .await?;
     let disposition = disposition(&file.file_name, n, kind);
     let mut response = file.bytes.into_response();

@@ -350,14 +350,8 @@ async fn viewed(state: &UiState, signed: &SignedIn, id: &str) -> Result<HeldCons
     let held = consents::consent(state.node.records(), id)
         .await?
         .ok_or(PageError::NotFound)?;
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::Envelope,
-            &held.envelope_id.to_string(),
-            Timestamp::now(),
-        )
+    signed
+        .viewed(state, Viewed::Envelope, &held.envelope_id.to_string())
         .await?;
     Ok(held)
 }

@@ -140,14 +140,8 @@ pub async fn entry(
     coordinator(&state.node)?;
     let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;
     let r = the_row(&state, &case).await?.ok_or(PageError::NotFound)?;
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::LedgerEntry,
-            case.as_str(),
-            Timestamp::now(),
-        )
+    signed
+        .viewed(&state, Viewed::LedgerEntry, case.as_str())
         .await?;
     let page = entry_page(
         &signed,

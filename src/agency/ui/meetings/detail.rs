@@ -23,9 +23,9 @@ use crate::agency::ui::lang::{Chrome, PageLang};
 use crate::agency::{Draft, Node};
 use crate::directory::Directory;
 use crate::i18n::Lang;
+use crate::protocol::AgencyId;
 use crate::protocol::day::show_local;
 use crate::protocol::meeting::{Answer, Attendance, Invitation, Level, Minutes, Role};
-use crate::protocol::{AgencyId, Timestamp};
 
 /// An invitee and its answer as shown.
 pub struct InviteeRow {
@@ -279,10 +279,7 @@ async fn render(
 ) -> Result<Html<String>, PageError> {
     let node = &state.node;
     let id = m.meeting_id.to_string();
-    state
-        .accounts
-        .record_view(&signed.member, Viewed::Meeting, &id, Timestamp::now())
-        .await?;
+    signed.viewed(state, Viewed::Meeting, &id).await?;
     let d = node.directory();
     let when = show_local(m.starts_at);
     let page = MeetingPage {

@@ -18,7 +18,6 @@ use crate::agency::ui::error::PageError;
 use crate::agency::ui::lang::{Chrome, PageLang};
 use crate::agency::ui::meetings::chrome;
 use crate::i18n::Lang;
-use crate::protocol::Timestamp;
 use crate::protocol::plan::PlanAction;
 
 /// One change.
@@ -171,14 +170,8 @@ pub async fn page(
     Query(q): Query<DiffQuery>,
 ) -> Result<Response, PageError> {
     let (plan_id, all) = held(&state, &id).await?;
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::Plan,
-            &plan_id.to_string(),
-            Timestamp::now(),
-        )
+    signed
+        .viewed(&state, Viewed::Plan, &plan_id.to_string())
         .await?;
     let latest = all.last().map_or(1, |v| v.version);
     let to = q.to.unwrap_or(latest);

@@ -302,14 +302,8 @@ pub(super) async fn render(
     done: Option<String>,
 ) -> Result<String, PageError> {
     let node = &state.node;
-    state
-        .accounts
-        .record_view(
-            &signed.member,
-            Viewed::Plan,
-            &plan_id.to_string(),
-            Timestamp::now(),
-        )
+    signed
+        .viewed(state, Viewed::Plan, &plan_id.to_string())
         .await?;
     let latest = all.last().ok_or(PageError::NotFound)?;
     let v = match version {
