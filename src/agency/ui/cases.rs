@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::UiState;
 use super::auth::SignedIn;
-use super::consents::{Shown, agency_name, chrome, show};
+use super::consents::{Shown, agency_name, show};
 use super::error::PageError;
 use super::inbox::local_time;
 use super::lang::{Chrome, PageLang};
@@ -80,7 +80,7 @@ async fn list_page(
         })
         .collect();
     let page = ListPage {
-        chrome: chrome(signed, lang),
+        chrome: signed.chrome(lang),
         cases,
         refusal,
     };
@@ -236,7 +236,7 @@ pub async fn case(
         Err(e) => (Vec::new(), Some(unknown(node, e, lang))),
     };
     let page = CasePage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         id: case.to_string(),
         newest_first,
         entries,

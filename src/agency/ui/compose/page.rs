@@ -124,11 +124,7 @@ async fn render(
         Err(_) => Vec::new(),
     };
     let page = ComposePage {
-        chrome: Chrome {
-            lang,
-            staff: Some(signed.member.name.clone()),
-            csrf: signed.token.csrf().expose().to_owned(),
-        },
+        chrome: signed.chrome(lang),
         problems: Vec::new(),
         notice: shown.notice,
         refusal: shown.refusal,

@@ -43,11 +43,7 @@ pub async fn sent(
         .ok_or(PageError::NotFound)?;
     let ids: Vec<String> = serde_json::from_str(&row.recipients).unwrap_or_default();
     let page = SentPage {
-        chrome: Chrome {
-            lang,
-            staff: Some(signed.member.name.clone()),
-            csrf: signed.token.csrf().expose().to_owned(),
-        },
+        chrome: signed.chrome(lang),
         id: row.envelope_id,
         case_id: row.case_id.unwrap_or_default(),
         recipients: ids

@@ -44,15 +44,6 @@ pub fn routes() -> Router<UiState> {
         .route("/consents/{id}/print", get(print))
 }
 
-/// The layout's chrome for a signed-in member of staff.
-pub fn chrome(signed: &SignedIn, lang: Lang) -> Chrome {
-    Chrome {
-        lang,
-        staff: Some(signed.member.name.clone()),
-        csrf: signed.token.csrf().expose().to_owned(),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "ui/consents.html")]
 struct ListPage {
@@ -73,7 +64,7 @@ pub async fn list(
         .map(|c| show(&state.node, c, lang))
         .collect();
     let page = ListPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         consents,
     };
     Ok(Html(page.render()?))
@@ -146,7 +137,7 @@ impl NewPage {
             }
         }
         NewPage {
-            chrome: chrome(signed, lang),
+            chrome: signed.chrome(lang),
             givers: choices(
                 &[ConsentGiver::Person, ConsentGiver::Guardian],
                 &one(&values.given_by),
@@ -408,7 +399,7 @@ pub async fn detail(
 ) -> Result<Html<String>, PageError> {
     let held = viewed(&state, &signed, &id).await?;
     let page = DetailPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         c: show(&state.node, &held, lang),
         done: flash.done.as_deref().and_then(|d| done_message(d, lang)),
         refusal: None,
@@ -478,7 +469,7 @@ pub async fn withdraw(
     signed.check_csrf(&f.csrf)?;
     let held = viewed(&state, &signed, &id).await?;
     let mut page = DetailPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         c: show(&state.node, &held, lang),
         done: None,
         refusal: None,
@@ -580,7 +571,7 @@ pub async fn print(
         ),
     };
     let page = PrintPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         c,
         contact,
     };

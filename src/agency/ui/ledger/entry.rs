@@ -19,7 +19,6 @@ use crate::agency::ui::UiState;
 use crate::agency::ui::auth::SignedIn;
 use crate::agency::ui::error::PageError;
 use crate::agency::ui::lang::{Chrome, PageLang};
-use crate::agency::ui::meetings::chrome;
 use crate::agency::ui::meetings::form::{Fields, Posted, Problems};
 use crate::i18n::Lang;
 use crate::protocol::day::Day;
@@ -98,7 +97,7 @@ fn entry_page(
     let today = Day::of(Timestamp::now());
     let name = |a: &AgencyId| node.directory().name_of(a.as_str());
     EntryPage {
-        chrome: chrome(signed, lang),
+        chrome: signed.chrome(lang),
         row: row(node, r, today, lang),
         key_person: r.key_person.clone(),
         policy: r.policy.clone(),

@@ -20,7 +20,6 @@ use super::UiState;
 use super::auth::SignedIn;
 use super::error::PageError;
 use super::lang::{Chrome, PageLang};
-use super::meetings::chrome;
 use super::meetings::form::{Fields, Problems};
 use super::meetings::form::{chosen_categories, outcome};
 use super::meetings::schedule::{duration, starts_at};
@@ -254,7 +253,7 @@ async fn ledger_page(
         v.0.push(("minutes".into(), "120".into()));
     }
     Ok(LedgerPage {
-        chrome: chrome(signed, lang),
+        chrome: signed.chrome(lang),
         csv: query(&filter, until),
         q,
         problems,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::form::{Posted, Problems, outcome};
 use super::schedule::{duration, starts_at};
-use super::{chrome, known, status};
+use super::{known, status};
 use crate::agency::meetings::{
     HeldMinutes, MeetingView, answer_draft, cancel_draft, reschedule_draft,
 };
@@ -283,7 +283,7 @@ async fn render(
     let d = node.directory();
     let when = show_local(m.starts_at);
     let page = MeetingPage {
-        chrome: chrome(signed, lang),
+        chrome: signed.chrome(lang),
         kind: m.kind.label(lang).to_owned(),
         at_value: when.replacen(' ', "T", 1),
         when,

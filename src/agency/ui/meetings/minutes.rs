@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::form::{Fields, Problems, bases, basis, categories, chosen_categories, outcome};
-use super::{chrome, known};
+use super::known;
 use crate::agency::Node;
 use crate::agency::meetings::{MeetingView, Sharing, minutes_drafts};
 use crate::agency::ui::UiState;
@@ -80,7 +80,7 @@ fn page(
     problems: Problems,
 ) -> MinutesPage {
     MinutesPage {
-        chrome: chrome(signed, lang),
+        chrome: signed.chrome(lang),
         id: m.meeting_id.to_string(),
         title: format!("{} {}", m.kind.label(lang), show_local(m.starts_at)),
         seats: seats(&state.node, m),

@@ -42,15 +42,6 @@ pub fn routes() -> Router<UiState> {
         )
 }
 
-/// The page chrome for a signed-in member.
-pub(in crate::agency::ui) fn chrome(signed: &SignedIn, lang: Lang) -> Chrome {
-    Chrome {
-        lang,
-        staff: Some(signed.member.name.clone()),
-        csrf: signed.token.csrf().expose().to_owned(),
-    }
-}
-
 /// One meeting in the list and the calendar.
 pub struct Item {
     pub id: String,
@@ -244,7 +235,7 @@ pub async fn list(
     let (past, upcoming): (Vec<&MeetingView>, Vec<&MeetingView>) =
         all.iter().partition(|m| m.starts_at < now);
     let page = ListPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         sections: [
             Section {
                 heading: lang.pick("これからの会議", "Upcoming"),

@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::chrome;
 use super::form::{
     Fields, Problems, agencies, bases, basis, categories, chosen_categories, others, outcome,
 };
@@ -111,7 +110,7 @@ fn page(
     problems: Problems,
 ) -> NewPage {
     NewPage {
-        chrome: chrome(signed, lang),
+        chrome: signed.chrome(lang),
         kinds: MeetingKind::ALL
             .iter()
             .map(|k| (k.as_str(), k.label(lang)))

@@ -16,7 +16,6 @@ use crate::agency::ui::UiState;
 use crate::agency::ui::auth::SignedIn;
 use crate::agency::ui::error::PageError;
 use crate::agency::ui::lang::{Chrome, PageLang};
-use crate::agency::ui::meetings::chrome;
 use crate::i18n::Lang;
 use crate::protocol::plan::PlanAction;
 
@@ -195,7 +194,7 @@ pub async fn page(
         None => StatusCode::OK,
     };
     let page = DiffPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         id: plan_id.to_string(),
         from,
         to,

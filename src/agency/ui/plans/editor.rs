@@ -19,7 +19,6 @@ use crate::agency::ui::UiState;
 use crate::agency::ui::auth::SignedIn;
 use crate::agency::ui::error::PageError;
 use crate::agency::ui::lang::{Chrome, PageLang};
-use crate::agency::ui::meetings::chrome;
 use crate::agency::ui::meetings::form::{
     Fields, Problems, agencies, bases, basis, categories, category_name, chosen_categories,
     outcome, refusal,
@@ -312,7 +311,7 @@ pub async fn new_form(
 ) -> Result<Html<String>, PageError> {
     let editor = Editor::blank(&state.node, q.case.as_deref().unwrap_or(""), lang);
     let page = NewPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         editor,
     };
     Ok(Html(page.render()?))
@@ -440,7 +439,7 @@ pub async fn create(
         editor.problems = p;
         editor.refusal = refusal;
         NewPage {
-            chrome: chrome(&signed, lang),
+            chrome: signed.chrome(lang),
             editor,
         }
     };

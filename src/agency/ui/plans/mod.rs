@@ -19,7 +19,6 @@ use super::UiState;
 use super::auth::SignedIn;
 use super::error::PageError;
 use super::lang::{Chrome, PageLang};
-use super::meetings::chrome;
 use crate::agency::Node;
 use crate::agency::plans::{self, Held, HeldVersion};
 use crate::agency::staff::Viewed;
@@ -130,7 +129,7 @@ pub async fn list(
         })
         .collect();
     let page = ListPage {
-        chrome: chrome(&signed, lang),
+        chrome: signed.chrome(lang),
         plans,
         ours,
     };
@@ -326,7 +325,7 @@ pub(super) async fn render(
         (Held::Part(_), None) => None,
     };
     let page = PlanPage {
-        chrome: chrome(signed, lang),
+        chrome: signed.chrome(lang),
         id: plan_id.to_string(),
         case_id: v.case_id.to_string(),
         version: v.version,
