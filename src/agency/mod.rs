@@ -15,6 +15,7 @@ pub mod sealed;
 pub mod sharing;
 pub mod spreadsheet;
 pub mod staff;
+pub mod support_ledger;
 pub mod ui;
 mod wake;
 pub mod withdrawal;

@@ -49,6 +49,18 @@ impl Day {
     }
 }
 
+impl From<Date> for Day {
+    fn from(d: Date) -> Self {
+        Self(d)
+    }
+}
+
+impl From<Day> for Date {
+    fn from(d: Day) -> Date {
+        d.0
+    }
+}
+
 impl std::str::FromStr for Day {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {

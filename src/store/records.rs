@@ -7,6 +7,7 @@ mod drafts;
 mod ledger;
 mod outbox;
 mod staff;
+mod support;
 #[cfg(test)]
 mod upgrade;
 
@@ -43,6 +44,9 @@ pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
 pub use staff::{
     AccessRow, SecondFactor, SessionRow, StaffChange, StaffRef, StaffRow, ThrottleRule,
     ThrottleScope,
+};
+pub use support::{
+    ContactRow, LinkRow, SubjectRow, SubjectWrite, SupportBatch, SupportWriteError, TierChangeRow,
 };
 
 /// The node's database.

@@ -2,42 +2,11 @@
 //! number, how the case came in, the abuse type, its own assessment and
 //! policy, where the case stands), and how a change to it is checked.
 
-use crate::i18n::Lang;
+use crate::i18n::labeled;
 use crate::protocol::Timestamp;
 use crate::protocol::day::Day;
 use crate::protocol::meeting::Level;
 use crate::store::records::LedgerEntryRow;
-
-/// An enumeration with stable wire names and labels in both languages.
-macro_rules! labeled {
-    ($(#[$doc:meta])* $ty:ident { $($(#[$vdoc:meta])* $variant:ident => $name:literal, $ja:literal, $en:literal;)+ }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $ty {
-            $($(#[$vdoc])* $variant,)+
-        }
-
-        impl $ty {
-            /// Every value, in the order staff see them.
-            pub const ALL: &[$ty] = &[$($ty::$variant,)+];
-
-            /// The stable name (stored, and in `--json`).
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $name,)+ }
-            }
-
-            /// The value with this stable name.
-            pub fn parse(name: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == name)
-            }
-
-            /// The name staff see.
-            pub fn label(self, lang: Lang) -> &'static str {
-                match self { $($ty::$variant => lang.pick($ja, $en),)+ }
-            }
-        }
-    };
-}
 
 labeled!(
     /// 受理経路: how the case came to the council.
