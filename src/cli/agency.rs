@@ -128,6 +128,9 @@ pub enum AgencyCommand {
     /// 進行管理台帳（調整機関のみ） / the progress ledger (調整機関 only)
     #[command(subcommand)]
     Ledger(super::ledger::LedgerCommand),
+    /// 支援台帳（こども家庭センター: 朝の一覧・接触記録・Excel 取込と書出し） / the center's support ledger: morning list, contacts, Excel in and out
+    #[command(subcommand)]
+    SupportLedger(super::support_ledger::SupportLedgerCommand),
     /// 支援プラン（作成・改訂・表示・差分・担当する支援） / support plans
     #[command(subcommand)]
     Plan(super::plan::PlanCommand),
@@ -222,6 +225,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Meeting(cmd) => super::meeting::run(cmd, lang).await,
             AgencyCommand::Ledger(cmd) => super::ledger::run(cmd, lang).await,
             AgencyCommand::Plan(cmd) => super::plan::run(cmd, lang).await,
+            AgencyCommand::SupportLedger(cmd) => super::support_ledger::run(cmd, lang).await,
             AgencyCommand::Staff(cmd) => super::staff::run(cmd, lang).await,
             AgencyCommand::AccessLog(args) => super::staff::access_log(args, lang).await,
             other => staff(other, lang).await,

@@ -19,6 +19,7 @@ mod plan;
 mod referral_flags;
 mod serve;
 mod staff;
+mod support_ledger;
 mod table;
 
 use std::process::ExitCode;

@@ -25,6 +25,8 @@ pub enum Viewed {
     Plan,
     /// An entry of the 進行管理台帳 (by case id).
     LedgerEntry,
+    /// A row of the 支援台帳 (by its 台帳番号), or the ledger exported.
+    SupportSubject,
     /// A staff account (by staff id).
     StaffAccount,
     /// The access log itself (by the range read).
@@ -32,12 +34,13 @@ pub enum Viewed {
 }
 
 impl Viewed {
-    const ALL: [Viewed; 7] = [
+    const ALL: [Viewed; 8] = [
         Viewed::Envelope,
         Viewed::Case,
         Viewed::Meeting,
         Viewed::Plan,
         Viewed::LedgerEntry,
+        Viewed::SupportSubject,
         Viewed::StaffAccount,
         Viewed::AccessLog,
     ];
@@ -50,6 +53,7 @@ impl Viewed {
             Viewed::Meeting => "meeting",
             Viewed::Plan => "plan",
             Viewed::LedgerEntry => "ledger_entry",
+            Viewed::SupportSubject => "support_subject",
             Viewed::StaffAccount => "staff_account",
             Viewed::AccessLog => "access_log",
         }
@@ -63,6 +67,7 @@ impl Viewed {
             Viewed::Meeting => lang.pick("ケース会議", "meeting"),
             Viewed::Plan => lang.pick("支援プラン", "support plan"),
             Viewed::LedgerEntry => lang.pick("進行管理台帳", "ledger entry"),
+            Viewed::SupportSubject => lang.pick("支援台帳", "support ledger"),
             Viewed::StaffAccount => lang.pick("職員アカウント", "staff account"),
             Viewed::AccessLog => lang.pick("閲覧記録", "access log"),
         }

@@ -50,7 +50,7 @@ pub enum SupportLedgerError {
     /// A tier change needs its reason.
     #[error("a tier change needs a reason")]
     TierReasonMissing,
-    /// A contact in the future, or without who or what.
+    /// A contact in the future, or without who made it.
     #[error("the contact cannot be kept: {0}")]
     BadContact(&'static str),
 }
@@ -306,9 +306,6 @@ pub async fn record_contact(
             "who made the contact is blank",
         ));
     }
-    if contact.summary.trim().is_empty() {
-        return Err(SupportLedgerError::BadContact("the summary is blank"));
-    }
     let batch = SupportBatch {
         contacts: vec![ContactRow {
             subject_id: id.into(),
@@ -414,4 +411,11 @@ fn tier_change_of(t: &TierChangeRow) -> Result<TierChange, StoreError> {
 
 fn corrupt(what: String) -> StoreError {
     StoreError::Corrupt(what)
+}
+
+/// Whether `node` is the center's: the only node that keeps a 支援台帳.
+pub fn kept_by(node: &crate::agency::Node) -> bool {
+    node.directory()
+        .get(node.id())
+        .is_some_and(|a| a.kind == crate::protocol::AgencyKind::Center)
 }

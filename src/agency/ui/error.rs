@@ -19,6 +19,10 @@ pub enum PageError {
     /// The 進行管理台帳 asked of a node that is not the 調整機関's.
     #[error("the progress ledger is the coordinating body's")]
     NotCoordinator,
+    /// The 支援台帳 asked of a node that is not the center's.
+    #[error("the support ledger is the center's")]
+    #[allow(dead_code)] // until the support ledger pages land (this stop)
+    NotCenter,
     /// A form body that could not be read at all (not one the page sent).
     #[error("unreadable form")]
     BadForm,
@@ -79,6 +83,14 @@ impl IntoResponse for PageError {
                     english: "The progress ledger is kept by the child-protection council's coordinating body, on its node only: this node cannot show it. Ask the coordinating body's staff for what you need from it.",
                 },
             ),
+            PageError::NotCenter => (
+                StatusCode::FORBIDDEN,
+                ErrorPage {
+                    title: "支援台帳はこども家庭センターの台帳です",
+                    message: "支援台帳は、こども家庭センターが妊婦・子ども・世帯の状況を把握するための台帳で、センターのノードだけにあります。このノードでは表示できません。必要なことはセンターの担当保健師に問い合わせてください。",
+                    english: "The support ledger is kept by the maternal and child support center, on its node only: this node cannot show it. Ask the center's public health nurse for what you need from it.",
+                },
+            ),
             PageError::BadForm => (
                 StatusCode::BAD_REQUEST,
                 ErrorPage {
@@ -112,4 +124,14 @@ impl IntoResponse for PageError {
 /// Unknown paths.
 pub async fn not_found() -> PageError {
     PageError::NotFound
+}
+
+/// The 支援台帳's pages exist on the center's node only: 403 elsewhere.
+#[allow(dead_code)] // until the support ledger pages land (this stop)
+pub(super) fn center_only(node: &crate::agency::Node) -> Result<(), PageError> {
+    if crate::agency::support_ledger::kept_by(node) {
+        Ok(())
+    } else {
+        Err(PageError::NotCenter)
+    }
 }
