@@ -9,6 +9,7 @@
 //! them.
 
 pub mod morning;
+pub mod prefill;
 pub mod rules;
 pub mod subject;
 #[cfg(test)]
@@ -256,6 +257,40 @@ pub async fn add(
     }
     records.write_support(&batch).await?;
     Ok(ids)
+}
+
+/// Add one row and link a case to it in one transaction: the row a
+/// referral (or a 出生連絡) started. Returns its id.
+pub async fn add_linked(
+    records: &Records,
+    subject: Subject,
+    case: &CaseId,
+    reason: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<String, SupportLedgerError> {
+    let subject = checked(subject, Day::of(now))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let batch = SupportBatch {
+        subjects: vec![write_of(&id, &subject, None)],
+        tier_changes: vec![TierChangeRow {
+            subject_id: id.clone(),
+            from_tier: None,
+            to_tier: subject.tier.as_str().into(),
+            reason: reason.into(),
+            changed_by: by.into(),
+            changed_at: now,
+        }],
+        links: vec![LinkRow {
+            case_id: case.as_str().into(),
+            subject_id: id.clone(),
+            linked_by: by.into(),
+            linked_at: now,
+        }],
+        ..SupportBatch::default()
+    };
+    records.write_support(&batch).await?;
+    Ok(id)
 }
 
 /// Replace a row's items. A tier change needs `tier_reason` and is kept in

@@ -295,3 +295,16 @@ async fn rows_contacts_tiers_and_links_are_kept_and_checked() {
     assert!(filter.apply(&ledger).iter().any(|r| r.id == *id));
     records.close().await;
 }
+
+#[test]
+fn a_row_started_from_a_referral_carries_what_it_says() {
+    let today = time::macros::date!(2026 - 11 - 30);
+    let referral = crate::protocol::referral::demo_referral(today);
+    let m = prefill::mother(&referral, "R8-0100");
+    assert_eq!(m.name, referral.mother.name);
+    assert_eq!(m.due_date, Some(day("2027-06-14")));
+    assert!(m.needs_support && m.needs_reason.contains("若年"), "{m:?}");
+    assert!(m.problems(Day::from(today)).is_empty(), "{m:?}");
+    // A referral written during pregnancy carries no baby.
+    assert_eq!(prefill::child(&referral, "R8-0101", "R8-0100"), None);
+}
