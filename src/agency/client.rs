@@ -200,10 +200,36 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     if status.is_success() {
         return serde_json::from_slice(&bytes).map_err(ClientError::transport);
     }
+    let retry_later = status.is_server_error()
+        || status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
     match serde_json::from_slice::<ErrorBody>(&bytes) {
         // A 5xx means nothing was stored; the caller may retry later.
-        Ok(body) if status.is_client_error() => Err(ClientError::Refused(body)),
-        Ok(body) => Err(ClientError::Transport(body.message_en)),
-        Err(_) => Err(ClientError::Transport(format!("hub answered {status}"))),
+        Ok(body) if retry_later => Err(ClientError::Transport(body.message_en)),
+        Ok(body) => Err(ClientError::Refused(body)),
+        Err(_) if retry_later => Err(ClientError::Transport(format!("hub answered {status}"))),
+        // Any other 4xx refuses the request, whatever its body says: a
+        // newer hub's, or a proxy's. Retrying the same bytes would only be
+        // refused again, and an outbox would wait behind it for ever.
+        Err(_) => Err(ClientError::Refused(unreadable_refusal(status, &bytes))),
+    }
+}
+
+/// A refusal whose body this version cannot read, in staff's words, with
+/// the start of what the hub said (bodies are the hub's text, never content).
+fn unreadable_refusal(status: reqwest::StatusCode, bytes: &[u8]) -> ErrorBody {
+    let said: String = String::from_utf8_lossy(bytes)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    ErrorBody {
+        code: crate::protocol::ErrorCode::Unknown,
+        message: format!(
+            "ハブが受け付けませんでした（{status}）。このバージョンでは理由を読めません: {said}"
+        ),
+        message_en: format!(
+            "the hub refused it ({status}) with a reason this version cannot read: {said}"
+        ),
     }
 }

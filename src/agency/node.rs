@@ -273,9 +273,46 @@ impl Node {
                     tracing::warn!(code = ?body.code, reason = %body.message_en, "hub refused a frame");
                     let _ = self.events.send(NodeEvent::HubError(body));
                 }
-                Err(e) => return Err(format!("unreadable frame from the hub: {e}")),
+                Err(e) => self.unknown_frame(&mut socket, &text, &e).await?,
             }
         }
+    }
+
+    /// A frame this version cannot read, from a newer hub. A notice (it
+    /// carries a sequence number and waits for its ack) is kept in
+    /// quarantine as it came and acknowledged, so the stream goes on; any
+    /// other frame is logged and skipped. Only text that is not a frame at
+    /// all ends the connection.
+    async fn unknown_frame(
+        &self,
+        socket: &mut HubSocket,
+        text: &str,
+        error: &serde_json::Error,
+    ) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        struct Shape {
+            #[serde(rename = "type")]
+            kind: String,
+            seq: Option<Seq>,
+        }
+        let shape: Shape = serde_json::from_str(text)
+            .map_err(|_| format!("unreadable frame from the hub: {error}"))?;
+        match (shape.kind.as_str(), shape.seq) {
+            ("notice", Some(seq)) => {
+                let reason = format!("a notice this version cannot read: {error}");
+                tracing::warn!(agency = %self.id, %seq, %reason, "quarantined");
+                self.records
+                    .quarantine(seq, None, None, &reason, text.as_bytes())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                send_frame(socket, &ClientFrame::Ack { seq }).await?;
+                let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
+            }
+            (kind, _) => {
+                tracing::warn!(agency = %self.id, frame = %kind, error = %error, "skipped a hub frame this version does not know");
+            }
+        }
+        Ok(())
     }
 
     /// Verify, decrypt and store one delivery. Only an error storing it stops

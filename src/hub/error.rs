@@ -74,7 +74,8 @@ impl HubError {
             | ConsentWithdrawn | RecipientNotCovered | CategoryNotCovered | PurposeNotCovered
             | SenderNotCovered | CaseNotRegistered | NotUrgent | InvalidAction | MeetingTime
             | NotAttended => StatusCode::UNPROCESSABLE_ENTITY,
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            // The hub never answers a code it does not know itself.
+            Internal | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -78,6 +78,10 @@ pub enum ErrorCode {
     StalePlanVersion,
     /// The hub failed; nothing was stored. Safe to retry.
     Internal,
+    /// A code this version does not know (a newer hub's). Its message still
+    /// says what went wrong; the request is refused all the same.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The JSON body of every error: a code, a Japanese message for staff and the

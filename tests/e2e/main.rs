@@ -43,6 +43,7 @@ mod helpers;
 mod ledger;
 mod logging;
 mod meetings;
+mod newer_hub;
 mod notes;
 mod outbox;
 mod plans;
