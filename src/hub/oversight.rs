@@ -13,7 +13,7 @@ use crate::protocol::api::{
     CaseOpened, Disclosure, RecipientState, ReferralStatus, StatutoryUse, Violation,
     ViolationReport,
 };
-use crate::protocol::{AgencyId, CaseId, EnvelopeId, ErrorCode};
+use crate::protocol::{AgencyId, CaseId, EnvelopeId, ErrorCode, LegalBasis};
 use crate::store::model::{self, AuditEvent};
 
 /// `POST /v1/cases`: a new case id, issued by the hub.
@@ -91,13 +91,16 @@ pub(crate) async fn disclosures(
         .disclosures(&case_id)
         .await
         .map_err(|e| HubError::internal(&e))?;
-    let mut rows: Vec<Disclosure> = rows.into_iter().map(Disclosure::from).collect();
-    for row in &mut rows {
-        let party = row.sender.as_ref() == Some(&agency) || row.recipient == agency;
-        if row.basis.as_deref() == Some("abuse_notification") && !party {
-            row.sender = None;
-        }
-    }
+    let rows: Vec<Disclosure> = rows
+        .into_iter()
+        .map(|mut row| {
+            let party = row.sender.as_ref() == Some(&agency) || row.recipient == agency;
+            if !party {
+                withhold_notifier(&row.basis, &mut row.sender);
+            }
+            Disclosure::from(row)
+        })
+        .collect();
     audit_view(
         &hub,
         &agency,
@@ -120,15 +123,15 @@ pub(crate) async fn statutory_uses(
         .statutory_uses()
         .await
         .map_err(|e| HubError::internal(&e))?;
-    let mut rows: Vec<StatutoryUse> = rows.into_iter().map(StatutoryUse::from).collect();
-    for row in &mut rows {
-        if row.basis == "abuse_notification"
-            && row.sender.as_ref() != Some(&agency)
-            && !row.recipients.contains(&agency)
-        {
-            row.sender = None;
-        }
-    }
+    let rows: Vec<StatutoryUse> = rows
+        .into_iter()
+        .map(|mut row| {
+            if row.sender.as_ref() != Some(&agency) && !row.recipients.contains(&agency) {
+                withhold_notifier(&Some(row.basis.clone()), &mut row.sender);
+            }
+            StatutoryUse::from(row)
+        })
+        .collect();
     audit_view(&hub, &agency, "statutory_uses_viewed", None).await;
     Ok(Json(rows))
 }
@@ -187,6 +190,21 @@ pub(crate) async fn violations(
     ))
 }
 
+/// 児童虐待防止法 第7条: whoever is not a party to an abuse notification
+/// is not told who made it.
+fn withhold_notifier(basis: &Option<LegalBasis>, sender: &mut Option<AgencyId>) {
+    match basis {
+        Some(LegalBasis::AbuseNotification) => *sender = None,
+        Some(
+            LegalBasis::Consent { .. }
+            | LegalBasis::YotaikyoSharing
+            | LegalBasis::ProvisionToMunicipality
+            | LegalBasis::VitalInterest,
+        )
+        | None => {}
+    }
+}
+
 // The store's records become the API's bodies here, at the edge: the
 // store's types may change with its queries, the wire types only with the
 // protocol.
@@ -198,8 +216,8 @@ impl From<model::Disclosure> for Disclosure {
             recipient: d.recipient,
             kind: d.kind,
             categories: d.categories,
-            basis: d.basis,
-            consent_id: d.consent_id,
+            consent_id: d.basis.as_ref().and_then(LegalBasis::consent_id),
+            basis: d.basis.map(|b| b.as_str().to_owned()),
             accepted_at: d.accepted_at,
             delivered_at: d.delivered_at,
             cancelled: d.cancelled,
@@ -214,7 +232,7 @@ impl From<model::StatutoryUse> for StatutoryUse {
             sender: u.sender,
             recipients: u.recipients,
             case_id: u.case_id,
-            basis: u.basis,
+            basis: u.basis.as_str().to_owned(),
             categories: u.categories,
             urgency: u.urgency,
             accepted_at: u.accepted_at,

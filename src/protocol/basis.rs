@@ -102,6 +102,24 @@ impl LegalBasis {
         STATUTORY.iter().find(|b| b.as_str() == name).cloned()
     }
 
+    /// The basis stored as its wire name beside the consent it names (the
+    /// hub's tables keep them in two columns); `None` if they do not fit.
+    pub fn from_parts(name: &str, consent_id: Option<ConsentId>) -> Option<LegalBasis> {
+        match (name, consent_id) {
+            ("consent", Some(consent_id)) => Some(LegalBasis::Consent { consent_id }),
+            (_, None) => LegalBasis::statutory(name),
+            _ => None,
+        }
+    }
+
+    /// The consent a basis relies on, if it is consent.
+    pub fn consent_id(&self) -> Option<ConsentId> {
+        match self {
+            LegalBasis::Consent { consent_id } => Some(*consent_id),
+            _ => None,
+        }
+    }
+
     /// The name staff see for a basis the hub reports by wire name
     /// (`consent` or a statutory one); `None` for a name it does not know.
     pub fn label_of(name: &str, lang: Lang) -> Option<&'static str> {

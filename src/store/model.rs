@@ -12,8 +12,8 @@ use crate::protocol::meeting::{Attendance, MeetingKind, MeetingSchedule};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::plan::PlanVersion;
 use crate::protocol::{
-    AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, InfoCategory, MeetingId, Notice, PlanId,
-    ReferralState, Timestamp, Urgency,
+    AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, InfoCategory, LegalBasis, MeetingId,
+    Notice, PlanId, ReferralState, Timestamp, Urgency,
 };
 
 /// A case as the hub knows it.
@@ -298,10 +298,9 @@ pub struct Disclosure {
     pub kind: String,
     /// The categories disclosed.
     pub categories: Vec<InfoCategory>,
-    /// The legal basis.
-    pub basis: Option<String>,
-    /// The consent relied on, when the basis is consent.
-    pub consent_id: Option<ConsentId>,
+    /// The legal basis (with the consent relied on, when it is consent);
+    /// `None` for kinds without one.
+    pub basis: Option<LegalBasis>,
     /// When the hub accepted it.
     pub accepted_at: Timestamp,
     /// When the recipient's node stored it, if it has.
@@ -321,8 +320,8 @@ pub struct StatutoryUse {
     pub recipients: Vec<AgencyId>,
     /// The case.
     pub case_id: Option<CaseId>,
-    /// The basis.
-    pub basis: String,
+    /// The basis: always a statutory one.
+    pub basis: LegalBasis,
     /// The categories.
     pub categories: Vec<InfoCategory>,
     /// Its urgency.

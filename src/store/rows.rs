@@ -14,8 +14,8 @@ use super::{parse_envelope_id, seq_from_db};
 use crate::protocol::case::{CaseClassification, Registration};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{
-    AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, Metadata, Notice, ReferralState, Seq,
-    Timestamp, Urgency,
+    AgencyId, CaseId, ConsentId, EnvelopeId, ErrorBody, LegalBasis, Metadata, Notice,
+    ReferralState, Seq, Timestamp, Urgency,
 };
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -35,6 +35,10 @@ pub(super) fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Re
 
 fn urgency(text: &str) -> Result<Urgency> {
     Urgency::parse(text).ok_or_else(|| corrupt("urgency"))
+}
+
+fn legal_basis(name: &str, consent_id: Option<ConsentId>) -> Result<LegalBasis> {
+    LegalBasis::from_parts(name, consent_id).ok_or_else(|| corrupt("legal basis"))
 }
 
 fn case_id(text: Option<String>) -> Result<Option<CaseId>> {
@@ -199,8 +203,13 @@ pub(super) fn disclosure_from_row(row: DisclosureRow) -> Result<Disclosure> {
         recipient: parse(&recipient, "agency id")?,
         kind,
         categories: json(&categories, "categories")?,
-        basis,
-        consent_id: consent_id.map(|c| parse(&c, "consent id")).transpose()?,
+        basis: match basis {
+            Some(name) => Some(legal_basis(
+                &name,
+                consent_id.map(|c| parse(&c, "consent id")).transpose()?,
+            )?),
+            None => None,
+        },
         accepted_at,
         delivered_at: acked_at,
         cancelled: cancelled_at.is_some(),
@@ -226,7 +235,7 @@ pub(super) fn statutory_use_from_row(row: StatutoryRow) -> Result<StatutoryUse> 
         sender: Some(parse(&sender, "agency id")?),
         recipients: json(&recipients, "recipients")?,
         case_id: case_id(case)?,
-        basis,
+        basis: legal_basis(&basis, None)?,
         categories: json(&categories, "categories")?,
         urgency: urgency(&urgency_text)?,
         accepted_at,

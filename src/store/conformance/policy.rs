@@ -381,12 +381,12 @@ pub async fn disclosures_and_statutory_uses_record_who_got_what(store: Arc<dyn H
         center.categories,
         [InfoCategory::Basic, InfoCategory::PregnancyMedical]
     );
-    assert_eq!(center.basis.as_deref(), Some("provision_to_municipality"));
+    assert_eq!(center.basis, Some(LegalBasis::ProvisionToMunicipality));
     assert!(center.delivered_at.is_some() && welfare.delivered_at.is_none());
     assert!(!center.cancelled && !welfare.cancelled);
 
     let mut uses = store.statutory_uses().await.unwrap();
-    uses.sort_by(|a, b| a.basis.cmp(&b.basis));
+    uses.sort_by_key(|u| u.basis.as_str());
     let bases: Vec<&str> = uses.iter().map(|u| u.basis.as_str()).collect();
     assert_eq!(bases, ["abuse_notification", "provision_to_municipality"]);
     assert_eq!(uses[1].envelope_id, statutory.envelope.meta().id);
