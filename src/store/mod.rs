@@ -42,6 +42,12 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A database file others could read: it holds what the service keeps
+    /// (a node's, decrypted referrals). Refused until its mode is fixed.
+    #[error(
+        "{path} can be read by other users (mode {mode:o}): run `chmod 600 {path}*` as its owner, then start again"
+    )]
+    Exposed { path: String, mode: u32 },
     #[error("group commit failed: {0}")]
     Batch(String),
     #[error("the store is shutting down")]

@@ -59,12 +59,56 @@ pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreEr
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
-    if let Some(dir) = options.get_filename().parent()
+    let file = options.get_filename();
+    if let Some(dir) = file.parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
     }
+    private(file)?;
     Ok(options)
+}
+
+/// The database file is the service's alone, whatever the umask: created
+/// 0600 here (SQLite gives its `-wal` and `-shm` the database's mode), and
+/// one that group or others can read is refused with the fix named.
+#[cfg(unix)]
+fn private(file: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if file.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(sqlx::Error::Io(e).into()),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = file.as_os_str().to_owned();
+        path.push(suffix);
+        let mode = match std::fs::metadata(&path) {
+            Ok(m) => m.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(sqlx::Error::Io(e).into()),
+        };
+        if mode & 0o077 != 0 {
+            return Err(StoreError::Exposed {
+                path: file.display().to_string(),
+                mode,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private(_file: &std::path::Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 impl SqliteStore {
@@ -229,6 +273,45 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Pending>) {
             for (_, _, fail) in outcomes {
                 fail(StoreError::Batch(reason.clone()));
             }
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod file_mode_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::store::HubStore;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn the_database_and_its_wal_are_private_whatever_the_umask_and_a_readable_one_is_refused()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        // The usual umask (022) would make a new file 0644.
+        let db = dir.path().join("hub.db");
+        let store = SqliteStore::open(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let wal = dir.path().join("hub.db-wal");
+        assert!(wal.exists());
+        assert_eq!((mode(&db), mode(&wal)), (0o600, 0o600));
+        store.close().await;
+
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = SqliteStore::open(&format!("sqlite:{}", db.display())).await;
+        match refused {
+            Err(e @ StoreError::Exposed { mode: 0o644, .. }) => {
+                assert!(e.to_string().contains("chmod 600"), "{e}")
+            }
+            other => panic!(
+                "expected the readable database refused, got {:?}",
+                other.err()
+            ),
         }
     }
 }
