@@ -29,9 +29,12 @@ pub async fn serve(
     super::deadline::spawn_ticker(hub.clone());
     let acceptor = TlsAcceptor::from(tls);
     let app = router::router(hub.clone());
-    let permits = Arc::new(Semaphore::new(hub.limits.max_connections));
+    let permits = Arc::new(Semaphore::new(connection_budget(
+        hub.limits.max_connections,
+    )));
     let graceful = GracefulShutdown::new();
     let handshake_timeout = std::time::Duration::from_secs(hub.limits.handshake_timeout_secs);
+    let mut backoff = AcceptBackoff::default();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -40,10 +43,21 @@ pub async fn serve(
         };
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(a) => a,
+                Ok(a) => {
+                    backoff.reset();
+                    a
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
+                    // Out of descriptors (EMFILE) or memory: retrying at
+                    // once would spin and flood the log. Wait, longer each
+                    // time, and say so once per wait.
+                    let wait = backoff.next();
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed; waiting before the next");
+                    drop(permit);
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => continue,
+                        _ = &mut shutdown => break,
+                    }
                 }
             },
             _ = &mut shutdown => break,
@@ -90,6 +104,56 @@ pub async fn serve(
     hub.store.close().await;
     tracing::info!("hub stopped");
     Ok(())
+}
+
+/// Descriptors kept for what is not a connection: the database, the
+/// listener, the runtime, logs.
+const RESERVED_FILES: u64 = 64;
+
+/// How many connections the hub can hold open: `configured`, unless the
+/// process's file limit (raised to its hard limit first) cannot honour it —
+/// then fewer, with a warning naming the fix. Accepting past the limit would
+/// fail every accept with EMFILE.
+fn connection_budget(configured: usize) -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the file limit; keeping max_connections");
+            return configured;
+        }
+    };
+    let honourable = usize::try_from(limit.saturating_sub(RESERVED_FILES))
+        .unwrap_or(usize::MAX)
+        .max(1);
+    if configured > honourable {
+        tracing::warn!(
+            configured,
+            file_limit = limit,
+            capped = honourable,
+            "max_connections exceeds what the file limit allows: capped (raise LimitNOFILE / ulimit -n to keep it)"
+        );
+        honourable
+    } else {
+        configured
+    }
+}
+
+/// The wait after a failed accept: 10 ms, doubling to one second.
+#[derive(Default)]
+struct AcceptBackoff {
+    failures: u32,
+}
+
+impl AcceptBackoff {
+    fn next(&mut self) -> std::time::Duration {
+        self.failures = self.failures.saturating_add(1);
+        std::time::Duration::from_millis(10u64 << self.failures.min(8).saturating_sub(1))
+            .min(std::time::Duration::from_secs(1))
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
 }
 
 /// With several hub processes on one database, a commit by another process

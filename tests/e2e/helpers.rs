@@ -162,6 +162,11 @@ impl TestHub {
 /// A bare client with the example certificate of `id`, for requests a
 /// well-behaved node would never make.
 pub fn client_as(hub: &TestHub, id: &str) -> tsunagu::agency::client::HubClient {
+    client_at(&hub.url, id)
+}
+
+/// The same, for a hub at `url` (one a test started as a process).
+pub fn client_at(url: &str, id: &str) -> tsunagu::agency::client::HubClient {
     let own = certs().join("agencies").join(id);
     let tls = tls::client_config_from_files(
         &certs().join("ca.pem"),
@@ -169,7 +174,7 @@ pub fn client_as(hub: &TestHub, id: &str) -> tsunagu::agency::client::HubClient 
         &own.join("key.pem"),
     )
     .unwrap();
-    tsunagu::agency::client::HubClient::new(&hub.url, tls).unwrap()
+    tsunagu::agency::client::HubClient::new(url, tls).unwrap()
 }
 
 /// An agency node connected to a hub, with its event stream.

@@ -41,6 +41,7 @@ mod doc_examples;
 mod faulty;
 mod helpers;
 mod ledger;
+mod limits;
 mod logging;
 mod meetings;
 mod newer_hub;
