@@ -17,6 +17,12 @@ use crate::protocol::{AgencyId, ClientFrame, ErrorCode, HubFrame, Seq};
 use crate::store::model::AuditEvent;
 use crate::store::{AckOutcome, Delivery, DeliveryItem};
 
+/// The largest frame an agency may send (a hello or an ack is ~50 bytes).
+const MAX_CLIENT_FRAME: usize = 64 * 1024;
+
+/// The largest frame read at all, to answer an oversize one properly.
+const READ_LIMIT: usize = 1024 * 1024;
+
 /// Deliveries fetched per query.
 const BATCH: u32 = 64;
 
@@ -26,9 +32,13 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     // Client frames are tiny (hello, ack): a small read buffer keeps an idle
-    // socket at a few KiB instead of tungstenite's default 128 KiB.
+    // socket at a few KiB instead of tungstenite's default 128 KiB. The
+    // socket reads frames up to READ_LIMIT so that one over MAX_CLIENT_FRAME
+    // can be answered with 1009 and a reason (RFC 6455 §7.4.1); past
+    // READ_LIMIT tungstenite refuses it from its header and the socket drops.
     ws.read_buffer_size(4096)
-        .max_message_size(64 * 1024)
+        .max_frame_size(READ_LIMIT)
+        .max_message_size(READ_LIMIT)
         .on_upgrade(move |socket| {
             hub.sessions.clone().track_future(async move {
                 tracing::info!(%agency, "socket open");
@@ -135,6 +145,17 @@ impl Session {
             Some(Ok(m)) => m,
         };
         self.last_heard = Instant::now();
+        let size = match &message {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) => b.len(),
+            _ => 0,
+        };
+        if size > MAX_CLIENT_FRAME {
+            tracing::warn!(agency = %self.agency, size, "oversize frame: closing with 1009");
+            self.close(close_code::SIZE, "frame too large: at most 65536 bytes")
+                .await;
+            return Err("frame too large");
+        }
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {

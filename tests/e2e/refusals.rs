@@ -25,6 +25,7 @@ both_backends!(
     an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_kept,
     malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_usable,
     an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing,
+    an_oversize_frame_is_closed_with_1009_and_a_reason,
 );
 
 fn directory() -> Directory {
@@ -368,5 +369,26 @@ async fn an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing(db: Db) 
             .len(),
         1
     );
+    hub.stop().await;
+}
+
+async fn an_oversize_frame_is_closed_with_1009_and_a_reason(db: Db) {
+    let hub = TestHub::start(&db).await;
+    let mut socket = client_as(&hub, CENTER).connect_socket().await.unwrap();
+    let padding = "x".repeat(100 * 1024);
+    send_text(
+        &mut socket,
+        &format!(r#"{{"type":"hello","resume_after":0,"pad":"{padding}"}}"#),
+    )
+    .await;
+    let closed = loop {
+        match tokio::time::timeout(PATIENCE, socket.next()).await.unwrap() {
+            Some(Ok(Message::Close(frame))) => break frame.expect("a close frame with a code"),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(closed.code), 1009);
+    assert!(closed.reason.contains("65536"), "{}", closed.reason);
     hub.stop().await;
 }
