@@ -35,6 +35,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let handshake_timeout = std::time::Duration::from_secs(hub.limits.handshake_timeout_secs);
     let mut backoff = AcceptBackoff::default();
+    let refusals = Arc::new(HandshakeRefusals::default());
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -63,6 +64,7 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
+        let refusals = refusals.clone();
         let app = app.clone();
         let directory = hub.directory.clone();
         let watcher = graceful.watcher();
@@ -71,11 +73,13 @@ pub async fn serve(
             let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
-                    tracing::warn!(%remote, error = %e, "TLS handshake refused");
+                    tracing::debug!(%remote, error = %e, "TLS handshake refused");
+                    refusals.note("refused");
                     return;
                 }
                 Err(_) => {
-                    tracing::warn!(%remote, "TLS handshake timed out");
+                    tracing::debug!(%remote, "TLS handshake timed out");
+                    refusals.note("timed out");
                     return;
                 }
             };
@@ -135,6 +139,32 @@ fn connection_budget(configured: usize) -> usize {
         honourable
     } else {
         configured
+    }
+}
+
+/// Refused handshakes, logged at most once a minute with their count: a
+/// TLS scan, or a client without a certificate retrying, would otherwise
+/// write a warning per connection. Each one is still at debug level.
+#[derive(Default)]
+struct HandshakeRefusals {
+    /// Since the last warning, and when that was.
+    state: std::sync::Mutex<(u64, Option<std::time::Instant>)>,
+}
+
+impl HandshakeRefusals {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+    fn note(&self, what: &'static str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 += 1;
+        if state.1.is_none_or(|at| at.elapsed() >= Self::EVERY) {
+            tracing::warn!(
+                count = state.0,
+                last = what,
+                "TLS handshakes refused or timed out (counted; logged at most once a minute, each one at debug level)"
+            );
+            *state = (0, Some(std::time::Instant::now()));
+        }
     }
 }
 

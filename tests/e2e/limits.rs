@@ -1,25 +1,30 @@
-//! The hub under a file limit below its `max_connections`: it caps the
-//! connections it holds rather than spin on EMFILE, says so once, and serves
-//! agencies again as soon as the connections that filled it go away.
+//! The hub as an operator runs it, under abuse: a file limit below its
+//! `max_connections`, and a flood of handshakes that never complete. It
+//! holds, keeps its log readable, and serves agencies again at once.
 
 use std::process::Stdio;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+use tokio::process::Child;
+use tokio::task::JoinHandle;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn a_hub_whose_file_limit_is_below_max_connections_caps_them_and_recovers() {
+/// `tsunagu serve` in a shell that first runs `setup`; its URL, and its log
+/// (every line, once the process has ended).
+async fn spawn_hub(setup: &str) -> (Child, String, JoinHandle<Vec<String>>, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("hub.db").display());
-    // `ulimit -n` sets the soft and the hard limit: the hub cannot raise it.
     let mut hub = tokio::process::Command::new("sh")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("RUST_LOG")
         .args([
             "-c",
-            r#"ulimit -n 160 && exec "$0" serve --listen 127.0.0.1:0 --database-url "$1" --max-connections 10000"#,
+            &format!(
+                r#"{setup} exec "$0" serve --listen 127.0.0.1:0 --database-url "$1" --max-connections 10000"#
+            ),
             env!("CARGO_BIN_EXE_tsunagu"),
             &db,
         ])
@@ -35,7 +40,6 @@ async fn a_hub_whose_file_limit_is_below_max_connections_caps_them_and_recovers(
         .unwrap()
         .expect("the hub did not start");
     let url = listening.strip_prefix("listening on ").unwrap().to_owned();
-    let addr = url.strip_prefix("https://").unwrap().to_owned();
     let stderr = hub.stderr.take().unwrap();
     let log = tokio::spawn(async move {
         let mut lines = BufReader::new(stderr).lines();
@@ -45,7 +49,23 @@ async fn a_hub_whose_file_limit_is_below_max_connections_caps_them_and_recovers(
         }
         all
     });
+    (hub, url, log, dir)
+}
 
+/// An agency's request gets its answer.
+async fn served(url: &str) {
+    let agencies = tokio::time::timeout(PATIENCE, client_at(url, CENTER).agencies())
+        .await
+        .expect("the hub did not answer")
+        .unwrap();
+    assert!(agencies.iter().any(|a| a.id.as_str() == CENTER));
+}
+
+#[tokio::test]
+async fn a_hub_whose_file_limit_is_below_max_connections_caps_them_and_recovers() {
+    // `ulimit -n` sets the soft and the hard limit: the hub cannot raise it.
+    let (mut hub, url, log, _dir) = spawn_hub("ulimit -n 160 &&").await;
+    let addr = url.strip_prefix("https://").unwrap().to_owned();
     // More connections than the limit allows, none of them finishing a
     // handshake.
     let mut held = Vec::new();
@@ -54,13 +74,8 @@ async fn a_hub_whose_file_limit_is_below_max_connections_caps_them_and_recovers(
     }
     // They go; an agency is served again.
     drop(held);
-    let agencies = tokio::time::timeout(PATIENCE, client_at(&url, CENTER).agencies())
-        .await
-        .expect("the hub did not recover")
-        .unwrap();
-    assert!(agencies.iter().any(|a| a.id.as_str() == CENTER));
+    served(&url).await;
 
-    // Its log ends when it does.
     hub.kill().await.unwrap();
     let lines = log.await.unwrap();
     let capped: Vec<&String> = lines
@@ -71,4 +86,34 @@ async fn a_hub_whose_file_limit_is_below_max_connections_caps_them_and_recovers(
     assert!(capped[0].contains("capped=96"), "{}", capped[0]);
     let failed = lines.iter().filter(|l| l.contains("accept failed")).count();
     assert!(failed <= 10, "{failed} accept failures logged");
+}
+
+#[tokio::test]
+async fn a_flood_of_bad_handshakes_is_counted_in_one_warning_not_one_each() {
+    let (mut hub, url, log, _dir) = spawn_hub("").await;
+    let addr = url.strip_prefix("https://").unwrap().to_owned();
+    for _ in 0..100 {
+        let mut tcp = TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(b"GET / HTTP/1.1\r\nHost: scan\r\n\r\n")
+            .await
+            .unwrap();
+        // The hub answers with an alert and closes.
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(
+            PATIENCE,
+            tokio::io::AsyncReadExt::read_to_end(&mut tcp, &mut rest),
+        )
+        .await
+        .expect("the hub kept a bad handshake open");
+    }
+    served(&url).await;
+
+    hub.kill().await.unwrap();
+    let lines = log.await.unwrap();
+    let warned: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("WARN") && l.contains("handshake"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(warned[0].contains("count=1"), "{}", warned[0]);
 }
