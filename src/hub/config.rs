@@ -19,6 +19,10 @@ pub struct Limits {
     pub max_connections: usize,
     /// Seconds allowed for a TLS handshake.
     pub handshake_timeout_secs: u64,
+    /// Seconds allowed for a request's headers to arrive, counted from the
+    /// connection or the previous response: it also closes an idle
+    /// kept-alive connection.
+    pub header_timeout_secs: u64,
     /// Seconds between websocket pings.
     pub ping_interval_secs: u64,
     /// Seconds of silence after which a socket is considered dead.
@@ -31,6 +35,7 @@ impl Default for Limits {
             max_envelope_bytes: 10 * 1024 * 1024,
             max_connections: 10_000,
             handshake_timeout_secs: 10,
+            header_timeout_secs: 10,
             ping_interval_secs: 20,
             idle_timeout_secs: 60,
         }

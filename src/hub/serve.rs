@@ -4,12 +4,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::peer::Peer;
@@ -32,8 +31,10 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(connection_budget(
         hub.limits.max_connections,
     )));
-    let graceful = GracefulShutdown::new();
+    // Connections past their handshake, for the graceful stop.
+    let connections = TaskTracker::new();
     let handshake_timeout = std::time::Duration::from_secs(hub.limits.handshake_timeout_secs);
+    let header_timeout = std::time::Duration::from_secs(hub.limits.header_timeout_secs.max(1));
     let mut backoff = AcceptBackoff::default();
     let refusals = Arc::new(HandshakeRefusals::default());
     tokio::pin!(shutdown);
@@ -67,7 +68,8 @@ pub async fn serve(
         let refusals = refusals.clone();
         let app = app.clone();
         let directory = hub.directory.clone();
-        let watcher = graceful.watcher();
+        let connections = connections.clone();
+        let stop = hub.shutdown.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
@@ -90,17 +92,39 @@ pub async fn serve(
                     app.clone().oneshot(req)
                 },
             );
-            let conn = auto::Builder::new(TokioExecutor::new())
-                .serve_connection_with_upgrades(TokioIo::new(tls), service)
-                .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
+            // HTTP/1.1 only: ALPN offers nothing else, and HTTP/2's own
+            // limits (streams, window sizes, resets) would need arguing one
+            // by one for no gain to an agency's few requests. hyper's own
+            // HTTP/1 connection, not the auto-detecting one: that one waits
+            // for a first byte with no deadline, so a silent authenticated
+            // connection would hold its slot for ever. The header deadline
+            // runs from the handshake and from each response.
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(tls), service)
+                .with_upgrades();
+            let ended = connections
+                .track_future(async move {
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        ended = conn.as_mut() => ended,
+                        _ = stop.cancelled() => {
+                            conn.as_mut().graceful_shutdown();
+                            conn.await
+                        }
+                    }
+                })
+                .await;
+            if let Err(e) = ended {
                 tracing::debug!(%remote, error = %e, "connection ended with error");
             }
         });
     }
     tracing::info!("shutting down: closing sockets, finishing requests in flight");
     hub.shutdown.cancel();
-    graceful.shutdown().await;
+    connections.close();
+    connections.wait().await;
     // Sessions finish the frame in hand (an ack being committed) and close;
     // only then may the store close, or that ack would fail.
     hub.sessions.close();

@@ -117,3 +117,66 @@ async fn a_flood_of_bad_handshakes_is_counted_in_one_warning_not_one_each() {
     assert_eq!(warned.len(), 1, "{warned:#?}");
     assert!(warned[0].contains("count=1"), "{}", warned[0]);
 }
+
+/// A mutually authenticated TLS connection as `id`, with nothing sent yet.
+async fn tls_as(hub: &TestHub, id: &str) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let own = certs().join("agencies").join(id);
+    let config = tsunagu::crypto::tls::client_config_from_files(
+        &certs().join("ca.pem"),
+        &own.join("cert.pem"),
+        &own.join("key.pem"),
+    )
+    .unwrap();
+    let addr = hub.url.strip_prefix("https://").unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .unwrap()
+}
+
+/// Read until the hub closes; what it sent.
+async fn until_closed(tls: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> Vec<u8> {
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(
+        PATIENCE,
+        tokio::io::AsyncReadExt::read_to_end(tls, &mut got),
+    )
+    .await
+    .expect("the hub kept the connection open");
+    got
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_no_request_is_closed_and_http2_is_not_spoken() {
+    let limits = tsunagu::hub::Limits {
+        header_timeout_secs: 1,
+        ..tsunagu::hub::Limits::default()
+    };
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let hub = TestHub::start_with(&Db::Sqlite, limits, dir, None).await;
+    // Authenticated, then silent: closed once the header timeout passes.
+    let mut silent = tls_as(&hub, CENTER).await;
+    until_closed(&mut silent).await;
+    // Half a request line, then silence: the same.
+    let mut slow = tls_as(&hub, CENTER).await;
+    slow.write_all(b"GET /v1/agencies HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    until_closed(&mut slow).await;
+    // The HTTP/2 preface is not a request this hub reads.
+    let mut h2 = tls_as(&hub, CENTER).await;
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = until_closed(&mut h2).await;
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 4"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // An agency's request is served as before.
+    served(&hub.url).await;
+    hub.stop().await;
+}
