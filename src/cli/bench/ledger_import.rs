@@ -87,12 +87,12 @@ pub async fn run(args: LedgerImportArgs, lang: Lang) -> anyhow::Result<()> {
     let total = started.elapsed();
     target.close().await;
     say!(
-        "{} {} {} ({} {} MB), {} {}",
+        "{} {} {} ({} {} KB), {} {}",
         lang.pick("支援台帳の取り込み:", "support ledger import:"),
         done.added,
         lang.pick("行", "rows"),
-        lang.pick("xlsx", "xlsx"),
-        workbook.len() / (1024 * 1024),
+        "xlsx",
+        workbook.len() / 1024,
         done.contacts,
         lang.pick("件の接触記録", "contacts")
     );

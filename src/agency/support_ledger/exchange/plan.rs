@@ -207,7 +207,7 @@ impl Plan {
                 out.extend(problems.iter().map(|p| line("", r.line, p)));
             }
         }
-        let sheet = lang.pick("接触記録 ", "接触記録 ");
+        let sheet = lang.pick("接触記録 ", "contacts sheet, ");
         for k in &self.contacts {
             if let ContactOutcome::Refused(problems) = &k.outcome {
                 out.extend(problems.iter().map(|p| line(sheet, k.line, p)));
@@ -325,7 +325,16 @@ impl<'a> RowContext<'a> {
             true => serde_json::from_value::<Subject>(Value::Object(map)).ok(),
             false => None,
         };
-        let name = subject.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+        // As the file has it, so a refused row is recognisable too.
+        let name = mapping
+            .column_of("name")
+            .map(|i| {
+                cells::text(line.cell(i))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned()
+            })
+            .unwrap_or_default();
         let mut plan = RowPlan {
             line: line.number,
             number: number.clone(),
