@@ -52,6 +52,7 @@ mod referral_loop;
 mod refusals;
 mod signed_bytes;
 mod staff;
+mod support_exchange;
 mod ui;
 mod ui_admin;
 mod ui_cases;

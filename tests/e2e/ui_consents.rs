@@ -15,30 +15,30 @@ use crate::ui::{Ui, page_csrf};
 /// A `multipart/form-data` body, built by hand as a browser sends it
 /// (reqwest's own builder is not compiled in).
 #[derive(Default)]
-struct Form {
+pub(crate) struct Form {
     parts: Vec<(String, Option<String>, Vec<u8>)>,
 }
 
-const BOUNDARY: &str = "----tsunagu-test-boundary-7d1e";
+pub(crate) const BOUNDARY: &str = "----tsunagu-test-boundary-7d1e";
 
 impl Form {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Form::default()
     }
 
-    fn text(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn text(mut self, name: &str, value: impl Into<String>) -> Self {
         let value: String = value.into();
         self.parts.push((name.to_owned(), None, value.into_bytes()));
         self
     }
 
-    fn file(mut self, name: &str, file_name: &str, bytes: Vec<u8>) -> Self {
+    pub(crate) fn file(mut self, name: &str, file_name: &str, bytes: Vec<u8>) -> Self {
         self.parts
             .push((name.to_owned(), Some(file_name.to_owned()), bytes));
         self
     }
 
-    fn body(self) -> Vec<u8> {
+    pub(crate) fn body(self) -> Vec<u8> {
         let mut body = Vec::new();
         for (name, file, bytes) in self.parts {
             body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());

@@ -8,6 +8,7 @@
 //! the store one [`SupportBatch`]: the CLI, the UI and the import share
 //! them.
 
+pub mod exchange;
 pub mod morning;
 pub mod prefill;
 pub mod rules;

@@ -34,6 +34,7 @@ mod database;
 mod ephemeral;
 mod figures;
 mod fleet;
+mod ledger_import;
 mod micro;
 mod output;
 mod send;
@@ -49,6 +50,8 @@ use send::*;
 pub enum BenchCommand {
     /// 配送: 送信からハブの受理、受信機関の保存・受領確認まで / delivery: send → hub accept → each recipient's store and ack
     Delivery(DeliveryArgs),
+    /// 支援台帳の取り込み: N 行の .xlsx を生成して新しいノードに取り込む / support ledger import: an N-row workbook into a fresh node
+    LedgerImport(ledger_import::LedgerImportArgs),
 }
 
 #[derive(Args)]
@@ -97,6 +100,9 @@ pub fn run(cmd: BenchCommand, lang: Lang) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Delivery(args) => {
             tokio::runtime::Runtime::new()?.block_on(delivery(args, lang))
+        }
+        BenchCommand::LedgerImport(args) => {
+            tokio::runtime::Runtime::new()?.block_on(ledger_import::run(args, lang))
         }
     }
 }
