@@ -10,6 +10,7 @@
 
 pub mod morning;
 pub mod prefill;
+pub mod report;
 pub mod rules;
 pub mod subject;
 #[cfg(test)]
