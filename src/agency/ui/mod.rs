@@ -24,6 +24,7 @@ mod plans;
 mod referral;
 mod sent;
 mod serve;
+mod support_report;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,6 +67,7 @@ pub fn router(state: UiState) -> Router {
         .merge(plans::routes())
         .merge(ledger::routes())
         .merge(compose::routes())
+        .merge(support_report::routes())
         .route("/sent", get(sent::page))
         .merge(admin::routes())
         .fallback(error::not_found)

@@ -20,6 +20,7 @@ mod process;
 mod target;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use serde::Serialize;
 
@@ -27,8 +28,10 @@ pub use defs::{Better, Category, DEFS, Def, Unit};
 pub use facts::Facts;
 pub use period::{Period, PeriodError};
 pub use target::{Judgement, TargetError, achievement, checked_target, judge};
+pub use text::number;
 
-use super::Ledger;
+use super::{Ledger, SupportLedgerError};
+use crate::agency::Node;
 use crate::i18n::Lang;
 use crate::protocol::day::Day;
 
@@ -152,6 +155,20 @@ impl Measured {
         self.breakdowns.push(breakdown);
         self
     }
+}
+
+/// The report of `period` on `node` as of `today`: its facts, its ledger
+/// and the targets of the period's fiscal year (the CLI and the UI share it).
+pub async fn build(
+    node: &Node,
+    period: Period,
+    today: Day,
+    lang: Lang,
+) -> Result<Report, SupportLedgerError> {
+    let facts = facts::gather(node).await?;
+    let ledger = super::load(node.records(), today).await?;
+    let targets = node.records().support_targets(period.fiscal_year()).await?;
+    Ok(compute(&facts, &ledger, period, today, &targets, lang))
 }
 
 /// The indicators of `period` from `facts` and `ledger` as of `today`,
