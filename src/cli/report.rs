@@ -218,7 +218,7 @@ fn write_charts(report: &Report, dir: &Path, lang: Lang) -> anyhow::Result<Vec<S
         let png = charts::png(report, chart, lang).map_err(fail)?;
         for (ext, bytes) in [("svg", svg.into_bytes()), ("png", png)] {
             let path = dir.join(format!("{}.{ext}", chart.name()));
-            if let Err(e) = crate::crypto::files::write_secret(&path, &bytes) {
+            if let Err(e) = crate::crypto::files::write_secret_bytes(&path, &bytes) {
                 bail!(
                     "{} {}: {}",
                     lang.pick("書き出せません:", "cannot write"),

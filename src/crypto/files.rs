@@ -43,8 +43,12 @@ pub fn write_public(path: &Path, text: &str) -> Result<(), FileError> {
 
 /// Write a secret file readable by its owner only (0600 on unix). An existing
 /// file is removed first so that it never holds new secrets under old modes.
-/// Text or bytes (a chart's PNG).
-pub fn write_secret(path: &Path, text: impl AsRef<[u8]>) -> Result<(), FileError> {
+pub fn write_secret(path: &Path, text: &str) -> Result<(), FileError> {
+    write_secret_bytes(path, text.as_bytes())
+}
+
+/// [`write_secret`] for bytes (a chart's PNG).
+pub fn write_secret_bytes(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(failed("replace", path)(e));
@@ -56,7 +60,7 @@ pub fn write_secret(path: &Path, text: impl AsRef<[u8]>) -> Result<(), FileError
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(failed("create", path))?;
-    file.write_all(text.as_ref()).map_err(failed("write", path))
+    file.write_all(bytes).map_err(failed("write", path))
 }
 
 #[cfg(test)]
