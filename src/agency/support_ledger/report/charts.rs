@@ -206,6 +206,8 @@ fn trend<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FAMILY, 20))
         .margin(16)
+        // Room for the last month's label, centred on the right edge.
+        .margin_right(40)
         .x_label_area_size(36)
         .y_label_area_size(48)
         .build_cartesian_2d(0..last, 0u64..top + 1)
