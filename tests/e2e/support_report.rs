@@ -235,18 +235,9 @@ async fn a_referral_through_the_hub_is_counted_on_the_centers_report_and_page() 
     center.stop().await;
 }
 
+/// `tsunagu agency ARGS` as the center's 保健師.
 async fn run(args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .args(args)
-        .env_remove("TSUNAGU_LANG")
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    staff_as(&hokenshi(), args).await
 }
 
 #[tokio::test]
@@ -256,11 +247,9 @@ async fn the_cli_reports_as_json_writes_charts_sets_targets_and_refuses_a_backwa
     let center = agency_toml(dir.path(), &hub.url, CENTER);
     let clinic = agency_toml(dir.path(), &hub.url, CLINIC);
     let report = |config: &str, from: &str, to: &str| {
-        [
-            "agency", "report", "--config", config, "--from", from, "--to", to,
-        ]
-        .map(str::to_owned)
-        .to_vec()
+        ["report", "--config", config, "--from", from, "--to", to]
+            .map(str::to_owned)
+            .to_vec()
     };
 
     let args = report(&center, "2026-06-30", "2026-04-01");
@@ -281,7 +270,6 @@ async fn the_cli_reports_as_json_writes_charts_sets_targets_and_refuses_a_backwa
         let c = center.clone();
         async move {
             run(&[
-                "agency",
                 "report",
                 "target",
                 "--config",

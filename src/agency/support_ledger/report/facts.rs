@@ -103,46 +103,51 @@ pub async fn gather(node: &Node) -> Result<Facts, StoreError> {
             cancelled: m.cancelled.is_some(),
         })
         .collect();
-    let referral = MessageKind::Referral.as_str();
-    let update = MessageKind::ReferralUpdate.as_str();
-    for row in records.inbox().await? {
-        if row.kind == referral {
-            let others = vec![kind_of(&row.sender)];
-            facts.referrals.push(referral_fact(
-                &row.envelope_id,
-                false,
-                row.created_at,
-                others,
-                row.case_id.as_deref(),
-                &row.payload,
-            )?);
-        } else if row.kind == update {
-            facts
-                .updates
-                .extend(update_fact(records, &row.envelope_id, row.created_at).await?);
-        }
-    }
-    for row in records.outbox().await? {
-        // What the hub refused never happened; what waits has not yet.
-        if row.status != "accepted" {
-            continue;
-        }
-        if row.kind == referral {
-            let to: Vec<String> = serde_json::from_str(&row.recipients)
-                .map_err(|e| corrupt(format!("outbox recipients: {e}")))?;
-            let others = to.iter().map(|id| kind_of(id)).collect();
-            facts.referrals.push(referral_fact(
-                &row.envelope_id,
+    // Received, and sent: what the hub refused never happened, what waits
+    // has not happened yet.
+    let received = records.inbox().await?.into_iter().map(|r| {
+        let others = vec![kind_of(&r.sender)];
+        (
+            false,
+            r.kind,
+            r.envelope_id,
+            r.created_at,
+            Ok(others),
+            r.case_id,
+            r.payload,
+        )
+    });
+    let sent = records
+        .outbox()
+        .await?
+        .into_iter()
+        .filter(|r| r.status == "accepted")
+        .map(|r| {
+            let others = serde_json::from_str::<Vec<String>>(&r.recipients)
+                .map(|to| to.iter().map(|id| kind_of(id)).collect());
+            (
                 true,
-                row.created_at,
+                r.kind,
+                r.envelope_id,
+                r.created_at,
                 others,
-                row.case_id.as_deref(),
-                &row.payload,
+                r.case_id,
+                r.payload,
+            )
+        });
+    for (sent, kind, id, at, others, case, payload) in received.chain(sent) {
+        if kind == MessageKind::Referral.as_str() {
+            let others = others.map_err(|e| corrupt(format!("outbox recipients: {e}")))?;
+            facts.referrals.push(referral_fact(
+                &id,
+                sent,
+                at,
+                others,
+                case.as_deref(),
+                &payload,
             )?);
-        } else if row.kind == update {
-            facts
-                .updates
-                .extend(update_fact(records, &row.envelope_id, row.created_at).await?);
+        } else if kind == MessageKind::ReferralUpdate.as_str() {
+            facts.updates.extend(update_fact(records, &id, at).await?);
         }
     }
     Ok(facts)
