@@ -103,6 +103,14 @@ async fn a_referral_through_the_hub_is_counted_on_the_centers_report_and_page() 
         "{body}"
     );
     assert!(!body.contains("港 花子"), "a report names no one");
+    let english = center
+        .get(&format!("/support/report?{q}&lang=en"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("Referrals received") && english.contains("obstetric clinic 1"));
+    assert!(english.contains("Actual A") && !english.contains("受けた連絡票"));
     let svg = center
         .get(&format!("/support/report/chart/trend.svg?{q}"), &cookie)
         .await;

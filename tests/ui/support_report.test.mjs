@@ -66,6 +66,14 @@ test("the center reads its indicators with charts, sets targets and is told abou
   await checkAccessibility(page, "support report");
   await screenshot(page, "support-report");
 
+  // Printed, it is the verification sheet alone: no menus, no forms.
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("nav.sections").isVisible(), false);
+  assert.equal(await page.getByRole("button", { name: "目標値を保存" }).isVisible(), false);
+  assert.ok(await page.locator("#ind-staff_accounts").isVisible());
+  await screenshot(page, "support-report-print");
+  await page.emulateMedia({ media: "screen" });
+
   // A bad target: refused at its field, in Japanese.
   await page.getByLabel("目標値", { exact: true }).fill("たくさん");
   await page.getByRole("button", { name: "目標値を保存" }).click();
