@@ -131,6 +131,8 @@ pub enum AgencyCommand {
     /// 支援台帳（こども家庭センター: 朝の一覧・接触記録・Excel 取込と書出し） / the center's support ledger: morning list, contacts, Excel in and out
     #[command(subcommand)]
     SupportLedger(super::support_ledger::SupportLedgerCommand),
+    /// 事業評価の指標（こども家庭センター: 期間の集計・目標値・グラフ） / the center's indicators for a period, their targets and charts
+    Report(super::report::ReportArgs),
     /// 支援プラン（作成・改訂・表示・差分・担当する支援） / support plans
     #[command(subcommand)]
     Plan(super::plan::PlanCommand),
@@ -226,6 +228,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Ledger(cmd) => super::ledger::run(cmd, lang).await,
             AgencyCommand::Plan(cmd) => super::plan::run(cmd, lang).await,
             AgencyCommand::SupportLedger(cmd) => super::support_ledger::run(cmd, lang).await,
+            AgencyCommand::Report(args) => super::report::run(args, lang).await,
             AgencyCommand::Staff(cmd) => super::staff::run(cmd, lang).await,
             AgencyCommand::AccessLog(args) => super::staff::access_log(args, lang).await,
             other => staff(other, lang).await,

@@ -17,6 +17,7 @@ mod note;
 mod output;
 mod plan;
 mod referral_flags;
+mod report;
 mod serve;
 mod staff;
 mod support_ledger;

@@ -47,7 +47,8 @@ pub fn write_secret(path: &Path, text: &str) -> Result<(), FileError> {
     write_secret_bytes(path, text.as_bytes())
 }
 
-/// [`write_secret`] for bytes that are not text (a workbook, an upload).
+/// [`write_secret`] for bytes that are not text (a workbook, an upload, a
+/// chart's PNG).
 pub fn write_secret_bytes(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

@@ -53,6 +53,7 @@ mod refusals;
 mod signed_bytes;
 mod staff;
 mod support_exchange;
+mod support_report;
 mod ui;
 mod ui_admin;
 mod ui_cases;

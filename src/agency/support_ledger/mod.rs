@@ -11,6 +11,7 @@
 pub mod exchange;
 pub mod morning;
 pub mod prefill;
+pub mod report;
 pub mod rules;
 pub mod subject;
 #[cfg(test)]

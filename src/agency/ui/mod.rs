@@ -25,6 +25,7 @@ mod referral;
 mod sent;
 mod serve;
 mod support_import;
+mod support_report;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -68,6 +69,7 @@ pub fn router(state: UiState) -> Router {
         .merge(ledger::routes())
         .merge(compose::routes())
         .merge(support_import::routes())
+        .merge(support_report::routes())
         .route("/sent", get(sent::page))
         .merge(admin::routes())
         .fallback(error::not_found)
