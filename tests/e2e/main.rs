@@ -50,6 +50,7 @@ mod referral_loop;
 mod refusals;
 mod signed_bytes;
 mod staff;
+mod support_ledger;
 mod ui;
 mod ui_admin;
 mod ui_cases;
