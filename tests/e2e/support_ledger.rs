@@ -292,6 +292,10 @@ pub async fn referrals_a_birth_a_plan_and_a_meeting_reach_the_rows_a_person_link
     assert_eq!(row["cases"][0]["case_id"], first.as_str());
     assert_eq!(row["cases"][0]["linked_by"], NURSE);
     assert_eq!(row["cases"][0]["referrals"][0]["from"]["id"], CLINIC);
+    // Confirming it twice changes nothing.
+    json(&center, &["link", "R8-0001", "--case", first.as_str()]).await;
+    let again = json(&center, &["show", "R8-0001"]).await;
+    assert_eq!(again["cases"], row["cases"]);
 
     // Another case: its row made from the referral and linked in one step.
     let second = w.referred().await;

@@ -537,9 +537,12 @@ async fn link(node: &Node, a: &LinkArgs, now: Timestamp, lang: Lang) -> anyhow::
     if !node.records().holds_case(&a.case).await? {
         return Err(refusals::unknown_case(&a.case, lang));
     }
-    core::link_case(node.records(), &v.id, &a.case, &operator(), now)
-        .await
-        .map_err(|e| refused(e, lang))?;
+    // Linking again what is already linked here changes nothing.
+    if !v.cases.iter().any(|l| l.case == a.case) {
+        core::link_case(node.records(), &v.id, &a.case, &operator(), now)
+            .await
+            .map_err(|e| refused(e, lang))?;
+    }
     if a.json {
         return output::json(&serde_json::json!({
             "number": v.subject.number,
