@@ -339,6 +339,12 @@ pub async fn referrals_a_birth_a_plan_and_a_meeting_reach_the_rows_a_person_link
     assert_eq!(baby["items"]["mother"], "R8-0002");
     assert_eq!(baby["items"]["birth_date"], birth.to_string());
     assert_eq!(baby["age_months"], 0);
+    refused(
+        &center,
+        &["set", "R8-0002", "--number", "R8-0009"],
+        "子どもの行が母として指している台帳番号は変えられません",
+    )
+    .await;
     let mother = json(&center, &["show", "R8-0002"]).await;
     let visit = point(&mother, "points", "infant_visit");
     assert_eq!(visit["from"], birth.to_string(), "{visit}");

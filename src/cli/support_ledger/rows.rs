@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
+mod add;
+mod change;
 mod fields;
 mod json;
 mod list;
@@ -15,15 +17,15 @@ mod refusals;
 mod show;
 
 use fields::{Changes, FieldArgs};
-use refusals::{nothing, refused};
+use refusals::nothing;
 
 use crate::agency::Node;
 use crate::agency::support_ledger::{
-    self as core, Contact, ContactKind, ContactPoint, MorningFilter, Subject, Tier, prefill,
+    self as core, ContactKind, ContactPoint, MorningFilter, Subject, Tier,
 };
 use crate::cli::agency::open_config;
 use crate::cli::ledger::day_flag;
-use crate::cli::output::{self, say};
+use crate::cli::output::say;
 use crate::i18n::Lang;
 use crate::protocol::day::Day;
 use crate::protocol::{CaseId, Timestamp};
@@ -294,10 +296,10 @@ async fn dispatch(
     match cmd {
         RowsCommand::List(a) => list::run(node, &checked.filter, now, a.json, lang).await,
         RowsCommand::Show(a) => show::run(node, &a.number, now, a.json, lang).await,
-        RowsCommand::Add(a) => add(node, &a, checked, now, lang).await,
-        RowsCommand::Set(a) => set(node, &a, &checked.changes, now, lang).await,
-        RowsCommand::Contact(a) => contact(node, &a, checked.day, now, lang).await,
-        RowsCommand::Link(a) => link(node, &a, now, lang).await,
+        RowsCommand::Add(a) => add::run(node, &a, checked, now, lang).await,
+        RowsCommand::Set(a) => change::set(node, &a, &checked.changes, now, lang).await,
+        RowsCommand::Contact(a) => change::contact(node, &a, checked.day, now, lang).await,
+        RowsCommand::Link(a) => change::link(node, &a, now, lang).await,
     }
 }
 
@@ -330,230 +332,5 @@ async fn done(
     say!("{} {number}", lang.pick(what.0, what.1));
     let v = row(node, number, now, lang).await?;
     say!("{}", list::next_contact_line(&v, Day::of(now), lang));
-    Ok(())
-}
-
-async fn add(
-    node: &Node,
-    a: &AddArgs,
-    checked: Checked,
-    now: Timestamp,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    let by = operator();
-    if let Some(subject) = checked.subject {
-        let reason = a.reason.as_deref().unwrap_or_default().trim();
-        let number = subject.number.clone();
-        core::add(node.records(), vec![subject], reason, &by, now)
-            .await
-            .map_err(|e| refused(e, lang))?;
-        return done(
-            node,
-            &number,
-            ("行を追加しました:", "row added:"),
-            now,
-            a.json,
-            lang,
-        )
-        .await;
-    }
-    let Some(case) = &a.from_case else {
-        bail!("internal: add without a row or a case");
-    };
-    from_case(node, a, case, &checked.changes, &by, now, lang).await
-}
-
-/// A row started from the latest referral about `case`: the mother's, and
-/// with `--child-number` her baby's from a 出生連絡. When the case is on
-/// the ledger already, only the baby's row is new.
-async fn from_case(
-    node: &Node,
-    a: &AddArgs,
-    case: &CaseId,
-    changes: &Changes,
-    by: &str,
-    now: Timestamp,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    let records = node.records();
-    let Some(referral) = prefill::latest_referral(records, case).await? else {
-        return Err(refusals::no_referral(case, lang));
-    };
-    let reason = a
-        .reason
-        .clone()
-        .filter(|r| !r.trim().is_empty())
-        .unwrap_or_else(|| {
-            format!(
-                "{} {case}",
-                lang.pick("連絡票から作成: ケース", "from the referral of case")
-            )
-        });
-    let ledger = core::load(records, Day::of(now)).await?;
-    let linked = ledger.by_case(case).map(|v| v.subject.number.clone());
-    let given = changes
-        .get("number")
-        .and_then(|n| n.as_str())
-        .map(str::to_owned);
-    let mother_number = match (&linked, given) {
-        (Some(n), None) => n.clone(),
-        (Some(n), Some(_)) => bail!(
-            "{} {case} → {n}\n{}{}",
-            lang.pick("このケースは既に行に結び付いています:", "the case is already on row"),
-            lang.pick(
-                "次の手順: 子どもの行だけなら --number を外して --child-number を指定してください。",
-                "next: for the baby's row alone, drop --number and give --child-number.",
-            ),
-            nothing(lang)
-        ),
-        (None, Some(n)) => n,
-        (None, None) => bail!(
-            "{}{}",
-            lang.pick(
-                "新しい行の台帳番号が必要です。次の手順: --number に台帳番号（例: R8-0012）を指定してください。",
-                "the new row needs a ledger number. next: give it with --number.",
-            ),
-            nothing(lang)
-        ),
-    };
-    let child = match &a.child_number {
-        None => None,
-        Some(m) => Some(prefill::child(&referral, m, &mother_number).ok_or_else(|| {
-            anyhow::anyhow!(
-                "{} {case}\n{}{}",
-                lang.pick(
-                    "このケースの最新の連絡票は出生連絡（出産後・子どもの記載あり）ではありません:",
-                    "the latest referral about the case is not a 出生連絡 (after birth, with the baby):"
-                ),
-                lang.pick(
-                    "次の手順: 出生連絡を受け取ってから実行するか、子どもの行を項目を指定して add で作ってください。",
-                    "next: wait for the 出生連絡, or add the baby's row with its flags.",
-                ),
-                nothing(lang)
-            )
-        })?),
-    };
-    let result = match (&linked, child) {
-        (Some(_), Some(child)) => {
-            let number = child.number.clone();
-            core::add(records, vec![child], &reason, by, now)
-                .await
-                .map(|_| number)
-        }
-        (Some(n), None) => bail!(
-            "{} {case} → {n}\n{}{}",
-            lang.pick("このケースは既に行に結び付いています:", "the case is already on row"),
-            lang.pick(
-                "次の手順: agency support-ledger show で確認してください。出生連絡なら --child-number で子どもの行を作れます。",
-                "next: see it with agency support-ledger show; for a 出生連絡, --child-number adds the baby's row.",
-            ),
-            nothing(lang)
-        ),
-        (None, child) => {
-            let mother = fields::apply(&prefill::mother(&referral, &mother_number), changes, lang)?;
-            core::add_linked_with(records, mother, case, child.into_iter().collect(), &reason, by, now)
-                .await
-                .map(|_| mother_number.clone())
-        }
-    };
-    let number = result.map_err(|e| refused(e, lang))?;
-    done(
-        node,
-        &number,
-        ("行を追加しました:", "row added:"),
-        now,
-        a.json,
-        lang,
-    )
-    .await
-}
-
-async fn set(
-    node: &Node,
-    a: &SetArgs,
-    changes: &Changes,
-    now: Timestamp,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    let v = row(node, &a.row, now, lang).await?;
-    let subject = fields::apply(&v.subject, changes, lang)?;
-    let number = subject.number.clone();
-    core::update(
-        node.records(),
-        &v.id,
-        v.version,
-        subject,
-        a.reason.as_deref(),
-        &operator(),
-        now,
-    )
-    .await
-    .map_err(|e| refused(e, lang))?;
-    done(
-        node,
-        &number,
-        ("行を変更しました:", "row changed:"),
-        now,
-        a.json,
-        lang,
-    )
-    .await
-}
-
-async fn contact(
-    node: &Node,
-    a: &ContactArgs,
-    day: Option<Day>,
-    now: Timestamp,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    let v = row(node, &a.number, now, lang).await?;
-    let by = operator();
-    let contact = Contact {
-        day: day.unwrap_or(Day::of(now)),
-        kind: a.kind,
-        staff: a.staff.clone().unwrap_or_else(|| by.clone()),
-        summary: a.summary.clone(),
-        point: a.point,
-        recorded_by: by,
-        recorded_at: now,
-    };
-    core::record_contact(node.records(), &v.id, contact)
-        .await
-        .map_err(|e| refused(e, lang))?;
-    done(
-        node,
-        &v.subject.number,
-        ("接触を記録しました:", "contact recorded:"),
-        now,
-        a.json,
-        lang,
-    )
-    .await
-}
-
-async fn link(node: &Node, a: &LinkArgs, now: Timestamp, lang: Lang) -> anyhow::Result<()> {
-    let v = row(node, &a.number, now, lang).await?;
-    if !node.records().holds_case(&a.case).await? {
-        return Err(refusals::unknown_case(&a.case, lang));
-    }
-    // Linking again what is already linked here changes nothing.
-    if !v.cases.iter().any(|l| l.case == a.case) {
-        core::link_case(node.records(), &v.id, &a.case, &operator(), now)
-            .await
-            .map_err(|e| refused(e, lang))?;
-    }
-    if a.json {
-        return output::json(&serde_json::json!({
-            "number": v.subject.number,
-            "case_id": a.case,
-        }));
-    }
-    say!(
-        "{} {} → {}",
-        lang.pick("ケースを結び付けました:", "case linked:"),
-        a.case,
-        v.subject.number
-    );
     Ok(())
 }
