@@ -2,6 +2,7 @@
 //! wire names in kebab case with Japanese and English help.
 
 use crate::agency::ledger::{ProgressStatus, Route};
+use crate::agency::support_ledger::{ContactKind, ContactPoint, SubjectKind, Tier};
 use crate::protocol::AgencyKind;
 use crate::protocol::case::CaseClassification;
 use crate::protocol::consent::{ConsentDecision, ConsentGiver, ConsentMethod};
@@ -81,3 +82,7 @@ choices!(ProgressStatus {
     Closed => "closed",
 });
 choices!(Level { High => "high", Medium => "medium", Low => "low", });
+choices!(SubjectKind { Pregnant => "pregnant", Child => "child", Family => "family", });
+choices!(Tier { Independent => "independent", SelfPlan => "self-plan", SupportPlan => "support-plan", Specified => "specified", });
+choices!(ContactKind { Phone => "phone", Interview => "interview", Visit => "visit", WalkIn => "walk-in", FromAgency => "from-agency", });
+choices!(ContactPoint { Notification => "notification", Month8 => "month8", InfantVisit => "infant-visit", });

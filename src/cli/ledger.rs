@@ -199,7 +199,7 @@ impl Checked {
     }
 }
 
-fn day_flag(flag: &str, value: Option<&str>, lang: Lang) -> anyhow::Result<Option<Day>> {
+pub(super) fn day_flag(flag: &str, value: Option<&str>, lang: Lang) -> anyhow::Result<Option<Day>> {
     let Some(value) = value else { return Ok(None) };
     match value.trim().parse::<Day>() {
         Ok(day) => Ok(Some(day)),

@@ -35,14 +35,16 @@ both_backends!(
     the_consent_guide_examples_run_against_a_real_hub,
     the_operations_guide_examples_run_against_a_real_hub,
     the_meetings_and_plans_guide_examples_run_against_a_real_hub,
+    the_support_ledger_guide_examples_run_against_a_real_hub,
 );
 
 /// The documents whose examples run; every other one must hold none.
-const RUN: [&str; 4] = [
+const RUN: [&str; 5] = [
     "README.md",
     "docs/consent.md",
     "docs/operations.md",
     "docs/meetings-and-plans.md",
+    "docs/support-ledger.md",
 ];
 
 const AGENCIES: [&str; 5] = [CLINIC, CENTER, WELFARE, NURSERY, "minato-yotaikyo"];
@@ -67,6 +69,10 @@ async fn the_operations_guide_examples_run_against_a_real_hub(db: Db) {
 
 async fn the_meetings_and_plans_guide_examples_run_against_a_real_hub(db: Db) {
     run_doc("docs/meetings-and-plans.md", db).await
+}
+
+async fn the_support_ledger_guide_examples_run_against_a_real_hub(db: Db) {
+    run_doc("docs/support-ledger.md", db).await
 }
 
 fn root() -> &'static Path {

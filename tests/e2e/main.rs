@@ -54,6 +54,7 @@ mod signed_bytes;
 mod staff;
 mod support_exchange;
 mod support_report;
+mod support_ledger;
 mod ui;
 mod ui_admin;
 mod ui_cases;

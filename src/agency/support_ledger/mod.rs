@@ -240,6 +240,56 @@ pub async fn add(
     by: &str,
     now: Timestamp,
 ) -> Result<Vec<String>, SupportLedgerError> {
+    let (batch, ids) = new_rows(subjects, reason, by, now)?;
+    records.write_support(&batch).await?;
+    Ok(ids)
+}
+
+/// Add one row and link a case to it in one transaction: the row a
+/// referral (or a 出生連絡) started. Returns its id.
+pub async fn add_linked(
+    records: &Records,
+    subject: Subject,
+    case: &CaseId,
+    reason: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<String, SupportLedgerError> {
+    let ids = add_linked_with(records, subject, case, Vec::new(), reason, by, now).await?;
+    Ok(ids.into_iter().next().unwrap_or_default())
+}
+
+/// Add a row linked to a case and, in the same transaction, rows that go
+/// with it (a mother's row and her baby's, from one 出生連絡). Returns
+/// their ids, the linked row's first.
+pub async fn add_linked_with(
+    records: &Records,
+    subject: Subject,
+    case: &CaseId,
+    more: Vec<Subject>,
+    reason: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, SupportLedgerError> {
+    let all = std::iter::once(subject).chain(more).collect();
+    let (mut batch, ids) = new_rows(all, reason, by, now)?;
+    batch.links.push(LinkRow {
+        case_id: case.as_str().into(),
+        subject_id: ids.first().cloned().unwrap_or_default(),
+        linked_by: by.into(),
+        linked_at: now,
+    });
+    records.write_support(&batch).await?;
+    Ok(ids)
+}
+
+/// New rows, checked, each with its first tier; and their ids.
+fn new_rows(
+    subjects: Vec<Subject>,
+    reason: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<(SupportBatch, Vec<String>), SupportLedgerError> {
     let today = Day::of(now);
     let mut batch = SupportBatch::default();
     let mut ids = Vec::with_capacity(subjects.len());
@@ -257,42 +307,7 @@ pub async fn add(
         batch.subjects.push(write_of(&id, &subject, None));
         ids.push(id);
     }
-    records.write_support(&batch).await?;
-    Ok(ids)
-}
-
-/// Add one row and link a case to it in one transaction: the row a
-/// referral (or a 出生連絡) started. Returns its id.
-pub async fn add_linked(
-    records: &Records,
-    subject: Subject,
-    case: &CaseId,
-    reason: &str,
-    by: &str,
-    now: Timestamp,
-) -> Result<String, SupportLedgerError> {
-    let subject = checked(subject, Day::of(now))?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let batch = SupportBatch {
-        subjects: vec![write_of(&id, &subject, None)],
-        tier_changes: vec![TierChangeRow {
-            subject_id: id.clone(),
-            from_tier: None,
-            to_tier: subject.tier.as_str().into(),
-            reason: reason.into(),
-            changed_by: by.into(),
-            changed_at: now,
-        }],
-        links: vec![LinkRow {
-            case_id: case.as_str().into(),
-            subject_id: id.clone(),
-            linked_by: by.into(),
-            linked_at: now,
-        }],
-        ..SupportBatch::default()
-    };
-    records.write_support(&batch).await?;
-    Ok(id)
+    Ok((batch, ids))
 }
 
 /// Replace a row's items. A tier change needs `tier_reason` and is kept in

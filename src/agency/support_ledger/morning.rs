@@ -8,8 +8,9 @@ use serde::Serialize;
 use super::{Ledger, SubjectView, Tier};
 use crate::agency::ledger::sources;
 use crate::protocol::day::Day;
+use crate::protocol::envelope::Metadata;
 use crate::protocol::payload::{Body, Payload};
-use crate::protocol::referral::ReferralTiming;
+use crate::protocol::referral::{Referral, ReferralTiming};
 use crate::protocol::{AgencyId, CaseId, Envelope, MessageKind, Timestamp};
 use crate::store::StoreError;
 use crate::store::records::Records;
@@ -87,27 +88,13 @@ pub struct Candidate {
 /// appears once (its latest referral).
 pub async fn unlinked(records: &Records, ledger: &Ledger) -> Result<Vec<Unlinked>, StoreError> {
     let mut out: Vec<Unlinked> = Vec::new();
-    for held in records
-        .held_of_kinds(&[MessageKind::Referral.as_str()])
-        .await?
-    {
-        if held.sent {
-            continue;
-        }
-        let envelope = Envelope::parse(held.envelope.clone())
-            .map_err(|e| StoreError::Corrupt(format!("held envelope: {e}")))?;
-        let meta = envelope.meta();
+    for (meta, referral) in received_referrals(records).await? {
         let Some(case) = meta.case_id.clone() else {
             continue;
         };
         if ledger.by_case(&case).is_some() {
             continue;
         }
-        let payload: Payload = serde_json::from_str(&held.payload)
-            .map_err(|e| StoreError::Corrupt(format!("held payload: {e}")))?;
-        let Body::Referral(referral) = payload.body else {
-            continue;
-        };
         let birth_date = Day::from(referral.mother.birth_date);
         let candidates = ledger
             .subjects
@@ -137,6 +124,30 @@ pub async fn unlinked(records: &Records, ledger: &Ledger) -> Result<Vec<Unlinked
         });
     }
     out.reverse();
+    Ok(out)
+}
+
+/// Every referral this node received, with its envelope's metadata,
+/// oldest first.
+pub(super) async fn received_referrals(
+    records: &Records,
+) -> Result<Vec<(Metadata, Referral)>, StoreError> {
+    let mut out = Vec::new();
+    for held in records
+        .held_of_kinds(&[MessageKind::Referral.as_str()])
+        .await?
+    {
+        if held.sent {
+            continue;
+        }
+        let envelope = Envelope::parse(held.envelope.clone())
+            .map_err(|e| StoreError::Corrupt(format!("held envelope: {e}")))?;
+        let payload: Payload = serde_json::from_str(&held.payload)
+            .map_err(|e| StoreError::Corrupt(format!("held payload: {e}")))?;
+        if let Body::Referral(referral) = payload.body {
+            out.push((envelope.meta().clone(), *referral));
+        }
+    }
     Ok(out)
 }
 

@@ -56,3 +56,16 @@ pub fn child(referral: &Referral, number: &str, mother_number: &str) -> Option<S
         ..Subject::default()
     })
 }
+
+/// The latest referral this node received about `case` (the one a row
+/// starts from), if it holds one.
+pub async fn latest_referral(
+    records: &crate::store::records::Records,
+    case: &crate::protocol::CaseId,
+) -> Result<Option<Referral>, crate::store::StoreError> {
+    Ok(super::morning::received_referrals(records)
+        .await?
+        .into_iter()
+        .rfind(|(meta, _)| meta.case_id.as_ref() == Some(case))
+        .map(|(_, referral)| referral))
+}

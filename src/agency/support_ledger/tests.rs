@@ -308,3 +308,59 @@ fn a_row_started_from_a_referral_carries_what_it_says() {
     // A referral written during pregnancy carries no baby.
     assert_eq!(prefill::child(&referral, "R8-0101", "R8-0100"), None);
 }
+
+#[tokio::test]
+async fn a_mother_and_her_baby_are_added_with_the_case_in_one_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = Records::open(&crate::store::testing::sqlite_url(dir.path(), "node.db"))
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let case: CaseId = "case-7".parse().unwrap();
+    let baby = |number: &str| Subject {
+        number: number.into(),
+        kind: SubjectKind::Child,
+        name: "港 花子の子".into(),
+        birth_date: Some(Day::of(now).plus_days(-3)),
+        mother: Some("R8-0001".into()),
+        tier: Tier::SupportPlan,
+        ..Subject::default()
+    };
+    // The baby's number is taken: neither row, nor the link, is written.
+    add(&records, vec![pregnant("R8-0005")], "取込", "保健師A", now)
+        .await
+        .unwrap();
+    let taken = add_linked_with(
+        &records,
+        pregnant("R8-0001"),
+        &case,
+        vec![baby("R8-0005")],
+        "出生連絡",
+        "保健師A",
+        now,
+    )
+    .await;
+    assert!(
+        matches!(taken, Err(SupportLedgerError::NumberTaken(_))),
+        "{taken:?}"
+    );
+    assert_eq!(
+        load(&records, Day::of(now)).await.unwrap().subjects.len(),
+        1
+    );
+    let ids = add_linked_with(
+        &records,
+        pregnant("R8-0001"),
+        &case,
+        vec![baby("R8-0002")],
+        "出生連絡",
+        "保健師A",
+        now,
+    )
+    .await
+    .unwrap();
+    let ledger = load(&records, Day::of(now)).await.unwrap();
+    assert_eq!(ledger.by_case(&case).unwrap().id, ids[0]);
+    assert_eq!(ledger.get(&ids[1]).unwrap().subject.number, "R8-0002");
+    records.close().await;
+}
