@@ -8,8 +8,9 @@ use serde::Serialize;
 use super::{Ledger, SubjectView, Tier};
 use crate::agency::ledger::sources;
 use crate::protocol::day::Day;
+use crate::protocol::envelope::Metadata;
 use crate::protocol::payload::{Body, Payload};
-use crate::protocol::referral::ReferralTiming;
+use crate::protocol::referral::{Referral, ReferralTiming};
 use crate::protocol::{AgencyId, CaseId, Envelope, MessageKind, Timestamp};
 use crate::store::StoreError;
 use crate::store::records::Records;
@@ -87,27 +88,10 @@ pub struct Candidate {
 /// appears once (its latest referral).
 pub async fn unlinked(records: &Records, ledger: &Ledger) -> Result<Vec<Unlinked>, StoreError> {
     let mut out: Vec<Unlinked> = Vec::new();
-    for held in records
-        .held_of_kinds(&[MessageKind::Referral.as_str()])
-        .await?
-    {
-        if held.sent {
-            continue;
-        }
-        let envelope = Envelope::parse(held.envelope.clone())
-            .map_err(|e| StoreError::Corrupt(format!("held envelope: {e}")))?;
-        let meta = envelope.meta();
-        let Some(case) = meta.case_id.clone() else {
-            continue;
-        };
+    for (meta, case, referral) in received(records).await? {
         if ledger.by_case(&case).is_some() {
             continue;
         }
-        let payload: Payload = serde_json::from_str(&held.payload)
-            .map_err(|e| StoreError::Corrupt(format!("held payload: {e}")))?;
-        let Body::Referral(referral) = payload.body else {
-            continue;
-        };
         let birth_date = Day::from(referral.mother.birth_date);
         let candidates = ledger
             .subjects
@@ -140,6 +124,45 @@ pub async fn unlinked(records: &Records, ledger: &Ledger) -> Result<Vec<Unlinked
     Ok(out)
 }
 
+/// The latest referral this node received about `case`: what a new row
+/// started from it is prefilled with.
+pub async fn received_referral(
+    records: &Records,
+    case: &CaseId,
+) -> Result<Option<Referral>, StoreError> {
+    Ok(received(records)
+        .await?
+        .into_iter()
+        .rfind(|(_, c, _)| c == case)
+        .map(|(_, _, r)| r))
+}
+
+/// Every referral this node received on a case, oldest first.
+async fn received(records: &Records) -> Result<Vec<(Metadata, CaseId, Referral)>, StoreError> {
+    let mut out = Vec::new();
+    for held in records
+        .held_of_kinds(&[MessageKind::Referral.as_str()])
+        .await?
+    {
+        if held.sent {
+            continue;
+        }
+        let envelope = Envelope::parse(held.envelope.clone())
+            .map_err(|e| StoreError::Corrupt(format!("held envelope: {e}")))?;
+        let meta = envelope.meta().clone();
+        let Some(case) = meta.case_id.clone() else {
+            continue;
+        };
+        let payload: Payload = serde_json::from_str(&held.payload)
+            .map_err(|e| StoreError::Corrupt(format!("held payload: {e}")))?;
+        let Body::Referral(referral) = payload.body else {
+            continue;
+        };
+        out.push((meta, case, *referral));
+    }
+    Ok(out)
+}
+
 /// Names compared as staff would: spaces (full- and half-width) ignored.
 fn same(a: &str, b: &str) -> bool {
     let squeeze = |s: &str| -> String { s.chars().filter(|c| !c.is_whitespace()).collect() };
@@ -152,6 +175,8 @@ pub struct PlanDue {
     pub subject_id: String,
     pub number: String,
     pub case: CaseId,
+    /// The plan's page is `/plans/{plan_id}`.
+    pub plan_id: crate::protocol::PlanId,
     pub version: u32,
     pub review_on: Day,
 }
@@ -181,6 +206,7 @@ pub async fn plans_due(
                 subject_id: v.id.clone(),
                 number: v.subject.number.clone(),
                 case: p.case.clone(),
+                plan_id: p.plan_id,
                 version: p.version,
                 review_on: p.review_on,
             })
