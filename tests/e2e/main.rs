@@ -57,3 +57,4 @@ mod ui_compose;
 mod ui_consents;
 mod ui_meetings;
 mod ui_plans;
+mod ui_support;

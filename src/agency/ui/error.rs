@@ -21,7 +21,6 @@ pub enum PageError {
     NotCoordinator,
     /// The 支援台帳 asked of a node that is not the center's.
     #[error("the support ledger is the center's")]
-    #[allow(dead_code)] // until the support ledger pages land (this stop)
     NotCenter,
     /// A form body that could not be read at all (not one the page sent).
     #[error("unreadable form")]
@@ -127,7 +126,6 @@ pub async fn not_found() -> PageError {
 }
 
 /// The 支援台帳's pages exist on the center's node only: 403 elsewhere.
-#[allow(dead_code)] // until the support ledger pages land (this stop)
 pub(super) fn center_only(node: &crate::agency::Node) -> Result<(), PageError> {
     if crate::agency::support_ledger::kept_by(node) {
         Ok(())

@@ -24,6 +24,7 @@ mod plans;
 mod referral;
 mod sent;
 mod serve;
+mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,6 +66,7 @@ pub fn router(state: UiState) -> Router {
         .merge(meetings::routes())
         .merge(plans::routes())
         .merge(ledger::routes())
+        .merge(support::routes())
         .merge(compose::routes())
         .route("/sent", get(sent::page))
         .merge(admin::routes())
