@@ -308,3 +308,12 @@ fn a_row_started_from_a_referral_carries_what_it_says() {
     // A referral written during pregnancy carries no baby.
     assert_eq!(prefill::child(&referral, "R8-0101", "R8-0100"), None);
 }
+
+#[test]
+fn a_pregnant_womans_own_birth_date_never_schedules_her_next_contact() {
+    let mut s = pregnant("R8-0009");
+    s.notified_on = None;
+    s.due_date = None;
+    let c = compute(&s, &[], &Context::default(), day("2026-09-10"));
+    assert_eq!(c.next_contact, None);
+}
