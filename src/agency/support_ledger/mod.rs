@@ -238,25 +238,7 @@ pub async fn add(
     by: &str,
     now: Timestamp,
 ) -> Result<Vec<String>, SupportLedgerError> {
-    let today = Day::of(now);
-    let mut batch = SupportBatch::default();
-    let mut ids = Vec::with_capacity(subjects.len());
-    for subject in subjects {
-        let subject = checked(subject, today)?;
-        let id = uuid::Uuid::new_v4().to_string();
-        batch.tier_changes.push(TierChangeRow {
-            subject_id: id.clone(),
-            from_tier: None,
-            to_tier: subject.tier.as_str().into(),
-            reason: reason.into(),
-            changed_by: by.into(),
-            changed_at: now,
-        });
-        batch.subjects.push(write_of(&id, &subject, None));
-        ids.push(id);
-    }
-    records.write_support(&batch).await?;
-    Ok(ids)
+    add_rows(records, subjects, None, reason, by, now).await
 }
 
 /// Add one row and link a case to it in one transaction: the row a
@@ -269,28 +251,65 @@ pub async fn add_linked(
     by: &str,
     now: Timestamp,
 ) -> Result<String, SupportLedgerError> {
-    let subject = checked(subject, Day::of(now))?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let batch = SupportBatch {
-        subjects: vec![write_of(&id, &subject, None)],
-        tier_changes: vec![TierChangeRow {
+    let ids = add_rows(records, vec![subject], Some(case), reason, by, now).await?;
+    Ok(ids.into_iter().next().unwrap_or_default())
+}
+
+/// Add the mother's row, linked to the case, and her baby's row from the
+/// same 出生連絡, in one transaction: both or neither. Returns their ids.
+pub async fn add_linked_with_child(
+    records: &Records,
+    mother: Subject,
+    child: Subject,
+    case: &CaseId,
+    reason: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<(String, String), SupportLedgerError> {
+    let ids = add_rows(records, vec![mother, child], Some(case), reason, by, now).await?;
+    match <[String; 2]>::try_from(ids) {
+        Ok([mother, child]) => Ok((mother, child)),
+        Err(_) => Err(corrupt("two rows added, not two ids".into()).into()),
+    }
+}
+
+/// Add rows in one transaction, each with its first tier in the history;
+/// `case`, if given, linked to the first.
+async fn add_rows(
+    records: &Records,
+    subjects: Vec<Subject>,
+    case: Option<&CaseId>,
+    reason: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, SupportLedgerError> {
+    let today = Day::of(now);
+    let mut batch = SupportBatch::default();
+    let mut ids = Vec::with_capacity(subjects.len());
+    for subject in subjects {
+        let subject = checked(subject, today)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        batch.subjects.push(write_of(&id, &subject, None));
+        batch.tier_changes.push(TierChangeRow {
             subject_id: id.clone(),
             from_tier: None,
             to_tier: subject.tier.as_str().into(),
             reason: reason.into(),
             changed_by: by.into(),
             changed_at: now,
-        }],
-        links: vec![LinkRow {
+        });
+        ids.push(id);
+    }
+    if let (Some(case), Some(first)) = (case, ids.first()) {
+        batch.links.push(LinkRow {
             case_id: case.as_str().into(),
-            subject_id: id.clone(),
+            subject_id: first.clone(),
             linked_by: by.into(),
             linked_at: now,
-        }],
-        ..SupportBatch::default()
-    };
+        });
+    }
     records.write_support(&batch).await?;
-    Ok(id)
+    Ok(ids)
 }
 
 /// Replace a row's items. A tier change needs `tier_reason` and is kept in

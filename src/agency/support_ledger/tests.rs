@@ -317,3 +317,57 @@ fn a_pregnant_womans_own_birth_date_never_schedules_her_next_contact() {
     let c = compute(&s, &[], &Context::default(), day("2026-09-10"));
     assert_eq!(c.next_contact, None);
 }
+
+#[tokio::test]
+async fn a_birth_notice_adds_the_mother_linked_and_her_baby_both_or_neither() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = Records::open(&crate::store::testing::sqlite_url(dir.path(), "node.db"))
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let case: CaseId = "case-birth".parse().unwrap();
+    let baby = |number: &str| Subject {
+        number: number.into(),
+        kind: SubjectKind::Child,
+        name: "港 花子の子".into(),
+        birth_date: Some(day("2026-06-01")),
+        mother: Some("R8-0001".into()),
+        ..Subject::default()
+    };
+    // The baby's number is the mother's: refused, neither row kept.
+    let taken = add_linked_with_child(
+        &records,
+        pregnant("R8-0001"),
+        baby("R8-0001"),
+        &case,
+        "出生連絡",
+        "保健師A",
+        now,
+    )
+    .await;
+    assert!(matches!(taken, Err(SupportLedgerError::NumberTaken(_))));
+    assert!(
+        load(&records, Day::of(now))
+            .await
+            .unwrap()
+            .subjects
+            .is_empty()
+    );
+    let (mother, child) = add_linked_with_child(
+        &records,
+        pregnant("R8-0001"),
+        baby("R8-0002"),
+        &case,
+        "出生連絡",
+        "保健師A",
+        now,
+    )
+    .await
+    .unwrap();
+    let ledger = load(&records, Day::of(now)).await.unwrap();
+    assert_eq!(ledger.by_case(&case).unwrap().id, mother);
+    assert_eq!(
+        ledger.get(&child).unwrap().subject.mother.as_deref(),
+        Some("R8-0001")
+    );
+}
