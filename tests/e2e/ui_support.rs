@@ -521,3 +521,76 @@ async fn every_support_ledger_page_on_another_node_is_refused_saying_whose_ledge
     clinic.stop().await;
     center.stop().await;
 }
+
+#[tokio::test]
+async fn a_birth_notice_adds_the_mother_linked_to_its_case_and_her_baby_in_one_save() {
+    use tsunagu::protocol::payload::Body;
+    use tsunagu::protocol::referral::{Child, ReferralTiming};
+    let center = Ui::start(|_| {}).await;
+    let clinic = center.join(CLINIC).await;
+    let case = clinic.center.node.open_case().await.unwrap();
+    let mut draft = referral_draft(&case, &[CENTER]);
+    let born = today().plus_days(-5);
+    if let Body::Referral(r) = &mut draft.payload.body {
+        r.timing = ReferralTiming::Postpartum;
+        r.child = Some(Child {
+            birth_date: born.into(),
+            birth_weight_g: 2480,
+            gestational_weeks_at_birth: 37,
+            nicu: false,
+        });
+    }
+    let id = sent(&clinic.center, &draft).await;
+    let mut center = center;
+    center.center.wait_stored(id).await;
+    let cookie = center.sign_in().await;
+    let list = body(&center, "/support", &cookie).await;
+    assert!(list.contains("出産後（出生連絡）"), "{list}");
+
+    let new = format!("/support/new?case={case}");
+    let form = body(&center, &new, &cookie).await;
+    assert!(form.contains("山田 花子の子・生年月日"), "{form}");
+    assert!(form.contains("出生体重2480g・在胎37週"), "{form}");
+    let birth = form
+        .split("id=\"f-birth_date\" name=\"birth_date\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let case_text = case.to_string();
+    let mut fields = vec![
+        ("case", case_text.as_str()),
+        ("number", "R-200"),
+        ("kind", "pregnant"),
+        ("name", "山田 花子"),
+        ("birth_date", birth.as_str()),
+        ("tier", "support_plan"),
+        ("with_child", "1"),
+    ];
+    // The baby's number left blank: refused at its field, nothing kept.
+    let refused = post(&center, &cookie, &new, "/support/new", &fields).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text().await.unwrap();
+    assert!(
+        text.contains("赤ちゃんの台帳番号を入力してください"),
+        "{text}"
+    );
+    assert!(ledger(&center).await.subjects.is_empty());
+
+    fields.push(("child_number", "R-201"));
+    let added = post(&center, &cookie, &new, "/support/new", &fields).await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let l = ledger(&center).await;
+    let mother = l.by_number("R-200").unwrap();
+    let baby = l.by_number("R-201").unwrap();
+    assert_eq!(mother.cases[0].case, case);
+    assert_eq!(baby.subject.mother.as_deref(), Some("R-200"));
+    assert_eq!(baby.subject.birth_date, Some(born));
+    // The baby's row follows its checkups from the birth.
+    let page = body(&center, &format!("/support/{}", baby.id), &cookie).await;
+    assert!(page.contains("3か月児健診"), "{page}");
+    clinic.stop().await;
+    center.stop().await;
+}

@@ -54,7 +54,8 @@ test("the morning list filters by district and due, and a contact in two clicks 
   await addRow(page, center.ui, { number: "R-001", name: "青木 明子", district: "東地区", tier: "specified", notified: jstDay(-40) });
   await checkAccessibility(page, "support row");
   await addRow(page, center.ui, { number: "R-002", name: "井上 恵", district: "西地区", tier: "independent" });
-  await addRow(page, center.ui, { number: "R-003", name: "上田 由紀", district: "東地区", tier: "self_plan", notified: jstDay(-10) });
+  // 自立 with no contact point scheduled yet: nothing is due.
+  await addRow(page, center.ui, { number: "R-003", name: "上田 由紀", district: "東地区", tier: "independent" });
 
   // 担当地区: only the east's rows; the filter survives a reload.
   await page.goto(new URL("/support", center.ui).href);
@@ -106,7 +107,7 @@ async function clinicSendsReferral() {
   const clinic = demo.agency("sakura-clinic");
   const { case_id: caseId } = await cli(clinic, ["case-open", "--json"], "助産師");
   const form = readFileSync(join(root, "examples", "referral.toml"), "utf8")
-    .replace(/due_date = \S+/, `due_date = ${jstDay(12 * 7)}`)
+    .replace(/due_date = \S+/, `due_date = ${jstDay((40 - 12) * 7)}`)
     .replace(/taken_on = \S+/, `taken_on = ${jstDay()}`)
     .replace(/birth_date = (\d{4})\S+/, "birth_date = $1-01-15");
   const dir = mkdtempSync(join(tmpdir(), "tsunagu-ui-"));
@@ -125,13 +126,20 @@ async function clinicSendsReferral() {
   return caseId;
 }
 
+// The form saved without a number answers 422, which the test expects.
+const refusedForm = (x) =>
+  typeof x.status === "function" ? x.status() === 422 : /status of 422/.test(x.text());
+
 test("a clinic referral not on the ledger appears on the morning list and becomes a row linked to its case", async () => {
   const center = demo.agency("minato-center");
-  const { context, page, problems } = await openPage(demo.browser);
+  const { context, page, problems } = await openPage(demo.browser, { allow: refusedForm });
   await login(page, center);
+  // A row whose monthly contact is overdue, for the picture of the list.
+  await addRow(page, center.ui, { number: "R-004", name: "小林 舞", district: "北地区", tier: "specified", notified: jstDay(-45) });
+  await page.goto(new URL("/", center.ui).href);
   // The inbox shows it live: then the node holds it.
   const caseId = await clinicSendsReferral();
-  await page.locator("#inbox-rows").getByText("山田 花子").first().waitFor();
+  await page.locator("#inbox-rows").getByText(caseId).first().waitFor();
 
   await page.goto(new URL("/support", center.ui).href);
   const panel = page.locator("ul.sl-unlinked > li").filter({ hasText: "山田 花子" });
@@ -151,9 +159,9 @@ test("a clinic referral not on the ledger appears on the morning list and become
   assert.equal(await page.locator("#f-number").getAttribute("aria-invalid"), "true");
   assert.equal(await page.locator("#f-name").inputValue(), "山田 花子");
   await checkAccessibility(page, "support form with problems");
+  await screenshot(page, "support-form");
   await page.locator("#f-number").fill("R-100");
   await page.locator("#f-district").fill("南地区");
-  await screenshot(page, "support-form");
   await Promise.all([
     page.waitForURL(/\/support\/[^/]+\?done=added$/),
     page.getByRole("button", { name: "保存する" }).click(),
@@ -166,6 +174,6 @@ test("a clinic referral not on the ledger appears on the morning list and become
 
   await page.goto(new URL("/support", center.ui).href);
   await page.getByRole("heading", { name: "台帳にない連絡票（0件）" }).waitFor();
-  assert.deepEqual(problems.filter((p) => !p.startsWith("422 ")), []);
+  assert.deepEqual(problems, []);
   await context.close();
 });

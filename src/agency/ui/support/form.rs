@@ -257,13 +257,7 @@ fn refused(e: SupportLedgerError, lang: Lang, p: &mut Problems) -> Result<(), Pa
                 p.add(problem.field(), problem.text(lang));
             }
         }
-        SupportLedgerError::NumberTaken(n) => p.add(
-            "number",
-            match lang {
-                Lang::Ja => format!("台帳番号 {n} は既にほかの行で使われています。別の番号を入力してください。"),
-                Lang::En => format!("Ledger number {n} is already used: enter another."),
-            },
-        ),
+        SupportLedgerError::NumberTaken(n) => p.add("number", taken(&n, lang)),
         SupportLedgerError::TierReasonMissing => p.add("tier_reason", reason_needed(lang)),
         SupportLedgerError::CaseLinked(case) => p.add(
             "case",
@@ -275,6 +269,15 @@ fn refused(e: SupportLedgerError, lang: Lang, p: &mut Problems) -> Result<(), Pa
         other => return Err(ledger_failed(other)),
     }
     Ok(())
+}
+
+fn taken(number: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "台帳番号 {number} は既にほかの行で使われています。別の番号を入力してください。"
+        ),
+        Lang::En => format!("Ledger number {number} is already used: enter another."),
+    }
 }
 
 fn reason_needed(lang: Lang) -> &'static str {
@@ -300,6 +303,8 @@ struct FormPage {
     problems: Problems,
     /// Someone else changed the row meanwhile.
     stale: bool,
+    /// The baby's row a 出生連絡 adds with the mother's.
+    baby: Option<Baby>,
 }
 
 impl FormPage {
@@ -327,36 +332,55 @@ pub async fn new_form(
     Query(q): Query<NewQuery>,
 ) -> Result<Html<String>, PageError> {
     center_only(&state.node)?;
-    let (v, case, from) = match q.case.as_deref().filter(|c| !c.is_empty()) {
+    let page = match q.case.as_deref().filter(|c| !c.is_empty()) {
         Some(case) => {
-            let (subject, from) = from_referral(&state, case, lang).await?;
-            (values(&subject), Some(case.to_owned()), Some(from))
+            let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;
+            let from = from_referral(&state, &case, lang).await?;
+            let mut v = values(&from.mother);
+            if from.child.is_some() {
+                v.0.push(("with_child".into(), "1".into()));
+            }
+            let mut page = new_page(
+                &signed,
+                lang,
+                v,
+                Problems::default(),
+                Some(case.to_string()),
+                Some(from.line),
+            );
+            page.baby = from.child.as_ref().map(|c| baby(c, lang));
+            page
         }
-        None => (
-            values(&Subject {
-                tier: Tier::Independent,
-                ..Subject::default()
-            }),
+        None => new_page(
+            &signed,
+            lang,
+            values(&Subject::default()),
+            Problems::default(),
             None,
             None,
         ),
     };
-    let page = new_page(&signed, lang, v, Problems::default(), case, from);
     Ok(Html(page.render()?))
 }
 
-/// The mother's row as the referral on `case` describes her, and a line
-/// naming where it came from.
+/// What a new row started from a referral holds: the mother's row as the
+/// referral describes her, the baby's from a 出生連絡, and a line naming
+/// where it came from.
+struct FromReferral {
+    mother: Subject,
+    child: Option<Subject>,
+    line: String,
+}
+
 async fn from_referral(
     state: &UiState,
-    case: &str,
+    case: &CaseId,
     lang: Lang,
-) -> Result<(Subject, String), PageError> {
-    let case: CaseId = case.parse().map_err(|_| PageError::NotFound)?;
-    let referral = received_referral(state.node.records(), &case)
+) -> Result<FromReferral, PageError> {
+    let referral = received_referral(state.node.records(), case)
         .await?
         .ok_or(PageError::NotFound)?;
-    let from = match lang {
+    let line = match lang {
         Lang::Ja => format!(
             "ケース {case} の連絡票から作成します。連絡票の内容を写してあります。台帳番号と支援区分を決め、内容を確かめてから保存してください。"
         ),
@@ -364,7 +388,26 @@ async fn from_referral(
             "Started from the referral on case {case}, whose content is copied in. Give the ledger number and the tier, check the rest, then save."
         ),
     };
-    Ok((prefill::mother(&referral, ""), from))
+    Ok(FromReferral {
+        mother: prefill::mother(&referral, ""),
+        child: prefill::child(&referral, "", ""),
+        line,
+    })
+}
+
+/// The baby's row from a 出生連絡, as the form describes it.
+pub struct Baby {
+    pub summary: String,
+}
+
+fn baby(child: &Subject, lang: Lang) -> Baby {
+    let born = child.birth_date.map(|d| d.to_string()).unwrap_or_default();
+    Baby {
+        summary: match lang {
+            Lang::Ja => format!("{}・生年月日 {born}・{}", child.name, child.birth_status),
+            Lang::En => format!("{}, born {born}, {}", child.name, child.birth_status),
+        },
+    }
 }
 
 fn new_page(
@@ -388,6 +431,7 @@ fn new_page(
         v,
         problems,
         stale: false,
+        baby: None,
     }
 }
 
@@ -401,32 +445,72 @@ pub async fn create(
     center_only(node)?;
     let now = Timestamp::now();
     let mut p = Problems::default();
-    let case = Some(f.get("case").to_owned()).filter(|c| !c.is_empty());
-    let linked = match &case {
-        Some(c) => Some(c.parse::<CaseId>().map_err(|_| PageError::BadForm)?),
+    let case = match f.get("case") {
+        "" => None,
+        c => Some(c.parse::<CaseId>().map_err(|_| PageError::BadForm)?),
+    };
+    let from = match &case {
+        Some(c) => Some(from_referral(&state, c, lang).await?),
         None => None,
     };
-    if let Some(subject) = subject(&f, Day::of(now), lang, &mut p) {
+    let child_wanted = from
+        .as_ref()
+        .and_then(|r| r.child.as_ref())
+        .filter(|_| !f.get("with_child").is_empty());
+    let child_number = f.get("child_number");
+    if child_wanted.is_some() && child_number.is_empty() {
+        p.add(
+            "child_number",
+            lang.pick("赤ちゃんの台帳番号を入力してください（赤ちゃんの行を作らないときは、チェックを外してください）。", "Enter the baby's ledger number (or untick the baby's row)."),
+        );
+    }
+    if let Some(subject) = subject(&f, Day::of(now), lang, &mut p)
+        && p.is_empty()
+    {
         let by = signed.member.name.as_str();
         let reason = lang.pick("新規登録", "added");
-        let added = match &linked {
-            Some(case) => {
-                support_ledger::add_linked(node.records(), subject, case, reason, by, now).await
+        let records = node.records();
+        let added = match (&case, child_wanted) {
+            (Some(case), Some(child)) => {
+                let child = Subject {
+                    number: child_number.to_owned(),
+                    mother: Some(subject.number.clone()),
+                    ..child.clone()
+                };
+                support_ledger::add_linked_with_child(
+                    records, subject, child, case, reason, by, now,
+                )
+                .await
+                .map(|(mother, _)| mother)
             }
-            None => support_ledger::add(node.records(), vec![subject], reason, by, now)
+            (Some(case), None) => {
+                support_ledger::add_linked(records, subject, case, reason, by, now).await
+            }
+            (None, _) => support_ledger::add(records, vec![subject], reason, by, now)
                 .await
                 .map(|ids| ids.into_iter().next().unwrap_or_default()),
         };
         match added {
             Ok(id) => return Ok(Redirect::to(&format!("/support/{id}?done=added")).into_response()),
+            Err(SupportLedgerError::NumberTaken(n)) if n == child_number => {
+                p.add("child_number", taken(&n, lang))
+            }
             Err(e) => refused(e, lang, &mut p)?,
         }
     }
-    let from = case.as_ref().map(|c| match lang {
-        Lang::Ja => format!("ケース {c} の連絡票から作成します。"),
-        Lang::En => format!("Started from the referral on case {c}."),
-    });
-    let page = new_page(&signed, lang, f, p, case, from);
+    let baby_view = from
+        .as_ref()
+        .and_then(|r| r.child.as_ref())
+        .map(|c| baby(c, lang));
+    let mut page = new_page(
+        &signed,
+        lang,
+        f,
+        p,
+        case.map(|c| c.to_string()),
+        from.map(|r| r.line),
+    );
+    page.baby = baby_view;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }
 
@@ -450,6 +534,7 @@ fn edit_page(
         v,
         problems,
         stale: false,
+        baby: None,
     }
 }
 
