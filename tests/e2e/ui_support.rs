@@ -594,3 +594,57 @@ async fn a_birth_notice_adds_the_mother_linked_to_its_case_and_her_baby_in_one_s
     clinic.stop().await;
     center.stop().await;
 }
+
+#[tokio::test]
+async fn a_referral_that_looks_like_a_row_is_linked_to_it_only_when_staff_confirm() {
+    let center = Ui::start(|_| {}).await;
+    let clinic = center.join(CLINIC).await;
+    let case = clinic.center.node.open_case().await.unwrap();
+    let id = sent(&clinic.center, &referral_draft(&case, &[CENTER])).await;
+    let mut center = center;
+    center.center.wait_stored(id).await;
+    let cookie = center.sign_in().await;
+    let form = body(&center, &format!("/support/new?case={case}"), &cookie).await;
+    let birth = form
+        .split("id=\"f-birth_date\" name=\"birth_date\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Her row was on the ledger before the referral (written with a space
+    // of another width): offered, not linked.
+    let mut her = pregnant("R-300", "山田　花子", "南地区", "self_plan");
+    her.retain(|(k, _)| *k != "birth_date");
+    her.push(("birth_date", &birth));
+    let row = add(&center, &cookie, &her).await;
+    let list = body(&center, "/support", &cookie).await;
+    assert!(
+        list.contains("この行に紐付ける: R-300 山田　花子"),
+        "{list}"
+    );
+    assert!(ledger(&center).await.get(&row).unwrap().cases.is_empty());
+
+    let back = "district=%E5%8D%97%E5%9C%B0%E5%8C%BA";
+    let linked = post(
+        &center,
+        &cookie,
+        "/support",
+        &format!("/support/{row}/link"),
+        &[("from", "list"), ("back", back), ("case", case.as_str())],
+    )
+    .await;
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    let to = linked.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/support?{back}&done=linked&row={row}"));
+    let list = body(&center, &to, &cookie).await;
+    assert!(
+        list.contains("連絡票のケースを R-300 山田　花子 の行に紐付けました"),
+        "{list}"
+    );
+    assert!(list.contains("台帳にない連絡票（0件）"), "{list}");
+    assert_eq!(ledger(&center).await.get(&row).unwrap().cases[0].case, case);
+    clinic.stop().await;
+    center.stop().await;
+}
