@@ -199,6 +199,17 @@ async fn the_morning_list_filters_by_district_and_due_and_a_contact_from_it_move
         "{log:?}"
     );
 
+    // In English on request: the same page, in the staff's other language.
+    let english = body(&ui, &format!("/support/{first_id}?lang=en"), &cookie).await;
+    assert!(
+        english.contains("Rule: specified: one month after the last contact"),
+        "{english}"
+    );
+    assert!(
+        english.contains("Tier history") && english.contains("phone"),
+        "{english}"
+    );
+
     // A tier change with its reason is kept in the history.
     let version = row.get(&second_id).unwrap().version.to_string();
     let mut edit = pregnant("R-002", "井上 恵", "西地区", "support_plan");

@@ -468,7 +468,8 @@ pub async fn create(
         && p.is_empty()
     {
         let by = signed.member.name.as_str();
-        let reason = lang.pick("新規登録", "added");
+        // Kept in the tier history as staff write it, whatever the page's language.
+        let reason = "新規登録";
         let records = node.records();
         let added = match (&case, child_wanted) {
             (Some(case), Some(child)) => {

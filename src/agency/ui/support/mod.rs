@@ -166,11 +166,17 @@ fn next_point(v: &SubjectView, lang: Lang) -> String {
             Progress::Missed { .. } | Progress::Due { .. } | Progress::Upcoming { .. }
         )
     });
-    match open {
-        Some((point, p @ (Progress::Due { due, .. } | Progress::Upcoming { due, .. }))) => {
-            format!("{}（{} {}）", point.label(lang), p.label(lang), due)
+    let state = |p: &Progress| match p {
+        Progress::Due { due, .. } | Progress::Upcoming { due, .. } => {
+            format!("{} {due}", p.label(lang))
         }
-        Some((point, p)) => format!("{}（{}）", point.label(lang), p.label(lang)),
+        _ => p.label(lang).to_owned(),
+    };
+    match open {
+        Some((point, p)) => match lang {
+            Lang::Ja => format!("{}（{}）", point.label(lang), state(p)),
+            Lang::En => format!("{} ({})", point.label(lang), state(p)),
+        },
         None if v
             .computed
             .points
