@@ -659,3 +659,55 @@ async fn a_referral_that_looks_like_a_row_is_linked_to_it_only_when_staff_confir
     clinic.stop().await;
     center.stop().await;
 }
+
+#[tokio::test]
+async fn a_plan_on_a_rows_case_due_for_review_within_a_week_is_on_the_morning_list() {
+    use tsunagu::protocol::Purpose;
+    let mut t = crate::ui_meetings::Table::start().await;
+    let (case, consent) = t.referred_case(&[Purpose::SupportPlan]).await;
+    let (case, consent) = (case.to_string(), consent.to_string());
+    let cookie = t.center.sign_in().await;
+    let (made, review) = (today().to_string(), today().plus_days(3).to_string());
+    let mut plan =
+        crate::ui_plans::plan_form("妊婦健診を毎回受ける", "週1回", &made, &review, &consent);
+    plan.push(("case", &case));
+    let done = post(&t.center, &cookie, "/plans/new", "/plans/new", &plan).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let location = done.headers()[LOCATION].to_str().unwrap().to_owned();
+    let plan_page = location.split('?').next().unwrap().to_owned();
+
+    // Not on the panel until the case is on a row.
+    let list = body(&t.center, "/support", &cookie).await;
+    assert!(
+        list.contains("1週間以内に見直し日の来る支援プランはありません"),
+        "{list}"
+    );
+    let row = add(
+        &t.center,
+        &cookie,
+        &pregnant("R-400", "山田 花子", "東地区", "support_plan"),
+    )
+    .await;
+    let path = format!("/support/{row}");
+    let linked = post(
+        &t.center,
+        &cookie,
+        &path,
+        &format!("{path}/link"),
+        &[("from", "row"), ("case", &case)],
+    )
+    .await;
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    let list = body(&t.center, "/support", &cookie).await;
+    assert!(
+        list.contains(&format!(
+            "<a href=\"{plan_page}\">支援プラン 第1版</a>・見直し日 {review}"
+        )),
+        "{list}"
+    );
+    assert!(
+        list.contains(&format!("<a href=\"/support/{row}\">台帳番号 R-400</a>")),
+        "{list}"
+    );
+    t.stop().await;
+}
