@@ -233,6 +233,20 @@ async fn the_morning_list_filters_by_district_and_due_and_a_contact_from_it_move
         ),
         "{page}"
     );
+
+    // Closed (moved away): off the list unless 終結を含む is ticked.
+    let mut closed = pregnant("R-002", "井上 恵", "西地区", "support_plan");
+    closed.extend([("version", "2"), ("closed_on", day.as_str())]);
+    let edit = format!("/support/{second_id}/edit");
+    let saved = post(&ui, &cookie, &edit, &edit, &closed).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let open = body(&ui, "/support", &cookie).await;
+    assert!(!open.contains("井上 恵"), "{open}");
+    let all = body(&ui, "/support?closed=1", &cookie).await;
+    assert!(
+        all.contains("井上 恵</a> <span class=\"note\">（終結）</span>"),
+        "{all}"
+    );
     ui.stop().await;
 }
 
