@@ -68,6 +68,13 @@ async fn add(ui: &Ui, cookie: &str, form: &[(&str, &str)]) -> String {
         .to_owned()
 }
 
+/// The birth date a new-row form was prefilled with from a referral.
+fn prefilled_birth(form: &str) -> String {
+    let marker = "id=\"f-birth_date\" name=\"birth_date\" value=\"";
+    let start = form.find(marker).expect("no birth date input") + marker.len();
+    form[start..].split('"').next().unwrap().to_owned()
+}
+
 async fn ledger(ui: &Ui) -> support_ledger::Ledger {
     support_ledger::load(ui.center.node.records(), today())
         .await
@@ -448,14 +455,7 @@ async fn a_clinic_referral_on_no_row_becomes_a_row_linked_to_its_case_which_no_o
         ("name".into(), "山田 花子".into()),
         ("tier".into(), "support_plan".into()),
     ];
-    let birth = form
-        .split("id=\"f-birth_date\" name=\"birth_date\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let birth = prefilled_birth(&form);
     fields.push(("birth_date".into(), birth));
     let pairs: Vec<(&str, &str)> = fields
         .iter()
@@ -576,14 +576,7 @@ async fn a_birth_notice_adds_the_mother_linked_to_its_case_and_her_baby_in_one_s
     let form = body(&center, &new, &cookie).await;
     assert!(form.contains("山田 花子の子・生年月日"), "{form}");
     assert!(form.contains("出生体重2480g・在胎37週"), "{form}");
-    let birth = form
-        .split("id=\"f-birth_date\" name=\"birth_date\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let birth = prefilled_birth(&form);
     let case_text = case.to_string();
     let mut fields = vec![
         ("case", case_text.as_str()),
@@ -630,14 +623,7 @@ async fn a_referral_that_looks_like_a_row_is_linked_to_it_only_when_staff_confir
     center.center.wait_stored(id).await;
     let cookie = center.sign_in().await;
     let form = body(&center, &format!("/support/new?case={case}"), &cookie).await;
-    let birth = form
-        .split("id=\"f-birth_date\" name=\"birth_date\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let birth = prefilled_birth(&form);
     // Her row was on the ledger before the referral (written with a space
     // of another width): offered, not linked.
     let mut her = pregnant("R-300", "山田　花子", "南地区", "self_plan");
