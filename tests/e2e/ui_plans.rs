@@ -15,7 +15,7 @@ use crate::ui_meetings::{Table, accepted};
 
 /// The editor's fields for a plan with `goals`, the center's visits
 /// (`often`) and child welfare's check, whole to child welfare.
-fn plan_form<'a>(
+pub(crate) fn plan_form<'a>(
     goals: &'a str,
     often: &'a str,
     made: &'a str,

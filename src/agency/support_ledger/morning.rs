@@ -163,6 +163,8 @@ pub struct PlanDue {
     pub subject_id: String,
     pub number: String,
     pub case: CaseId,
+    /// The plan's page is `/plans/{plan_id}`.
+    pub plan_id: crate::protocol::PlanId,
     pub version: u32,
     pub review_on: Day,
 }
@@ -192,6 +194,7 @@ pub async fn plans_due(
                 subject_id: v.id.clone(),
                 number: v.subject.number.clone(),
                 case: p.case.clone(),
+                plan_id: p.plan_id,
                 version: p.version,
                 review_on: p.review_on,
             })

@@ -162,7 +162,10 @@ pub fn compute(s: &Subject, contacts: &[ContactFact], ctx: &Context, today: Day)
         })
     } else {
         let by_tier = interval(tier).and_then(|(months, rule)| {
-            let from = last_contact.or(s.notified_on).or(s.birth_date)?;
+            // A child's row counts from the birth; a woman's own birth
+            // date is no contact (her row counts from the notification).
+            let born = s.birth_date.filter(|_| s.kind == SubjectKind::Child);
+            let from = last_contact.or(s.notified_on).or(born)?;
             Some(Dated {
                 day: from.plus_months(months),
                 rule: tier_rule.unwrap_or(rule),

@@ -364,3 +364,12 @@ async fn a_mother_and_her_baby_are_added_with_the_case_in_one_transaction() {
     assert_eq!(ledger.get(&ids[1]).unwrap().subject.number, "R8-0002");
     records.close().await;
 }
+
+#[test]
+fn a_pregnant_womans_own_birth_date_never_schedules_her_next_contact() {
+    let mut s = pregnant("R8-0009");
+    s.notified_on = None;
+    s.due_date = None;
+    let c = compute(&s, &[], &Context::default(), day("2026-09-10"));
+    assert_eq!(c.next_contact, None);
+}

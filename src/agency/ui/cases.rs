@@ -188,40 +188,12 @@ pub async fn case(
 ) -> Result<Html<String>, PageError> {
     let case: CaseId = id.parse().map_err(|_| PageError::NotFound)?;
     let node = &state.node;
-    let records = node.records().case_records(&case).await?;
-    let held_consents: Vec<_> = consents::consents(node.records())
+    let Timeline {
+        mut entries,
+        consents: held_consents,
+    } = timeline(&state, &signed, &case, lang)
         .await?
-        .into_iter()
-        .filter(|c| c.scope.case_id == case)
-        .collect();
-    let notices: Vec<(Timestamp, Notice)> = node
-        .records()
-        .timed_notices()
-        .await?
-        .into_iter()
-        .filter(|(_, n)| about(n, &case, &records))
-        .collect();
-    if records.is_empty() && held_consents.is_empty() && notices.is_empty() {
-        return Err(PageError::NotFound);
-    }
-    signed.viewed(&state, Viewed::Case, case.as_str()).await?;
-    let folds = Folds {
-        meetings: meetings::meetings(node.records(), node.id()).await?,
-        plans: plans::held_versions(node.records()).await?,
-        consents: &held_consents,
-    };
-    let mut entries: Vec<Entry> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| entry(node, r, i, &folds, lang))
-        .collect();
-    entries.extend(
-        notices
-            .iter()
-            .enumerate()
-            .map(|(i, (at, n))| notice_entry(node, *at, n, records.len() + i, lang)),
-    );
-    entries.sort_by_key(|e| e.key);
+        .ok_or(PageError::NotFound)?;
     let newest_first = order.order.as_deref() == Some("newest");
     if newest_first {
         entries.reverse();
@@ -245,6 +217,63 @@ pub async fn case(
         disclosures_unknown,
     };
     Ok(Html(page.render()?))
+}
+
+/// What this node holds about one case: the timeline, oldest first, and
+/// the consents recorded for it.
+pub(super) struct Timeline {
+    pub entries: Vec<Entry>,
+    pub consents: Vec<consents::HeldConsent>,
+}
+
+/// The timeline of `case` (`None` when this node holds nothing about it),
+/// its view written to the access log before anything is shown: the case
+/// page and the 支援台帳's row page show it alike.
+pub(super) async fn timeline(
+    state: &UiState,
+    signed: &SignedIn,
+    case: &CaseId,
+    lang: Lang,
+) -> Result<Option<Timeline>, PageError> {
+    let node = &state.node;
+    let records = node.records().case_records(case).await?;
+    let held_consents: Vec<_> = consents::consents(node.records())
+        .await?
+        .into_iter()
+        .filter(|c| c.scope.case_id == *case)
+        .collect();
+    let notices: Vec<(Timestamp, Notice)> = node
+        .records()
+        .timed_notices()
+        .await?
+        .into_iter()
+        .filter(|(_, n)| about(n, case, &records))
+        .collect();
+    if records.is_empty() && held_consents.is_empty() && notices.is_empty() {
+        return Ok(None);
+    }
+    signed.viewed(state, Viewed::Case, case.as_str()).await?;
+    let folds = Folds {
+        meetings: meetings::meetings(node.records(), node.id()).await?,
+        plans: plans::held_versions(node.records()).await?,
+        consents: &held_consents,
+    };
+    let mut entries: Vec<Entry> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| entry(node, r, i, &folds, lang))
+        .collect();
+    entries.extend(
+        notices
+            .iter()
+            .enumerate()
+            .map(|(i, (at, n))| notice_entry(node, *at, n, records.len() + i, lang)),
+    );
+    entries.sort_by_key(|e| e.key);
+    Ok(Some(Timeline {
+        entries,
+        consents: held_consents,
+    }))
 }
 
 /// Whether a notice concerns this case (by its case, or by a record of it).

@@ -24,6 +24,7 @@ mod plans;
 mod referral;
 mod sent;
 mod serve;
+mod support;
 mod support_import;
 mod support_report;
 
@@ -67,6 +68,7 @@ pub fn router(state: UiState) -> Router {
         .merge(meetings::routes())
         .merge(plans::routes())
         .merge(ledger::routes())
+        .merge(support::routes())
         .merge(compose::routes())
         .merge(support_import::routes())
         .merge(support_report::routes())
