@@ -556,6 +556,17 @@ async fn the_import_page_shows_the_mapping_and_plan_then_imports_on_confirmation
             .is_empty()
     );
 
+    // The upload waits beside the node's database, owner-only.
+    let kept = ui._data.path().join("support-imports");
+    let token = at.rsplit('/').next().unwrap().to_owned();
+    let upload = kept.join(format!("{token}.upload"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&upload).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
     // Without the CSRF token: refused, nothing written.
     let refused = ui.post(&at, &cookie, &[]).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
@@ -580,6 +591,7 @@ async fn the_import_page_shows_the_mapping_and_plan_then_imports_on_confirmation
     );
 
     // The upload is gone once imported.
+    assert!(!upload.exists());
     let again = ui.get(&at, &cookie).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert!(

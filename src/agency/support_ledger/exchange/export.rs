@@ -5,7 +5,8 @@
 //! unchanged.
 
 use rust_xlsxwriter::{
-    Color, DataValidation, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError,
+    Color, DataValidation, ExcelDateTime, Format, FormatBorder, Note, Workbook, Worksheet,
+    XlsxError,
 };
 
 use super::fields::{self, Shown};
@@ -101,6 +102,14 @@ pub fn xlsx(ledger: &Ledger) -> Result<Vec<u8>, ExportError> {
         };
         sheet.write_string_with_format(0, col as u16, *h, format)?;
         sheet.set_column_width(col as u16, 14)?;
+    }
+    // Shaded and noted rather than locked: a protected sheet cannot be
+    // sorted across locked cells, and staff sort the ledger every day. The
+    // import never reads these columns, so an edit to them changes nothing.
+    for col in fields_count..fields_count + COMPUTED.len() {
+        let note = Note::new("計算列: 台帳が計算した値です。取り込みでは読みません（書き換えても台帳は変わりません）。")
+            .add_author_prefix(false);
+        sheet.insert_note(0, col as u16, &note)?;
     }
     for (i, v) in ledger.subjects.iter().enumerate() {
         let r = i as u32 + 1;
