@@ -207,6 +207,7 @@ pub async fn load(records: &Records, today: Day) -> Result<Ledger, SupportLedger
                 .as_deref()
                 .is_some_and(|m| specified.contains(m)),
             child_born_on: born.get(subject.number.as_str()).copied(),
+            added_on: Some(Day::of(row.created_at)),
         };
         let facts: Vec<rules::ContactFact> = contacts
             .iter()

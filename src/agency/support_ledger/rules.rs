@@ -123,6 +123,10 @@ pub struct Context {
     pub mother_was_specified: bool,
     /// A pregnant woman's row: the earliest birth date among her children's rows.
     pub child_born_on: Option<Day>,
+    /// The day the row was added: what a tier's interval counts from when
+    /// nothing else is known (a woman referred before her notification, not
+    /// yet seen), so that she never drops off the morning list.
+    pub added_on: Option<Day>,
 }
 
 /// Compute a row's dates on `today`. `contacts` are the row's own, in any order.
@@ -163,9 +167,10 @@ pub fn compute(s: &Subject, contacts: &[ContactFact], ctx: &Context, today: Day)
     } else {
         let by_tier = interval(tier).and_then(|(months, rule)| {
             // A child's row counts from the birth; a woman's own birth
-            // date is no contact (her row counts from the notification).
+            // date is no contact (her row counts from the notification, or
+            // from the day the center learned of her).
             let born = s.birth_date.filter(|_| s.kind == SubjectKind::Child);
-            let from = last_contact.or(s.notified_on).or(born)?;
+            let from = last_contact.or(s.notified_on).or(born).or(ctx.added_on)?;
             Some(Dated {
                 day: from.plus_months(months),
                 rule: tier_rule.unwrap_or(rule),

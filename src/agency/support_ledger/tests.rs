@@ -372,4 +372,18 @@ fn a_pregnant_womans_own_birth_date_never_schedules_her_next_contact() {
     s.due_date = None;
     let c = compute(&s, &[], &Context::default(), day("2026-09-10"));
     assert_eq!(c.next_contact, None);
+    // Added to the ledger (from a referral) and not yet seen: her tier's
+    // interval counts from that day, so she is never off the list.
+    let added = Context {
+        added_on: Some(day("2026-09-01")),
+        ..Context::default()
+    };
+    let c = compute(&s, &[], &added, day("2026-09-10"));
+    assert_eq!(
+        c.next_contact,
+        Some(Dated {
+            day: day("2026-11-01"),
+            rule: Rule::SupportPlanBimonthly
+        })
+    );
 }

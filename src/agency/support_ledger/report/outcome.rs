@@ -86,6 +86,7 @@ fn point_due(
 ) -> Option<bool> {
     let ctx = Context {
         mother_was_specified: false,
+        added_on: None,
         child_born_on: ledger
             .subjects
             .iter()
