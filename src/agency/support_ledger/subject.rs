@@ -291,6 +291,20 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("closed_on", "終結日", "Closed on"),
 ];
 
+/// The fields that are days (`YYYY-MM-DD`): the form's date inputs, the
+/// CLI's `--file` and the checks of future dates read this one list.
+pub const DAY_FIELDS: &[&str] = &[
+    "birth_date",
+    "notified_on",
+    "handbook_on",
+    "due_date",
+    "next_contact_on",
+    "checkup_month3",
+    "checkup_month18",
+    "checkup_year3",
+    "closed_on",
+];
+
 /// The heading staff know for a field.
 pub fn field_label(field: &str, lang: Lang) -> &'static str {
     FIELDS

@@ -14,10 +14,10 @@ mod report;
 use super::super::agency::open_config;
 use super::super::output::{self, say};
 use crate::agency::Node;
+use crate::agency::support_ledger;
 use crate::agency::support_ledger::exchange::{
     self, MAX_FILE_BYTES, Override, ReadError, export, parse_override, plan, read,
 };
-use crate::agency::support_ledger::{self, kept_by};
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
 use crate::protocol::day::Day;
@@ -75,7 +75,7 @@ pub async fn run(cmd: ExchangeCommand, lang: Lang) -> anyhow::Result<()> {
         }
     };
     let node = open_config(config, lang).await?;
-    let result = match (center(&node, lang), cmd, checked) {
+    let result = match (super::center(&node, lang), cmd, checked) {
         (Err(e), _, _) => Err(e),
         (Ok(()), ExchangeCommand::Import(a), Some((bytes, overrides))) => {
             import(&node, &a, &bytes, &overrides, lang).await
@@ -85,29 +85,6 @@ pub async fn run(cmd: ExchangeCommand, lang: Lang) -> anyhow::Result<()> {
     };
     node.records().close().await;
     result
-}
-
-/// Refuse on any node but the center's.
-fn center(node: &Node, lang: Lang) -> anyhow::Result<()> {
-    if kept_by(node) {
-        return Ok(());
-    }
-    let name = node
-        .directory()
-        .get(node.id())
-        .map_or(node.id().to_string(), |a| a.name.clone());
-    bail!(
-        "{}（{} {name}）\n{}",
-        lang.pick(
-            "支援台帳はこども家庭センターのノードだけが扱います",
-            "the support ledger is kept on the center's node only"
-        ),
-        lang.pick("このノード:", "this node:"),
-        lang.pick(
-            "次の手順: センターのノードの設定ファイルを --config に指定してください。何も取り込み・書き出ししていません。",
-            "next: name the center node's config with --config. Nothing was imported or exported.",
-        )
-    )
 }
 
 /// The file's bytes (refused over the limit before it is read) and the

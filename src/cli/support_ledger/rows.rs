@@ -175,7 +175,7 @@ pub async fn run(cmd: RowsCommand, lang: Lang) -> anyhow::Result<()> {
     let now = Timestamp::now();
     let checked = Checked::of(&cmd, Day::of(now), lang)?;
     let node = open_config(config_of(&cmd), lang).await?;
-    let result = match refusals::center(&node, lang) {
+    let result = match super::center(&node, lang) {
         Ok(()) => dispatch(&node, cmd, checked, now, lang).await,
         Err(e) => Err(e),
     };

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::ledger_failed;
 use crate::agency::support_ledger::prefill::latest_referral;
+use crate::agency::support_ledger::subject::DAY_FIELDS;
 use crate::agency::support_ledger::subject::field_label;
 use crate::agency::support_ledger::{
     self, FIELDS, Subject, SubjectKind, SupportLedgerError, Tier, prefill,
@@ -39,17 +40,6 @@ pub enum Input {
     Select(Vec<(&'static str, &'static str)>),
 }
 
-const DATES: &[&str] = &[
-    "birth_date",
-    "notified_on",
-    "handbook_on",
-    "due_date",
-    "next_contact_on",
-    "checkup_month3",
-    "checkup_month18",
-    "checkup_year3",
-    "closed_on",
-];
 const AREAS: &[&str] = &[
     "household",
     "history",
@@ -83,7 +73,7 @@ fn input(field: &str, lang: Lang) -> Input {
         ),
         "urgency" | "severity" => Input::Select(levels()),
         "needs_support" => Input::Check,
-        f if DATES.contains(&f) => Input::Date,
+        f if DAY_FIELDS.contains(&f) => Input::Date,
         f if AREAS.contains(&f) => Input::Area,
         _ => Input::Text,
     }

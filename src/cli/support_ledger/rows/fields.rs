@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::{Map, Value};
 
-use crate::agency::support_ledger::subject::field_label;
+use crate::agency::support_ledger::subject::{DAY_FIELDS, field_label};
 use crate::agency::support_ledger::{FIELDS, Subject, SubjectKind, Tier};
 use crate::i18n::Lang;
 use crate::protocol::day::Day;
@@ -238,19 +238,6 @@ pub fn from_file(path: &Path, lang: Lang) -> anyhow::Result<Changes> {
     }
     Ok(out)
 }
-
-/// The items that are dates.
-const DAY_FIELDS: &[&str] = &[
-    "birth_date",
-    "notified_on",
-    "handbook_on",
-    "due_date",
-    "next_contact_on",
-    "checkup_month3",
-    "checkup_month18",
-    "checkup_year3",
-    "closed_on",
-];
 
 /// The wire names a coded item takes.
 type Names = fn() -> Vec<&'static str>;

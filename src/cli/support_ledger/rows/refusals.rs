@@ -3,33 +3,9 @@
 
 use anyhow::anyhow;
 
-use crate::agency::Node;
-use crate::agency::support_ledger::{SupportLedgerError, kept_by};
+use crate::agency::support_ledger::SupportLedgerError;
 use crate::i18n::Lang;
 use crate::protocol::CaseId;
-
-/// Refuse on any node but the center's: the 支援台帳 is the center's.
-pub fn center(node: &Node, lang: Lang) -> anyhow::Result<()> {
-    if kept_by(node) {
-        return Ok(());
-    }
-    let name = node
-        .directory()
-        .get(node.id())
-        .map_or(node.id().to_string(), |a| a.name.clone());
-    Err(anyhow!(
-        "{}（{} {name}）\n{}",
-        lang.pick(
-            "支援台帳はこども家庭センターのノードだけが扱います",
-            "the support ledger is kept on the center's node only"
-        ),
-        lang.pick("このノード:", "this node:"),
-        lang.pick(
-            "次の手順: センターの担当者に依頼するか、センターのノードの設定ファイルを --config に指定してください。何も記録していません。",
-            "next: ask the center's staff, or name the center node's config with --config. Nothing was recorded.",
-        )
-    ))
-}
 
 pub fn nothing(lang: Lang) -> &'static str {
     // Japanese sentences run on without a space.
