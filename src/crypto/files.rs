@@ -26,6 +26,34 @@ fn failed(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> F
     }
 }
 
+/// Refuse a secret key file that users other than its owner can read, with
+/// the fix named. The example set (`certs-example/`) is exempt: its keys are
+/// published with the source, and a checkout cannot give a file mode 0600.
+pub fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let example = path.components().any(|c| c.as_os_str() == "certs-example");
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 && !example {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "other users can read it (mode {mode:o}): run `chmod 600 {}` as its owner, then start again",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Read a secret key file, refused if others can read it ([`owner_only`]).
+pub fn read_secret(path: &Path) -> Result<String, FileError> {
+    owner_only(path).map_err(failed("use", path))?;
+    read(path)
+}
+
 /// Read a text file.
 pub fn read(path: &Path) -> Result<String, FileError> {
     std::fs::read_to_string(path).map_err(failed("read", path))
@@ -67,6 +95,31 @@ pub fn write_secret_bytes(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_refused_with_the_fix_but_the_example_set_is_not() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.pem");
+        std::fs::write(&key, "secret").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = read_secret(&key).unwrap_err();
+        let text = format!("{refused}: {}", refused.source);
+        assert!(
+            text.contains("mode 644") && text.contains("chmod 600"),
+            "{text}"
+        );
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_secret(&key).unwrap(), "secret");
+        // The published example keys load whatever their mode.
+        let example = dir.path().join("certs-example");
+        std::fs::create_dir(&example).unwrap();
+        let public = example.join("key.pem");
+        std::fs::write(&public, "example").unwrap();
+        std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(read_secret(&public).unwrap(), "example");
+    }
 
     #[cfg(unix)]
     #[test]

@@ -12,10 +12,12 @@ use super::CryptoError;
 use crate::protocol::keys::SigningPublicKey;
 
 fn read_key_file(path: &Path) -> Result<String, CryptoError> {
-    std::fs::read_to_string(path).map_err(|source| CryptoError::KeyFile {
-        path: path.to_owned(),
-        source,
-    })
+    super::files::owner_only(path)
+        .and_then(|()| std::fs::read_to_string(path))
+        .map_err(|source| CryptoError::KeyFile {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// The first line of a key file that is not blank and not a `#` comment.

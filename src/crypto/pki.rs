@@ -154,7 +154,7 @@ impl CaBundle {
     pub fn load(cert_path: &Path, key_path: &Path) -> Result<Self, PkiError> {
         let ca = Self {
             cert_pem: files::read(cert_path)?,
-            key_pem: files::read(key_path)?,
+            key_pem: files::read_secret(key_path)?,
         };
         ca.issuer().map_err(|e| PkiError::LoadCa {
             cert: cert_path.to_owned(),

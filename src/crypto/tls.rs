@@ -103,6 +103,15 @@ impl<'a> Pem<'a> {
     }
 }
 
+/// A private key file: refused if others can read it.
+fn read_key(path: &Path) -> Result<Vec<u8>, TlsError> {
+    super::files::owner_only(path).map_err(|source| TlsError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    read(path)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Read {
         path: path.to_owned(),
@@ -138,7 +147,7 @@ pub fn server_config_from_files(
     cert: &Path,
     key: &Path,
 ) -> Result<Arc<ServerConfig>, TlsError> {
-    let (ca_pem, cert_pem, key_pem) = (read(ca)?, read(cert)?, read(key)?);
+    let (ca_pem, cert_pem, key_pem) = (read(ca)?, read(cert)?, read_key(key)?);
     build_server(
         Pem::new(ca.display().to_string(), &ca_pem),
         Pem::new(cert.display().to_string(), &cert_pem),
@@ -171,7 +180,7 @@ fn build_server(ca: Pem<'_>, cert: Pem<'_>, key: Pem<'_>) -> Result<Arc<ServerCo
 /// The staff web UI's server configuration (`[ui] tls_cert`/`tls_key`):
 /// TLS 1.2 and 1.3 for browsers, no client certificate, ALPN `http/1.1`.
 pub fn ui_server_config_from_files(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
-    let (cert_pem, key_pem) = (read(cert)?, read(key)?);
+    let (cert_pem, key_pem) = (read(cert)?, read_key(key)?);
     let cert = Pem::new(cert.display().to_string(), &cert_pem);
     let key = Pem::new(key.display().to_string(), &key_pem);
     let mut config = ServerConfig::builder_with_provider(provider())
@@ -210,7 +219,7 @@ pub fn client_config_from_files(
     cert: &Path,
     key: &Path,
 ) -> Result<Arc<ClientConfig>, TlsError> {
-    let (ca_pem, cert_pem, key_pem) = (read(ca)?, read(cert)?, read(key)?);
+    let (ca_pem, cert_pem, key_pem) = (read(ca)?, read(cert)?, read_key(key)?);
     build_client(
         Pem::new(ca.display().to_string(), &ca_pem),
         Some((
@@ -421,13 +430,22 @@ mod tests {
         let key = dir.path().join("hub-key.pem");
         std::fs::write(&ca, &p.ca.cert_pem).unwrap();
         std::fs::write(&cert, &p.hub.cert_pem).unwrap();
-        std::fs::write(&key, "no key here").unwrap();
+        crate::crypto::files::write_secret(&key, "no key here").unwrap();
         let err = server_config_from_files(&ca, &cert, &key).unwrap_err();
         assert!(err.to_string().contains("hub-key.pem"), "{err}");
         let missing = dir.path().join("missing.pem");
         let err = client_config_from_files(&missing, &cert, &key).unwrap_err();
         assert!(err.to_string().contains("missing.pem"), "{err}");
-        std::fs::write(&key, &p.agency.key_pem).unwrap();
+        // A key others can read is refused before it is parsed.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(&key, &p.agency.key_pem).unwrap();
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let err = server_config_from_files(&ca, &cert, &key).unwrap_err();
+            assert!(matches!(err, TlsError::Read { .. }), "{err}");
+        }
+        crate::crypto::files::write_secret(&key, &p.agency.key_pem).unwrap();
         let err = server_config_from_files(&ca, &cert, &key).unwrap_err();
         assert!(matches!(err, TlsError::CertKey { .. }), "{err}");
     }
