@@ -115,6 +115,9 @@ pub struct SubjectView {
     pub tiers: Vec<TierChange>,
     pub cases: Vec<Link>,
     pub computed: Computed,
+    /// What the rules read from the row's neighbours (its children's
+    /// births, its mother's tier), for anything that applies them again.
+    pub context: rules::Context,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -191,13 +194,7 @@ pub async fn load(records: &Records, today: Day) -> Result<Ledger, SupportLedger
         })
         .map(|(_, s)| s.number.as_str())
         .collect();
-    let mut born: BTreeMap<&str, Day> = BTreeMap::new();
-    for (_, s) in &parsed {
-        if let (Some(mother), Some(b)) = (&s.mother, s.birth_date) {
-            let e = born.entry(mother.as_str()).or_insert(b);
-            *e = (*e).min(b);
-        }
-    }
+    let born = births(parsed.iter().map(|(_, s)| s));
     let mut subjects = Vec::with_capacity(parsed.len());
     for (row, subject) in &parsed {
         let contacts = contacts.remove(&row.id).unwrap_or_default();
@@ -221,6 +218,7 @@ pub async fn load(records: &Records, today: Day) -> Result<Ledger, SupportLedger
             id: row.id.clone(),
             version: row.version,
             computed: rules::compute(subject, &facts, &ctx, today),
+            context: ctx,
             subject: subject.clone(),
             contacts,
             tiers: tiers.remove(&row.id).unwrap_or_default(),
@@ -230,6 +228,19 @@ pub async fn load(records: &Records, today: Day) -> Result<Ledger, SupportLedger
         });
     }
     Ok(Ledger { subjects })
+}
+
+/// Each mother's earliest child's birth, by her 台帳番号: what a pregnant
+/// woman's infant visit is scheduled from.
+pub(crate) fn births<'a>(subjects: impl Iterator<Item = &'a Subject>) -> BTreeMap<&'a str, Day> {
+    let mut born: BTreeMap<&str, Day> = BTreeMap::new();
+    for s in subjects {
+        if let (Some(mother), Some(b)) = (&s.mother, s.birth_date) {
+            let e = born.entry(mother.as_str()).or_insert(b);
+            *e = (*e).min(b);
+        }
+    }
+    born
 }
 
 /// Add rows (one, or an import's thousands) in one transaction; each gets
@@ -401,10 +412,8 @@ pub async fn link_case(
 
 async fn current(records: &Records, id: &str) -> Result<Subject, SupportLedgerError> {
     let row = records
-        .support_subjects()
+        .support_subject(id)
         .await?
-        .into_iter()
-        .find(|r| r.id == id)
         .ok_or_else(|| SupportLedgerError::UnknownSubject(id.into()))?;
     serde_json::from_str(&row.doc).map_err(|e| corrupt(format!("ledger row {id}: {e}")).into())
 }

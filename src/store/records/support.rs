@@ -105,6 +105,17 @@ impl Records {
         .await?)
     }
 
+    /// The subject with this id.
+    pub async fn support_subject(&self, id: &str) -> Result<Option<SubjectRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, number, doc, version, created_at, updated_at \
+             FROM support_subjects WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Every contact, oldest first.
     pub async fn support_contacts(&self) -> Result<Vec<ContactRow>, StoreError> {
         Ok(sqlx::query_as(

@@ -4,7 +4,7 @@
 
 use super::facts::Facts;
 use super::{Measured, Period, Value};
-use crate::agency::support_ledger::rules::{self, Context};
+use crate::agency::support_ledger::rules;
 use crate::agency::support_ledger::{ContactPoint, Ledger, SubjectKind, SubjectView};
 use crate::protocol::day::Day;
 
@@ -35,7 +35,7 @@ pub(super) fn measure(facts: &Facts, ledger: &Ledger, period: Period, today: Day
             .subjects
             .iter()
             .filter(|v| v.subject.kind == SubjectKind::Pregnant)
-            .filter_map(|v| point_due(ledger, v, point, period, today))
+            .filter_map(|v| point_due(v, point, period, today))
             .fold((0, 0), |(d, n), done| (d + usize::from(done), n + 1));
         out.push(Measured::new(id, rate(done, due)));
     }
@@ -77,24 +77,8 @@ fn epds(facts: &Facts, ledger: &Ledger, period: Period, today: Day) -> Measured 
 /// Whether a pregnant woman's contact point was done, if its window closed
 /// in the period before `today` (none: not due in the period). A row
 /// closed before the window closed is left out unless it was done.
-fn point_due(
-    ledger: &Ledger,
-    v: &SubjectView,
-    point: ContactPoint,
-    period: Period,
-    today: Day,
-) -> Option<bool> {
-    let ctx = Context {
-        mother_was_specified: false,
-        added_on: None,
-        child_born_on: ledger
-            .subjects
-            .iter()
-            .filter(|c| c.subject.mother.as_deref() == Some(v.subject.number.as_str()))
-            .filter_map(|c| c.subject.birth_date)
-            .min(),
-    };
-    let (_, _, until) = rules::point_window(&v.subject, point, &ctx)?;
+fn point_due(v: &SubjectView, point: ContactPoint, period: Period, today: Day) -> Option<bool> {
+    let (_, _, until) = rules::point_window(&v.subject, point, &v.context)?;
     if !period.holds(until) || until >= today {
         return None;
     }

@@ -54,6 +54,7 @@ fn row(
         id: subject.number.clone(),
         version: 1,
         computed: rules::compute(&subject, &facts, &Context::default(), day("2026-07-01")),
+        context: Context::default(),
         subject,
         contacts,
         tiers: tiers
@@ -109,7 +110,7 @@ fn ledger() -> Ledger {
     use ContactKind::*;
     use Tier::*;
     let sp = SupportPlan;
-    Ledger {
+    let mut ledger = Ledger {
         subjects: vec![
             // A: 支援プラン (2 months) from 03-10: due 05-10, met by 05-05.
             row(
@@ -182,7 +183,20 @@ fn ledger() -> Ledger {
                 None,
             ),
         ],
+    };
+    // The rows' neighbours, as `load` gives them: a mother's child's birth.
+    let born: Vec<(String, Day)> =
+        crate::agency::support_ledger::births(ledger.subjects.iter().map(|v| &v.subject))
+            .into_iter()
+            .map(|(m, d)| (m.to_owned(), d))
+            .collect();
+    for v in &mut ledger.subjects {
+        v.context.child_born_on = born
+            .iter()
+            .find(|(m, _)| *m == v.subject.number)
+            .map(|(_, d)| *d);
     }
+    ledger
 }
 
 fn referral(
