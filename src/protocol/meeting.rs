@@ -196,44 +196,17 @@ pub struct Attendee {
     pub name: String,
 }
 
-/// 危険度 / 緊急度 as the assessment records them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// 高
-    High,
-    /// 中
-    Medium,
-    /// 低
-    Low,
-}
-
-impl Level {
-    /// The stable wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::High => "high",
-            Level::Medium => "medium",
-            Level::Low => "low",
-        }
+crate::i18n::labeled!(
+    /// 危険度 / 緊急度 as the assessment records them.
+    Level {
+        /// 高
+        High => "high", "高", "high";
+        /// 中
+        Medium => "medium", "中", "medium";
+        /// 低
+        Low => "low", "低", "low";
     }
-
-    /// The level with this wire name.
-    pub fn parse(name: &str) -> Option<Self> {
-        [Level::High, Level::Medium, Level::Low]
-            .into_iter()
-            .find(|l| l.as_str() == name)
-    }
-
-    /// The name staff see.
-    pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Level::High => lang.pick("高", "high"),
-            Level::Medium => lang.pick("中", "medium"),
-            Level::Low => lang.pick("低", "low"),
-        }
-    }
-}
+);
 
 /// Who does what (役割分担).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
