@@ -1,7 +1,10 @@
 //! The directory of agencies: who may connect, what kind of body each is, and
 //! its public keys. Loaded from a TOML file (`directory.toml`) of
 //! `protocol::Agency` entries (the same entries `GET /v1/agencies` serves),
-//! indexed by id and by certificate.
+//! indexed by id and by certificate. The file also names the hub's own
+//! signing key (`[hub]`), with which the hub signs what it says itself
+//! (notices, audit checkpoints), and carries a version number that only
+//! grows, so a node can refuse an older directory.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,13 +12,27 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::coverage::Agencies;
-use crate::protocol::keys::CertFingerprint;
+use crate::protocol::keys::{CertFingerprint, SigningPublicKey};
 use crate::protocol::{Agency, AgencyId, AgencyKind};
 
 #[derive(Serialize, Deserialize)]
 struct DirectoryFile {
+    /// Raised with every change; 0 in files written before it existed.
+    #[serde(default)]
+    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hub: Option<HubEntry>,
     #[serde(rename = "agency", default)]
     agencies: Vec<Agency>,
+}
+
+/// The hub as the directory lists it: the public half of the key it signs
+/// its own statements with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubEntry {
+    /// The hub's Ed25519 public key.
+    pub signing_key: SigningPublicKey,
 }
 
 /// Why a directory could not be loaded.
@@ -35,11 +52,21 @@ pub enum DirectoryError {
     DuplicateId(AgencyId),
     #[error("directory lists certificate {0} for two agencies")]
     DuplicateCertificate(CertFingerprint),
+    #[error(
+        "the directory names no hub signing key: add `[hub] signing_key = \"{0}\"` (the public key of the hub's signing key file)"
+    )]
+    NoHubKey(String),
+    #[error(
+        "the hub's signing key {actual} is not the one the directory names ({listed}): nodes would refuse everything the hub signs"
+    )]
+    HubKeyMismatch { actual: String, listed: String },
 }
 
 /// The loaded directory, indexed by agency id and by certificate.
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
+    version: u64,
+    hub: Option<HubEntry>,
     agencies: Vec<Agency>,
     by_id: HashMap<AgencyId, usize>,
     by_cert: HashMap<CertFingerprint, usize>,
@@ -61,10 +88,48 @@ impl Directory {
             }
         }
         Ok(Self {
+            version: 0,
+            hub: None,
             agencies,
             by_id,
             by_cert,
         })
+    }
+
+    /// With this version number.
+    pub fn with_version(mut self, version: u64) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// With this hub entry.
+    pub fn with_hub(mut self, hub: HubEntry) -> Self {
+        self.hub = Some(hub);
+        self
+    }
+
+    /// The version number (0 when the file has none).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The public key the hub signs its own statements with.
+    pub fn hub_signing_key(&self) -> Option<&SigningPublicKey> {
+        self.hub.as_ref().map(|h| &h.signing_key)
+    }
+
+    /// Refuse a hub signing key that is not the one this directory names:
+    /// the hub checks at start, rather than every node refusing later.
+    pub fn check_hub_key(&self, key: &ed25519_dalek::SigningKey) -> Result<(), DirectoryError> {
+        let actual = SigningPublicKey(key.verifying_key());
+        match self.hub_signing_key() {
+            None => Err(DirectoryError::NoHubKey(actual.to_string())),
+            Some(listed) if *listed != actual => Err(DirectoryError::HubKeyMismatch {
+                actual: actual.to_string(),
+                listed: listed.to_string(),
+            }),
+            Some(_) => Ok(()),
+        }
     }
 
     /// Load `directory.toml`.
@@ -88,12 +153,18 @@ impl Directory {
             path: Default::default(),
             source,
         })?;
-        Self::new(file.agencies)
+        let directory = Self::new(file.agencies)?.with_version(file.version);
+        Ok(match file.hub {
+            Some(hub) => directory.with_hub(hub),
+            None => directory,
+        })
     }
 
     /// The TOML text of this directory.
     pub fn to_toml(&self) -> String {
         let file = DirectoryFile {
+            version: self.version,
+            hub: self.hub.clone(),
             agencies: self.agencies.clone(),
         };
         toml::to_string_pretty(&file).unwrap_or_default()
@@ -149,5 +220,43 @@ impl Agencies for Directory {
 
     fn council_member(&self, id: &AgencyId) -> bool {
         self.get(id).is_some_and(|a| a.yotaikyo_member)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::keys::generate_signing_key;
+
+    /// A hub whose key is not the directory's would have every notice it
+    /// signs refused by every node: it must not start.
+    #[test]
+    fn the_hub_key_must_be_the_one_the_directory_names() {
+        let key = generate_signing_key();
+        let unnamed = Directory::new(Vec::new()).unwrap();
+        let refused = unnamed.check_hub_key(&key).unwrap_err();
+        assert!(
+            refused.to_string().contains("[hub] signing_key"),
+            "{refused}"
+        );
+        let other = HubEntry {
+            signing_key: SigningPublicKey(generate_signing_key().verifying_key()),
+        };
+        let wrong = Directory::new(Vec::new()).unwrap().with_hub(other);
+        assert!(matches!(
+            wrong.check_hub_key(&key),
+            Err(DirectoryError::HubKeyMismatch { .. })
+        ));
+        let named = HubEntry {
+            signing_key: SigningPublicKey(key.verifying_key()),
+        };
+        let text = Directory::new(Vec::new())
+            .unwrap()
+            .with_version(7)
+            .with_hub(named)
+            .to_toml();
+        let parsed = Directory::parse(&text).unwrap();
+        assert_eq!(parsed.version(), 7);
+        parsed.check_hub_key(&key).unwrap();
     }
 }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::agency::{AgencyConfig, Node, NodeError};
-use crate::crypto::tls;
+use crate::crypto::{keys, tls};
 use crate::directory::{Directory, DirectoryError};
 use crate::hub::clock::Clock;
 use crate::hub::{self, Deadlines, Hub, Limits};
@@ -28,6 +28,8 @@ pub enum FleetError {
     Tls(#[from] tls::TlsError),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Key(#[from] crate::crypto::CryptoError),
 }
 
 /// How to run the hub; the defaults are a deployment's.
@@ -61,13 +63,15 @@ pub struct RunningHub {
 impl RunningHub {
     /// Serve `store` with the PKI and directory laid out in `certs` as
     /// `tsunagu certs example` lays them out (`ca.pem`, `hub.pem`,
-    /// `hub-key.pem`, `directory.toml`).
+    /// `hub-key.pem`, `hub-signing-key.txt`, `directory.toml`).
     pub async fn start(
         certs: &Path,
         store: Arc<dyn HubStore>,
         options: HubOptions,
     ) -> Result<Self, FleetError> {
         let directory = Directory::load(&certs.join("directory.toml"))?;
+        let signing = keys::load_signing_key(&certs.join(crate::crypto::pki::HUB_SIGNING_KEY))?;
+        directory.check_hub_key(&signing)?;
         let tls = tls::server_config_from_files(
             &certs.join("ca.pem"),
             &certs.join("hub.pem"),
@@ -80,7 +84,7 @@ impl RunningHub {
         )
         .await?;
         let addr = listener.local_addr()?;
-        let mut hub = Hub::new(store.clone(), directory, options.limits);
+        let mut hub = Hub::new(store.clone(), directory, signing, options.limits);
         if let Some(deadlines) = options.deadlines {
             hub = hub.with_deadlines(deadlines);
         }

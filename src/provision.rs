@@ -11,8 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::crypto::files::{self, FileError};
-use crate::crypto::pki::{self, AgencyMaterial, CaBundle, PkiError};
-use crate::directory::{Directory, DirectoryError};
+use crate::crypto::keys;
+use crate::crypto::pki::{self, AgencyMaterial, CaBundle, HUB_SIGNING_KEY, PkiError};
+use crate::directory::{Directory, DirectoryError, HubEntry};
 use crate::protocol::ids::IdError;
 use crate::protocol::keys::SigningPublicKey;
 use crate::protocol::{Agency, AgencyId, AgencyKind};
@@ -91,6 +92,19 @@ pub fn directory_entry(
     }
 }
 
+/// A new hub signing key, written as `hub-signing-key.txt` in `out` (0600);
+/// returns the directory's `[hub]` entry for it.
+pub fn write_hub_signing_key(out: &Path, comment: &str) -> Result<HubEntry, ProvisionError> {
+    let key = keys::generate_signing_key();
+    files::write_secret(
+        &out.join(HUB_SIGNING_KEY),
+        &keys::signing_key_file(&key, comment),
+    )?;
+    Ok(HubEntry {
+        signing_key: SigningPublicKey(key.verifying_key()),
+    })
+}
+
 /// Create `dir` if needed; refuse a non-empty one unless `force`.
 fn prepare_dir(dir: &Path, force: bool) -> Result<(), ProvisionError> {
     if let Ok(mut entries) = std::fs::read_dir(dir)
@@ -112,6 +126,7 @@ pub fn write_example(out: &Path, force: bool) -> Result<(), ProvisionError> {
     let ca = pki::generate_ca_for(EXAMPLE_CA_NAME, EXAMPLE_DAYS)?;
     let hub = pki::issue_server_for(&ca, &EXAMPLE_HUB_NAMES, EXAMPLE_DAYS)?;
     pki::write_ca_and_hub(out, &ca, &hub, EXAMPLE_COMMENT)?;
+    let hub_entry = write_hub_signing_key(out, EXAMPLE_COMMENT)?;
     let mut entries = Vec::new();
     for (id, kind, name) in EXAMPLE_AGENCIES {
         let id: AgencyId = id.parse()?;
@@ -126,7 +141,7 @@ pub fn write_example(out: &Path, force: bool) -> Result<(), ProvisionError> {
         entry.yotaikyo_member = kind != AgencyKind::ObstetricClinic;
         entries.push(entry);
     }
-    let directory = Directory::new(entries)?;
+    let directory = Directory::new(entries)?.with_version(1).with_hub(hub_entry);
     let toml = format!("# {EXAMPLE_COMMENT}\n\n{}", directory.to_toml());
     files::write_public(&out.join("directory.toml"), &toml)?;
     Ok(files::write_public(&out.join("README.md"), EXAMPLE_README)?)
@@ -153,7 +168,9 @@ pub fn issue_agency(
 
 /// For a real deployment: a new CA (ten years) and a hub server certificate
 /// (825 days) for `hub_names`, written into `out` (which must be empty or
-/// absent) as `ca.pem`, `ca-key.pem`, `hub.pem`, `hub-key.pem`.
+/// absent) as `ca.pem`, `ca-key.pem`, `hub.pem`, `hub-key.pem`, with the
+/// hub's signing key `hub-signing-key.txt` and a `directory.toml` that names
+/// it and lists no agency yet.
 pub fn write_hub_pki(
     out: &Path,
     common_name: &str,
@@ -163,7 +180,15 @@ pub fn write_hub_pki(
     let ca = pki::generate_ca(common_name)?;
     let hub = pki::issue_server(&ca, hub_names)?;
     let comment = "tsunagu の秘密鍵。ハブの管理者以外に渡さないこと / secret key; never share it";
-    Ok(pki::write_ca_and_hub(out, &ca, &hub, comment)?)
+    pki::write_ca_and_hub(out, &ca, &hub, comment)?;
+    let hub_entry = write_hub_signing_key(out, comment)?;
+    let directory = Directory::new(Vec::new())?
+        .with_version(1)
+        .with_hub(hub_entry);
+    Ok(files::write_public(
+        &out.join("directory.toml"),
+        &directory.to_toml(),
+    )?)
 }
 
 #[cfg(test)]
@@ -178,6 +203,9 @@ mod tests {
     fn assert_example_set_consistent(dir: &Path) {
         let directory = Directory::load(&dir.join("directory.toml")).unwrap();
         assert_eq!(directory.agencies().len(), EXAMPLE_AGENCIES.len());
+        let hub_key = keys::load_signing_key(&dir.join(HUB_SIGNING_KEY)).unwrap();
+        directory.check_hub_key(&hub_key).unwrap();
+        assert!(directory.version() >= 1);
         for (id, kind, name) in EXAMPLE_AGENCIES {
             let entry = directory.get(&id.parse().unwrap()).unwrap();
             assert_eq!((entry.kind, entry.name.as_str()), (kind, name));
@@ -220,6 +248,7 @@ mod tests {
         let key_files = [
             dir.path().join("ca-key.pem"),
             dir.path().join("hub-key.pem"),
+            dir.path().join(HUB_SIGNING_KEY),
             agency.join("key.pem"),
             agency.join("age-identity.txt"),
             agency.join("signing-key.txt"),
@@ -264,6 +293,11 @@ mod tests {
         .unwrap();
         let ca =
             CaBundle::load(&dir.path().join("ca.pem"), &dir.path().join("ca-key.pem")).unwrap();
+        let hub_key = keys::load_signing_key(&dir.path().join(HUB_SIGNING_KEY)).unwrap();
+        Directory::load(&dir.path().join("directory.toml"))
+            .unwrap()
+            .check_hub_key(&hub_key)
+            .unwrap();
         let id: AgencyId = "test-clinic".parse().unwrap();
         let out = dir.path().join("test-clinic");
         let entry =

@@ -109,6 +109,15 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
             "cannot load the agency directory",
         )
     })?;
+    let signing = crate::crypto::keys::load_signing_key(&config.signing_key)
+        .map_err(anyhow::Error::from)
+        .and_then(|key| Ok(directory.check_hub_key(&key).map(|()| key)?))
+        .with_context(|| {
+            lang.pick(
+                "ハブの署名鍵を読み込めません",
+                "cannot load the hub's signing key",
+            )
+        })?;
     let store = store::open(&config.database_url).await.with_context(|| {
         format!(
             "{}: {}",
@@ -128,8 +137,8 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     // Scripts and tests wait for this line to know the hub is ready.
     println!("listening on https://{addr}");
     std::io::stdout().flush()?;
-    let hub =
-        Hub::new(store, directory, config.limits.clone()).with_deadlines(config.deadlines.clone());
+    let hub = Hub::new(store, directory, signing, config.limits.clone())
+        .with_deadlines(config.deadlines.clone());
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
     Ok(())
 }

@@ -25,6 +25,9 @@ use crate::protocol::AgencyId;
 use crate::protocol::ids::IdError;
 use crate::protocol::keys::CertFingerprint;
 
+/// The hub signing key's file name in a certificate directory.
+pub const HUB_SIGNING_KEY: &str = "hub-signing-key.txt";
+
 /// Validity of a CA certificate, in days.
 pub const CA_DAYS: i64 = 3650;
 /// Validity of hub and agency certificates issued for real deployments, in days.

@@ -128,6 +128,9 @@ pub struct HubConfig {
     pub directory: PathBuf,
     /// TLS material.
     pub tls: TlsPaths,
+    /// The hub's Ed25519 signing key file (the directory's `[hub]
+    /// signing_key` is its public half).
+    pub signing_key: PathBuf,
     /// Limits.
     pub limits: Limits,
     /// 受理 deadlines.
@@ -146,6 +149,7 @@ impl Default for HubConfig {
                 cert: certs.join("hub.pem"),
                 key: certs.join("hub-key.pem"),
             },
+            signing_key: certs.join(crate::crypto::pki::HUB_SIGNING_KEY),
             limits: Limits::default(),
             deadlines: Deadlines::default(),
         }
@@ -182,8 +186,14 @@ impl HubConfig {
 
     /// True when any TLS file comes from the published example set.
     pub fn uses_example_certs(&self) -> bool {
-        [&self.tls.ca, &self.tls.cert, &self.tls.key, &self.directory]
-            .iter()
-            .any(|p| p.components().any(|c| c.as_os_str() == EXAMPLE_CERTS))
+        [
+            &self.tls.ca,
+            &self.tls.cert,
+            &self.tls.key,
+            &self.signing_key,
+            &self.directory,
+        ]
+        .iter()
+        .any(|p| p.components().any(|c| c.as_os_str() == EXAMPLE_CERTS))
     }
 }

@@ -33,6 +33,9 @@ use wake::Wakeups;
 pub struct Hub {
     store: Arc<dyn HubStore>,
     directory: Arc<Directory>,
+    /// Signs what the hub says itself (notices, audit checkpoints); its
+    /// public half is the directory's `[hub] signing_key`.
+    signing: Arc<ed25519_dalek::SigningKey>,
     wake: Arc<Wakeups>,
     limits: Limits,
     // Shared, not copied: a handler's clone of the hub, and each envelope's
@@ -46,11 +49,18 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub over `store`, admitting the agencies of `directory`.
-    pub fn new(store: Arc<dyn HubStore>, directory: Directory, limits: Limits) -> Self {
+    /// A hub over `store`, admitting the agencies of `directory`, signing
+    /// with `signing` (checked against the directory by whoever loads it).
+    pub fn new(
+        store: Arc<dyn HubStore>,
+        directory: Directory,
+        signing: ed25519_dalek::SigningKey,
+        limits: Limits,
+    ) -> Self {
         Self {
             store,
             directory: Arc::new(directory),
+            signing: Arc::new(signing),
             wake: Arc::new(Wakeups::default()),
             limits,
             deadlines: Arc::new(Deadlines::default()),
@@ -58,6 +68,11 @@ impl Hub {
             shutdown: tokio_util::sync::CancellationToken::new(),
             sessions: tokio_util::task::TaskTracker::new(),
         }
+    }
+
+    /// The key the hub signs its own statements with.
+    pub fn signing_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.signing
     }
 
     /// With these 受理 deadlines.

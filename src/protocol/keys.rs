@@ -102,6 +102,12 @@ impl TryFrom<String> for SigningPublicKey {
     }
 }
 
+impl fmt::Display for SigningPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from(*self))
+    }
+}
+
 impl From<SigningPublicKey> for String {
     fn from(k: SigningPublicKey) -> String {
         STANDARD.encode(k.0.to_bytes())

@@ -33,6 +33,7 @@ impl Pki {
         write_file(&dir.join("ca.pem"), &ca.cert_pem)?;
         write_file(&dir.join("hub.pem"), &hub.cert_pem)?;
         write_file(&dir.join("hub-key.pem"), &hub.key_pem)?;
+        let hub_entry = provision::write_hub_signing_key(dir, KEY_COMMENT)?;
         let (mut ids, mut materials, mut entries) = (Vec::new(), Vec::new(), Vec::new());
         for index in 0..count {
             let id: AgencyId = format!("bench-{:04}", index + 1).parse()?;
@@ -48,7 +49,7 @@ impl Pki {
             ids.push(id);
             materials.push(material);
         }
-        let directory = Directory::new(entries)?;
+        let directory = Directory::new(entries)?.with_version(1).with_hub(hub_entry);
         write_file(&dir.join("directory.toml"), &directory.to_toml())?;
         let (senders, recipients) =
             (0..count).partition(|&i| kind_of(i) == AgencyKind::ObstetricClinic);
