@@ -410,3 +410,32 @@ async fn a_burst_over_the_send_rate_is_delivered_exactly_once_after_the_waits_th
     center.stop().await;
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_staff_ui_closes_a_connection_that_sends_no_request() {
+    let ui = crate::ui::Ui::start(|config| config.ui.header_timeout_secs = 1).await;
+    let addr = ui.base.strip_prefix("http://").unwrap();
+    // Silent: closed once the header timeout passes.
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(
+        PATIENCE,
+        tokio::io::AsyncReadExt::read_to_end(&mut silent, &mut got),
+    )
+    .await
+    .expect("the UI kept a silent connection open");
+    // Half a request line, then silence: the same.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /login HTTP/1.1\r\nHo").await.unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(
+        PATIENCE,
+        tokio::io::AsyncReadExt::read_to_end(&mut slow, &mut got),
+    )
+    .await
+    .expect("the UI kept a slow request open");
+    // Staff are served as before.
+    let login = ui.http.get(ui.url("/login")).send().await.unwrap();
+    assert!(login.status().is_success(), "{}", login.status());
+    ui.stop().await;
+}
