@@ -397,10 +397,16 @@ impl ChunkAnswers {
             }
         }
         if answers.answered.len() < chunk.len() {
-            answers.stalled = Some(Stall::new(match response.stopped {
-                Some(body) => body.message_en,
-                None => "the hub answered only part of the batch".into(),
-            }));
+            answers.stalled = Some(match response.stopped {
+                // Over the rate partway through: the batch's answer carries
+                // no Retry-After, so wait the least the hub ever names.
+                Some(body) if body.code == crate::protocol::ErrorCode::RateLimited => Stall {
+                    reason: body.message_en,
+                    retry_after: Some(Duration::from_secs(1)),
+                },
+                Some(body) => Stall::new(body.message_en),
+                None => Stall::new("the hub answered only part of the batch".into()),
+            });
         }
         answers
     }
