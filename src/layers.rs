@@ -17,6 +17,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("protocol", 1),
     // Sealing, signing, key files, TLS, the PKI.
     ("crypto", 2),
+    // One HTTP/1.1 connection with its deadlines, as the hub and the staff
+    // UI serve it.
+    ("http1", 2),
     // The trusted agency directory (kinds from protocol, keys from crypto).
     ("directory", 3),
     ("store", 4),

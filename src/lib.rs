@@ -7,6 +7,7 @@ pub mod cli;
 pub mod crypto;
 pub mod directory;
 pub mod fleet;
+mod http1;
 pub mod hub;
 pub mod i18n;
 pub mod protocol;

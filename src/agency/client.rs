@@ -25,6 +25,13 @@ pub enum ClientError {
     /// The hub could not be reached or did not answer; safe to retry.
     #[error("hub unreachable: {0}")]
     Transport(String),
+    /// The hub asked to wait (over the agency's send rate); nothing was
+    /// stored. Retry the same bytes after `retry_after`, not before.
+    #[error("the hub asks to retry in {retry_after:?}: {}", .body.message_en)]
+    Busy {
+        body: ErrorBody,
+        retry_after: Duration,
+    },
 }
 
 impl ClientError {
@@ -196,6 +203,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, ClientError> {
     let status = response.status();
+    let retry_after = retry_after(&response);
     let bytes = response.bytes().await.map_err(ClientError::transport)?;
     if status.is_success() {
         return serde_json::from_slice(&bytes).map_err(ClientError::transport);
@@ -204,6 +212,14 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         || status == reqwest::StatusCode::REQUEST_TIMEOUT
         || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
     match serde_json::from_slice::<ErrorBody>(&bytes) {
+        // Told when: wait that long (a proxy's 429 without the header is
+        // retried with the caller's own backoff, below).
+        Ok(body) if status == reqwest::StatusCode::TOO_MANY_REQUESTS && retry_after.is_some() => {
+            Err(ClientError::Busy {
+                body,
+                retry_after: retry_after.unwrap_or_default(),
+            })
+        }
         // A 5xx means nothing was stored; the caller may retry later.
         Ok(body) if retry_later => Err(ClientError::Transport(body.message_en)),
         Ok(body) => Err(ClientError::Refused(body)),
@@ -213,6 +229,13 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         // refused again, and an outbox would wait behind it for ever.
         Err(_) => Err(ClientError::Refused(unreadable_refusal(status, &bytes))),
     }
+}
+
+/// `Retry-After` in seconds (the hub never sends the HTTP-date form).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs))
 }
 
 /// A refusal whose body this version cannot read, in staff's words, with

@@ -89,6 +89,10 @@ pub struct UiConfig {
     pub tls_cert: Option<PathBuf>,
     /// The web UI's private key (PEM).
     pub tls_key: Option<PathBuf>,
+    /// Seconds a connection has to send a request's headers, counted from
+    /// the connection or the previous response (default 10): a silent
+    /// connection, or an idle kept-alive one, is closed then.
+    pub header_timeout_secs: u64,
 }
 
 impl Default for UiConfig {
@@ -104,6 +108,7 @@ impl Default for UiConfig {
             listen: None,
             tls_cert: None,
             tls_key: None,
+            header_timeout_secs: 10,
         }
     }
 }

@@ -461,6 +461,7 @@ fn client_error(e: ClientError) -> NodeError {
     match e {
         ClientError::Refused(body) => NodeError::Refused(body),
         ClientError::Transport(reason) => NodeError::Unreachable(reason),
+        ClientError::Busy { body, .. } => NodeError::Unreachable(body.message_en),
     }
 }
 

@@ -51,9 +51,27 @@ pub enum HubAnswer {
 #[derive(Debug, Default)]
 struct Round {
     answered: Vec<(EnvelopeId, HubAnswer)>,
-    /// The hub could not be reached (or failed) at this entry; it and
-    /// everything after it are still pending.
-    stalled: Option<(EnvelopeId, String)>,
+    /// The hub could not be reached (or failed, or asked to wait) at this
+    /// entry; it and everything after it are still pending.
+    stalled: Option<(EnvelopeId, Stall)>,
+}
+
+/// Why sending stopped, and how long the hub asked the node to wait.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Stall {
+    reason: String,
+    /// Set when the hub said when to retry (`Retry-After`): the node waits
+    /// that long rather than its own backoff, and not less.
+    retry_after: Option<Duration>,
+}
+
+impl Stall {
+    fn new(reason: String) -> Self {
+        Self {
+            reason,
+            retry_after: None,
+        }
+    }
 }
 
 /// The node's outbox sender, shared by `Node::send` and the worker.
@@ -112,7 +130,9 @@ impl Outbox {
                     return Ok(Sent::Accepted { id, duplicate });
                 }
                 Some((_, HubAnswer::Refused(body))) => return Err(NodeError::Refused(body)),
-                None => round.stalled.map_or_else(String::new, |(_, reason)| reason),
+                None => round
+                    .stalled
+                    .map_or_else(String::new, |(_, stall)| stall.reason),
             }
         };
         self.wake.notify_one();
@@ -168,7 +188,19 @@ impl Outbox {
                     failures = 0;
                     self.idle_wait().await
                 }
-                Err(reason) => {
+                Err(Stall {
+                    reason,
+                    retry_after: Some(wait),
+                }) => {
+                    // Not a failure: the hub is up and said when. Waiting
+                    // exactly that keeps the node out of a tight loop and
+                    // out of a backoff longer than needed. New entries wait
+                    // with the rest, as while backing off.
+                    failures = failures.max(1);
+                    tracing::info!(%reason, wait_secs = wait.as_secs(), "the hub asked to wait; outbox resent after that");
+                    wait
+                }
+                Err(Stall { reason, .. }) => {
                     failures = failures.saturating_add(1);
                     tracing::info!(%reason, failures, "outbox not sent; retrying with backoff");
                     backoff(failures)
@@ -186,16 +218,19 @@ impl Outbox {
 
     /// One pass over what is due. `Ok(true)` if anything was answered (look
     /// again at once), `Ok(false)` if nothing was due.
-    async fn round(&self) -> Result<bool, String> {
+    async fn round(&self) -> Result<bool, Stall> {
         let due = self
             .records
             .due_outbox(ROUND)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Stall::new(e.to_string()))?;
         if due.is_empty() {
             return Ok(false);
         }
-        let round = self.send_in_order(&due).await.map_err(|e| e.to_string())?;
+        let round = self
+            .send_in_order(&due)
+            .await
+            .map_err(|e| Stall::new(e.to_string()))?;
         if !round.answered.is_empty() {
             tracing::info!(answered = round.answered.len(), "outbox entries sent");
         }
@@ -208,7 +243,7 @@ impl Outbox {
             let _ = self.events.send(NodeEvent::Answered { id, answer });
         }
         match round.stalled {
-            Some((_, reason)) => Err(reason),
+            Some((_, stall)) => Err(stall),
             None => Ok(true),
         }
     }
@@ -235,12 +270,14 @@ impl Outbox {
                 self.record(entry.id, answer).await?;
                 round.answered.push((entry.id, answer.clone()));
             }
-            if let Some(reason) = answers.stalled_reason {
+            if let Some(stall) = answers.stalled {
                 let at = chunk[answers.answered.len()].id;
+                // Due at once all the same: what comes after it must not
+                // become due before it. The wait is the worker's.
                 self.records
-                    .retry_outbox(at, Duration::ZERO, &reason)
+                    .retry_outbox(at, Duration::ZERO, &stall.reason)
                     .await?;
-                round.stalled = Some((at, reason));
+                round.stalled = Some((at, stall));
                 break;
             }
         }
@@ -257,7 +294,9 @@ impl Outbox {
         let bodies: Vec<&[u8]> = chunk.iter().map(|e| e.envelope.as_slice()).collect();
         match self.client.submit_batch(&bodies).await {
             Ok(response) => ChunkAnswers::from_batch(chunk, response),
-            Err(ClientError::Transport(reason)) => ChunkAnswers::stalled(reason),
+            Err(e @ (ClientError::Transport(_) | ClientError::Busy { .. })) => {
+                ChunkAnswers::stalled(Stall::from(e))
+            }
             Err(ClientError::Refused(body)) => {
                 tracing::info!(code = ?body.code, "batch refused as a whole; sending one by one");
                 let mut answers = ChunkAnswers::default();
@@ -265,8 +304,8 @@ impl Outbox {
                     let one =
                         ChunkAnswers::from_single(self.client.submit(entry.envelope.clone()).await);
                     answers.answered.extend(one.answered);
-                    if one.stalled_reason.is_some() {
-                        answers.stalled_reason = one.stalled_reason;
+                    if one.stalled.is_some() {
+                        answers.stalled = one.stalled;
                         break;
                     }
                 }
@@ -298,14 +337,26 @@ impl Outbox {
 struct ChunkAnswers {
     answered: Vec<HubAnswer>,
     /// Set when the entry after the answered ones did not get through.
-    stalled_reason: Option<String>,
+    stalled: Option<Stall>,
+}
+
+impl From<ClientError> for Stall {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Busy { body, retry_after } => Stall {
+                reason: body.message_en,
+                retry_after: Some(retry_after),
+            },
+            other => Stall::new(other.to_string()),
+        }
+    }
 }
 
 impl ChunkAnswers {
-    fn stalled(reason: String) -> Self {
+    fn stalled(stall: Stall) -> Self {
         Self {
             answered: Vec::new(),
-            stalled_reason: Some(reason),
+            stalled: Some(stall),
         }
     }
 
@@ -315,13 +366,14 @@ impl ChunkAnswers {
                 answered: vec![HubAnswer::Accepted {
                     duplicate: response.status == SubmitStatus::Duplicate,
                 }],
-                stalled_reason: None,
+                stalled: None,
             },
             Err(ClientError::Refused(body)) => Self {
                 answered: vec![HubAnswer::Refused(body)],
-                stalled_reason: None,
+                stalled: None,
             },
-            Err(ClientError::Transport(reason)) => Self::stalled(reason),
+            Err(ClientError::Transport(reason)) => Self::stalled(Stall::new(reason)),
+            Err(busy @ ClientError::Busy { .. }) => Self::stalled(Stall::from(busy)),
         }
     }
 
@@ -335,19 +387,25 @@ impl ChunkAnswers {
                     })
                 }
                 BatchResult::Submitted(s) => {
-                    answers.stalled_reason = Some(format!(
+                    answers.stalled = Some(Stall::new(format!(
                         "the hub answered for {} where {} was expected",
                         s.id, entry.id
-                    ));
+                    )));
                     return answers;
                 }
                 BatchResult::Refused(body) => answers.answered.push(HubAnswer::Refused(body)),
             }
         }
         if answers.answered.len() < chunk.len() {
-            answers.stalled_reason = Some(match response.stopped {
-                Some(body) => body.message_en,
-                None => "the hub answered only part of the batch".into(),
+            answers.stalled = Some(match response.stopped {
+                // Over the rate partway through: the batch's answer carries
+                // no Retry-After, so wait the least the hub ever names.
+                Some(body) if body.code == crate::protocol::ErrorCode::RateLimited => Stall {
+                    reason: body.message_en,
+                    retry_after: Some(Duration::from_secs(1)),
+                },
+                Some(body) => Stall::new(body.message_en),
+                None => Stall::new("the hub answered only part of the batch".into()),
             });
         }
         answers

@@ -63,9 +63,16 @@ pub(crate) async fn submit_batch(
     for raw in batch.envelopes {
         match submit::take(&hub, &sender, raw.get().as_bytes()).await {
             Ok(submitted) => response.results.push(BatchResult::Submitted(submitted)),
+            // Over the rate before anything was taken: the whole request is
+            // refused, with when to retry. Later in the batch, it stops
+            // there like a failure: the node resends the rest and is then
+            // told when.
+            Err(e) if e.code == ErrorCode::RateLimited && response.results.is_empty() => {
+                return Err(e);
+            }
             // The hub failed, not the envelope: stop here so nothing after
             // it overtakes it; the node resends the rest.
-            Err(e) if e.code == ErrorCode::Internal => {
+            Err(e) if matches!(e.code, ErrorCode::Internal | ErrorCode::RateLimited) => {
                 response.stopped = Some(e.body());
                 break;
             }

@@ -15,10 +15,35 @@ pub const EXAMPLE_CERTS: &str = "certs-example";
 pub struct Limits {
     /// Largest accepted ciphertext, in bytes (default 10 MiB).
     pub max_envelope_bytes: usize,
-    /// Most simultaneous TLS connections.
+    /// Most simultaneous connections past their TLS handshake.
     pub max_connections: usize,
+    /// Most TLS handshakes in progress at once, from anyone: they hold no
+    /// `max_connections` slot, so a flood of them cannot crowd agencies
+    /// out. Past it a new connection is closed at once (0: no limit).
+    pub max_handshakes: usize,
+    /// Most TLS handshakes in progress from one source address; past it a
+    /// new connection from that address is closed at once (0: no limit).
+    pub max_handshakes_per_address: usize,
     /// Seconds allowed for a TLS handshake.
     pub handshake_timeout_secs: u64,
+    /// Most connections one agency (one client certificate's agency) holds
+    /// at once; past it each request on a new connection is refused with
+    /// `too_many_connections` (0: no limit).
+    pub max_connections_per_agency: usize,
+    /// Most delivery sockets one agency holds open at once; past it the
+    /// upgrade is refused with `too_many_connections` (0: no limit).
+    pub max_sockets_per_agency: usize,
+    /// Envelopes one agency may send per second, sustained (0: no limit).
+    pub send_envelopes_per_second: u32,
+    /// Envelopes one agency may send at once above the sustained rate.
+    pub send_envelopes_burst: u32,
+    /// Envelope bytes one agency may send per second, sustained (0: no
+    /// limit).
+    pub send_bytes_per_second: u32,
+    /// Envelope bytes one agency may send at once above the sustained
+    /// rate; never less than `max_envelope_bytes`, or the largest envelope
+    /// allowed could never be sent.
+    pub send_bytes_burst: u32,
     /// Seconds allowed for a request's headers to arrive, counted from the
     /// connection or the previous response: it also closes an idle
     /// kept-alive connection.
@@ -34,7 +59,17 @@ impl Default for Limits {
         Self {
             max_envelope_bytes: 10 * 1024 * 1024,
             max_connections: 10_000,
-            handshake_timeout_secs: 10,
+            max_handshakes: 256,
+            max_handshakes_per_address: 32,
+            handshake_timeout_secs: 5,
+            max_connections_per_agency: 64,
+            max_sockets_per_agency: 8,
+            // Far above any real use (a city sends tens of referrals a
+            // day) and above what `tsunagu bench delivery` sends per agency.
+            send_envelopes_per_second: 1_000,
+            send_envelopes_burst: 10_000,
+            send_bytes_per_second: 64 << 20,
+            send_bytes_burst: 256 << 20,
             header_timeout_secs: 10,
             ping_interval_secs: 20,
             idle_timeout_secs: 60,

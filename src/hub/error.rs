@@ -17,6 +17,9 @@ pub struct HubError {
     pub message: String,
     /// English explanation.
     pub message_en: String,
+    /// Seconds after which a retry may succeed (`Retry-After`), for a
+    /// refusal that only asks the client to wait.
+    pub retry_after: Option<u64>,
 }
 
 impl HubError {
@@ -29,7 +32,14 @@ impl HubError {
             code,
             message: message.into(),
             message_en: message_en.into(),
+            retry_after: None,
         }
+    }
+
+    /// Tell the client to retry after `secs` seconds.
+    pub(crate) fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// A failure of the hub itself. The cause goes to the log; the client
@@ -66,6 +76,7 @@ impl HubError {
             }
             UnknownRecipient | NoRecipients | InvalidRecipients => StatusCode::UNPROCESSABLE_ENTITY,
             EnvelopeTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            TooManyConnections | RateLimited => StatusCode::TOO_MANY_REQUESTS,
             EnvelopeIdReused | InvalidTransition | MeetingCancelled | StalePlanVersion => {
                 StatusCode::CONFLICT
             }
@@ -82,9 +93,21 @@ impl HubError {
 
 impl IntoResponse for HubError {
     fn into_response(self) -> Response {
-        if self.code != ErrorCode::Internal {
-            tracing::warn!(code = ?self.code, reason = %self.message_en, "refused");
+        match self.code {
+            ErrorCode::Internal => {}
+            // Counted where they are decided: one line each would let a
+            // flood write the log.
+            ErrorCode::RateLimited | ErrorCode::TooManyConnections => {
+                tracing::debug!(code = ?self.code, reason = %self.message_en, "refused")
+            }
+            _ => tracing::warn!(code = ?self.code, reason = %self.message_en, "refused"),
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

@@ -2,17 +2,21 @@
 //! basis, commits it, pushes each recipient's deliveries over its websocket,
 //! and escalates missed deadlines.
 
+mod admission;
 mod batch;
 pub mod clock;
 pub mod config;
+mod counted;
 mod deadline;
 mod error;
 mod oversight;
 mod peer;
 mod policy;
+mod rate;
 mod router;
 mod serve;
 mod session;
+mod slots;
 mod submit;
 mod wake;
 
@@ -46,6 +50,10 @@ pub struct Hub {
     /// Websocket sessions: upgraded connections leave hyper's graceful
     /// shutdown, so the hub waits for these before closing the store.
     sessions: tokio_util::task::TaskTracker,
+    /// Delivery sockets open per agency, capped at `max_sockets_per_agency`.
+    sockets: Arc<slots::Slots<crate::protocol::AgencyId>>,
+    /// Per-agency send rates.
+    sends: Arc<rate::SendRate>,
 }
 
 impl Hub {
@@ -62,6 +70,8 @@ impl Hub {
             directory: Arc::new(directory),
             signing: Arc::new(signing),
             wake: Arc::new(Wakeups::default()),
+            sockets: slots::Slots::new(limits.max_sockets_per_agency),
+            sends: Arc::new(rate::SendRate::new(&limits)),
             limits,
             deadlines: Arc::new(Deadlines::default()),
             clock: Arc::new(SystemClock),
@@ -85,6 +95,11 @@ impl Hub {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Sends refused over an agency's rate limit since the hub started.
+    pub fn rate_limited(&self) -> u64 {
+        self.sends.refused()
     }
 
     /// The store, e.g. for the demo to show what the hub holds.

@@ -2,18 +2,22 @@
 //! deadline, each request tagged with the client certificate's agency.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use super::admission::{Admission, HandshakeTicket, Over};
 use super::peer::Peer;
-use super::{Hub, router};
+use super::{Hub, HubError, router};
+use crate::protocol::ErrorCode;
 use crate::protocol::keys::CertFingerprint;
+use axum::response::IntoResponse;
 
 /// Serve the hub on `listener` until `shutdown` completes, then stop
 /// accepting, close sockets, finish requests in flight and close the store
@@ -28,21 +32,14 @@ pub async fn serve(
     super::deadline::spawn_ticker(hub.clone());
     let acceptor = TlsAcceptor::from(tls);
     let app = router::router(hub.clone());
-    let permits = Arc::new(Semaphore::new(connection_budget(
-        hub.limits.max_connections,
-    )));
+    let admission = Arc::new(Admission::new(&hub.limits));
     // Connections past their handshake, for the graceful stop.
     let connections = TaskTracker::new();
-    let handshake_timeout = std::time::Duration::from_secs(hub.limits.handshake_timeout_secs);
-    let header_timeout = std::time::Duration::from_secs(hub.limits.header_timeout_secs.max(1));
+    let handshake_timeout = Duration::from_secs(hub.limits.handshake_timeout_secs.max(1));
+    let header_timeout = Duration::from_secs(hub.limits.header_timeout_secs.max(1));
     let mut backoff = AcceptBackoff::default();
-    let refusals = Arc::new(HandshakeRefusals::default());
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
-            _ = &mut shutdown => break,
-        };
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => {
@@ -55,7 +52,6 @@ pub async fn serve(
                     // time, and say so once per wait.
                     let wait = backoff.next();
                     tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed; waiting before the next");
-                    drop(permit);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => continue,
                         _ = &mut shutdown => break,
@@ -64,62 +60,27 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        let acceptor = acceptor.clone();
-        let refusals = refusals.clone();
-        let app = app.clone();
-        let directory = hub.directory.clone();
-        let connections = connections.clone();
-        let stop = hub.shutdown.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%remote, error = %e, "TLS handshake refused");
-                    refusals.note("refused");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%remote, "TLS handshake timed out");
-                    refusals.note("timed out");
-                    return;
-                }
-            };
-            let peer = peer_of(&tls, &directory);
-            let service = hyper::service::service_fn(
-                move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(peer.clone());
-                    app.clone().oneshot(req)
-                },
-            );
-            // HTTP/1.1 only: ALPN offers nothing else, and HTTP/2's own
-            // limits (streams, window sizes, resets) would need arguing one
-            // by one for no gain to an agency's few requests. hyper's own
-            // HTTP/1 connection, not the auto-detecting one: that one waits
-            // for a first byte with no deadline, so a silent authenticated
-            // connection would hold its slot for ever. The header deadline
-            // runs from the handshake and from each response.
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .serve_connection(TokioIo::new(tls), service)
-                .with_upgrades();
-            let ended = connections
-                .track_future(async move {
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        ended = conn.as_mut() => ended,
-                        _ = stop.cancelled() => {
-                            conn.as_mut().graceful_shutdown();
-                            conn.await
-                        }
-                    }
-                })
-                .await;
-            if let Err(e) = ended {
-                tracing::debug!(%remote, error = %e, "connection ended with error");
+        // Decided here, before a task or a TLS state exists: a flood costs
+        // an accept and a close.
+        let ticket = match admission.handshake(remote.ip()) {
+            Ok(ticket) => ticket,
+            Err(over) => {
+                tracing::debug!(%remote, ?over, "connection closed before its handshake");
+                admission.note(over);
+                continue;
             }
-        });
+        };
+        let connection = Connection {
+            acceptor: acceptor.clone(),
+            admission: admission.clone(),
+            app: app.clone(),
+            directory: hub.directory.clone(),
+            stop: hub.shutdown.clone(),
+            handshake_timeout,
+            header_timeout,
+        };
+        let connections = connections.clone();
+        tokio::spawn(async move { connection.run(tcp, remote, ticket, connections).await });
     }
     tracing::info!("shutting down: closing sockets, finishing requests in flight");
     hub.shutdown.cancel();
@@ -134,62 +95,106 @@ pub async fn serve(
     Ok(())
 }
 
-/// Descriptors kept for what is not a connection: the database, the
-/// listener, the runtime, logs.
-const RESERVED_FILES: u64 = 64;
+/// What one accepted connection needs.
+struct Connection {
+    acceptor: TlsAcceptor,
+    admission: Arc<Admission>,
+    app: axum::Router,
+    directory: Arc<crate::directory::Directory>,
+    stop: tokio_util::sync::CancellationToken,
+    handshake_timeout: Duration,
+    header_timeout: Duration,
+}
 
-/// How many connections the hub can hold open: `configured`, unless the
-/// process's file limit (raised to its hard limit first) cannot honour it —
-/// then fewer, with a warning naming the fix. Accepting past the limit would
-/// fail every accept with EMFILE.
-fn connection_budget(configured: usize) -> usize {
-    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) => limit,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the file limit; keeping max_connections");
-            return configured;
+impl Connection {
+    /// The handshake within its deadline, holding `ticket`; then, with a
+    /// connection permit of its own, HTTP until the peer or the hub ends it.
+    async fn run(
+        self,
+        tcp: TcpStream,
+        remote: SocketAddr,
+        ticket: HandshakeTicket,
+        connections: TaskTracker,
+    ) {
+        let handshake = tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp));
+        let tls = match handshake.await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                tracing::debug!(%remote, error = %e, "TLS handshake refused");
+                self.admission.refusals.note("refused");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%remote, "TLS handshake timed out");
+                self.admission.refusals.note("timed out");
+                return;
+            }
+        };
+        drop(ticket);
+        let peer = peer_of(&tls, &self.directory);
+        let io = TokioIo::new(tls);
+        match self.admission.connection(&peer.agency) {
+            Ok(_ticket) => {
+                let app = self.app.clone();
+                let service = hyper::service::service_fn(
+                    move |mut req: hyper::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(peer.clone());
+                        app.clone().oneshot(req)
+                    },
+                );
+                self.http(io, service, remote, connections).await
+            }
+            // One agency over its share is told why, and the connection
+            // closes after the answer.
+            Err(over @ Over::Agency) => {
+                tracing::debug!(%remote, agency = ?peer.agency, "over max_connections_per_agency");
+                self.admission.note(over);
+                let service = hyper::service::service_fn(|_| async {
+                    let mut response = too_many_connections().into_response();
+                    response.headers_mut().insert(
+                        hyper::header::CONNECTION,
+                        hyper::header::HeaderValue::from_static("close"),
+                    );
+                    Ok::<_, std::convert::Infallible>(response)
+                });
+                self.http(io, service, remote, connections).await
+            }
+            // Over max_connections nothing is read: the connection closes.
+            Err(over) => {
+                tracing::debug!(%remote, ?over, "connection closed after its handshake");
+                self.admission.note(over);
+            }
         }
-    };
-    let honourable = usize::try_from(limit.saturating_sub(RESERVED_FILES))
-        .unwrap_or(usize::MAX)
-        .max(1);
-    if configured > honourable {
-        tracing::warn!(
-            configured,
-            file_limit = limit,
-            capped = honourable,
-            "max_connections exceeds what the file limit allows: capped (raise LimitNOFILE / ulimit -n to keep it)"
-        );
-        honourable
-    } else {
-        configured
+    }
+
+    async fn http<S>(
+        self,
+        io: TokioIo<tokio_rustls::server::TlsStream<TcpStream>>,
+        service: S,
+        remote: SocketAddr,
+        connections: TaskTracker,
+    ) where
+        S: hyper::service::HttpService<hyper::body::Incoming> + Send + 'static,
+        S::Future: Send,
+        S::ResBody: Send + 'static,
+        <S::ResBody as hyper::body::Body>::Data: Send,
+        <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let serving = crate::http1::serve(io, service, self.header_timeout, self.stop);
+        if let Err(e) = connections.track_future(serving).await {
+            tracing::debug!(%remote, error = %e, "connection ended with error");
+        }
     }
 }
 
-/// Refused handshakes, logged at most once a minute with their count: a
-/// TLS scan, or a client without a certificate retrying, would otherwise
-/// write a warning per connection. Each one is still at debug level.
-#[derive(Default)]
-struct HandshakeRefusals {
-    /// Since the last warning, and when that was.
-    state: std::sync::Mutex<(u64, Option<std::time::Instant>)>,
-}
-
-impl HandshakeRefusals {
-    const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-
-    fn note(&self, what: &'static str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.0 += 1;
-        if state.1.is_none_or(|at| at.elapsed() >= Self::EVERY) {
-            tracing::warn!(
-                count = state.0,
-                last = what,
-                "TLS handshakes refused or timed out (counted; logged at most once a minute, each one at debug level)"
-            );
-            *state = (0, Some(std::time::Instant::now()));
-        }
-    }
+/// An agency over its share of connections.
+pub(super) fn too_many_connections() -> HubError {
+    HubError::new(
+        ErrorCode::TooManyConnections,
+        "この機関の同時接続数が上限に達しています。ほかの接続（別の端末や古いノード）を閉じるか、しばらく待ってから再接続してください。",
+        "this agency holds as many connections as the hub allows; close the others (another machine, an old node) or reconnect later",
+    )
 }
 
 /// The wait after a failed accept: 10 ms, doubling to one second.

@@ -30,17 +30,36 @@ pub(crate) async fn upgrade(
     State(hub): State<Hub>,
     Caller(agency): Caller,
     ws: WebSocketUpgrade,
-) -> Response {
+) -> Result<Response, HubError> {
+    // Held by the session until it ends: a node that reconnects in a loop
+    // without closing, or a stolen certificate opening socket after socket,
+    // stops here.
+    let Some(slot) = hub.sockets.try_take(&agency) else {
+        tracing::warn!(%agency, "socket refused: over max_sockets_per_agency");
+        return Err(HubError::new(
+            ErrorCode::TooManyConnections,
+            format!(
+                "この機関の配信ソケットが上限（{}）に達しています。ほかのノードを止めるか、しばらく待ってから再接続してください。",
+                hub.limits.max_sockets_per_agency
+            ),
+            format!(
+                "this agency already holds {} delivery sockets, the most the hub allows; stop the other nodes or reconnect later",
+                hub.limits.max_sockets_per_agency
+            ),
+        ));
+    };
     // Client frames are tiny (hello, ack): a small read buffer keeps an idle
     // socket at a few KiB instead of tungstenite's default 128 KiB. The
     // socket reads frames up to READ_LIMIT so that one over MAX_CLIENT_FRAME
     // can be answered with 1009 and a reason (RFC 6455 §7.4.1); past
     // READ_LIMIT tungstenite refuses it from its header and the socket drops.
-    ws.read_buffer_size(4096)
+    Ok(ws
+        .read_buffer_size(4096)
         .max_frame_size(READ_LIMIT)
         .max_message_size(READ_LIMIT)
         .on_upgrade(move |socket| {
             hub.sessions.clone().track_future(async move {
+                let _slot = slot;
                 tracing::info!(%agency, "socket open");
                 let opened = AuditEvent::new(
                     "connection_opened",
@@ -54,7 +73,7 @@ pub(crate) async fn upgrade(
                 let reason = Session::new(hub, agency.clone(), socket).run().await;
                 tracing::info!(%agency, reason, "socket closed");
             })
-        })
+        }))
 }
 
 struct Session {

@@ -36,6 +36,8 @@ pub(super) async fn take(
     sender: &AgencyId,
     bytes: &[u8],
 ) -> Result<SubmitResponse, HubError> {
+    // First: over its rate, the agency costs no parsing and no write.
+    hub.sends.check(sender, bytes.len())?;
     // Decoded once, here; the bytes stay as received for the signature
     // check, the idempotency digest, the store and every delivery.
     let envelope = match Envelope::parse(bytes.to_vec()) {

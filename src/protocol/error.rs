@@ -76,6 +76,12 @@ pub enum ErrorCode {
     UnknownPlan,
     /// A plan revision not based on the latest version.
     StalePlanVersion,
+    /// The agency holds as many connections or delivery sockets as the hub
+    /// allows: close one, or retry later.
+    TooManyConnections,
+    /// The agency sent more than its rate allows; nothing was stored. Retry
+    /// after the seconds the `Retry-After` header names.
+    RateLimited,
     /// The hub failed; nothing was stored. Safe to retry.
     Internal,
     /// A code this version does not know (a newer hub's). Its message still

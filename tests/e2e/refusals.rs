@@ -392,3 +392,38 @@ async fn an_oversize_frame_is_closed_with_1009_and_a_reason(db: Db) {
     assert!(closed.reason.contains("65536"), "{}", closed.reason);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn an_agency_over_its_send_rate_is_told_when_to_retry_and_nothing_is_stored() {
+    let limits = Limits {
+        send_envelopes_per_second: 1,
+        send_envelopes_burst: 1,
+        ..Limits::default()
+    };
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let hub = TestHub::start_with(&Db::Sqlite, limits, dir, None).await;
+    let client = client_as(&hub, CLINIC);
+    let case = open_case(&client).await;
+    client
+        .submit_envelope(&clinic_envelope_about(&case, &[CENTER]))
+        .await
+        .unwrap();
+    let over = clinic_envelope_about(&case, &[CENTER]);
+    match client.submit_envelope(&over).await {
+        Err(ClientError::Busy { body, retry_after }) => {
+            assert_eq!(body.code, ErrorCode::RateLimited);
+            assert!(body.message.contains("秒後に再送"), "{}", body.message);
+            assert!(retry_after >= std::time::Duration::from_secs(1));
+        }
+        other => panic!("expected a rate refusal, got {other:?}"),
+    }
+    // Only the first is queued for the center.
+    let pending = hub
+        .store
+        .pending(&agency(CENTER), Seq(0), 10)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(hub.hub.rate_limited(), 1);
+    hub.stop().await;
+}

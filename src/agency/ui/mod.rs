@@ -111,6 +111,7 @@ pub async fn start(
     shutdown: CancellationToken,
 ) -> Result<RunningUi, StartError> {
     let tls = tls_for(&config.ui, listen)?;
+    let header_timeout = std::time::Duration::from_secs(config.ui.header_timeout_secs.max(1));
     let accounts = StaffAccounts::from_config(config, node.records().clone())?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -128,7 +129,15 @@ pub async fn start(
         accounts: Arc::new(accounts),
         shutdown: shutdown.child_token(),
     };
-    let task =
-        tokio::spawn(async move { serve(listener, state, tls, shutdown.cancelled_owned()).await });
+    let task = tokio::spawn(async move {
+        serve(
+            listener,
+            state,
+            tls,
+            header_timeout,
+            shutdown.cancelled_owned(),
+        )
+        .await
+    });
     Ok(RunningUi { addr, https, task })
 }

@@ -5,12 +5,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::auth::ClientAddr;
@@ -44,17 +46,19 @@ pub fn tls_for(
 }
 
 /// Serve the UI on `listener` until `shutdown`, then finish requests in
-/// flight (live streams end with `state.shutdown`).
+/// flight (live streams end with `state.shutdown`). A request's headers
+/// must arrive within `header_timeout`.
 pub async fn serve(
     listener: TcpListener,
     state: UiState,
     tls: Option<Arc<rustls::ServerConfig>>,
+    header_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     spawn_session_pruner(&state);
     let acceptor = tls.map(TlsAcceptor::from);
-    let graceful = GracefulShutdown::new();
+    let connections = TaskTracker::new();
     tokio::pin!(shutdown);
     loop {
         let (tcp, remote) = tokio::select! {
@@ -69,15 +73,15 @@ pub async fn serve(
         };
         let app = app.clone();
         let acceptor = acceptor.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
+        let stop = state.shutdown.clone();
+        connections.spawn(async move {
             match acceptor {
-                None => connection(tcp, remote, app, watcher).await,
+                None => connection(tcp, remote, app, header_timeout, stop).await,
                 Some(acceptor) => {
-                    let handshake = acceptor.accept(tcp);
-                    match tokio::time::timeout(std::time::Duration::from_secs(10), handshake).await
-                    {
-                        Ok(Ok(tls)) => connection(tls, remote, app, watcher).await,
+                    // The same deadline for the handshake as for headers: a
+                    // browser does both at once.
+                    match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => connection(tls, remote, app, header_timeout, stop).await,
                         Ok(Err(e)) => {
                             tracing::debug!(%remote, error = %e, "UI TLS handshake refused")
                         }
@@ -88,7 +92,8 @@ pub async fn serve(
         });
     }
     state.shutdown.cancel();
-    graceful.shutdown().await;
+    connections.close();
+    connections.wait().await;
     Ok(())
 }
 
@@ -119,7 +124,8 @@ async fn connection<I>(
     io: I,
     remote: SocketAddr,
     app: axum::Router,
-    watcher: hyper_util::server::graceful::Watcher,
+    header_timeout: Duration,
+    stop: CancellationToken,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -128,10 +134,8 @@ async fn connection<I>(
             req.extensions_mut().insert(ClientAddr(remote));
             app.clone().oneshot(req)
         });
-    let conn = auto::Builder::new(TokioExecutor::new())
-        .serve_connection_with_upgrades(TokioIo::new(io), service)
-        .into_owned();
-    if let Err(e) = watcher.watch(conn).await {
+    let served = crate::http1::serve(TokioIo::new(io), service, header_timeout, stop).await;
+    if let Err(e) = served {
         tracing::debug!(%remote, error = %e, "UI connection ended with error");
     }
 }
