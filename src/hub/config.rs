@@ -232,3 +232,18 @@ impl HubConfig {
         .any(|p| p.components().any(|c| c.as_os_str() == EXAMPLE_CERTS))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example an operator copies must load: a key this build does not
+    /// know (or a stale one) would stop their hub at start.
+    #[test]
+    fn the_deploy_example_loads_and_names_every_limit_it_sets() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hub.toml");
+        let config = HubConfig::load(&path).unwrap();
+        assert_eq!(config.limits.max_handshakes, 256);
+        assert!(!config.uses_example_certs());
+    }
+}

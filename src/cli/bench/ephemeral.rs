@@ -28,11 +28,10 @@ impl Pki {
         std::fs::create_dir_all(&agencies).context("creating the PKI directory")?;
         let ca = pki::generate_ca("tsunagu bench CA (ephemeral)")?;
         let hub = pki::issue_server(&ca, &["127.0.0.1", "localhost"])?;
-        // The temporary directory is private to this user (0700), so the
-        // hub key needs no stricter mode of its own.
         write_file(&dir.join("ca.pem"), &ca.cert_pem)?;
         write_file(&dir.join("hub.pem"), &hub.cert_pem)?;
-        write_file(&dir.join("hub-key.pem"), &hub.key_pem)?;
+        // 0600 like every key: the hub refuses a key others could read.
+        crate::crypto::files::write_secret(&dir.join("hub-key.pem"), &hub.key_pem)?;
         let hub_entry = provision::write_hub_signing_key(dir, KEY_COMMENT)?;
         let (mut ids, mut materials, mut entries) = (Vec::new(), Vec::new(), Vec::new());
         for index in 0..count {
