@@ -1,0 +1,167 @@
+//! The same inputs through a real hub over TLS on loopback, as an attacker
+//! holding an agency's certificate would send them: every frame on the
+//! socket gets an answer and the socket stays open; every changed envelope
+//! POSTed is refused with a specific code and nothing is queued.
+
+use futures::{SinkExt, StreamExt};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use tokio_tungstenite::tungstenite::Message;
+use tsunagu::agency::client::{ClientError, HubSocket};
+use tsunagu::protocol::{ClientFrame, Envelope, ErrorCode, HubFrame, Seq};
+
+use crate::envelope::{FIXTURE, meta_change, with_meta_changed};
+use crate::frames::frame_text;
+use crate::helpers::{CENTER, CLINIC, Db, NURSERY, PATIENCE, TestHub, WELFARE, agency, client_as};
+use crate::mutate::{mutated, mutations};
+
+/// The budget for the hub, with failures kept beside this file.
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        source_file: Some(file!()),
+        ..crate::e2e_config()
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn next_frame(socket: &mut HubSocket) -> HubFrame {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("the hub answers every frame")
+            .expect("the socket stays open")
+            .expect("the socket stays readable");
+        match message {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
+            Message::Close(frame) => panic!("the hub closed the socket: {frame:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// What the hub must answer to `text` on a fresh agency's socket, from
+/// the frame's own reading: hello from 0 is welcomed; any other hello or
+/// ack names a sequence never delivered; anything else is malformed or of
+/// an unknown type. Never silence, never a closed socket, never `internal`.
+fn expected(text: &str) -> Vec<ErrorCode> {
+    match serde_json::from_str::<ClientFrame>(text) {
+        Ok(ClientFrame::Hello {
+            resume_after: Seq(0),
+        }) => Vec::new(),
+        Ok(_) => vec![ErrorCode::UnknownSequence],
+        Err(_) => vec![ErrorCode::Malformed, ErrorCode::UnknownFrame],
+    }
+}
+
+/// A message a node could send: text, or bytes in a binary message (which
+/// the protocol does not use).
+fn message() -> impl Strategy<Value = Message> {
+    prop_oneof![
+        4 => frame_text().prop_map(|t| Message::Text(t.into())),
+        1 => prop::collection::vec(any::<u8>(), 0..64).prop_map(|b| Message::Binary(b.into())),
+    ]
+}
+
+#[test]
+fn any_frame_on_a_real_socket_gets_its_answer_and_the_socket_stays_open() {
+    let rt = runtime();
+    let (hub, socket) = rt.block_on(async {
+        let hub = TestHub::start(&Db::Sqlite).await;
+        let socket = client_as(&hub, NURSERY).connect_socket().await.unwrap();
+        (hub, socket)
+    });
+    let socket = tokio::sync::Mutex::new(socket);
+    let result = runner().run(&message(), |message| {
+        let want = match &message {
+            Message::Text(text) => expected(text.as_str()),
+            _ => vec![ErrorCode::Malformed],
+        };
+        let got = rt.block_on(async {
+            let mut socket = socket.lock().await;
+            socket.send(message.clone()).await.unwrap();
+            next_frame(&mut socket).await
+        });
+        match got {
+            HubFrame::Welcome { last_seq, .. } => {
+                prop_assert!(want.is_empty(), "welcomed {message:?}, expected {want:?}");
+                prop_assert_eq!(last_seq, Seq(0));
+            }
+            HubFrame::Error(body) => prop_assert!(
+                want.contains(&body.code),
+                "{message:?} got {:?} ({}), expected one of {want:?}",
+                body.code,
+                body.message_en
+            ),
+            other => prop_assert!(false, "{message:?} got {other:?}"),
+        }
+        Ok(())
+    });
+    rt.block_on(hub.stop());
+    result.unwrap();
+}
+
+/// Refusals the hub makes before its policy runs: what a change to the
+/// signed parts (or to the bytes around them) must end in.
+const BEFORE_POLICY: [ErrorCode; 9] = [
+    ErrorCode::Malformed,
+    ErrorCode::UnsupportedVersion,
+    ErrorCode::EnvelopeTooLarge,
+    ErrorCode::SenderMismatch,
+    ErrorCode::NoRecipients,
+    ErrorCode::InvalidRecipients,
+    ErrorCode::UnknownRecipient,
+    ErrorCode::UnknownAgency,
+    ErrorCode::BadSignature,
+];
+
+/// The valid referral changed at the byte level or in its metadata.
+fn changed_envelope() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        mutations().prop_map(|m| mutated(FIXTURE.envelope.bytes(), &m)),
+        prop::collection::vec(meta_change(), 1..3)
+            .prop_map(|c| with_meta_changed(&FIXTURE, &c).into_bytes()),
+    ]
+}
+
+#[test]
+fn any_changed_envelope_posted_to_a_real_hub_is_refused_and_nothing_is_queued() {
+    let rt = runtime();
+    let hub = rt.block_on(TestHub::start(&Db::Sqlite));
+    let clinic = client_as(&hub, CLINIC);
+    let result = runner().run(&changed_envelope(), |bytes| {
+        let signed_parts_changed = match Envelope::parse(bytes.clone()) {
+            Ok(e) => !FIXTURE.same_signed_parts(&e),
+            Err(_) => true,
+        };
+        let (answer, queued) = rt.block_on(async {
+            let answer = clinic.submit(bytes.clone()).await;
+            let mut queued = Vec::new();
+            for who in [CENTER, WELFARE] {
+                queued.push(hub.store.last_seq(&agency(who)).await.unwrap());
+            }
+            (answer, queued)
+        });
+        let body = match answer {
+            Err(ClientError::Refused(body)) => body,
+            other => return Err(TestCaseError::fail(format!("not refused: {other:?}"))),
+        };
+        prop_assert!(
+            !matches!(body.code, ErrorCode::Internal | ErrorCode::Unknown),
+            "refused without a specific code: {body:?}"
+        );
+        if signed_parts_changed {
+            prop_assert!(BEFORE_POLICY.contains(&body.code), "refused late: {body:?}");
+        }
+        prop_assert_eq!(queued, vec![Seq(0), Seq(0)]);
+        Ok(())
+    });
+    rt.block_on(hub.stop());
+    result.unwrap();
+}
