@@ -74,6 +74,17 @@ impl Fixture {
         Envelope::assemble(meta_json, ciphertext.to_vec(), signature.to_vec()).unwrap()
     }
 
+    /// A change that left the signed parts as they were (the same value
+    /// drawn again, whitespace between JSON tokens) must still verify;
+    /// any other is refused.
+    pub fn assert_refused_if_changed(&self, e: &Envelope) -> Result<(), TestCaseError> {
+        if self.same_signed_parts(e) {
+            prop_assert!(verify_envelope(e, &self.directory).is_ok());
+            return Ok(());
+        }
+        self.assert_refused(e)
+    }
+
     /// Check a changed envelope as a node would: it must not verify, and
     /// opening it as the center must refuse before decrypting.
     pub fn assert_refused(&self, e: &Envelope) -> Result<(), TestCaseError> {
@@ -252,13 +263,8 @@ proptest! {
     #[test]
     fn a_valid_envelope_with_changed_bytes_never_verifies(m in mutations()) {
         let f = &*FIXTURE;
-        let Ok(e) = Envelope::parse(mutated(f.envelope.bytes(), &m)) else {
-            return Ok(());
-        };
-        if f.same_signed_parts(&e) {
-            prop_assert!(verify_envelope(&e, &f.directory).is_ok());
-        } else {
-            f.assert_refused(&e)?;
+        if let Ok(e) = Envelope::parse(mutated(f.envelope.bytes(), &m)) {
+            f.assert_refused_if_changed(&e)?;
         }
     }
 
@@ -269,9 +275,7 @@ proptest! {
         changes in prop::collection::vec(meta_change(), 1..3),
     ) {
         let f = &*FIXTURE;
-        let e = with_meta_changed(f, &changes);
-        prop_assume!(e.meta_json() != f.envelope.meta_json());
-        f.assert_refused(&e)?;
+        f.assert_refused_if_changed(&with_meta_changed(f, &changes))?;
     }
 
     /// A ciphertext cut short, with a byte changed, or with bytes added,
@@ -280,8 +284,7 @@ proptest! {
     fn a_truncated_or_changed_ciphertext_never_verifies(m in mutations()) {
         let f = &*FIXTURE;
         let ciphertext = mutated(f.envelope.ciphertext(), &m);
-        prop_assume!(ciphertext != f.envelope.ciphertext());
-        f.assert_refused(&f.with_parts(&ciphertext, f.envelope.signature()))?;
+        f.assert_refused_if_changed(&f.with_parts(&ciphertext, f.envelope.signature()))?;
     }
 
     /// A signature with any change never verifies (strict verification: no
@@ -290,8 +293,7 @@ proptest! {
     fn a_changed_signature_never_verifies(m in mutations()) {
         let f = &*FIXTURE;
         let signature = mutated(f.envelope.signature(), &m);
-        prop_assume!(signature != f.envelope.signature());
-        f.assert_refused(&f.with_parts(f.envelope.ciphertext(), &signature))?;
+        f.assert_refused_if_changed(&f.with_parts(f.envelope.ciphertext(), &signature))?;
     }
 }
 
