@@ -53,7 +53,10 @@ impl Limits {
 
     /// The largest request body: a base64 ciphertext plus metadata.
     pub(crate) fn max_body_bytes(&self) -> usize {
-        self.max_envelope_bytes / 3 * 4 + 64 * 1024
+        // Saturating: a configured limit near usize::MAX overflowed here.
+        (self.max_envelope_bytes / 3)
+            .saturating_mul(4)
+            .saturating_add(64 * 1024)
     }
 }
 

@@ -8,11 +8,17 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use tokio_tungstenite::tungstenite::Message;
 use tsunagu::agency::client::{ClientError, HubSocket};
+use tsunagu::agency::sealed::seal_draft;
+use tsunagu::hub::Limits;
+use tsunagu::protocol::api::CaseOpened;
+use tsunagu::protocol::frame::SubmitStatus;
 use tsunagu::protocol::{ClientFrame, Envelope, ErrorCode, HubFrame, Seq};
 
 use crate::envelope::{FIXTURE, meta_change, with_meta_changed};
 use crate::frames::frame_text;
-use crate::helpers::{CENTER, CLINIC, Db, NURSERY, PATIENCE, TestHub, WELFARE, agency, client_as};
+use crate::helpers::{
+    CENTER, CLINIC, Db, NURSERY, PATIENCE, TestHub, WELFARE, agency, client_as, referral_draft,
+};
 use crate::mutate::{mutated, mutations};
 
 /// The budget for the hub, with failures kept beside this file.
@@ -164,4 +170,33 @@ fn any_changed_envelope_posted_to_a_real_hub_is_refused_and_nothing_is_queued() 
     });
     rt.block_on(hub.stop());
     result.unwrap();
+}
+
+/// Found while writing the hub configuration property (the body limit is
+/// internal, so the property cannot call it): the largest envelope limit a
+/// configuration can name overflowed the request body limit computed from
+/// it (a panic in each request in a debug build; in a release build a
+/// wrapped, tiny limit that refused every envelope as too large).
+#[test]
+fn a_hub_with_the_largest_envelope_limit_still_takes_envelopes() {
+    let rt = runtime();
+    rt.block_on(async {
+        let limits = Limits {
+            max_envelope_bytes: usize::MAX,
+            ..Limits::default()
+        };
+        let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+        let hub = TestHub::start_with(&Db::Sqlite, limits, dir, None).await;
+        let clinic = client_as(&hub, CLINIC);
+        let opened: CaseOpened = clinic
+            .post("/v1/cases", &serde_json::json!({}))
+            .await
+            .unwrap();
+        let f = &*FIXTURE;
+        let draft = referral_draft(&opened.case_id, &[CENTER]);
+        let envelope = seal_draft(&agency(CLINIC), &f.clinic_key, &f.directory, &draft).unwrap();
+        let answer = clinic.submit_envelope(&envelope).await.unwrap();
+        assert_eq!(answer.status, SubmitStatus::Accepted);
+        hub.stop().await;
+    });
 }
