@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tsunagu::agency::client::{ClientError, HubSocket};
 use tsunagu::agency::sealed::seal_draft;
 use tsunagu::hub::Limits;
-use tsunagu::protocol::api::CaseOpened;
+use tsunagu::protocol::api::{BatchResult, CaseOpened};
 use tsunagu::protocol::frame::SubmitStatus;
 use tsunagu::protocol::{ClientFrame, Envelope, ErrorCode, HubFrame, Seq};
 
@@ -199,4 +199,46 @@ fn a_hub_with_the_largest_envelope_limit_still_takes_envelopes() {
         assert_eq!(answer.status, SubmitStatus::Accepted);
         hub.stop().await;
     });
+}
+
+/// The batch path (`POST /v1/envelopes/batch`) with the same changed
+/// envelopes, one to three a batch: the whole batch is refused as
+/// malformed, or each envelope in it is refused on its own; the hub never
+/// stops on one (an internal error) and queues nothing.
+#[test]
+fn any_batch_of_changed_envelopes_is_refused_envelope_by_envelope_and_nothing_is_queued() {
+    let rt = runtime();
+    let hub = rt.block_on(TestHub::start(&Db::Sqlite));
+    let clinic = client_as(&hub, CLINIC);
+    let batches = prop::collection::vec(changed_envelope(), 1..=3);
+    let result = runner().run(&batches, |batch| {
+        let parts: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        let (answer, queued) = rt.block_on(async {
+            let answer = clinic.submit_batch(&parts).await;
+            let mut queued = Vec::new();
+            for who in [CENTER, WELFARE] {
+                queued.push(hub.store.last_seq(&agency(who)).await.unwrap());
+            }
+            (answer, queued)
+        });
+        match answer {
+            Err(ClientError::Refused(body)) => prop_assert_eq!(body.code, ErrorCode::Malformed),
+            Ok(response) => {
+                prop_assert!(response.stopped.is_none(), "{response:?}");
+                for r in &response.results {
+                    let refused = matches!(
+                        r,
+                        BatchResult::Refused(body)
+                            if !matches!(body.code, ErrorCode::Internal | ErrorCode::Unknown)
+                    );
+                    prop_assert!(refused, "{r:?}");
+                }
+            }
+            Err(other) => prop_assert!(false, "{other:?}"),
+        }
+        prop_assert_eq!(queued, vec![Seq(0), Seq(0)]);
+        Ok(())
+    });
+    rt.block_on(hub.stop());
+    result.unwrap();
 }
