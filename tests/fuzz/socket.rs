@@ -127,6 +127,16 @@ const BEFORE_POLICY: [ErrorCode; 9] = [
     ErrorCode::BadSignature,
 ];
 
+/// The last sequence number queued for each recipient of the valid
+/// referral: `Seq(0)` while nothing was accepted.
+async fn queued(hub: &TestHub) -> Vec<Seq> {
+    let mut queued = Vec::new();
+    for who in [CENTER, WELFARE] {
+        queued.push(hub.store.last_seq(&agency(who)).await.unwrap());
+    }
+    queued
+}
+
 /// The valid referral changed at the byte level or in its metadata.
 fn changed_envelope() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -148,11 +158,7 @@ fn any_changed_envelope_posted_to_a_real_hub_is_refused_and_nothing_is_queued() 
         };
         let (answer, queued) = rt.block_on(async {
             let answer = clinic.submit(bytes.clone()).await;
-            let mut queued = Vec::new();
-            for who in [CENTER, WELFARE] {
-                queued.push(hub.store.last_seq(&agency(who)).await.unwrap());
-            }
-            (answer, queued)
+            (answer, queued(&hub).await)
         });
         let body = match answer {
             Err(ClientError::Refused(body)) => body,
@@ -215,11 +221,7 @@ fn any_batch_of_changed_envelopes_is_refused_envelope_by_envelope_and_nothing_is
         let parts: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
         let (answer, queued) = rt.block_on(async {
             let answer = clinic.submit_batch(&parts).await;
-            let mut queued = Vec::new();
-            for who in [CENTER, WELFARE] {
-                queued.push(hub.store.last_seq(&agency(who)).await.unwrap());
-            }
-            (answer, queued)
+            (answer, queued(&hub).await)
         });
         match answer {
             Err(ClientError::Refused(body)) => prop_assert_eq!(body.code, ErrorCode::Malformed),
