@@ -88,7 +88,10 @@ impl Limits {
 
     /// The largest request body: a base64 ciphertext plus metadata.
     pub(crate) fn max_body_bytes(&self) -> usize {
-        self.max_envelope_bytes / 3 * 4 + 64 * 1024
+        // Saturating: a configured limit near usize::MAX overflowed here.
+        (self.max_envelope_bytes / 3)
+            .saturating_mul(4)
+            .saturating_add(64 * 1024)
     }
 }
 
@@ -132,11 +135,38 @@ impl Deadlines {
         use crate::protocol::Urgency::*;
         let minutes = match urgency {
             Emergency => self.emergency_minutes,
-            Early => self.early_hours * 60,
-            Normal => self.normal_days * 24 * 60,
+            Early => self.early_hours.saturating_mul(60),
+            Normal => self.normal_days.saturating_mul(24 * 60),
         };
-        time::Duration::minutes(i64::try_from(minutes).unwrap_or(i64::MAX / 120))
+        capped_minutes(minutes)
     }
+
+    /// How long before a meeting each reminder goes out, in the order
+    /// configured.
+    pub fn meeting_reminders(&self) -> impl Iterator<Item = time::Duration> + '_ {
+        self.meeting_reminder_minutes
+            .iter()
+            .map(|m| capped_minutes(*m))
+    }
+
+    /// How many days before a plan's review each reminder goes out.
+    pub fn review_reminders(&self) -> impl Iterator<Item = i64> + '_ {
+        self.review_reminder_days
+            .iter()
+            .map(|d| capped_minutes(d.saturating_mul(24 * 60)).whole_days())
+    }
+}
+
+/// The longest deadline or reminder lead the hub computes with (1 000
+/// years). A configured value beyond it means "never" all the same, and the
+/// cap keeps every instant the hub derives from it (now + deadline, a
+/// meeting's start − lead) inside what a timestamp can hold, where the
+/// uncapped arithmetic overflowed and panicked.
+pub const LONGEST_DEADLINE: time::Duration = time::Duration::days(366 * 1000);
+
+fn capped_minutes(minutes: u64) -> time::Duration {
+    let longest = LONGEST_DEADLINE.whole_minutes().unsigned_abs();
+    time::Duration::minutes(i64::try_from(minutes.min(longest)).unwrap_or(0))
 }
 
 /// TLS material paths.

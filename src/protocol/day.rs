@@ -86,10 +86,13 @@ impl From<Day> for String {
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
+        // The sign goes before the four digits the parser reads (`{:04}`
+        // would write -999 for the year -0999, which does not read back).
+        let sign = if d.year() < 0 { "-" } else { "" };
         write!(
             f,
-            "{:04}-{:02}-{:02}",
-            d.year(),
+            "{sign}{:04}-{:02}-{:02}",
+            d.year().unsigned_abs(),
             u8::from(d.month()),
             d.day()
         )

@@ -410,9 +410,8 @@ fn reminders(
     };
     let due = rules
         .deadlines
-        .meeting_reminder_minutes
-        .iter()
-        .map(|m| starts_at.datetime() - time::Duration::minutes(i64::try_from(*m).unwrap_or(0)))
+        .meeting_reminders()
+        .map(|lead| starts_at.datetime() - lead)
         .filter(|t| *t > rules.now)
         .map(|t| Reminder {
             due_at: Timestamp::from_datetime(t),

@@ -230,13 +230,8 @@ fn reminders(
     };
     let mut reminders: Vec<Reminder> = rules
         .deadlines
-        .review_reminder_days
-        .iter()
-        .map(|d| {
-            v.review_on
-                .plus_days(-i64::try_from(*d).unwrap_or(0))
-                .start()
-        })
+        .review_reminders()
+        .map(|d| v.review_on.plus_days(-d).start())
         .filter(|t| t.datetime() > rules.now)
         .map(|due_at| Reminder {
             due_at,

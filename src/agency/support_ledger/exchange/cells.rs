@@ -144,13 +144,15 @@ pub fn day_of_text(raw: &str) -> Result<Day, CellProblem> {
     let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u8>(), d.parse::<u8>()) else {
         return Err(not_a_day());
     };
+    let no_such_day = || CellProblem::NoSuchDay(raw.trim().to_owned());
     let year = match base {
-        Some(base) if y >= 1 => base + y - 1,
+        // An era year past what an i32 holds after the era's start is no
+        // day on any calendar (unchecked, 令和2147481629年 overflowed).
+        Some(base) if y >= 1 => base.checked_add(y - 1).ok_or_else(no_such_day)?,
         Some(_) => return Err(not_a_day()),
         None if y >= 1000 => y,
         None => return Err(not_a_day()),
     };
-    let no_such_day = || CellProblem::NoSuchDay(raw.trim().to_owned());
     let month = Month::try_from(m).map_err(|_| no_such_day())?;
     Date::from_calendar_date(year, month, d)
         .map(Day::from)
