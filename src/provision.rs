@@ -274,6 +274,7 @@ mod tests {
         assert_eq!(fingerprint_pem(&cert).unwrap(), entry.cert_fingerprint);
         let signing = keys::load_signing_key(&out.join("signing-key.txt")).unwrap();
         assert_eq!(signing.verifying_key(), entry.signing_key.0);
+        keys::load_records_key(&out.join("records-key.txt")).unwrap();
         let again = issue_agency(&ca, &id, AgencyKind::ObstetricClinic, "テスト医院", &out);
         assert!(matches!(again, Err(ProvisionError::NotEmpty { .. })));
     }

@@ -102,6 +102,14 @@ pub async fn open_records(config: &AgencyConfig) -> Result<Records, NodeError> {
 pub fn ensure_records_key(config: &AgencyConfig) -> Result<std::path::PathBuf, NodeError> {
     let path = config.keys.records_key_path();
     if config.keys.records_key.is_none() && !path.exists() {
+        // Records already encrypted: their key is lost or moved, and a new
+        // one would not open them.
+        if Records::is_encrypted(&config.database)? {
+            return Err(StoreError::RecordsKey {
+                path: config.database.clone(),
+            }
+            .into());
+        }
         let key = keys::RecordsKey::generate();
         let text = keys::records_key_file(&key, &format!("{} records key", config.id));
         crate::crypto::files::write_secret(&path, &text).map_err(|e| {

@@ -96,6 +96,13 @@ impl Records {
             })
     }
 
+    /// Whether the records at `url` exist and are encrypted: a node whose
+    /// records key is missing must not make a new one for them.
+    pub fn is_encrypted(url: &str) -> Result<bool, StoreError> {
+        let options: SqliteConnectOptions = url.parse()?;
+        Ok(cipher::state(options.get_filename())? == cipher::FileState::Encrypted)
+    }
+
     async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let file = options.get_filename().to_owned();
         let pool = SqlitePoolOptions::new()

@@ -250,6 +250,14 @@ async fn a_wrong_records_key_is_refused_with_a_clear_error_and_changes_nothing()
     std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
     let (ok, _, out) = agency_with(&["inbox", "--config", &path], &[]).await;
     assert!(!ok && out.contains("記録キー"), "{out}");
+
+    // Its key lost, encrypted records get no new key that cannot open them.
+    config.keys.records_key = None;
+    let lost = config.keys.records_key_path();
+    std::fs::remove_file(&lost).unwrap();
+    let refused = open_records(&config).await.err().unwrap();
+    assert!(refused.to_string().contains("records key"), "{refused}");
+    assert!(!lost.exists(), "no new records key was made");
 }
 
 #[tokio::test]
