@@ -217,6 +217,7 @@ mod tests {
             );
             let signing = keys::load_signing_key(&files.join("signing-key.txt")).unwrap();
             assert_eq!(signing.verifying_key(), entry.signing_key.0);
+            keys::load_records_key(&files.join("records-key.txt")).unwrap();
             let cert = std::fs::read_to_string(files.join("cert.pem")).unwrap();
             assert_eq!(fingerprint_pem(&cert).unwrap(), entry.cert_fingerprint);
             assert_eq!(
@@ -252,6 +253,7 @@ mod tests {
             agency.join("key.pem"),
             agency.join("age-identity.txt"),
             agency.join("signing-key.txt"),
+            agency.join("records-key.txt"),
         ];
         for path in key_files {
             let text = std::fs::read_to_string(&path).unwrap();
@@ -306,6 +308,7 @@ mod tests {
         assert_eq!(fingerprint_pem(&cert).unwrap(), entry.cert_fingerprint);
         let signing = keys::load_signing_key(&out.join("signing-key.txt")).unwrap();
         assert_eq!(signing.verifying_key(), entry.signing_key.0);
+        keys::load_records_key(&out.join("records-key.txt")).unwrap();
         let again = issue_agency(&ca, &id, AgencyKind::ObstetricClinic, "テスト医院", &out);
         assert!(matches!(again, Err(ProvisionError::NotEmpty { .. })));
     }

@@ -26,6 +26,35 @@ pub struct NodeKeys {
     pub age_identity: PathBuf,
     /// Ed25519 signing key file (signs what this agency sends).
     pub signing_key: PathBuf,
+    /// The key the node's records are encrypted with at rest. Absent (configs
+    /// written before records were encrypted): `records-key.txt` beside the
+    /// age identity, created at the node's first start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_key: Option<PathBuf>,
+}
+
+impl NodeKeys {
+    /// The file name of the records key beside the age identity.
+    pub const RECORDS_KEY_FILE: &str = "records-key.txt";
+
+    /// Where the records key is: as configured, or beside the age identity.
+    pub fn records_key_path(&self) -> PathBuf {
+        self.records_key.clone().unwrap_or_else(|| {
+            self.age_identity
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(Self::RECORDS_KEY_FILE)
+        })
+    }
+
+    /// Every secret key file of the node.
+    pub fn files(&self) -> [PathBuf; 3] {
+        [
+            self.age_identity.clone(),
+            self.signing_key.clone(),
+            self.records_key_path(),
+        ]
+    }
 }
 
 /// The whole node configuration.
@@ -123,6 +152,23 @@ impl UiConfig {
     }
 }
 
+/// The variable systemd sets to the directory of a unit's credentials.
+const CREDENTIALS: &str = "CREDENTIALS_DIRECTORY";
+
+/// A key path may start with `$CREDENTIALS_DIRECTORY/`: the key is then a
+/// systemd credential (`LoadCredential=`/`LoadCredentialEncrypted=`), which
+/// systemd decrypts into a directory only the service can read, at a path
+/// known only when the service starts.
+fn in_credentials(path: &Path, dir: Option<&Path>) -> Result<PathBuf, AgencyConfigError> {
+    let Ok(rest) = path.strip_prefix(format!("${CREDENTIALS}")) else {
+        return Ok(path.to_owned());
+    };
+    let dir = dir.ok_or_else(|| AgencyConfigError::NoCredentials {
+        path: path.to_owned(),
+    })?;
+    Ok(dir.join(rest))
+}
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum AgencyConfigError {
@@ -131,6 +177,10 @@ pub enum AgencyConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path} は systemd の資格情報ですが、CREDENTIALS_DIRECTORY がありません: LoadCredential= のあるユニットから起動してください / {path} is a systemd credential but CREDENTIALS_DIRECTORY is not set: start the node from a unit with LoadCredential="
+    )]
+    NoCredentials { path: PathBuf },
     #[error("agency config {path} is not valid: {source}")]
     Parse {
         path: PathBuf,
@@ -145,10 +195,23 @@ impl AgencyConfig {
             path: path.to_owned(),
             source,
         })?;
-        toml::from_str(&text).map_err(|source| AgencyConfigError::Parse {
-            path: path.to_owned(),
-            source,
-        })
+        let mut config: Self =
+            toml::from_str(&text).map_err(|source| AgencyConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            })?;
+        let credentials = std::env::var_os(CREDENTIALS).map(PathBuf::from);
+        for key in [
+            &mut config.tls.key,
+            &mut config.keys.age_identity,
+            &mut config.keys.signing_key,
+        ]
+        .into_iter()
+        .chain(config.keys.records_key.as_mut())
+        {
+            *key = in_credentials(key, credentials.as_deref())?;
+        }
+        Ok(config)
     }
 
     /// The configuration of one agency of an example set laid out by
@@ -168,6 +231,7 @@ impl AgencyConfig {
             keys: NodeKeys {
                 age_identity: own.join("age-identity.txt"),
                 signing_key: own.join("signing-key.txt"),
+                records_key: Some(own.join(NodeKeys::RECORDS_KEY_FILE)),
             },
             request_timeout_secs: None,
             ui: UiConfig::default(),
@@ -178,6 +242,23 @@ impl AgencyConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_path_under_the_credentials_directory_is_expanded_and_refused_without_one() {
+        let key = Path::new("$CREDENTIALS_DIRECTORY/age-identity");
+        let dir = Path::new("/run/credentials/tsunagu-agency.service");
+        assert_eq!(
+            in_credentials(key, Some(dir)).unwrap(),
+            dir.join("age-identity")
+        );
+        let plain = Path::new("/etc/tsunagu/agency/age-identity.txt");
+        assert_eq!(in_credentials(plain, None).unwrap(), plain);
+        let refused = in_credentials(key, None).unwrap_err();
+        assert!(
+            refused.to_string().contains("CREDENTIALS_DIRECTORY"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn a_config_without_ui_gets_the_default_timeouts_and_a_partial_one_keeps_the_rest() {

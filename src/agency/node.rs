@@ -88,6 +88,41 @@ pub enum NodeError {
     Unreachable(String),
 }
 
+/// Open the node's records, encrypted at rest with its records key. A node
+/// configured before records were encrypted gets its key created beside the
+/// age identity at first start (its plain records are then encrypted in
+/// place by [`Records::open_encrypted`]): an upgrade needs no hand work.
+pub async fn open_records(config: &AgencyConfig) -> Result<Records, NodeError> {
+    let key = keys::load_records_key(&ensure_records_key(config)?)?;
+    Ok(Records::open_encrypted(&config.database, key.expose()).await?)
+}
+
+/// The records key's path; for a config that names none, the key beside the
+/// age identity, created (0600) if it is not there yet.
+pub fn ensure_records_key(config: &AgencyConfig) -> Result<std::path::PathBuf, NodeError> {
+    let path = config.keys.records_key_path();
+    if config.keys.records_key.is_none() && !path.exists() {
+        // Records already encrypted: their key is lost or moved, and a new
+        // one would not open them.
+        if Records::is_encrypted(&config.database)? {
+            return Err(StoreError::RecordsKey {
+                path: config.database.clone(),
+            }
+            .into());
+        }
+        let key = keys::RecordsKey::generate();
+        let text = keys::records_key_file(&key, &format!("{} records key", config.id));
+        crate::crypto::files::write_secret(&path, &text).map_err(|e| {
+            crate::crypto::CryptoError::KeyFile {
+                path: e.path,
+                source: e.source,
+            }
+        })?;
+        tracing::info!(file = %path.display(), "created the records key");
+    }
+    Ok(path)
+}
+
 /// One agency's node.
 pub struct Node {
     id: AgencyId,
@@ -118,7 +153,7 @@ impl Node {
         if directory.get(&config.id).is_none() {
             return Err(NodeError::NotInDirectory(config.id.clone()));
         }
-        let records = Records::open(&config.database).await?;
+        let records = open_records(config).await?;
         let events = broadcast::channel(1024).0;
         Ok(Self {
             id: config.id.clone(),

@@ -139,6 +139,9 @@ pub enum AgencyCommand {
     /// 職員アカウント（Web 画面のログイン・二要素認証） / staff accounts of the web UI (login, second factor)
     #[command(subcommand)]
     Staff(super::staff::StaffCommand),
+    /// ノードの鍵（パスフレーズによる保護） / the node's keys: passphrase protection
+    #[command(subcommand)]
+    Keys(super::keys::KeysCommand),
     /// 閲覧記録（誰がいつどの記録を見たか） / the access log: who viewed which record, when
     AccessLog(super::staff::AccessLogArgs),
     /// 1件を復号して表示 / show one message, decrypted
@@ -230,6 +233,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::SupportLedger(cmd) => super::support_ledger::run(cmd, lang).await,
             AgencyCommand::Report(args) => super::report::run(args, lang).await,
             AgencyCommand::Staff(cmd) => super::staff::run(cmd, lang).await,
+            AgencyCommand::Keys(cmd) => super::keys::run(cmd, lang).await,
             AgencyCommand::AccessLog(args) => super::staff::access_log(args, lang).await,
             other => staff(other, lang).await,
         }

@@ -10,6 +10,7 @@ mod certs;
 mod choices;
 mod demo;
 mod exchange;
+mod keys;
 mod labels;
 mod ledger;
 mod meeting;

@@ -20,7 +20,6 @@ use crate::agency::staff::{
 };
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
-use crate::store::records::Records;
 
 #[derive(Subcommand)]
 pub enum StaffCommand {
@@ -152,12 +151,14 @@ async fn open(path: &Path, lang: Lang) -> anyhow::Result<StaffAccounts> {
             "cannot load the agency config; name it with --config",
         )
     })?;
-    let records = Records::open(&config.database).await.with_context(|| {
-        lang.pick(
-            "ノードの記録（データベース）を開けません。設定の database を確認してください",
-            "cannot open the node's records; check database in the config",
-        )
-    })?;
+    let records = crate::agency::node::open_records(&config)
+        .await
+        .with_context(|| {
+            lang.pick(
+                "ノードの記録（データベース）を開けません。設定の database を確認してください",
+                "cannot open the node's records; check database in the config",
+            )
+        })?;
     StaffAccounts::from_config(&config, records).with_context(|| {
         lang.pick(
             "ノードの鍵（keys.age_identity）を読めません。設定を確認してください",

@@ -11,13 +11,23 @@ use ed25519_dalek::SigningKey;
 use super::CryptoError;
 use crate::protocol::keys::SigningPublicKey;
 
-fn read_key_file(path: &Path) -> Result<String, CryptoError> {
-    super::files::owner_only(path)
-        .and_then(|()| std::fs::read_to_string(path))
+/// Read a key file, refused if others can read it; one protected by a
+/// passphrase (age's scrypt format, see [`super::passphrase`]) is decrypted
+/// in memory with the passphrase from the process's source.
+pub fn read_key_file(path: &Path) -> Result<String, CryptoError> {
+    let bytes = super::files::owner_only(path)
+        .and_then(|()| std::fs::read(path))
         .map_err(|source| CryptoError::KeyFile {
             path: path.to_owned(),
             source,
-        })
+        })?;
+    if super::passphrase::is_protected(&bytes) {
+        return super::passphrase::open_with_env(path, &bytes);
+    }
+    String::from_utf8(bytes).map_err(|_| CryptoError::KeyFormat {
+        path: path.to_owned(),
+        reason: "not a text file".into(),
+    })
 }
 
 /// The first line of a key file that is not blank and not a `#` comment.
@@ -83,4 +93,71 @@ pub fn signing_key_file(key: &SigningKey, comment: &str) -> String {
         String::from(SigningPublicKey(key.verifying_key())),
         STANDARD.encode(key.to_bytes())
     )
+}
+
+/// The 256-bit key the node's records database is encrypted with
+/// (SQLCipher's raw key: random, so no key derivation is needed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecordsKey([u8; 32]);
+
+impl std::fmt::Debug for RecordsKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordsKey(…)")
+    }
+}
+
+impl RecordsKey {
+    /// A new random key.
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        // The OS random source failing is unrecoverable for key generation.
+        getrandom::fill(&mut key).expect("the OS random number generator failed");
+        Self(key)
+    }
+
+    /// The key's bytes, for the database to be keyed with.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+/// Load a records key file (64 hex digits, `#` comments allowed).
+pub fn load_records_key(path: &Path) -> Result<RecordsKey, CryptoError> {
+    let text = read_key_file(path)?;
+    let bad = |reason: String| CryptoError::KeyFormat {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes =
+        hex::decode(key_line(path, &text)?).map_err(|e| bad(format!("invalid hex: {e}")))?;
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| bad("a records key is 32 bytes (64 hex digits)".into()))?;
+    Ok(RecordsKey(key))
+}
+
+/// The text of a records key file.
+pub fn records_key_file(key: &RecordsKey, comment: &str) -> String {
+    format!(
+        "# {comment}\n# encrypts this node's records database (SQLCipher); without it the records cannot be read\n{}\n",
+        hex::encode(key.0)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_records_key_file_round_trips_and_a_short_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records-key.txt");
+        let key = RecordsKey::generate();
+        super::super::files::write_secret(&path, &records_key_file(&key, "test")).unwrap();
+        assert_eq!(load_records_key(&path).unwrap(), key);
+        assert_eq!(format!("{key:?}"), "RecordsKey(…)");
+        super::super::files::write_secret(&path, "abcd\n").unwrap();
+        let err = load_records_key(&path).unwrap_err();
+        assert!(err.to_string().contains("32 bytes"), "{err}");
+    }
 }

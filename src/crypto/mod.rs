@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod keys;
+pub mod passphrase;
 pub mod pki;
 pub mod seal;
 pub mod sign;
@@ -22,6 +23,14 @@ pub enum CryptoError {
         path: std::path::PathBuf,
         reason: String,
     },
+    #[error(
+        "{path} のパスフレーズが違います（ファイルは変更していません） / wrong passphrase for {path} (the file is unchanged)"
+    )]
+    WrongPassphrase { path: std::path::PathBuf },
+    #[error(
+        "{path} はパスフレーズで保護されていますが、パスフレーズがありません: systemd の資格情報 tsunagu-passphrase か TSUNAGU_PASSPHRASE_FILE を設定するか、端末から起動してください / {path} is protected by a passphrase but none was given: provide the systemd credential tsunagu-passphrase, set TSUNAGU_PASSPHRASE_FILE, or run on a terminal"
+    )]
+    NoPassphrase { path: std::path::PathBuf },
     #[error("encryption failed: {0}")]
     Encrypt(String),
     #[error("decryption failed: {0}")]

@@ -299,7 +299,8 @@ fn commented_pem(comment: &str, pem: &str) -> String {
 }
 
 /// Write an agency's files into `dir`: `cert.pem`, `key.pem`,
-/// `age-identity.txt`, `signing-key.txt` (key files 0600 on unix). `comment`
+/// `age-identity.txt`, `signing-key.txt`, `records-key.txt` (key files 0600
+/// on unix). `comment`
 /// heads every key file.
 pub fn write_agency(dir: &Path, material: &AgencyMaterial, comment: &str) -> Result<(), PkiError> {
     files::create_dir(dir)?;
@@ -315,6 +316,12 @@ pub fn write_agency(dir: &Path, material: &AgencyMaterial, comment: &str) -> Res
     files::write_secret(
         &dir.join("signing-key.txt"),
         &keys::signing_key_file(&material.signing_key, comment),
+    )?;
+    // The records key never leaves the node and is in no directory entry:
+    // a fresh one for every node's local database.
+    files::write_secret(
+        &dir.join("records-key.txt"),
+        &keys::records_key_file(&keys::RecordsKey::generate(), comment),
     )?;
     Ok(())
 }

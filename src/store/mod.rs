@@ -48,6 +48,12 @@ pub enum StoreError {
         "{path} can be read by other users (mode {mode:o}): run `chmod 600 {path}*` as its owner, then start again"
     )]
     Exposed { path: String, mode: u32 },
+    /// An encrypted records database the given records key does not open
+    /// (a wrong or missing `keys.records_key`). Nothing was changed.
+    #[error(
+        "{path} を記録キーで開けません: agency.toml の keys.records_key が、このデータベースを作ったときのキーか確認してください（データベースは変更していません） / {path} cannot be opened with this records key: check that keys.records_key in agency.toml is the key this database was created with (the database is unchanged)"
+    )]
+    RecordsKey { path: String },
     #[error("group commit failed: {0}")]
     Batch(String),
     #[error("the store is shutting down")]

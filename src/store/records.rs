@@ -12,7 +12,9 @@ mod support;
 mod upgrade;
 
 use sqlx::SqlitePool;
-use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+use super::sqlite::cipher;
 
 use super::{StoreError, seq_from_db, seq_to_db};
 use crate::protocol::notice::ConsentEnd;
@@ -57,9 +59,51 @@ pub struct Records {
 }
 
 impl Records {
-    /// Open (creating and migrating) the records at `url` (`sqlite:PATH`).
+    /// Open (creating and migrating) plain, unencrypted records at `url`
+    /// (`sqlite:PATH`): for tests and benchmarks. A node opens its records
+    /// with [`Records::open_encrypted`].
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = super::sqlite::connect_options(url)?;
+        if cipher::state(options.get_filename())? == cipher::FileState::Encrypted {
+            return Err(StoreError::RecordsKey {
+                path: options.get_filename().display().to_string(),
+            });
+        }
+        Self::connect(options).await
+    }
+
+    /// Open (creating and migrating) the records at `url`, encrypted at rest
+    /// with `key`. Records written before encryption (a plain SQLite file)
+    /// are encrypted in place first, once. A key that does not open them is
+    /// refused and nothing is changed.
+    #[tracing::instrument(skip_all)]
+    pub async fn open_encrypted(url: &str, key: &[u8; 32]) -> Result<Self, StoreError> {
+        let options = super::sqlite::connect_options(url)?;
+        let file = options.get_filename().to_owned();
+        cipher::quiet().await?;
+        if cipher::state(&file)? == cipher::FileState::Plain {
+            tracing::warn!(file = %file.display(), "encrypting the plain records database in place");
+            cipher::encrypt_in_place(&file, key).await?;
+            tracing::info!(file = %file.display(), "records database encrypted");
+        }
+        Self::connect(cipher::keyed(options, key))
+            .await
+            .map_err(|e| match e {
+                StoreError::Database(e) if cipher::is_wrong_key(&e) => StoreError::RecordsKey {
+                    path: file.display().to_string(),
+                },
+                other => other,
+            })
+    }
+
+    /// Whether the records at `url` exist and are encrypted: a node whose
+    /// records key is missing must not make a new one for them.
+    pub fn is_encrypted(url: &str) -> Result<bool, StoreError> {
+        let options: SqliteConnectOptions = url.parse()?;
+        Ok(cipher::state(options.get_filename())? == cipher::FileState::Encrypted)
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let file = options.get_filename().to_owned();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)

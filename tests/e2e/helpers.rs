@@ -439,6 +439,20 @@ pub async fn refused_with(node: &TestNode, draft: &Draft, code: ErrorCode) -> Er
     }
 }
 
+/// A raw connection to the records of the example node `node` under `data`,
+/// keyed with its records key as the node keys it (they are encrypted).
+pub async fn node_db(data: &Path, node: &str) -> sqlx::SqliteConnection {
+    use sqlx::ConnectOptions;
+    let url = store::testing::sqlite_url(data, &format!("{node}.db"));
+    let key_file = certs().join("agencies").join(node).join("records-key.txt");
+    let key = tsunagu::crypto::keys::load_records_key(&key_file).unwrap();
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+    store::sqlite::cipher::keyed(options, key.expose())
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// The marker string inside the demo referral's findings.
 pub const MARKER: &str = "MARKER-PLAINTEXT-7f3a";
 

@@ -32,6 +32,7 @@ macro_rules! both_backends {
 }
 
 mod api;
+mod at_rest;
 mod audit;
 mod cli;
 mod cli_json;

@@ -75,8 +75,7 @@ async fn node_envelope(
     table: Table,
     id: EnvelopeId,
 ) -> Vec<u8> {
-    let url = tsunagu::store::testing::sqlite_url(data, &format!("{node}.db"));
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    let mut conn = node_db(data, node).await;
     let sql = match table {
         Table::Outbox => "SELECT envelope FROM outbox WHERE envelope_id = ?",
         Table::Inbox => "SELECT envelope FROM inbox WHERE envelope_id = ?",
@@ -277,8 +276,7 @@ async fn the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_on
     );
     assert!(center.node.records().inbox().await.unwrap().is_empty());
     // Kept aside exactly as they arrived.
-    let url = tsunagu::store::testing::sqlite_url(data.path(), &format!("{CENTER}.db"));
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    let mut conn = node_db(data.path(), CENTER).await;
     let kept: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT envelope FROM quarantine ORDER BY seq")
         .fetch_all(&mut conn)
         .await

@@ -10,7 +10,6 @@ use tokio::io::AsyncWriteExt;
 use tsunagu::agency::AgencyConfig;
 use tsunagu::agency::staff::{StaffAccounts, TotpSecret, Viewed};
 use tsunagu::protocol::Timestamp;
-use tsunagu::store::records::Records;
 
 use crate::helpers::*;
 
@@ -98,7 +97,7 @@ async fn the_first_administrator_is_added_listed_and_signs_in_with_the_printed_s
     assert_eq!(list[0]["id"], added["staff"]["id"]);
 
     let loaded = AgencyConfig::load(config.as_ref()).unwrap();
-    let records = Records::open(&loaded.database).await.unwrap();
+    let records = tsunagu::agency::node::open_records(&loaded).await.unwrap();
     let accounts = StaffAccounts::from_config(&loaded, records).unwrap();
     let code = TotpSecret::from_base32(secret).unwrap().code_at(now_secs());
     let session = accounts

@@ -432,12 +432,8 @@ async fn the_cli_dry_run_writes_nothing_then_imports_and_exports_an_owner_only_f
         let mode = std::fs::metadata(&out_file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let records = Records::open(&format!(
-        "sqlite:{}",
-        dir.path().join(format!("{CENTER}.db")).display()
-    ))
-    .await
-    .unwrap();
+    let loaded = tsunagu::agency::AgencyConfig::load(config.as_ref()).unwrap();
+    let records = tsunagu::agency::node::open_records(&loaded).await.unwrap();
     let ledger = ledger_of(&records).await;
     assert_eq!(ledger.by_number("M-0001").unwrap().tiers[0].by, "cli-user");
     records.close().await;

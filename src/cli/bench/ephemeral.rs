@@ -80,6 +80,7 @@ impl Pki {
             keys: NodeKeys {
                 age_identity: own.join("age-identity.txt"),
                 signing_key: own.join("signing-key.txt"),
+                records_key: None,
             },
             request_timeout_secs: None,
             ui: Default::default(),

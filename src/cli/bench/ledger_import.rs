@@ -19,6 +19,9 @@ pub struct LedgerImportArgs {
     /// 行数 / rows
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     rows: u32,
+    /// 暗号化しない記録に取り込む（暗号化の費用の比較用） / import into unencrypted records, to compare what encryption at rest costs
+    #[arg(long)]
+    plain: bool,
 }
 
 fn subject(i: u32) -> Subject {
@@ -72,11 +75,14 @@ pub async fn run(args: LedgerImportArgs, lang: Lang) -> anyhow::Result<()> {
     let workbook = export::xlsx(&support_ledger::load(&source, today).await?)?;
     source.close().await;
 
-    let target = Records::open(&format!(
-        "sqlite:{}",
-        dir.path().join("target.db").display()
-    ))
-    .await?;
+    // The node's records are encrypted at rest (SQLCipher): so is the
+    // target, unless asked to measure without.
+    let url = format!("sqlite:{}", dir.path().join("target.db").display());
+    let target = if args.plain {
+        Records::open(&url).await?
+    } else {
+        Records::open_encrypted(&url, crate::crypto::keys::RecordsKey::generate().expose()).await?
+    };
     let started = Instant::now();
     let book = read::read(&workbook)?;
     let read_at = started.elapsed();

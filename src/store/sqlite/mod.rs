@@ -18,6 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::StoreError;
+
+pub mod cipher;
 use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
 
 /// Most operations committed together in one transaction.
@@ -73,7 +75,7 @@ pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreEr
 /// 0600 here (SQLite gives its `-wal` and `-shm` the database's mode), and
 /// one that group or others can read is refused with the fix named.
 #[cfg(unix)]
-fn private(file: &std::path::Path) -> Result<(), StoreError> {
+pub(crate) fn private(file: &std::path::Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     if file.as_os_str() == ":memory:" {
         return Ok(());
@@ -107,7 +109,7 @@ fn private(file: &std::path::Path) -> Result<(), StoreError> {
 }
 
 #[cfg(not(unix))]
-fn private(_file: &std::path::Path) -> Result<(), StoreError> {
+pub(crate) fn private(_file: &std::path::Path) -> Result<(), StoreError> {
     Ok(())
 }
 
