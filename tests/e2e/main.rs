@@ -33,6 +33,7 @@ macro_rules! both_backends {
 
 mod api;
 mod audit;
+mod checkpoints;
 mod cli;
 mod cli_json;
 mod consent;
