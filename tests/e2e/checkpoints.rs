@@ -241,6 +241,39 @@ async fn a_chain_recomputed_after_an_edit_is_caught_with_a_nodes_checkpoints(db:
     );
 }
 
+/// While a node stays connected, the chain's growth reaches it as a new
+/// checkpoint at the next `checkpoint_interval_secs` tick (1 s here; the
+/// wait is bounded only by the tests' patience).
+#[tokio::test]
+async fn a_connected_node_gets_a_new_checkpoint_once_the_chain_grows() {
+    let limits = tsunagu::hub::Limits {
+        checkpoint_interval_secs: 1,
+        ..Default::default()
+    };
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let hub = TestHub::start_with(&Db::Sqlite, limits, dir, None).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
+    let first = checkpoint_count(&mut center).await;
+    // Another agency's connection is audited: the chain grows.
+    let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
+    let grown = center
+        .wait_for(|e| {
+            matches!(e, NodeEvent::Checkpoint { count } if *count > first)
+                || matches!(e, NodeEvent::Disconnected { .. })
+        })
+        .await;
+    assert!(
+        matches!(grown, NodeEvent::Checkpoint { .. }),
+        "on the same socket: {grown:?}"
+    );
+    let held = center.node.records().checkpoints().await.unwrap();
+    assert_eq!(held.len(), 2, "{held:?}");
+    clinic.stop().await;
+    center.stop().await;
+    hub.stop().await;
+}
+
 /// The node itself sees a shorter chain than one the hub signed before,
 /// raises it, keeps it as evidence, and its operator's command says so.
 #[tokio::test]
