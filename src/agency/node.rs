@@ -15,12 +15,13 @@ use super::client::{ClientError, HubClient, HubSocket};
 use super::config::AgencyConfig;
 use super::outbox::{self, HubAnswer, Outbox};
 use super::sealed::{Draft, SealError, open_envelope, seal_draft};
+use crate::crypto::hub_signed::{self, HubSignatureError};
 use crate::crypto::{keys, tls};
 use crate::directory::Directory;
 use crate::protocol::api::{
     CaseOpened, Disclosure, ReferralStatus, StatutoryUse, Violation, ViolationReport,
 };
-use crate::protocol::checkpoint::{HubSignatureError, SignedCheckpoint};
+use crate::protocol::checkpoint::SignedCheckpoint;
 use crate::protocol::notice::SignedNotice;
 use crate::protocol::{
     AgencyId, CaseId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Notice, Seq,
@@ -338,7 +339,7 @@ impl Node {
         let hub_key = self.directory.hub_signing_key();
         let opened = signed
             .ok_or(HubSignatureError::Unsigned)
-            .and_then(|s| s.open(hub_key, &self.id, seq));
+            .and_then(|s| hub_signed::open_notice(s, hub_key, &self.id, seq));
         match opened {
             Ok(notice) => {
                 self.records.store_notice(seq, &notice).await?;
@@ -362,15 +363,16 @@ impl Node {
     /// kept; a checkpoint that contradicts one held is kept and raised as
     /// an error for the operator (`tsunagu agency checkpoints show`).
     async fn checkpoint(&self, signed: &SignedCheckpoint) -> Result<(), StoreError> {
-        let checkpoint = match signed.verify(self.directory.hub_signing_key()) {
-            Ok(checkpoint) => checkpoint,
-            Err(e) => {
-                let reason = e.to_string();
-                tracing::warn!(agency = %self.id, %reason, "checkpoint refused, not stored");
-                let _ = self.events.send(NodeEvent::CheckpointRefused { reason });
-                return Ok(());
-            }
-        };
+        let checkpoint =
+            match hub_signed::verify_checkpoint(signed, self.directory.hub_signing_key()) {
+                Ok(checkpoint) => checkpoint,
+                Err(e) => {
+                    let reason = e.to_string();
+                    tracing::warn!(agency = %self.id, %reason, "checkpoint refused, not stored");
+                    let _ = self.events.send(NodeEvent::CheckpointRefused { reason });
+                    return Ok(());
+                }
+            };
         let count = checkpoint.count;
         match self.records.store_checkpoint(signed, &checkpoint).await? {
             CheckpointOutcome::New | CheckpointOutcome::Known => {

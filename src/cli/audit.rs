@@ -8,6 +8,7 @@ use crate::cli::output::say;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::crypto::hub_signed;
 use crate::directory::Directory;
 use crate::hub::HubConfig;
 use crate::i18n::Lang;
@@ -281,7 +282,7 @@ fn check_checkpoints(
 ) -> usize {
     let mut contradicted = 0;
     for (n, signed) in (1..).zip(&file.checkpoints) {
-        let problem = match signed.verify(Some(key)) {
+        let problem = match hub_signed::verify_checkpoint(signed, Some(key)) {
             Err(e) => format!(
                 "{}: {e}",
                 lang.pick(

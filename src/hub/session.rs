@@ -22,8 +22,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::peer::Caller;
 use super::{Hub, HubError};
-use crate::protocol::checkpoint::{Checkpoint, SignedCheckpoint};
-use crate::protocol::notice::SignedNotice;
+use crate::crypto::hub_signed;
+use crate::protocol::checkpoint::Checkpoint;
 use crate::protocol::{AgencyId, ClientFrame, ErrorCode, HubFrame, Seq, Timestamp};
 use crate::store::model::AuditEvent;
 use crate::store::{AckOutcome, Delivery, DeliveryItem};
@@ -232,7 +232,7 @@ impl Session {
             head,
             at: Timestamp::now(),
         };
-        let signed = SignedCheckpoint::sign(self.hub.signing_key(), &checkpoint);
+        let signed = hub_signed::sign_checkpoint(self.hub.signing_key(), &checkpoint);
         self.send(&HubFrame::Checkpoint(signed)).await?;
         self.checkpointed = count;
         tracing::debug!(agency = %self.agency, count, "checkpoint sent");
@@ -307,7 +307,7 @@ fn deliver_frame(
             Ok(HubFrame::Deliver { seq, envelope })
         }
         DeliveryItem::Notice(notice) => {
-            let signed = SignedNotice::sign(key, agency, seq, &notice);
+            let signed = hub_signed::sign_notice(key, agency, seq, &notice);
             Ok(HubFrame::Notice {
                 seq,
                 notice,

@@ -5,13 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::HubSignatureError;
 use super::day::{Day, show_local};
 use super::ids::{CaseId, ConsentId, MeetingId, PlanId, Timestamp};
-use super::keys::SigningPublicKey;
 use super::meeting::MeetingKind;
 use super::{AgencyId, EnvelopeId, Seq, Urgency};
-use crate::crypto::sign;
 
 /// Domain tag of a notice's signed bytes.
 const NOTICE_DOMAIN: &[u8] = b"tsunagu/notice/v1\0";
@@ -252,37 +249,9 @@ impl Notice {
 pub struct SignedNotice {
     /// The [`Notice`]'s JSON text, as signed.
     pub notice: String,
-    /// Ed25519 over [`notice_bytes`].
+    /// Ed25519 over [`notice_bytes`] (`crypto::hub_signed`).
     #[serde(with = "super::b64")]
     pub signature: Vec<u8>,
-}
-
-impl SignedNotice {
-    /// Encode `notice` once and sign it for `to` at `seq`.
-    pub fn sign(key: &ed25519_dalek::SigningKey, to: &AgencyId, seq: Seq, notice: &Notice) -> Self {
-        let text = serde_json::to_string(notice).unwrap_or_default();
-        let signature = sign::sign(key, &notice_bytes(to, seq, &text));
-        Self {
-            notice: text,
-            signature,
-        }
-    }
-
-    /// Check that the hub signed this text for `to` at `seq`, then read it.
-    pub fn open(
-        &self,
-        hub_key: Option<&SigningPublicKey>,
-        to: &AgencyId,
-        seq: Seq,
-    ) -> Result<Notice, HubSignatureError> {
-        let key = hub_key.ok_or(HubSignatureError::NoHubKey)?;
-        sign::verify(key, &notice_bytes(to, seq, &self.notice), &self.signature)
-            .map_err(|_| HubSignatureError::BadSignature)?;
-        serde_json::from_str(&self.notice).map_err(|e| HubSignatureError::Malformed {
-            what: "notice",
-            detail: e.to_string(),
-        })
-    }
 }
 
 /// The bytes a notice's signature covers: the domain tag, the recipient
@@ -302,20 +271,6 @@ pub fn notice_bytes(to: &AgencyId, seq: Seq, text: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::keys::generate_signing_key;
-
-    fn notice() -> Notice {
-        Notice::PlanReviewDue {
-            plan_id: PlanId::new(),
-            version: 2,
-            case_id: "case-1".parse().unwrap(),
-            review_on: "2026-12-01".parse().unwrap(),
-        }
-    }
-
-    fn center() -> AgencyId {
-        "minato-center".parse().unwrap()
-    }
 
     #[test]
     fn the_signed_bytes_bind_the_agency_and_the_sequence_number() {
@@ -325,38 +280,7 @@ mod tests {
         expected.extend_from_slice(b"minato-center");
         expected.extend_from_slice(&7u64.to_be_bytes());
         expected.extend_from_slice(text.as_bytes());
-        assert_eq!(notice_bytes(&center(), Seq(7), text), expected);
-    }
-
-    #[test]
-    fn a_notice_opens_only_for_its_agency_at_its_position_under_the_hub_key() {
-        let key = generate_signing_key();
-        let hub = SigningPublicKey(key.verifying_key());
-        let notice = notice();
-        let signed = SignedNotice::sign(&key, &center(), Seq(7), &notice);
-        assert_eq!(signed.open(Some(&hub), &center(), Seq(7)), Ok(notice));
-        let clinic: AgencyId = "sakura-clinic".parse().unwrap();
-        let other = SigningPublicKey(generate_signing_key().verifying_key());
-        for (key, to, seq) in [
-            (Some(&hub), &clinic, Seq(7)),
-            (Some(&hub), &center(), Seq(8)),
-            (Some(&other), &center(), Seq(7)),
-        ] {
-            assert_eq!(
-                signed.open(key, to, seq),
-                Err(HubSignatureError::BadSignature)
-            );
-        }
-        assert_eq!(
-            signed.open(None, &center(), Seq(7)),
-            Err(HubSignatureError::NoHubKey)
-        );
-        let mut edited = signed.clone();
-        edited.notice = edited.notice.replace("\"version\":2", "\"version\":3");
-        assert_ne!(edited.notice, signed.notice);
-        assert_eq!(
-            edited.open(Some(&hub), &center(), Seq(7)),
-            Err(HubSignatureError::BadSignature)
-        );
+        let center: AgencyId = "minato-center".parse().unwrap();
+        assert_eq!(notice_bytes(&center, Seq(7), text), expected);
     }
 }

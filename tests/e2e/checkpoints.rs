@@ -13,9 +13,10 @@ use sqlx::Connection;
 use tokio::sync::mpsc;
 use tsunagu::agency::NodeEvent;
 use tsunagu::agency::sealed::seal_draft;
+use tsunagu::crypto::hub_signed::{sign_checkpoint, sign_notice, verify_checkpoint};
 use tsunagu::crypto::keys::{generate_signing_key, load_signing_key};
 use tsunagu::directory::Directory;
-use tsunagu::protocol::checkpoint::{Checkpoint, CheckpointFile, SignedCheckpoint};
+use tsunagu::protocol::checkpoint::{Checkpoint, CheckpointFile};
 use tsunagu::protocol::frame::{ClientFrame, HubFrame};
 use tsunagu::protocol::notice::{ConsentEnd, SignedNotice};
 use tsunagu::protocol::{CaseId, ConsentId, Notice, Seq, Timestamp};
@@ -134,7 +135,7 @@ async fn a_node_keeps_checkpoints_and_an_intact_chain_passes_with_them(db: Db) {
     assert!(file.checkpoints.len() >= 2, "{file:?}");
     let hub_key = Directory::load(&certs().join("directory.toml")).unwrap();
     let newest = file.checkpoints.last().unwrap();
-    let newest = newest.verify(hub_key.hub_signing_key()).unwrap();
+    let newest = verify_checkpoint(newest, hub_key.hub_signing_key()).unwrap();
     assert_eq!(newest.count, held.count);
 
     let (_, (ok, text)) = verify(&held);
@@ -313,7 +314,7 @@ async fn checkpoints_signed_by_another_key_or_none_at_all_are_refused_by_name() 
     let held = held(&Db::Sqlite).await;
     let forged = CheckpointFile {
         agency: agency(CENTER),
-        checkpoints: vec![SignedCheckpoint::sign(
+        checkpoints: vec![sign_checkpoint(
             &generate_signing_key(),
             &Checkpoint {
                 count: 1,
@@ -422,20 +423,14 @@ async fn forged_notices_are_quarantined_and_change_no_record_and_a_forged_checkp
             envelope: String::from_utf8(envelope.bytes().to_vec()).unwrap(),
         },
         notice(2, None),
-        notice(
-            3,
-            Some(SignedNotice::sign(&hub, &agency(CLINIC), Seq(3), &ended)),
-        ),
-        notice(4, Some(SignedNotice::sign(&hub, &center, Seq(2), &ended))),
-        notice(
-            5,
-            Some(SignedNotice::sign(&forger, &center, Seq(5), &ended)),
-        ),
-        HubFrame::Checkpoint(SignedCheckpoint::sign(&forger, &checkpoint(10))),
-        HubFrame::Checkpoint(SignedCheckpoint::sign(&hub, &checkpoint(3))),
+        notice(3, Some(sign_notice(&hub, &agency(CLINIC), Seq(3), &ended))),
+        notice(4, Some(sign_notice(&hub, &center, Seq(2), &ended))),
+        notice(5, Some(sign_notice(&forger, &center, Seq(5), &ended))),
+        HubFrame::Checkpoint(sign_checkpoint(&forger, &checkpoint(10))),
+        HubFrame::Checkpoint(sign_checkpoint(&hub, &checkpoint(3))),
         // The unsigned object says the consent ended; the signed text, the
         // only part a node reads, is a review reminder.
-        notice(6, Some(SignedNotice::sign(&hub, &center, Seq(6), &due))),
+        notice(6, Some(sign_notice(&hub, &center, Seq(6), &due))),
     ]
     .iter()
     .map(|f| serde_json::to_string(f).unwrap())

@@ -20,9 +20,9 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tsunagu::agency::NodeEvent;
 use tsunagu::agency::outbox::HubAnswer;
+use tsunagu::crypto::hub_signed::sign_notice;
 use tsunagu::crypto::tls;
 use tsunagu::protocol::frame::{ClientFrame, HubFrame, SubmitResponse, SubmitStatus};
-use tsunagu::protocol::notice::SignedNotice;
 use tsunagu::protocol::{Envelope, EnvelopeId, ErrorCode, Notice, Seq};
 
 use crate::helpers::*;
@@ -101,12 +101,7 @@ async fn stream(mut ws: WebSocket, fake: Fake) {
     let hub_key = hub_signing_key();
     let known = HubFrame::Notice {
         seq: Seq(2),
-        signed: Some(SignedNotice::sign(
-            &hub_key,
-            &agency(CENTER),
-            Seq(2),
-            &notice,
-        )),
+        signed: Some(sign_notice(&hub_key, &agency(CENTER), Seq(2), &notice)),
         notice,
     };
     for frame in [

@@ -130,7 +130,7 @@ mod tests {
             at: Timestamp::now(),
         };
         (
-            SignedCheckpoint::sign(&generate_signing_key(), &checkpoint),
+            crate::crypto::hub_signed::sign_checkpoint(&generate_signing_key(), &checkpoint),
             checkpoint,
         )
     }
