@@ -45,15 +45,7 @@ async fn traffic(db: &Db) -> Traffic {
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
-    let case = clinic.node.open_case().await.unwrap();
-    let scope = consent_scope(&case, &[CENTER]);
-    sent(&clinic, &consent_record_draft(scope.clone())).await;
-    let id = sent(
-        &clinic,
-        &consent_referral_draft(&case, scope.consent_id, &[CENTER]),
-    )
-    .await;
-    center.wait_stored(id).await;
+    consented_referral(&clinic, &mut center).await;
     center.stop().await;
     clinic.stop().await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;

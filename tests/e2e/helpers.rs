@@ -471,3 +471,21 @@ pub fn run_tsunagu(args: &[&str]) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// The clinic records a consent covering the center and refers a case
+/// under it; returns once the center's node has stored the referral.
+pub async fn consented_referral(
+    clinic: &TestNode,
+    center: &mut TestNode,
+) -> (CaseId, ConsentScope) {
+    let case = clinic.node.open_case().await.unwrap();
+    let scope = consent_scope(&case, &[CENTER]);
+    sent(clinic, &consent_record_draft(scope.clone())).await;
+    let id = sent(
+        clinic,
+        &consent_referral_draft(&case, scope.consent_id, &[CENTER]),
+    )
+    .await;
+    center.wait_stored(id).await;
+    (case, scope)
+}
