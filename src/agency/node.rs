@@ -15,16 +15,19 @@ use super::client::{ClientError, HubClient, HubSocket};
 use super::config::AgencyConfig;
 use super::outbox::{self, HubAnswer, Outbox};
 use super::sealed::{Draft, SealError, open_envelope, seal_draft};
+use crate::crypto::hub_signed::{self, HubSignatureError};
 use crate::crypto::{keys, tls};
 use crate::directory::Directory;
 use crate::protocol::api::{
     CaseOpened, Disclosure, ReferralStatus, StatutoryUse, Violation, ViolationReport,
 };
+use crate::protocol::checkpoint::SignedCheckpoint;
+use crate::protocol::notice::SignedNotice;
 use crate::protocol::{
     AgencyId, CaseId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Notice, Seq,
 };
 use crate::store::StoreError;
-use crate::store::records::Records;
+use crate::store::records::{CheckpointOutcome, Records};
 
 /// Something the node did, for the CLI, the demo and tests to observe.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,8 +42,16 @@ pub enum NodeEvent {
     },
     /// A delivery failed verification; kept aside and acknowledged.
     Quarantined { seq: Seq, reason: String },
-    /// A notice from the hub was stored and acknowledged.
+    /// A notice from the hub was verified, stored and acknowledged.
     Notice { seq: Seq, notice: Notice },
+    /// A checkpoint of the hub's audit chain was verified and stored (or
+    /// was held already).
+    Checkpoint { count: u64 },
+    /// A checkpoint whose signature did not verify: not stored.
+    CheckpointRefused { reason: String },
+    /// A verified checkpoint contradicts one held before: the hub's audit
+    /// history was truncated or rewritten. Kept as evidence.
+    HistoryRewritten { reason: String },
     /// The decrypted content went beyond what the envelope declared (or a
     /// statutory basis came without a justification); reported to the hub.
     ViolationReported { envelope_id: EnvelopeId },
@@ -295,14 +306,14 @@ impl Node {
                         .map_err(|e| e.to_string())?;
                     send_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
                 }
-                Ok(HubFrame::Notice { seq, notice }) => {
-                    self.records
-                        .store_notice(seq, &notice)
+                Ok(HubFrame::Notice { seq, signed, .. }) => {
+                    self.notice(seq, signed.as_ref(), &text)
                         .await
                         .map_err(|e| e.to_string())?;
                     send_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
-                    tracing::info!(agency = %self.id, %seq, "notice stored");
-                    let _ = self.events.send(NodeEvent::Notice { seq, notice });
+                }
+                Ok(HubFrame::Checkpoint(signed)) => {
+                    self.checkpoint(&signed).await.map_err(|e| e.to_string())?;
                 }
                 Ok(HubFrame::Error(body)) => {
                     tracing::warn!(code = ?body.code, reason = %body.message_en, "hub refused a frame");
@@ -345,6 +356,67 @@ impl Node {
             }
             (kind, _) => {
                 tracing::warn!(agency = %self.id, frame = %kind, error = %error, "skipped a hub frame this version does not know");
+            }
+        }
+        Ok(())
+    }
+
+    /// Act on a notice only if the hub signed it for this agency at this
+    /// position; the `notice` object beside the signed text (there for
+    /// older nodes) is never read. Anything else is quarantined as it came,
+    /// so the caller acknowledges it and the stream goes on.
+    async fn notice(
+        &self,
+        seq: Seq,
+        signed: Option<&SignedNotice>,
+        frame: &str,
+    ) -> Result<(), StoreError> {
+        let hub_key = self.directory.hub_signing_key();
+        let opened = signed
+            .ok_or(HubSignatureError::Unsigned)
+            .and_then(|s| hub_signed::open_notice(s, hub_key, &self.id, seq));
+        match opened {
+            Ok(notice) => {
+                self.records.store_notice(seq, &notice).await?;
+                tracing::info!(agency = %self.id, %seq, "notice stored");
+                let _ = self.events.send(NodeEvent::Notice { seq, notice });
+            }
+            Err(e) => {
+                let reason = format!("notice refused: {e}");
+                tracing::warn!(agency = %self.id, %seq, %reason, "quarantined");
+                self.records
+                    .quarantine(seq, None, None, &reason, frame.as_bytes())
+                    .await?;
+                let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
+            }
+        }
+        Ok(())
+    }
+
+    /// Verify a checkpoint against the directory's hub key and keep it
+    /// before reading the next frame. A bad signature is logged and not
+    /// kept; a checkpoint that contradicts one held is kept and raised as
+    /// an error for the operator (`tsunagu agency checkpoints show`).
+    async fn checkpoint(&self, signed: &SignedCheckpoint) -> Result<(), StoreError> {
+        let checkpoint =
+            match hub_signed::verify_checkpoint(signed, self.directory.hub_signing_key()) {
+                Ok(checkpoint) => checkpoint,
+                Err(e) => {
+                    let reason = e.to_string();
+                    tracing::warn!(agency = %self.id, %reason, "checkpoint refused, not stored");
+                    let _ = self.events.send(NodeEvent::CheckpointRefused { reason });
+                    return Ok(());
+                }
+            };
+        let count = checkpoint.count;
+        match self.records.store_checkpoint(signed, &checkpoint).await? {
+            CheckpointOutcome::New | CheckpointOutcome::Known => {
+                tracing::debug!(agency = %self.id, count, "checkpoint held");
+                let _ = self.events.send(NodeEvent::Checkpoint { count });
+            }
+            CheckpointOutcome::Contradicts(reason) => {
+                tracing::error!(agency = %self.id, count, %reason, "the hub's audit history was rewritten");
+                let _ = self.events.send(NodeEvent::HistoryRewritten { reason });
             }
         }
         Ok(())

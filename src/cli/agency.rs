@@ -144,6 +144,9 @@ pub enum AgencyCommand {
     Keys(super::keys::KeysCommand),
     /// 閲覧記録（誰がいつどの記録を見たか） / the access log: who viewed which record, when
     AccessLog(super::staff::AccessLogArgs),
+    /// ハブの監査ログの署名付きチェックポイント（表示・書き出し） / the hub's signed audit checkpoints: show, export
+    #[command(subcommand)]
+    Checkpoints(super::checkpoints::CheckpointsCommand),
     /// 1件を復号して表示 / show one message, decrypted
     Show {
         #[command(flatten)]
@@ -235,6 +238,7 @@ pub fn run(cmd: AgencyCommand, lang: Lang) -> anyhow::Result<()> {
             AgencyCommand::Staff(cmd) => super::staff::run(cmd, lang).await,
             AgencyCommand::Keys(cmd) => super::keys::run(cmd, lang).await,
             AgencyCommand::AccessLog(args) => super::staff::access_log(args, lang).await,
+            AgencyCommand::Checkpoints(cmd) => super::checkpoints::run(cmd, lang).await,
             other => staff(other, lang).await,
         }
     })
@@ -267,7 +271,7 @@ pub(super) async fn open_config(path: &Path, lang: Lang) -> anyhow::Result<Node>
     open_node(&load_config(path, lang)?, lang).await
 }
 
-fn load_config(path: &Path, lang: Lang) -> anyhow::Result<AgencyConfig> {
+pub(super) fn load_config(path: &Path, lang: Lang) -> anyhow::Result<AgencyConfig> {
     AgencyConfig::load(path).with_context(|| {
         lang.pick(
             "機関ノードの設定を読み込めません。--config でファイルを指定してください",
@@ -393,6 +397,21 @@ async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
                 NodeEvent::HubError(body) => {
                     eprintln!("{}", labels::refusal(&directory, &body, lang))
                 }
+                NodeEvent::Checkpoint { .. } => {}
+                NodeEvent::CheckpointRefused { reason } => eprintln!(
+                    "{}: {reason}",
+                    lang.pick(
+                        "⚠ 署名を検証できない監査チェックポイントを破棄しました",
+                        "⚠ discarded an audit checkpoint whose signature does not verify"
+                    )
+                ),
+                NodeEvent::HistoryRewritten { reason } => eprintln!(
+                    "{}: {reason}",
+                    lang.pick(
+                        "⚠⚠ ハブの監査ログが書き換えられた可能性があります（`tsunagu agency checkpoints show`）",
+                        "⚠⚠ the hub's audit history may have been rewritten (`tsunagu agency checkpoints show`)"
+                    )
+                ),
             }
         }
     });

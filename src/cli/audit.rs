@@ -1,13 +1,20 @@
 //! `tsunagu audit verify | export`: check the hash chain and write it out,
-//! on the hub's machine, straight from its database.
+//! on the hub's machine, straight from its database. `verify --checkpoints`
+//! also checks the chain against checkpoints the hub signed earlier and a
+//! node kept, which catches what the chain alone cannot: a deleted tail, or
+//! a chain recomputed after an edit.
 
 use crate::cli::output::say;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::crypto::hub_signed;
+use crate::directory::Directory;
 use crate::hub::HubConfig;
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
+use crate::protocol::checkpoint::CheckpointFile;
+use crate::protocol::keys::SigningPublicKey;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::model::AuditEvent;
 use anyhow::{Context, bail};
@@ -16,7 +23,16 @@ use clap::{Args, Subcommand};
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// 監査ログのハッシュ連鎖を検証 / verify the audit hash chain
-    Verify(DbArgs),
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 機関ノードが書き出したチェックポイント（`tsunagu agency checkpoints export`） / checkpoints exported from a node
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// ハブの署名鍵を記載したディレクトリ（省略時は設定ファイルのもの） / the directory naming the hub's signing key (default: the config's)
+        #[arg(long)]
+        directory: Option<PathBuf>,
+    },
     /// 監査ログを書き出す（JSON Lines または CSV） / export the audit log (JSON lines or CSV)
     Export {
         #[command(flatten)]
@@ -69,7 +85,11 @@ impl DbArgs {
 pub fn run(cmd: AuditCommand, lang: Lang) -> anyhow::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(async move {
         match cmd {
-            AuditCommand::Verify(db) => verify(&db, lang).await,
+            AuditCommand::Verify {
+                db,
+                checkpoints,
+                directory,
+            } => verify(&db, checkpoints.as_deref(), directory, lang).await,
             AuditCommand::Export {
                 db,
                 from,
@@ -117,24 +137,37 @@ async fn record_export(
     Ok(result?)
 }
 
-async fn verify(db: &DbArgs, lang: Lang) -> anyhow::Result<()> {
+async fn verify(
+    db: &DbArgs,
+    checkpoints: Option<&Path>,
+    directory: Option<PathBuf>,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    // The file and the key first: a mistyped path is reported before the
+    // database is read.
+    let signed = match checkpoints {
+        Some(path) => Some((read_checkpoints(path, lang)?, hub_key(db, directory, lang)?)),
+        None => None,
+    };
     let entries = entries(db, None, None, lang).await?;
     let last = entries
         .last()
         .map(|e| hex::encode(&e.hash))
         .unwrap_or_default();
-    match audit::verify(entries) {
-        Ok(n) => {
-            say!(
-                "{} {n}（{} {last}）",
-                lang.pick(
-                    "監査ログの連鎖を検証しました。改ざんはありません。件数:",
-                    "audit chain verified, intact. entries:"
-                ),
-                lang.pick("最新のハッシュ", "last hash")
-            );
-            Ok(())
-        }
+    let chain = audit::verify(entries.iter().cloned());
+    let contradicted = match &signed {
+        Some((file, key)) => check_checkpoints(&entries, file, key, lang),
+        None => 0,
+    };
+    match chain {
+        Ok(n) => say!(
+            "{} {n}（{} {last}）",
+            lang.pick(
+                "監査ログの連鎖を検証しました。改ざんはありません。件数:",
+                "audit chain verified, intact. entries:"
+            ),
+            lang.pick("最新のハッシュ", "last hash")
+        ),
         Err(broken) => bail!(
             "{} #{}: {broken}",
             lang.pick(
@@ -144,6 +177,139 @@ async fn verify(db: &DbArgs, lang: Lang) -> anyhow::Result<()> {
             broken.seq()
         ),
     }
+    if contradicted > 0 {
+        bail!(
+            "{} {contradicted}",
+            lang.pick(
+                "監査ログがチェックポイントと一致しません（末尾の削除、または改ざん後の再計算）。矛盾するチェックポイント:",
+                "the audit chain contradicts checkpoints the hub signed (a deleted tail, or a chain recomputed after an edit). contradicted checkpoints:"
+            )
+        );
+    }
+    let Some((file, _)) = &signed else {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "（末尾の削除や改ざん後の再計算は、連鎖だけでは分かりません。機関ノードのチェックポイントと照合するには --checkpoints を指定してください）",
+                "(a deleted tail or a chain recomputed after an edit cannot be seen in the chain alone: check it against a node's checkpoints with --checkpoints)"
+            )
+        );
+        return Ok(());
+    };
+    {
+        say!(
+            "{} {}（{} {}）",
+            lang.pick(
+                "チェックポイントと一致しました。改ざんはありません。確認した件数:",
+                "the chain holds every checkpoint, intact. checkpoints checked:"
+            ),
+            file.checkpoints.len(),
+            lang.pick("保持していた機関", "held by"),
+            file.agency
+        );
+    }
+    Ok(())
+}
+
+fn read_checkpoints(path: &Path, lang: Lang) -> anyhow::Result<CheckpointFile> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick(
+                "チェックポイントのファイルを読めません:",
+                "cannot read the checkpoint file"
+            ),
+            path.display()
+        )
+    })?;
+    let file: CheckpointFile = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick(
+                "チェックポイントのファイルの形式が違います（`tsunagu agency checkpoints export` で書き出したものを指定してください）:",
+                "not a checkpoint file (give one written by `tsunagu agency checkpoints export`):"
+            ),
+            path.display()
+        )
+    })?;
+    if file.checkpoints.is_empty() {
+        bail!(
+            "{} {}",
+            lang.pick(
+                "チェックポイントが1件もありません。ノードがハブに接続した後に書き出してください:",
+                "the file holds no checkpoint: export it after the node has been connected to the hub:"
+            ),
+            path.display()
+        );
+    }
+    Ok(file)
+}
+
+/// The hub's public key as the directory names it: the key nodes checked
+/// each checkpoint with when they stored it.
+fn hub_key(
+    db: &DbArgs,
+    directory: Option<PathBuf>,
+    lang: Lang,
+) -> anyhow::Result<SigningPublicKey> {
+    let path = match directory {
+        Some(path) => path,
+        None => match &db.config {
+            Some(config) => HubConfig::load(config)?.directory,
+            None => HubConfig::default().directory,
+        },
+    };
+    let directory = Directory::load(&path)?;
+    match directory.hub_signing_key() {
+        Some(key) => Ok(*key),
+        None => bail!(
+            "{} {}",
+            lang.pick(
+                "ディレクトリにハブの署名鍵（[hub] signing_key）がありません:",
+                "the directory names no hub signing key ([hub] signing_key):"
+            ),
+            path.display()
+        ),
+    }
+}
+
+/// Print each checkpoint the chain contradicts; returns how many.
+fn check_checkpoints(
+    entries: &[AuditEntry],
+    file: &CheckpointFile,
+    key: &SigningPublicKey,
+    lang: Lang,
+) -> usize {
+    let mut contradicted = 0;
+    for (n, signed) in (1..).zip(&file.checkpoints) {
+        let problem = match hub_signed::verify_checkpoint(signed, Some(key)) {
+            Err(e) => format!(
+                "{}: {e}",
+                lang.pick(
+                    "ハブの署名を検証できません（別のハブのもの、または偽造）",
+                    "the hub's signature does not verify (another hub's, or forged)"
+                )
+            ),
+            Ok(checkpoint) => match audit::check_checkpoint(entries, &checkpoint) {
+                Ok(()) => continue,
+                Err(c) => format!(
+                    "{} {}, {} {}: {c}",
+                    lang.pick("件数", "entries"),
+                    checkpoint.count,
+                    lang.pick("署名時刻", "signed at"),
+                    checkpoint.at
+                ),
+            },
+        };
+        contradicted += 1;
+        eprintln!(
+            "{} {n}/{} ({}): {problem}",
+            lang.pick("チェックポイント", "checkpoint"),
+            file.checkpoints.len(),
+            file.agency
+        );
+    }
+    contradicted
 }
 
 async fn export(

@@ -7,6 +7,7 @@ mod agency;
 mod audit;
 mod bench;
 mod certs;
+mod checkpoints;
 mod choices;
 mod demo;
 mod exchange;

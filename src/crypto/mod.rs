@@ -3,6 +3,7 @@
 //! agency directory or how example sets are laid out (`crate::provision`).
 
 pub mod files;
+pub mod hub_signed;
 pub mod keys;
 pub mod passphrase;
 pub mod pki;

@@ -52,6 +52,10 @@ pub struct Limits {
     pub ping_interval_secs: u64,
     /// Seconds of silence after which a socket is considered dead.
     pub idle_timeout_secs: u64,
+    /// At most one signed audit checkpoint per socket per this many
+    /// seconds, sent only when the chain has grown (one also follows every
+    /// `welcome`).
+    pub checkpoint_interval_secs: u64,
 }
 
 impl Default for Limits {
@@ -73,6 +77,7 @@ impl Default for Limits {
             header_timeout_secs: 10,
             ping_interval_secs: 20,
             idle_timeout_secs: 60,
+            checkpoint_interval_secs: 60,
         }
     }
 }
@@ -80,6 +85,10 @@ impl Default for Limits {
 impl Limits {
     pub(crate) fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ping_interval_secs.max(1))
+    }
+
+    pub(crate) fn checkpoint_interval(&self) -> Duration {
+        Duration::from_secs(self.checkpoint_interval_secs.max(1))
     }
 
     pub(crate) fn idle_timeout(&self) -> Duration {

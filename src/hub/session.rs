@@ -4,6 +4,15 @@
 //! node's cursor in order, then live ones as they are committed (woken, not
 //! polled). Acks are committed before they count. Pings keep the socket
 //! honest: one that stays silent past the idle timeout is closed.
+//!
+//! The hub also signs what it says itself: every notice, for this agency at
+//! its sequence number, and checkpoints of its audit chain, sent after
+//! `welcome` and then whenever the chain has grown, at most every
+//! `checkpoint_interval_secs`. Checkpoints are a frame of their own, not a
+//! notice in the acknowledged stream: each supersedes the one before, so
+//! losing one costs nothing, while a notice would add a delivery row per
+//! agency per checkpoint (and an audit entry for each ack, which grows the
+//! chain and so calls for the next checkpoint). Older nodes skip the frame.
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -13,7 +22,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::peer::Caller;
 use super::{Hub, HubError};
-use crate::protocol::{AgencyId, ClientFrame, ErrorCode, HubFrame, Seq};
+use crate::crypto::hub_signed;
+use crate::protocol::checkpoint::Checkpoint;
+use crate::protocol::{AgencyId, ClientFrame, ErrorCode, HubFrame, Seq, Timestamp};
 use crate::store::model::AuditEvent;
 use crate::store::{AckOutcome, Delivery, DeliveryItem};
 
@@ -84,6 +95,8 @@ struct Session {
     cursor: Option<Seq>,
     caught_up: bool,
     last_heard: Instant,
+    /// The chain length of the last checkpoint sent on this socket.
+    checkpointed: u64,
 }
 
 /// Why a session ended (for the log).
@@ -98,6 +111,7 @@ impl Session {
             cursor: None,
             caught_up: true,
             last_heard: Instant::now(),
+            checkpointed: 0,
         }
     }
 
@@ -105,6 +119,9 @@ impl Session {
         let mut wake = self.hub.wake.subscribe(&self.agency);
         let mut ping = tokio::time::interval(self.hub.limits.ping_interval());
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let every = self.hub.limits.checkpoint_interval();
+        let mut checkpoint = tokio::time::interval_at(Instant::now() + every, every);
+        checkpoint.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let shutdown = self.hub.shutdown.clone();
         loop {
             if !self.caught_up {
@@ -124,6 +141,7 @@ impl Session {
                     Ok(())
                 }
                 _ = ping.tick() => self.on_ping_tick().await,
+                _ = checkpoint.tick(), if self.cursor.is_some() => self.send_checkpoint().await,
                 _ = shutdown.cancelled() => {
                     self.close(close_code::AWAY, "hub shutting down").await;
                     Err("hub shutting down")
@@ -148,7 +166,8 @@ impl Session {
         self.caught_up = batch.len() < BATCH as usize;
         for delivery in batch {
             let seq = delivery.seq;
-            self.send(&deliver_frame(delivery)?).await?;
+            let frame = deliver_frame(delivery, &self.agency, self.hub.signing_key())?;
+            self.send(&frame).await?;
             self.cursor = Some(seq);
         }
         Ok(())
@@ -208,7 +227,35 @@ impl Session {
             agency: self.agency.clone(),
             last_seq,
         })
-        .await
+        .await?;
+        self.send_checkpoint().await
+    }
+
+    /// Sign and send the chain's head if it has grown since the last one
+    /// this socket sent. A store failure skips this one (the next tick
+    /// tries again): a checkpoint is evidence, not a delivery.
+    async fn send_checkpoint(&mut self) -> Result<(), Ended> {
+        let (count, head) = match self.hub.store.audit_head().await {
+            Ok(Some(head)) => head,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the audit chain's head for a checkpoint");
+                return Ok(());
+            }
+        };
+        if count <= self.checkpointed {
+            return Ok(());
+        }
+        let checkpoint = Checkpoint {
+            count,
+            head,
+            at: Timestamp::now(),
+        };
+        let signed = hub_signed::sign_checkpoint(self.hub.signing_key(), &checkpoint);
+        self.send(&HubFrame::Checkpoint(signed)).await?;
+        self.checkpointed = count;
+        tracing::debug!(agency = %self.agency, count, "checkpoint sent");
+        Ok(())
     }
 
     async fn on_ack(&mut self, seq: Seq) -> Result<(), Ended> {
@@ -261,7 +308,11 @@ impl Session {
     }
 }
 
-fn deliver_frame(delivery: Delivery) -> Result<HubFrame, Ended> {
+fn deliver_frame(
+    delivery: Delivery,
+    agency: &AgencyId,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<HubFrame, Ended> {
     let seq = delivery.seq;
     match delivery.item {
         DeliveryItem::Envelope { body, .. } => {
@@ -274,7 +325,14 @@ fn deliver_frame(delivery: Delivery) -> Result<HubFrame, Ended> {
             })?;
             Ok(HubFrame::Deliver { seq, envelope })
         }
-        DeliveryItem::Notice(notice) => Ok(HubFrame::Notice { seq, notice }),
+        DeliveryItem::Notice(notice) => {
+            let signed = hub_signed::sign_notice(key, agency, seq, &notice);
+            Ok(HubFrame::Notice {
+                seq,
+                notice,
+                signed: Some(signed),
+            })
+        }
     }
 }
 

@@ -46,13 +46,26 @@ pub enum HubFrame {
         /// [`super::Envelope::parse`]; keep these bytes, not a re-encoding.
         envelope: String,
     },
-    /// A notice from the hub itself. Store it, then ack `seq`.
+    /// A notice from the hub itself. Verify `signed`, store it, then ack
+    /// `seq`.
     Notice {
         /// This agency's sequence number for the notice.
         seq: Seq,
-        /// The notice.
+        /// The notice, for nodes from before notices were signed. A node
+        /// that verifies reads the notice from `signed` and ignores this.
         notice: super::Notice,
+        /// The notice's text as the hub signed it for this agency at `seq`.
+        /// A node quarantines a notice without it (or whose signature fails)
+        /// and acts on nothing in it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signed: Option<super::notice::SignedNotice>,
     },
+    /// A signed checkpoint of the hub's audit chain: sent after `welcome`
+    /// and whenever the chain has grown (at most every
+    /// `checkpoint_interval_secs`). Not acknowledged: each one supersedes
+    /// the one before, so a lost one costs nothing the next does not give
+    /// back, and a node too old to know it skips it.
+    Checkpoint(super::checkpoint::SignedCheckpoint),
     /// A frame was refused; nothing changed. The socket stays open.
     Error(ErrorBody),
 }

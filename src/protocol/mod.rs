@@ -10,6 +10,7 @@ mod b64;
 pub mod basis;
 pub mod case;
 pub mod category;
+pub mod checkpoint;
 pub mod consent;
 pub mod coverage;
 pub mod day;

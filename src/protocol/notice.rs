@@ -1,12 +1,17 @@
 //! Notices the hub itself sends an agency, in the same ordered, acknowledged
-//! stream as envelopes. They carry no personal information.
+//! stream as envelopes. They carry no personal information. Each is signed
+//! by the hub for one agency at one position in its stream
+//! ([`SignedNotice`]), so a node acts only on what the hub said to it.
 
 use serde::{Deserialize, Serialize};
 
 use super::day::{Day, show_local};
 use super::ids::{CaseId, ConsentId, MeetingId, PlanId, Timestamp};
 use super::meeting::MeetingKind;
-use super::{AgencyId, EnvelopeId, Urgency};
+use super::{AgencyId, EnvelopeId, Seq, Urgency};
+
+/// Domain tag of a notice's signed bytes.
+const NOTICE_DOMAIN: &[u8] = b"tsunagu/notice/v1\0";
 
 /// A notice from the hub.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,5 +238,49 @@ impl Notice {
                 lang.pick("見直し日", "review on"),
             ),
         }
+    }
+}
+
+/// A notice as the hub signed it: its JSON text, and a signature that binds
+/// that text to the agency it is for and its sequence number in that
+/// agency's stream, so it cannot be replayed to another agency or at another
+/// position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedNotice {
+    /// The [`Notice`]'s JSON text, as signed.
+    pub notice: String,
+    /// Ed25519 over [`notice_bytes`] (`crypto::hub_signed`).
+    #[serde(with = "super::b64")]
+    pub signature: Vec<u8>,
+}
+
+/// The bytes a notice's signature covers: the domain tag, the recipient
+/// agency (length-prefixed), the sequence number (8 bytes big-endian), then
+/// the notice's text.
+pub fn notice_bytes(to: &AgencyId, seq: Seq, text: &str) -> Vec<u8> {
+    let to = to.as_str().as_bytes();
+    let mut bytes = Vec::with_capacity(NOTICE_DOMAIN.len() + 16 + to.len() + text.len());
+    bytes.extend_from_slice(NOTICE_DOMAIN);
+    bytes.extend_from_slice(&(to.len() as u64).to_be_bytes());
+    bytes.extend_from_slice(to);
+    bytes.extend_from_slice(&seq.0.to_be_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signed_bytes_bind_the_agency_and_the_sequence_number() {
+        let text = r#"{"notice":"x"}"#;
+        let mut expected = b"tsunagu/notice/v1\0".to_vec();
+        expected.extend_from_slice(&13u64.to_be_bytes());
+        expected.extend_from_slice(b"minato-center");
+        expected.extend_from_slice(&7u64.to_be_bytes());
+        expected.extend_from_slice(text.as_bytes());
+        let center: AgencyId = "minato-center".parse().unwrap();
+        assert_eq!(notice_bytes(&center, Seq(7), text), expected);
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::protocol::Timestamp;
+use crate::protocol::checkpoint::Checkpoint;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -99,9 +100,10 @@ impl ChainBreak {
 }
 
 /// Check entries in order from the start of the chain; returns how many
-/// verified, or the first break. (A deleted last entry cannot be told from
-/// one never written: `tsunagu audit verify` prints the count and last hash
-/// so an operator can keep them elsewhere and compare.)
+/// verified, or the first break. (A deleted last entry, or a chain
+/// recomputed after an edit, cannot be told from an intact one by the chain
+/// alone: [`check_checkpoint`] compares it with what the hub signed before
+/// and the nodes keep.)
 pub fn verify(entries: impl IntoIterator<Item = AuditEntry>) -> Result<u64, ChainBreak> {
     let mut prev = GENESIS.to_vec();
     let mut count = 0;
@@ -122,6 +124,52 @@ pub fn verify(entries: impl IntoIterator<Item = AuditEntry>) -> Result<u64, Chai
         count += 1;
     }
     Ok(count)
+}
+
+/// Where the chain contradicts a checkpoint the hub signed.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Contradiction {
+    #[error(
+        "the chain has {actual} entries, fewer than the {count} this checkpoint signed: its tail was deleted"
+    )]
+    Truncated { count: u64, actual: u64 },
+    #[error(
+        "entry {count} has hash {actual}, not {signed} as signed: the chain was rewritten (or is another hub's)"
+    )]
+    OtherHead {
+        count: u64,
+        signed: String,
+        actual: String,
+    },
+}
+
+/// Whether `entries` (the whole chain, in order) still hold what
+/// `checkpoint` signed: at least `count` entries, entry `count` with the
+/// signed hash. Entries are found by their number, so a chain broken
+/// elsewhere is still compared where it can be.
+pub fn check_checkpoint(
+    entries: &[AuditEntry],
+    checkpoint: &Checkpoint,
+) -> Result<(), Contradiction> {
+    let count = checkpoint.count;
+    let found = i64::try_from(count)
+        .ok()
+        .and_then(|seq| entries.binary_search_by_key(&seq, |e| e.seq).ok());
+    let Some(index) = found else {
+        let actual = entries
+            .last()
+            .map_or(0, |e| u64::try_from(e.seq).unwrap_or(0));
+        return Err(Contradiction::Truncated { count, actual });
+    };
+    let actual = &entries[index].hash;
+    if actual.as_slice() != checkpoint.head.as_slice() {
+        return Err(Contradiction::OtherHead {
+            count,
+            signed: hex::encode(checkpoint.head),
+            actual: hex::encode(actual),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -190,5 +238,69 @@ mod tests {
         c[2].detail = "{}".into();
         c[2].hash = c[2].expected_hash(&c[1].hash.clone()).to_vec();
         assert_eq!(verify(c), Err(ChainBreak::Unlinked { seq: 4 }));
+    }
+
+    fn checkpoint_of(c: &[AuditEntry], count: usize) -> Checkpoint {
+        Checkpoint {
+            count: count as u64,
+            head: c[count - 1].hash.clone().try_into().unwrap(),
+            at: AT.parse().unwrap(),
+        }
+    }
+
+    /// Recompute every hash from `from` on, as an intruder who edited
+    /// entry `from` would, so the chain verifies again.
+    fn rehash_from(c: &mut [AuditEntry], from: usize) {
+        for i in from..c.len() {
+            let prev = if i == 0 {
+                GENESIS.to_vec()
+            } else {
+                c[i - 1].hash.clone()
+            };
+            c[i].prev_hash = prev.clone();
+            c[i].hash = c[i].expected_hash(&prev).to_vec();
+        }
+    }
+
+    #[test]
+    fn an_intact_chain_holds_every_checkpoint_taken_of_it() {
+        let c = chain(5);
+        for n in 1..=5 {
+            assert_eq!(check_checkpoint(&c, &checkpoint_of(&c, n)), Ok(()));
+        }
+    }
+
+    #[test]
+    fn a_truncated_tail_contradicts_a_checkpoint_of_the_longer_chain() {
+        let c = chain(5);
+        let signed = checkpoint_of(&c, 5);
+        let short = &c[..3];
+        assert_eq!(
+            verify(short.to_vec()),
+            Ok(3),
+            "the chain alone looks intact"
+        );
+        assert_eq!(
+            check_checkpoint(short, &signed),
+            Err(Contradiction::Truncated {
+                count: 5,
+                actual: 3
+            })
+        );
+    }
+
+    #[test]
+    fn a_chain_recomputed_after_an_edit_contradicts_a_later_checkpoint() {
+        let mut c = chain(5);
+        let signed = checkpoint_of(&c, 4);
+        c[1].detail = "{}".into();
+        rehash_from(&mut c, 1);
+        assert_eq!(verify(c.clone()), Ok(5), "the chain alone looks intact");
+        assert!(matches!(
+            check_checkpoint(&c, &signed),
+            Err(Contradiction::OtherHead { count: 4, .. })
+        ));
+        // A checkpoint taken before the edited entry cannot see it.
+        assert_eq!(check_checkpoint(&c, &checkpoint_of(&chain(5), 1)), Ok(()));
     }
 }

@@ -198,6 +198,10 @@ pub trait HubStore: Send + Sync + 'static {
         to: Option<&Timestamp>,
     ) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// The newest audit entry's position and hash (the chain's head), for
+    /// the hub's signed checkpoints; `None` while the chain is empty.
+    async fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
+
     /// Unacknowledged deliveries for `agency` after `after`, in order.
     async fn pending(
         &self,

@@ -3,6 +3,7 @@
 //! transaction, and only then acknowledged.
 
 mod cases;
+mod checkpoints;
 mod drafts;
 mod ledger;
 mod outbox;
@@ -40,6 +41,7 @@ pub struct InboxRow {
 }
 
 pub use cases::{CaseRecord, CaseRow};
+pub use checkpoints::{CheckpointOutcome, CheckpointRow};
 pub use drafts::DraftRow;
 pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};

@@ -1,8 +1,6 @@
 //! The audit chain: every security-relevant event, and `tsunagu audit
 //! verify` naming the first entry someone deleted or edited.
 
-use std::process::Command;
-
 use sqlx::Connection;
 use tsunagu::protocol::ErrorCode;
 
@@ -16,17 +14,7 @@ both_backends!(
 );
 
 fn audit(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .arg("audit")
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    run_tsunagu(&[&["audit"], args].concat())
 }
 
 /// The stopped hub's database, and the directories to keep until the test
@@ -43,15 +31,7 @@ async fn a_day_at_the_hub(db: &Db) -> Day {
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
     let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
-    let case = clinic.node.open_case().await.unwrap();
-    let scope = consent_scope(&case, &[CENTER]);
-    sent(&clinic, &consent_record_draft(scope.clone())).await;
-    let id = sent(
-        &clinic,
-        &consent_referral_draft(&case, scope.consent_id, &[CENTER]),
-    )
-    .await;
-    center.wait_stored(id).await;
+    let (case, scope) = consented_referral(&clinic, &mut center).await;
     refused_with(
         &clinic,
         &consent_referral_draft(&case, scope.consent_id, &[NURSERY]),

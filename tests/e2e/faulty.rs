@@ -163,6 +163,10 @@ impl HubStore for FaultyStore {
         self.inner.audit_entries(from, to).await
     }
 
+    async fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        self.inner.audit_head().await
+    }
+
     async fn pending(
         &self,
         agency: &AgencyId,

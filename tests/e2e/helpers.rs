@@ -37,6 +37,12 @@ pub fn certs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example")
 }
 
+/// The example hub's signing key (the directory's `[hub] signing_key`), for
+/// fake hubs that sign what the real one would.
+pub fn hub_signing_key() -> ed25519_dalek::SigningKey {
+    tsunagu::crypto::keys::load_signing_key(&certs().join("hub-signing-key.txt")).unwrap()
+}
+
 pub fn agency(id: &str) -> AgencyId {
     id.parse().unwrap()
 }
@@ -463,4 +469,37 @@ pub fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {
     let path = dir.join(format!("{id}.toml"));
     std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
     path.display().to_string()
+}
+
+/// Run the `tsunagu` binary; whether it succeeded, and its stdout then
+/// stderr.
+pub fn run_tsunagu(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The clinic records a consent covering the center and refers a case
+/// under it; returns once the center's node has stored the referral.
+pub async fn consented_referral(
+    clinic: &TestNode,
+    center: &mut TestNode,
+) -> (CaseId, ConsentScope) {
+    let case = clinic.node.open_case().await.unwrap();
+    let scope = consent_scope(&case, &[CENTER]);
+    sent(clinic, &consent_record_draft(scope.clone())).await;
+    let id = sent(
+        clinic,
+        &consent_referral_draft(&case, scope.consent_id, &[CENTER]),
+    )
+    .await;
+    center.wait_stored(id).await;
+    (case, scope)
 }

@@ -34,6 +34,7 @@ macro_rules! both_backends {
 mod api;
 mod at_rest;
 mod audit;
+mod checkpoints;
 mod cli;
 mod cli_json;
 mod consent;

@@ -20,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tsunagu::agency::NodeEvent;
 use tsunagu::agency::outbox::HubAnswer;
+use tsunagu::crypto::hub_signed::sign_notice;
 use tsunagu::crypto::tls;
 use tsunagu::protocol::frame::{ClientFrame, HubFrame, SubmitResponse, SubmitStatus};
 use tsunagu::protocol::{Envelope, EnvelopeId, ErrorCode, Notice, Seq};
@@ -91,14 +92,17 @@ async fn stream(mut ws: WebSocket, fake: Fake) {
         agency: agency(CENTER),
         last_seq: Seq(2),
     };
+    let notice = Notice::PlanReviewDue {
+        plan_id: tsunagu::protocol::ids::PlanId::new(),
+        version: 1,
+        case_id: "case-1".parse().unwrap(),
+        review_on: "2026-12-01".parse().unwrap(),
+    };
+    let hub_key = hub_signing_key();
     let known = HubFrame::Notice {
         seq: Seq(2),
-        notice: Notice::PlanReviewDue {
-            plan_id: tsunagu::protocol::ids::PlanId::new(),
-            version: 1,
-            case_id: "case-1".parse().unwrap(),
-            review_on: "2026-12-01".parse().unwrap(),
-        },
+        signed: Some(sign_notice(&hub_key, &agency(CENTER), Seq(2), &notice)),
+        notice,
     };
     for frame in [
         serde_json::to_string(&welcome).unwrap(),
@@ -115,8 +119,17 @@ async fn stream(mut ws: WebSocket, fake: Fake) {
     }
 }
 
-/// Serve the fake hub over the same mutual TLS as the real one.
 async fn start_fake(fake: Fake) -> SocketAddr {
+    let app = Router::new()
+        .route("/v1/envelopes", post(submit))
+        .route("/v1/envelopes/batch", post(no_batches))
+        .route("/v1/socket", get(socket))
+        .with_state(fake);
+    serve_fake(app).await
+}
+
+/// Serve a fake hub's routes over the same mutual TLS as the real one.
+pub async fn serve_fake(app: Router) -> SocketAddr {
     let certs = certs();
     let config = tls::server_config_from_files(
         &certs.join("ca.pem"),
@@ -125,11 +138,6 @@ async fn start_fake(fake: Fake) -> SocketAddr {
     )
     .unwrap();
     let acceptor = TlsAcceptor::from(config);
-    let app = Router::new()
-        .route("/v1/envelopes", post(submit))
-        .route("/v1/envelopes/batch", post(no_batches))
-        .route("/v1/socket", get(socket))
-        .with_state(fake);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

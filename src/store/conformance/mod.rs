@@ -2,6 +2,8 @@
 //! PostgreSQL alike so the backends cannot drift.
 
 #[cfg(test)]
+mod audit_head;
+#[cfg(test)]
 mod concurrency;
 #[cfg(test)]
 mod delivery;
@@ -69,6 +71,7 @@ conformance!(
     concurrency::concurrent_writers_keep_one_audit_chain,
     concurrency::nothing_slips_past_a_concurrent_withdrawal,
     instants::audit_export_from_a_whole_second_keeps_that_second,
+    audit_head::the_audit_head_is_the_last_entry_of_the_chain,
     instants::deadlines_and_expiry_fall_due_at_the_instant,
     reminders::a_reminder_fires_once_however_many_try,
     reminders::a_new_set_of_reminders_replaces_the_unfired_ones,

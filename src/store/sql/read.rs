@@ -267,4 +267,21 @@ where
         let rows: Vec<AuditRow> = query.fetch_all(&mut *self.0).await?;
         Ok(rows.into_iter().map(audit_entry_from_row).collect())
     }
+
+    /// The last entry's seq and hash. A hash that is not 32 bytes means the
+    /// table was altered behind the hub's back.
+    pub(in crate::store) async fn audit_head(
+        &mut self,
+    ) -> std::result::Result<Option<(u64, [u8; 32])>, StoreError> {
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.0)
+                .await?;
+        let Some((seq, hash)) = row else {
+            return Ok(None);
+        };
+        let hash = <[u8; 32]>::try_from(hash.as_slice())
+            .map_err(|_| StoreError::Corrupt(format!("audit entry {seq} has no 32-byte hash")))?;
+        Ok(Some((u64::try_from(seq).unwrap_or(0), hash)))
+    }
 }

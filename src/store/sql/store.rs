@@ -202,6 +202,10 @@ where
             .await?)
     }
 
+    async fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        Sql(&mut *self.reader().await?).audit_head().await
+    }
+
     async fn pending(
         &self,
         agency: &AgencyId,
