@@ -13,7 +13,7 @@ use crate::agency::AgencyConfig;
 use crate::cli::output::say;
 use crate::i18n::Lang;
 use crate::protocol::checkpoint::CheckpointFile;
-use crate::store::records::{CheckpointRow, Records};
+use crate::store::records::CheckpointRow;
 
 #[derive(Subcommand)]
 pub enum CheckpointsCommand {
@@ -45,12 +45,14 @@ pub async fn run(cmd: CheckpointsCommand, lang: Lang) -> anyhow::Result<()> {
 
 async fn held(config: &Path, lang: Lang) -> anyhow::Result<(AgencyConfig, Vec<CheckpointRow>)> {
     let config = super::agency::load_config(config, lang)?;
-    let records = Records::open(&config.database).await.with_context(|| {
-        lang.pick(
-            "機関ノードのデータベースを開けません",
-            "cannot open the node's database",
-        )
-    })?;
+    let records = crate::agency::node::open_records(&config)
+        .await
+        .with_context(|| {
+            lang.pick(
+                "機関ノードのデータベースを開けません",
+                "cannot open the node's database",
+            )
+        })?;
     let rows = records.checkpoints().await;
     records.close().await;
     Ok((config, rows?))

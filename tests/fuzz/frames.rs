@@ -4,7 +4,8 @@
 //! is in `socket`.
 
 use proptest::prelude::*;
-use tsunagu::protocol::notice::Notice;
+use tsunagu::protocol::checkpoint::SignedCheckpoint;
+use tsunagu::protocol::notice::{Notice, SignedNotice};
 use tsunagu::protocol::{ClientFrame, ConsentId, ErrorBody, ErrorCode, HubFrame, Seq};
 
 use crate::mutate::{mutated, mutations};
@@ -41,16 +42,29 @@ pub fn hub_frame() -> impl Strategy<Value = HubFrame> {
         (agency_id(), seq()).prop_map(|(agency, last_seq)| HubFrame::Welcome { agency, last_seq }),
         // The envelope travels as a JSON string: any text must survive.
         (seq(), ".{0,200}").prop_map(|(seq, envelope)| HubFrame::Deliver { seq, envelope }),
-        (seq(), envelope_id(), agency_id(), any::<u128>()).prop_map(|(seq, e, r, c)| {
-            HubFrame::Notice {
+        (
+            seq(),
+            envelope_id(),
+            agency_id(),
+            any::<u128>(),
+            proptest::option::of((".{0,200}", proptest::collection::vec(any::<u8>(), 0..80)))
+        )
+            .prop_map(|(seq, e, r, c, signed)| HubFrame::Notice {
                 seq,
                 notice: Notice::DeliveryCancelled {
                     envelope_id: e,
                     recipient: r,
                     consent_id: ConsentId(uuid::Uuid::from_u128(c)),
                 },
-            }
-        }),
+                signed: signed.map(|(notice, signature)| SignedNotice { notice, signature }),
+            }),
+        // A checkpoint's text and signature are carried as given.
+        (".{0,200}", proptest::collection::vec(any::<u8>(), 0..80)).prop_map(
+            |(checkpoint, signature)| HubFrame::Checkpoint(SignedCheckpoint {
+                checkpoint,
+                signature
+            })
+        ),
         (error_code(), ".{0,40}", ".{0,40}").prop_map(|(code, message, message_en)| {
             HubFrame::Error(ErrorBody {
                 code,
