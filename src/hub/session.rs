@@ -188,6 +188,7 @@ impl Session {
         self.send(&HubFrame::Welcome {
             agency: self.agency.clone(),
             last_seq,
+            directory_version: self.hub.published.version(),
         })
         .await
     }

@@ -3,6 +3,7 @@
 //! transaction, and only then acknowledged.
 
 mod cases;
+mod directory;
 mod drafts;
 mod ledger;
 mod outbox;
@@ -38,6 +39,7 @@ pub struct InboxRow {
 }
 
 pub use cases::{CaseRecord, CaseRow};
+pub use directory::{DirectoryKept, DirectoryRow};
 pub use drafts::DraftRow;
 pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};

@@ -90,6 +90,7 @@ async fn stream(mut ws: WebSocket, fake: Fake) {
     let welcome = HubFrame::Welcome {
         agency: agency(CENTER),
         last_seq: Seq(2),
+        directory_version: 0,
     };
     let known = HubFrame::Notice {
         seq: Seq(2),
