@@ -37,6 +37,7 @@ mod cli;
 mod cli_json;
 mod consent;
 mod delivery;
+mod directory;
 mod doc_examples;
 mod faulty;
 mod helpers;

@@ -118,6 +118,17 @@ async fn stream(mut ws: WebSocket, fake: Fake) {
 
 /// Serve the fake hub over the same mutual TLS as the real one.
 async fn start_fake(fake: Fake) -> SocketAddr {
+    let app = Router::new()
+        .route("/v1/envelopes", post(submit))
+        .route("/v1/envelopes/batch", post(no_batches))
+        .route("/v1/socket", get(socket))
+        .with_state(fake);
+    serve_over_mtls(app).await
+}
+
+/// Serve `app` on a random loopback port over the example set's mutual
+/// TLS, as a hub would (for fake hubs).
+pub(crate) async fn serve_over_mtls(app: Router) -> SocketAddr {
     let certs = certs();
     let config = tls::server_config_from_files(
         &certs.join("ca.pem"),
@@ -126,11 +137,6 @@ async fn start_fake(fake: Fake) -> SocketAddr {
     )
     .unwrap();
     let acceptor = TlsAcceptor::from(config);
-    let app = Router::new()
-        .route("/v1/envelopes", post(submit))
-        .route("/v1/envelopes/batch", post(no_batches))
-        .route("/v1/socket", get(socket))
-        .with_state(fake);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
