@@ -109,3 +109,45 @@ fn fields(old: &Agency, new: &Agency) -> Vec<FieldChange> {
         .map(|(field, old, new)| FieldChange { field, old, new })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../certs-example/directory.toml");
+
+    /// Every change an operator must see before signing: an agency added or
+    /// removed, a swapped key, a changed membership.
+    #[test]
+    fn a_diff_names_added_removed_and_changed_agencies_and_keys() {
+        let old = Directory::parse(EXAMPLE).unwrap();
+        let mut agencies = old.agencies().to_vec();
+        let removed = agencies.pop().unwrap();
+        let swapped = age::x25519::Identity::generate().to_public();
+        agencies[0].age_recipient = swapped.clone().into();
+        agencies[1].yotaikyo_member = !agencies[1].yotaikyo_member;
+        let mut added = agencies[2].clone();
+        added.id = "new-agency".parse().unwrap();
+        added.cert_fingerprint = removed.cert_fingerprint.clone();
+        agencies.push(added);
+        let new = Directory::new(agencies)
+            .unwrap()
+            .with_version(old.version() + 1);
+        let diff = diff(&old, &new);
+        assert_eq!(diff.added, ["new-agency".parse::<AgencyId>().unwrap()]);
+        assert_eq!(diff.removed, [removed.id]);
+        assert!(diff.hub_key.is_some(), "the new one names no hub key");
+        let fields: Vec<(&str, &str)> = diff
+            .changed
+            .iter()
+            .flat_map(|(id, changes)| changes.iter().map(move |c| (id.as_str(), c.field)))
+            .collect();
+        let (first, second) = (old.agencies()[0].id.as_str(), old.agencies()[1].id.as_str());
+        assert_eq!(
+            fields,
+            [(first, "age_recipient"), (second, "yotaikyo_member")]
+        );
+        assert_eq!(diff.changed[0].1[0].new, swapped.to_string());
+        assert!(super::diff(&old, &old).is_empty());
+    }
+}

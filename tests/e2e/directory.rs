@@ -638,3 +638,18 @@ fn restrict(path: &Path) {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 }
+
+/// A hub from before signed directories sends no `directory_version`: the
+/// node reads 0 and fetches nothing.
+#[test]
+fn a_welcome_without_a_directory_version_reads_as_zero() {
+    let old = r#"{"type":"welcome","agency":"minato-center","last_seq":45}"#;
+    let frame: HubFrame = serde_json::from_str(old).unwrap();
+    assert!(matches!(
+        frame,
+        HubFrame::Welcome {
+            directory_version: 0,
+            ..
+        }
+    ));
+}
