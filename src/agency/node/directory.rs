@@ -131,7 +131,9 @@ async fn keep(
         .await?;
     match kept {
         DirectoryKept::Accepted => {
-            tracing::info!(
+            // Debug: every staff command opens the node, and its output
+            // is for staff; a running node's update is logged by the node.
+            tracing::debug!(
                 version = offered.version(),
                 "accepted a CA-signed directory"
             );
