@@ -415,10 +415,15 @@ mod tests {
         let ca =
             CaBundle::load(&dir.path().join("ca.pem"), &dir.path().join("ca-key.pem")).unwrap();
         let hub_key = keys::load_signing_key(&dir.path().join(HUB_SIGNING_KEY)).unwrap();
-        Directory::load(&dir.path().join("directory.toml"))
-            .unwrap()
-            .check_hub_key(&hub_key)
-            .unwrap();
+        // Signed by the new CA: the hub starts on it as written.
+        directory::SignedDirectory::load(
+            &dir.path().join("directory.toml"),
+            &dir.path().join("ca.pem"),
+        )
+        .unwrap()
+        .directory()
+        .check_hub_key(&hub_key)
+        .unwrap();
         let id: AgencyId = "test-clinic".parse().unwrap();
         let out = dir.path().join("test-clinic");
         let entry =

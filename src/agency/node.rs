@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::client::{ClientError, HubClient, HubSocket};
 use super::config::AgencyConfig;
 use super::outbox::{self, HubAnswer, Outbox};
-use super::sealed::{Draft, SealError, open_envelope, seal_draft};
+use super::sealed::{Draft, SealError, open_envelope_with, seal_draft};
 use crate::crypto::{keys, tls};
 use crate::directory::{Directory, SignedDirectory};
 use crate::protocol::api::{
@@ -362,7 +362,7 @@ impl Node {
         };
         let meta = envelope.meta();
         let current = self.trusted.current();
-        match open_envelope(&envelope, &self.id, &self.identities, current.directory()) {
+        match open_envelope_with(&envelope, &self.id, &self.identities, current.directory()) {
             Ok(payload) => {
                 self.check_declared(&envelope, &payload);
                 let payload_json = serde_json::to_string(&payload).unwrap_or_default();

@@ -120,10 +120,20 @@ pub fn verify_envelope_at(
         .ok_or(SealError::BadSignature)
 }
 
+/// Verify an envelope against the directory and decrypt it as `me`.
+pub fn open_envelope(
+    envelope: &Envelope,
+    me: &AgencyId,
+    identity: &age::x25519::Identity,
+    directory: &Directory,
+) -> Result<Payload, SealError> {
+    open_envelope_with(envelope, me, std::slice::from_ref(identity), directory)
+}
+
 /// Verify an envelope against the directory (at the time of receipt, now)
 /// and decrypt it as `me` with any of `identities` (newest first: after a
 /// rotation, what was sent to the old key still opens).
-pub fn open_envelope(
+pub fn open_envelope_with(
     envelope: &Envelope,
     me: &AgencyId,
     identities: &[age::x25519::Identity],

@@ -37,12 +37,7 @@ pub(super) fn measure_seal(pki: &Pki, runs: u32) -> anyhow::Result<MicroFigures>
     let (reader, identity) = (&pki.ids[to[0]], &pki.materials[to[0]].age_identity);
     let started = Instant::now();
     for _ in 0..runs {
-        open_envelope(
-            &envelope,
-            reader,
-            std::slice::from_ref(identity),
-            &pki.directory,
-        )?;
+        open_envelope(&envelope, reader, identity, &pki.directory)?;
     }
     Ok(MicroFigures {
         runs,
