@@ -4,7 +4,16 @@
 //! indexed by id and by certificate. The file also names the hub's own
 //! signing key (`[hub]`), with which the hub signs what it says itself
 //! (notices, audit checkpoints), and carries a version number that only
-//! grows, so a node can refuse an older directory.
+//! grows, so a node can refuse an older directory. The CA signs the file
+//! (`signed`); what changed between two versions is `diff`.
+
+mod diff;
+mod signed;
+
+pub use diff::{DirectoryDiff, FieldChange, diff};
+pub use signed::{
+    ALGORITHM, SignatureError, SignedDirectory, sign, signature_path, signed_version,
+};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -111,6 +120,11 @@ impl Directory {
     /// The version number (0 when the file has none).
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// The hub's entry.
+    pub fn hub(&self) -> Option<&HubEntry> {
+        self.hub.as_ref()
     }
 
     /// The public key the hub signs its own statements with.

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agency::{AgencyConfig, Node, NodeError};
 use crate::crypto::{keys, tls};
-use crate::directory::{Directory, DirectoryError};
+use crate::directory::{DirectoryError, SignatureError, SignedDirectory};
 use crate::hub::clock::Clock;
 use crate::hub::{self, Deadlines, Hub, Limits};
 use crate::store::HubStore;
@@ -28,6 +28,8 @@ pub enum FleetError {
     Tls(#[from] tls::TlsError),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
     #[error(transparent)]
     Key(#[from] crate::crypto::CryptoError),
 }
@@ -63,15 +65,17 @@ pub struct RunningHub {
 impl RunningHub {
     /// Serve `store` with the PKI and directory laid out in `certs` as
     /// `tsunagu certs example` lays them out (`ca.pem`, `hub.pem`,
-    /// `hub-key.pem`, `hub-signing-key.txt`, `directory.toml`).
+    /// `hub-key.pem`, `hub-signing-key.txt`, `directory.toml` and its
+    /// signature `directory.toml.sig`, verified against `ca.pem`).
     pub async fn start(
         certs: &Path,
         store: Arc<dyn HubStore>,
         options: HubOptions,
     ) -> Result<Self, FleetError> {
-        let directory = Directory::load(&certs.join("directory.toml"))?;
+        let directory =
+            SignedDirectory::load(&certs.join("directory.toml"), &certs.join("ca.pem"))?;
         let signing = keys::load_signing_key(&certs.join(crate::crypto::pki::HUB_SIGNING_KEY))?;
-        directory.check_hub_key(&signing)?;
+        directory.directory().check_hub_key(&signing)?;
         let tls = tls::server_config_from_files(
             &certs.join("ca.pem"),
             &certs.join("hub.pem"),

@@ -7,16 +7,22 @@
 //! - `tsunagu certs example` → [`write_example`]: the committed みなと市 set.
 //! - `tsunagu certs ca` → [`write_hub_pki`]: a real CA and hub certificate.
 //! - `tsunagu certs issue` → [`issue_agency`]: one agency's keys and its entry.
+//! - `tsunagu certs rotate` → [`rotate_agency`]: an agency's new age and
+//!   signing keys, the old age identity kept below the new one.
+//!
+//! Where the CA key is at hand (the example, a new CA) the directory is
+//! written with its signature; elsewhere the operator signs it
+//! (`tsunagu admin directory sign`).
 
 use std::path::{Path, PathBuf};
 
 use crate::crypto::files::{self, FileError};
 use crate::crypto::keys;
 use crate::crypto::pki::{self, AgencyMaterial, CaBundle, HUB_SIGNING_KEY, PkiError};
-use crate::directory::{Directory, DirectoryError, HubEntry};
+use crate::directory::{self, Directory, DirectoryError, HubEntry, SignatureError};
 use crate::protocol::ids::IdError;
 use crate::protocol::keys::SigningPublicKey;
-use crate::protocol::{Agency, AgencyId, AgencyKind};
+use crate::protocol::{Agency, AgencyId, AgencyKind, RetiredKey, Timestamp};
 
 /// Validity of every certificate in the committed example set: the demo and
 /// the tests must not start failing two years after the set was generated.
@@ -70,6 +76,15 @@ pub enum ProvisionError {
     AgencyId(#[from] IdError),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error(transparent)]
+    Key(#[from] crate::crypto::CryptoError),
+    #[error("could not replace {path}: {source}")]
+    Replace {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The public entry the hub's directory lists for an agency with these keys.
@@ -89,6 +104,7 @@ pub fn directory_entry(
         // Membership of the 要対協 is the municipality's decision: the
         // operator sets it in directory.toml.
         yotaikyo_member: false,
+        retired_signing_keys: Vec::new(),
     }
 }
 
@@ -143,8 +159,23 @@ pub fn write_example(out: &Path, force: bool) -> Result<(), ProvisionError> {
     }
     let directory = Directory::new(entries)?.with_version(1).with_hub(hub_entry);
     let toml = format!("# {EXAMPLE_COMMENT}\n\n{}", directory.to_toml());
-    files::write_public(&out.join("directory.toml"), &toml)?;
+    write_signed_directory(&out.join("directory.toml"), &toml, &ca)?;
     Ok(files::write_public(&out.join("README.md"), EXAMPLE_README)?)
+}
+
+/// Write a directory's text and the CA's signature beside it
+/// (`directory.toml.sig`).
+pub fn write_signed_directory(
+    path: &Path,
+    text: &str,
+    ca: &CaBundle,
+) -> Result<(), ProvisionError> {
+    let signature = directory::sign(text, ca)?;
+    files::write_public(path, text)?;
+    Ok(files::write_public(
+        &directory::signature_path(path),
+        &signature,
+    )?)
 }
 
 /// For a real deployment: fresh keys and a client certificate for one agency,
@@ -185,10 +216,69 @@ pub fn write_hub_pki(
     let directory = Directory::new(Vec::new())?
         .with_version(1)
         .with_hub(hub_entry);
-    Ok(files::write_public(
-        &out.join("directory.toml"),
-        &directory.to_toml(),
-    )?)
+    write_signed_directory(&out.join("directory.toml"), &directory.to_toml(), &ca)
+}
+
+/// An agency's new public keys after [`rotate_agency`]: what its directory
+/// entry must say once the operator has signed it.
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    pub age_recipient: crate::protocol::keys::AgeRecipient,
+    pub signing_key: SigningPublicKey,
+    /// The old signing key, trusted until the grace period ends; `None`
+    /// after a compromise (a stolen key must stop verifying at once).
+    pub retired: Option<RetiredKey>,
+}
+
+/// Rotate the keys of the agency whose files are in `dir` (as
+/// `certs issue` wrote them): a new age identity goes at the top of
+/// `age-identity.txt`, the old ones stay below it (so the node still opens
+/// what was sent to them); a new `signing-key.txt` replaces the old one.
+/// `grace` is how long envelopes signed with the old key are still
+/// accepted; `None` for a compromised key. Each file is replaced whole
+/// (written beside it, then renamed), so a crash leaves the old or the new
+/// file, never half of one.
+pub fn rotate_agency(
+    dir: &Path,
+    grace: Option<time::Duration>,
+) -> Result<Rotation, ProvisionError> {
+    let (age_path, signing_path) = (dir.join("age-identity.txt"), dir.join("signing-key.txt"));
+    let old_identities = keys::load_age_identities(&age_path)?;
+    let old_signing = keys::load_signing_key(&signing_path)?;
+    let now = Timestamp::now();
+    let identity = age::x25519::Identity::generate();
+    let signing = keys::generate_signing_key();
+    let mut identities = keys::age_identity_file(&identity, &format!("rotated in {now}"));
+    for old in &old_identities {
+        identities.push_str(&keys::age_identity_file(
+            old,
+            "retired: opens what was sent before the rotation",
+        ));
+    }
+    replace_secret(&age_path, &identities)?;
+    replace_secret(
+        &signing_path,
+        &keys::signing_key_file(&signing, &format!("rotated in {now}")),
+    )?;
+    Ok(Rotation {
+        age_recipient: identity.to_public().into(),
+        signing_key: SigningPublicKey(signing.verifying_key()),
+        retired: grace.map(|grace| RetiredKey {
+            key: SigningPublicKey(old_signing.verifying_key()),
+            until: Timestamp::from_datetime(now.datetime() + grace),
+        }),
+    })
+}
+
+fn replace_secret(path: &Path, text: &str) -> Result<(), ProvisionError> {
+    let mut next = path.as_os_str().to_owned();
+    next.push(".next");
+    let next = PathBuf::from(next);
+    files::write_secret(&next, text)?;
+    std::fs::rename(&next, path).map_err(|source| ProvisionError::Replace {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -201,7 +291,10 @@ mod tests {
     /// The directory of an example set parses, and every entry's keys and
     /// fingerprint match the agency's files.
     fn assert_example_set_consistent(dir: &Path) {
-        let directory = Directory::load(&dir.join("directory.toml")).unwrap();
+        let signed =
+            directory::SignedDirectory::load(&dir.join("directory.toml"), &dir.join("ca.pem"))
+                .unwrap();
+        let directory = signed.directory();
         assert_eq!(directory.agencies().len(), EXAMPLE_AGENCIES.len());
         let hub_key = keys::load_signing_key(&dir.join(HUB_SIGNING_KEY)).unwrap();
         directory.check_hub_key(&hub_key).unwrap();
@@ -239,6 +332,34 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs-example");
         assert_example_set_consistent(&dir);
         CaBundle::load(&dir.join("ca.pem"), &dir.join("ca-key.pem")).unwrap();
+    }
+
+    /// A rotated agency keeps its old age identity (below the new one) and
+    /// gets a new signing key; the old one is retired for the grace period,
+    /// or not at all after a compromise.
+    #[test]
+    fn a_rotation_keeps_the_old_age_identity_and_retires_the_old_signing_key() {
+        let dir = tempfile::tempdir().unwrap();
+        write_example(dir.path(), false).unwrap();
+        let agency = dir.path().join("agencies/minato-center");
+        let old_age = keys::load_age_identity(&agency.join("age-identity.txt")).unwrap();
+        let old_signing = keys::load_signing_key(&agency.join("signing-key.txt")).unwrap();
+        let rotation = rotate_agency(&agency, Some(time::Duration::days(30))).unwrap();
+        let all = keys::load_age_identities(&agency.join("age-identity.txt")).unwrap();
+        let publics: Vec<AgeRecipient> = all.iter().map(|i| i.to_public().into()).collect();
+        assert_eq!(
+            publics,
+            [rotation.age_recipient.clone(), old_age.to_public().into()]
+        );
+        let signing = keys::load_signing_key(&agency.join("signing-key.txt")).unwrap();
+        assert_eq!(signing.verifying_key(), rotation.signing_key.0);
+        let retired = rotation.retired.unwrap();
+        assert_eq!(retired.key.0, old_signing.verifying_key());
+        assert!(retired.until > Timestamp::now());
+        let compromised = rotate_agency(&agency, None).unwrap();
+        assert!(compromised.retired.is_none());
+        let all = keys::load_age_identities(&agency.join("age-identity.txt")).unwrap();
+        assert_eq!(all.len(), 3);
     }
 
     #[test]
@@ -296,10 +417,15 @@ mod tests {
         let ca =
             CaBundle::load(&dir.path().join("ca.pem"), &dir.path().join("ca-key.pem")).unwrap();
         let hub_key = keys::load_signing_key(&dir.path().join(HUB_SIGNING_KEY)).unwrap();
-        Directory::load(&dir.path().join("directory.toml"))
-            .unwrap()
-            .check_hub_key(&hub_key)
-            .unwrap();
+        // Signed by the new CA: the hub starts on it as written.
+        directory::SignedDirectory::load(
+            &dir.path().join("directory.toml"),
+            &dir.path().join("ca.pem"),
+        )
+        .unwrap()
+        .directory()
+        .check_hub_key(&hub_key)
+        .unwrap();
         let id: AgencyId = "test-clinic".parse().unwrap();
         let out = dir.path().join("test-clinic");
         let entry =

@@ -131,7 +131,13 @@ impl HubClient {
         self.submit(envelope.bytes().to_vec()).await
     }
 
-    /// The hub's directory.
+    /// The directory as the CA signed it (`GET /v1/directory`); verify it
+    /// before use (`directory::SignedDirectory::verify`).
+    pub async fn directory(&self) -> Result<crate::protocol::PublishedDirectory, ClientError> {
+        self.get("/v1/directory").await
+    }
+
+    /// The hub's directory, unsigned (for nodes before signed directories).
     pub async fn agencies(&self) -> Result<Vec<Agency>, ClientError> {
         self.get("/v1/agencies").await
     }

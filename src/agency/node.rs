@@ -2,6 +2,8 @@
 //! in the agency's own records before acknowledging it, and sends what staff
 //! write (through a durable outbox).
 
+mod directory;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,10 +16,10 @@ use tokio_util::sync::CancellationToken;
 use super::client::{ClientError, HubClient, HubSocket};
 use super::config::AgencyConfig;
 use super::outbox::{self, HubAnswer, Outbox};
-use super::sealed::{Draft, SealError, open_envelope, seal_draft};
+use super::sealed::{Draft, SealError, open_envelope_with, seal_draft};
 use crate::crypto::hub_signed::{self, HubSignatureError};
 use crate::crypto::{keys, tls};
-use crate::directory::Directory;
+use crate::directory::{Directory, SignedDirectory};
 use crate::protocol::api::{
     CaseOpened, Disclosure, ReferralStatus, StatutoryUse, Violation, ViolationReport,
 };
@@ -28,6 +30,7 @@ use crate::protocol::{
 };
 use crate::store::StoreError;
 use crate::store::records::{CheckpointOutcome, Records};
+use directory::TrustedDirectory;
 
 /// Something the node did, for the CLI, the demo and tests to observe.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +63,11 @@ pub enum NodeEvent {
     Answered { id: EnvelopeId, answer: HubAnswer },
     /// The hub refused a frame.
     HubError(ErrorBody),
+    /// A newer CA-signed directory was accepted and is now in use.
+    DirectoryUpdated { version: u64 },
+    /// The directory the hub offered was refused (unsigned, signed by
+    /// another key, altered or older); the node keeps the one it had.
+    DirectoryRefused { reason: String },
     /// The connection ended; the node will reconnect.
     Disconnected { reason: String },
 }
@@ -85,6 +93,8 @@ pub enum NodeError {
     Keys(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
     Directory(#[from] crate::directory::DirectoryError),
+    #[error(transparent)]
+    Signature(#[from] crate::directory::SignatureError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -137,9 +147,14 @@ pub fn ensure_records_key(config: &AgencyConfig) -> Result<std::path::PathBuf, N
 /// One agency's node.
 pub struct Node {
     id: AgencyId,
-    identity: age::x25519::Identity,
+    /// Newest first: after a key rotation the old identities still open
+    /// what was sent to them.
+    identities: Vec<age::x25519::Identity>,
     signing: SigningKey,
+    /// The directory as the node opened with it (names for display).
     directory: Arc<Directory>,
+    /// The newest accepted directory, whose keys seal and verify.
+    trusted: TrustedDirectory,
     records: Records,
     client: HubClient,
     outbox: Outbox,
@@ -149,7 +164,8 @@ pub struct Node {
 
 impl Node {
     /// Load keys and TLS material, open the records and the directory (the
-    /// pinned file, or the hub's).
+    /// pinned file, or the hub's), refusing one the CA did not sign or one
+    /// older than the node has accepted before.
     pub async fn open(config: &AgencyConfig) -> Result<Self, NodeError> {
         let tls = tls::client_config_from_files(&config.tls.ca, &config.tls.cert, &config.tls.key)?;
         let mut client =
@@ -157,20 +173,19 @@ impl Node {
         if let Some(secs) = config.request_timeout_secs {
             client = client.with_request_timeout(Duration::from_secs(secs));
         }
-        let directory = match &config.directory {
-            Some(path) => Directory::load(path)?,
-            None => Directory::new(client.agencies().await.map_err(client_error)?)?,
-        };
+        let records = open_records(config).await?;
+        let trusted = TrustedDirectory::open(config, &client, &records).await?;
+        let directory = trusted.current().directory().clone();
         if directory.get(&config.id).is_none() {
             return Err(NodeError::NotInDirectory(config.id.clone()));
         }
-        let records = open_records(config).await?;
         let events = broadcast::channel(1024).0;
         Ok(Self {
             id: config.id.clone(),
-            identity: keys::load_age_identity(&config.keys.age_identity)?,
+            identities: keys::load_age_identities(&config.keys.age_identity)?,
             signing: keys::load_signing_key(&config.keys.signing_key)?,
             directory: Arc::new(directory),
+            trusted,
             outbox: Outbox::new(client.clone(), records.clone(), events.clone()),
             records,
             client,
@@ -184,9 +199,16 @@ impl Node {
         &self.id
     }
 
-    /// The directory the node trusts.
+    /// The directory the node opened with: names and kinds for display.
+    /// The keys that seal and verify come from [`Node::current_directory`],
+    /// which a running node moves to a newer signed directory.
     pub fn directory(&self) -> &Directory {
         &self.directory
+    }
+
+    /// The newest CA-signed directory the node has accepted.
+    pub fn current_directory(&self) -> Arc<SignedDirectory> {
+        self.trusted.current()
     }
 
     /// The agency's own records.
@@ -230,7 +252,8 @@ impl Node {
             return Err(NodeError::JustificationMissing);
         }
         // Encoded once: the outbox keeps these bytes and the hub gets them.
-        let envelope = seal_draft(&self.id, &self.signing, &self.directory, draft)?;
+        let current = self.trusted.current();
+        let envelope = seal_draft(&self.id, &self.signing, current.directory(), draft)?;
         let payload =
             serde_json::to_string(&draft.payload).map_err(|e| SealError::Payload(e.to_string()))?;
         self.records
@@ -295,8 +318,13 @@ impl Node {
                 Ok(Some(Ok(_))) => continue,
             };
             match serde_json::from_str::<HubFrame>(text.as_str()) {
-                Ok(HubFrame::Welcome { last_seq, .. }) => {
+                Ok(HubFrame::Welcome {
+                    last_seq,
+                    directory_version,
+                    ..
+                }) => {
                     *failures = 0;
+                    self.refresh_directory(directory_version).await;
                     let _ = self.events.send(NodeEvent::Connected { last_seq });
                     self.outbox.reconnected();
                 }
@@ -440,7 +468,8 @@ impl Node {
             }
         };
         let meta = envelope.meta();
-        match open_envelope(&envelope, &self.id, &self.identity, &self.directory) {
+        let current = self.trusted.current();
+        match open_envelope_with(&envelope, &self.id, &self.identities, current.directory()) {
             Ok(payload) => {
                 self.check_declared(&envelope, &payload);
                 let payload_json = serde_json::to_string(&payload).unwrap_or_default();
@@ -469,6 +498,28 @@ impl Node {
 }
 
 impl Node {
+    /// Fetch the hub's directory when it says it serves a newer version
+    /// than ours. A refusal is logged and reported and changes nothing: the
+    /// node goes on with the directory it has (and the stream goes on).
+    async fn refresh_directory(&self, version: u64) {
+        match self
+            .trusted
+            .refresh(&self.client, &self.records, version)
+            .await
+        {
+            Ok(None) => {}
+            Ok(Some(version)) => {
+                tracing::info!(agency = %self.id, version, "now using the newer directory");
+                let _ = self.events.send(NodeEvent::DirectoryUpdated { version });
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                tracing::error!(agency = %self.id, offered = version, %reason, "refused the hub's directory; keeping the current one");
+                let _ = self.events.send(NodeEvent::DirectoryRefused { reason });
+            }
+        }
+    }
+
     /// The hub cannot read content, so the receiver checks it: categories
     /// beyond those declared, or a statutory basis without a written
     /// justification, are reported to the hub (in the background; the

@@ -43,6 +43,8 @@ pub enum SealError {
     KindMismatch,
     #[error("payload is not valid: {0}")]
     Payload(String),
+    #[error("the node has no age identity to open envelopes with")]
+    NoIdentity,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
@@ -91,15 +93,31 @@ pub fn sign_envelope(meta: Metadata, ciphertext: Vec<u8>, signing: &SigningKey) 
 }
 
 /// Check an envelope's signature over its bytes as received, with the
-/// sender's key from the directory.
+/// sender's key from the directory (or a retired key still in its grace
+/// period now).
 pub fn verify_envelope(envelope: &Envelope, directory: &Directory) -> Result<(), SealError> {
+    verify_envelope_at(envelope, directory, Timestamp::now())
+}
+
+/// [`verify_envelope`] with the sender's current key, or one of its retired keys whose grace
+/// period has not ended at `now` (the time of receipt: the envelope's own
+/// `created_at` is the sender's word, and a thief of an old key could
+/// backdate it).
+pub fn verify_envelope_at(
+    envelope: &Envelope,
+    directory: &Directory,
+    now: Timestamp,
+) -> Result<(), SealError> {
     let sender = &envelope.meta().sender;
-    let key = directory
+    let agency = directory
         .get(sender)
-        .map(|a| &a.signing_key)
         .ok_or_else(|| SealError::UnknownAgency(sender.clone()))?;
-    sign::verify(key, &envelope.signed_bytes(), envelope.signature())
-        .map_err(|_| SealError::BadSignature)
+    let signed = envelope.signed_bytes();
+    agency
+        .signing_keys_at(now)
+        .any(|key| sign::verify(key, &signed, envelope.signature()).is_ok())
+        .then_some(())
+        .ok_or(SealError::BadSignature)
 }
 
 /// Verify an envelope against the directory and decrypt it as `me`.
@@ -109,12 +127,31 @@ pub fn open_envelope(
     identity: &age::x25519::Identity,
     directory: &Directory,
 ) -> Result<Payload, SealError> {
+    open_envelope_with(envelope, me, std::slice::from_ref(identity), directory)
+}
+
+/// Verify an envelope against the directory (at the time of receipt, now)
+/// and decrypt it as `me` with any of `identities` (newest first: after a
+/// rotation, what was sent to the old key still opens).
+pub fn open_envelope_with(
+    envelope: &Envelope,
+    me: &AgencyId,
+    identities: &[age::x25519::Identity],
+    directory: &Directory,
+) -> Result<Payload, SealError> {
     let meta = envelope.meta();
     if &meta.sender != me && !meta.recipients.contains(me) {
         return Err(SealError::NotAddressedToMe(me.clone()));
     }
     verify_envelope(envelope, directory)?;
-    let plaintext = seal::open(envelope.ciphertext(), identity)?;
+    let mut opened = Err(SealError::NoIdentity);
+    for identity in identities {
+        opened = seal::open(envelope.ciphertext(), identity).map_err(SealError::from);
+        if opened.is_ok() {
+            break;
+        }
+    }
+    let plaintext = opened?;
     // The parser's message can quote the offending value, i.e. plaintext:
     // keep only where it failed.
     let payload: Payload = serde_json::from_slice(&plaintext).map_err(|e| {

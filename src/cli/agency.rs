@@ -412,6 +412,20 @@ async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
                         "⚠⚠ the hub's audit history may have been rewritten (`tsunagu agency checkpoints show`)"
                     )
                 ),
+                NodeEvent::DirectoryUpdated { version } => eprintln!(
+                    "{} {version}",
+                    lang.pick(
+                        "CA の署名を確認した新しい機関ディレクトリを使います。版:",
+                        "now using a newer CA-signed directory, version"
+                    )
+                ),
+                NodeEvent::DirectoryRefused { reason } => eprintln!(
+                    "{}: {reason}",
+                    lang.pick(
+                        "⚠ ハブが示した機関ディレクトリを拒否しました（CA の署名がない・一致しない、または古い版）。これまでのディレクトリを使い続けます。ハブの管理者に連絡してください",
+                        "⚠ refused the directory the hub offered (unsigned, not signed by the CA, or older); keeping the current one; contact the hub operator"
+                    )
+                ),
             }
         }
     });

@@ -56,6 +56,18 @@ pub enum CertsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// 機関の暗号鍵と署名鍵を更新し、新しい directory.toml の項目を表示 / rotate an agency's age and signing keys, print its new directory fields
+    Rotate {
+        /// 機関の鍵のディレクトリ（certs issue の --out）/ the agency's key directory (`certs issue --out`)
+        #[arg(long)]
+        dir: PathBuf,
+        /// 旧署名鍵で署名された封筒を受け付ける日数 / days envelopes signed with the old key are still accepted
+        #[arg(long, default_value_t = 30)]
+        grace_days: u32,
+        /// 鍵が漏えいした: 旧署名鍵を一切信頼しない / the key was compromised: trust the old signing key no longer
+        #[arg(long)]
+        compromised: bool,
+    },
 }
 
 /// Parse a kind by its directory.toml spelling, so the two cannot drift.
@@ -85,7 +97,45 @@ pub fn run(cmd: CertsCommand, lang: Lang) -> anyhow::Result<()> {
             ))?;
             issue(&ca, &id, kind, &name, &out, lang)
         }
+        CertsCommand::Rotate {
+            dir,
+            grace_days,
+            compromised,
+        } => rotate(&dir, (!compromised).then_some(grace_days), lang),
     }
+}
+
+fn rotate(dir: &std::path::Path, grace_days: Option<u32>, lang: Lang) -> anyhow::Result<()> {
+    let grace = grace_days.map(|days| time::Duration::days(i64::from(days)));
+    let rotation = provision::rotate_agency(dir, grace).context(lang.pick(
+        "鍵を更新できません。--dir が機関の鍵のディレクトリ（age-identity.txt と signing-key.txt があるところ）か確認してください",
+        "cannot rotate the keys; check that --dir is the agency's key directory (with age-identity.txt and signing-key.txt)",
+    ))?;
+    println!("age_recipient = \"{}\"", rotation.age_recipient);
+    println!("signing_key = \"{}\"", rotation.signing_key);
+    if let Some(retired) = &rotation.retired {
+        println!(
+            "retired_signing_keys = [{{ key = \"{}\", until = \"{}\" }}]",
+            retired.key, retired.until
+        );
+    }
+    eprintln!(
+        "{}",
+        lang.pick(
+            "新しい鍵を書き出しました（旧い暗号鍵は age-identity.txt に残し、旧い受信分も開けます）。上の行で directory.toml のこの機関の項目を置き換え、version を上げて `tsunagu admin directory sign` で署名し、ハブに配置してからノードを再起動してください。",
+            "wrote the new keys (the old age identity stays in age-identity.txt, so what was sent to it still opens); replace these fields of the agency's entry in directory.toml, raise `version`, sign it with `tsunagu admin directory sign`, put it on the hub, then restart the node",
+        )
+    );
+    if rotation.retired.is_none() {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "鍵の漏えい: 旧署名鍵は信頼されなくなります（retired_signing_keys から外してください）。TLS 証明書も `tsunagu certs issue` で再発行し、cert_fingerprint を置き換えてください。",
+                "compromised key: the old signing key is no longer trusted (remove it from retired_signing_keys); re-issue the TLS certificate with `tsunagu certs issue` and replace cert_fingerprint too",
+            )
+        );
+    }
+    Ok(())
 }
 
 fn example(out: &std::path::Path, force: bool, lang: Lang) -> anyhow::Result<()> {
@@ -136,11 +186,11 @@ fn issue(
     print!("{}", Directory::new(vec![agency])?.to_toml());
     let summary = match lang {
         Lang::Ja => format!(
-            "機関 {id} の証明書と鍵を {} に書き出しました。上の [[agency]] をハブの directory.toml に追加し、ファイルは安全な方法で機関に渡してください。",
+            "機関 {id} の証明書と鍵を {} に書き出しました。上の [[agency]] をハブの directory.toml に追加し、version を上げて `tsunagu admin directory sign` で署名し直してください。ファイルは安全な方法で機関に渡してください。",
             out.display()
         ),
         Lang::En => format!(
-            "wrote the certificate and keys of agency {id} to {}; add the [[agency]] block above to the hub's directory.toml and hand the files to the agency securely",
+            "wrote the certificate and keys of agency {id} to {}; add the [[agency]] block above to the hub's directory.toml, raise `version` and re-sign it with `tsunagu admin directory sign`; hand the files to the agency securely",
             out.display()
         ),
     };

@@ -3,6 +3,7 @@
 //! modules they drive. A module of the library, not of the binary, so that it
 //! may implement clap's traits for protocol types (orphan rule).
 
+mod admin;
 mod agency;
 mod audit;
 mod bench;
@@ -59,6 +60,9 @@ enum Command {
     /// 証明書と鍵 / certificates and keys
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// 運用管理（ディレクトリの署名など）/ administration (signing the directory, …)
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// 性能測定 / benchmarks
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -98,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args, cli.lang),
         Command::Audit(cmd) => audit::run(cmd, cli.lang),
         Command::Certs(cmd) => certs::run(cmd, cli.lang),
+        Command::Admin(cmd) => admin::run(cmd, cli.lang),
         Command::Bench(cmd) => bench::run(cmd, cli.lang),
     };
     match result {

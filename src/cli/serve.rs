@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::crypto::tls;
-use crate::directory::Directory;
+use crate::directory::SignedDirectory;
 use crate::hub::{self, Hub, HubConfig};
 use crate::i18n::Lang;
 use crate::store;
@@ -103,15 +103,17 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
                 "cannot load the TLS certificate and key",
             )
         })?;
-    let directory = Directory::load(&config.directory).with_context(|| {
+    // The hub serves the directory to nodes that refuse it unless the CA
+    // signed it: a hub with a bad signature must not start at all.
+    let directory = SignedDirectory::load(&config.directory, &config.tls.ca).with_context(|| {
         lang.pick(
-            "機関ディレクトリを読み込めません",
-            "cannot load the agency directory",
+            "機関ディレクトリを読み込めないか、CA の署名が確認できません（署名は `tsunagu admin directory sign` で作成します）",
+            "cannot load the agency directory or verify its CA signature (sign it with `tsunagu admin directory sign`)",
         )
     })?;
     let signing = crate::crypto::keys::load_signing_key(&config.signing_key)
         .map_err(anyhow::Error::from)
-        .and_then(|key| Ok(directory.check_hub_key(&key).map(|()| key)?))
+        .and_then(|key| Ok(directory.directory().check_hub_key(&key).map(|()| key)?))
         .with_context(|| {
             lang.pick(
                 "ハブの署名鍵を読み込めません",
@@ -133,7 +135,7 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
         )
     })?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, agencies = directory.agencies().len(), "hub listening");
+    tracing::info!(%addr, agencies = directory.directory().agencies().len(), directory_version = directory.version(), "hub listening");
     // Scripts and tests wait for this line to know the hub is ready.
     println!("listening on https://{addr}");
     std::io::stdout().flush()?;

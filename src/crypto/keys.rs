@@ -42,15 +42,36 @@ fn key_line(path: &Path, text: &str) -> Result<String, CryptoError> {
         })
 }
 
-/// Load an age identity file (`AGE-SECRET-KEY-1…`, `#` comments allowed).
+/// Load an age identity file (`AGE-SECRET-KEY-1…`, `#` comments allowed):
+/// its newest identity, the one the directory lists.
 pub fn load_age_identity(path: &Path) -> Result<age::x25519::Identity, CryptoError> {
+    let mut all = load_age_identities(path)?;
+    Ok(all.remove(0))
+}
+
+/// Every identity of an age identity file, newest first: after a key
+/// rotation the file keeps the old identities below the new one, so what
+/// was sent to an old key still opens. Never empty.
+pub fn load_age_identities(path: &Path) -> Result<Vec<age::x25519::Identity>, CryptoError> {
     let text = read_key_file(path)?;
-    key_line(path, &text)?
-        .parse()
-        .map_err(|e: &str| CryptoError::KeyFormat {
-            path: path.to_owned(),
-            reason: e.to_owned(),
+    parse_age_identities(path, &text)
+}
+
+fn parse_age_identities(
+    path: &Path,
+    text: &str,
+) -> Result<Vec<age::x25519::Identity>, CryptoError> {
+    key_line(path, text)?;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            line.parse().map_err(|e: &str| CryptoError::KeyFormat {
+                path: path.to_owned(),
+                reason: e.to_owned(),
+            })
         })
+        .collect()
 }
 
 /// The text of an age identity file.
@@ -159,5 +180,32 @@ mod tests {
         super::super::files::write_secret(&path, "abcd\n").unwrap();
         let err = load_records_key(&path).unwrap_err();
         assert!(err.to_string().contains("32 bytes"), "{err}");
+    }
+
+    /// A rotated identity file: the new identity first, the old one kept.
+    #[test]
+    fn an_identity_file_with_several_identities_loads_them_all_newest_first() {
+        let (new, old) = (
+            age::x25519::Identity::generate(),
+            age::x25519::Identity::generate(),
+        );
+        let text = format!(
+            "{}{}",
+            age_identity_file(&new, "new"),
+            age_identity_file(&old, "old")
+        );
+        let path = Path::new("age-identity.txt");
+        let loaded = parse_age_identities(path, &text).unwrap();
+        let publics: Vec<_> = loaded.iter().map(|i| i.to_public().to_string()).collect();
+        assert_eq!(
+            publics,
+            [new.to_public().to_string(), old.to_public().to_string()]
+        );
+        let broken = format!("{text}AGE-SECRET-KEY-1NOTAKEY\n");
+        assert!(matches!(
+            parse_age_identities(path, &broken),
+            Err(CryptoError::KeyFormat { .. })
+        ));
+        assert!(parse_age_identities(path, "# only comments\n").is_err());
     }
 }

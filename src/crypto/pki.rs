@@ -65,6 +65,12 @@ pub enum PkiError {
     ServerName { name: String, source: rcgen::Error },
     #[error(transparent)]
     AgencyId(#[from] IdError),
+    #[error("the CA key is {0}; only an ECDSA P-256 CA key (as `tsunagu certs ca` makes) can sign")]
+    CaKeyAlgorithm(String),
+    #[error("could not sign with the CA key")]
+    Sign(#[source] rcgen::Error),
+    #[error("the signature does not verify with the CA certificate's key")]
+    BadSignature,
 }
 
 fn generating(what: &'static str) -> impl FnOnce(rcgen::Error) -> PkiError {
@@ -172,6 +178,12 @@ impl CaBundle {
     /// what it signs names it byte for byte. rcgen does not check that the
     /// key belongs to the certificate; this does.
     fn issuer(&self) -> Result<Issuer<'static, KeyPair>, PkiError> {
+        let (key, der) = self.checked_key()?;
+        Issuer::from_ca_cert_der(&der, key).map_err(|e| PkiError::CaCertificate(e.to_string()))
+    }
+
+    /// The CA key, refused unless it belongs to the CA certificate.
+    fn checked_key(&self) -> Result<(KeyPair, CertificateDer<'static>), PkiError> {
         let key = KeyPair::from_pem(&self.key_pem).map_err(|e| PkiError::CaKey(e.to_string()))?;
         let der = first_certificate(&self.cert_pem).map_err(PkiError::CaCertificate)?;
         let cert = rustls::server::ParsedCertificate::try_from(&der)
@@ -179,9 +191,43 @@ impl CaBundle {
         if cert.subject_public_key_info().as_ref() != key.subject_public_key_info() {
             return Err(PkiError::CaKeyMismatch);
         }
-        Issuer::from_ca_cert_der(&der, key).map_err(|e| PkiError::CaCertificate(e.to_string()))
+        Ok((key, der))
     }
 
+    /// Sign `message` with the CA key (ECDSA P-256 with SHA-256, the
+    /// signature DER-encoded as in a certificate), for a statement the CA
+    /// vouches for outside a certificate. The caller domain-separates
+    /// `message` so it can never be read as a certificate's signed part
+    /// (see `directory::signed`). Refuses a key that is not the
+    /// certificate's, so what it signs always verifies with
+    /// [`verify_ca_signature`].
+    pub fn sign_statement(&self, message: &[u8]) -> Result<Vec<u8>, PkiError> {
+        use rcgen::SigningKey as _;
+        let (key, _) = self.checked_key()?;
+        if key.algorithm() != &rcgen::PKCS_ECDSA_P256_SHA256 {
+            return Err(PkiError::CaKeyAlgorithm(format!("{:?}", key.algorithm())));
+        }
+        key.sign(message).map_err(PkiError::Sign)
+    }
+}
+
+/// Check a signature made by [`CaBundle::sign_statement`] with the public
+/// key of the first certificate in `ca_cert_pem` (the CA certificate a node
+/// already trusts for TLS). webpki does the verification, with ring.
+pub fn verify_ca_signature(
+    ca_cert_pem: &str,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), PkiError> {
+    let der = first_certificate(ca_cert_pem).map_err(PkiError::CaCertificate)?;
+    // webpki parses any certificate this way; only its key is used here.
+    let cert = webpki::EndEntityCert::try_from(&der)
+        .map_err(|e| PkiError::CaCertificate(e.to_string()))?;
+    cert.verify_signature(webpki::ring::ECDSA_P256_SHA256, message, signature)
+        .map_err(|_| PkiError::BadSignature)
+}
+
+impl CaBundle {
     fn sign(&self, params: CertificateParams, what: &'static str) -> Result<CertPair, PkiError> {
         let issuer = self.issuer()?;
         let key = KeyPair::generate().map_err(generating(what))?;
@@ -361,6 +407,30 @@ mod tests {
         };
         assert!(matches!(
             issue_client(&mixed, "minato-center"),
+            Err(PkiError::CaKeyMismatch)
+        ));
+    }
+
+    #[test]
+    fn a_statement_verifies_with_its_ca_only_and_only_unchanged() {
+        let one = generate_ca("one").unwrap();
+        let two = generate_ca("two").unwrap();
+        let signature = one.sign_statement(b"statement").unwrap();
+        verify_ca_signature(&one.cert_pem, b"statement", &signature).unwrap();
+        assert!(matches!(
+            verify_ca_signature(&one.cert_pem, b"statemenT", &signature),
+            Err(PkiError::BadSignature)
+        ));
+        assert!(matches!(
+            verify_ca_signature(&two.cert_pem, b"statement", &signature),
+            Err(PkiError::BadSignature)
+        ));
+        let mixed = CaBundle {
+            cert_pem: one.cert_pem,
+            key_pem: two.key_pem,
+        };
+        assert!(matches!(
+            mixed.sign_statement(b"statement"),
             Err(PkiError::CaKeyMismatch)
         ));
     }

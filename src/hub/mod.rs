@@ -27,7 +27,7 @@ pub use deadline::TickReport;
 pub use error::HubError;
 pub use serve::serve;
 
-use crate::directory::Directory;
+use crate::directory::{Directory, SignedDirectory};
 use crate::store::HubStore;
 use clock::{Clock, SystemClock};
 use wake::Wakeups;
@@ -37,6 +37,8 @@ use wake::Wakeups;
 pub struct Hub {
     store: Arc<dyn HubStore>,
     directory: Arc<Directory>,
+    /// The same directory as the CA signed it, served to nodes.
+    published: Arc<SignedDirectory>,
     /// Signs what the hub says itself (notices, audit checkpoints); its
     /// public half is the directory's `[hub] signing_key`.
     signing: Arc<ed25519_dalek::SigningKey>,
@@ -57,17 +59,19 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub over `store`, admitting the agencies of `directory`, signing
-    /// with `signing` (checked against the directory by whoever loads it).
+    /// A hub over `store`, admitting the agencies of the CA-signed
+    /// `directory` (verified by whoever loads it), signing with `signing`
+    /// (checked against the directory by whoever loads it).
     pub fn new(
         store: Arc<dyn HubStore>,
-        directory: Directory,
+        directory: SignedDirectory,
         signing: ed25519_dalek::SigningKey,
         limits: Limits,
     ) -> Self {
         Self {
             store,
-            directory: Arc::new(directory),
+            directory: Arc::new(directory.directory().clone()),
+            published: Arc::new(directory),
             signing: Arc::new(signing),
             wake: Arc::new(Wakeups::default()),
             sockets: slots::Slots::new(limits.max_sockets_per_agency),

@@ -6,13 +6,14 @@ use axum::{Json, Router};
 
 use super::peer::Caller;
 use super::{Hub, batch, oversight, session, submit};
-use crate::protocol::Agency;
+use crate::protocol::{Agency, PublishedDirectory};
 
 /// Every route the hub serves. Every request arrives over mutual TLS.
 pub(crate) fn router(hub: Hub) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/agencies", get(agencies))
+        .route("/v1/directory", get(directory))
         .route("/v1/envelopes", post(submit::submit))
         .route("/v1/envelopes/batch", post(batch::submit_batch))
         .route("/v1/socket", get(session::upgrade))
@@ -32,7 +33,16 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The directory with public keys, for agency nodes.
+/// The directory as the CA signed it, for nodes to verify.
+async fn directory(State(hub): State<Hub>, _caller: Caller) -> Json<PublishedDirectory> {
+    Json(PublishedDirectory {
+        directory: hub.published.text().to_owned(),
+        signature: hub.published.signature().to_owned(),
+    })
+}
+
+/// The directory with public keys, for nodes older than signed
+/// directories (unverifiable: a node that can verifies `/v1/directory`).
 async fn agencies(State(hub): State<Hub>, _caller: Caller) -> Json<Vec<Agency>> {
     Json(hub.directory.agencies().to_vec())
 }

@@ -226,6 +226,7 @@ impl Session {
         self.send(&HubFrame::Welcome {
             agency: self.agency.clone(),
             last_seq,
+            directory_version: self.hub.published.version(),
         })
         .await?;
         self.send_checkpoint().await

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AgencyId;
 use super::keys::{AgeRecipient, CertFingerprint, SigningPublicKey};
+use super::{AgencyId, Timestamp};
 use crate::i18n::Lang;
 
 /// The kind of body an agency is (see GLOSSARY.md).
@@ -64,4 +64,45 @@ pub struct Agency {
     /// `yotaikyo_sharing` about registered cases).
     #[serde(default)]
     pub yotaikyo_member: bool,
+    /// Signing keys the agency used before a rotation, each trusted for
+    /// envelopes received until its `until` (so what was signed and queued
+    /// before the rotation still verifies). Empty after a compromise: a
+    /// stolen key must not keep verifying.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_signing_keys: Vec<RetiredKey>,
+}
+
+/// A signing key an agency has rotated away from, and how long it is still
+/// trusted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredKey {
+    /// The old Ed25519 public key.
+    pub key: SigningPublicKey,
+    /// The last instant an envelope signed with it is accepted on receipt.
+    pub until: Timestamp,
+}
+
+impl Agency {
+    /// The keys an envelope from this agency may be signed with when it is
+    /// received at `now`: the current key first, then the retired keys
+    /// still in their grace period.
+    pub fn signing_keys_at(&self, now: Timestamp) -> impl Iterator<Item = &SigningPublicKey> {
+        let retired = self
+            .retired_signing_keys
+            .iter()
+            .filter(move |r| now <= r.until);
+        std::iter::once(&self.signing_key).chain(retired.map(|r| &r.key))
+    }
+}
+
+/// `GET /v1/directory`: the directory exactly as the CA signed it, and the
+/// signature file. A node verifies both against its CA certificate; the hub
+/// only passes them on (it cannot sign a directory: it has no CA key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedDirectory {
+    /// The text of `directory.toml`, byte for byte.
+    pub directory: String,
+    /// The text of `directory.toml.sig`.
+    pub signature: String,
 }

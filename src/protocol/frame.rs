@@ -35,6 +35,11 @@ pub enum HubFrame {
         agency: AgencyId,
         /// The highest sequence number assigned to this agency so far.
         last_seq: Seq,
+        /// The version of the signed directory the hub serves
+        /// (`GET /v1/directory`): a node holding an older one fetches it.
+        /// 0 from a hub that predates signed directories.
+        #[serde(default)]
+        directory_version: u64,
     },
     /// One envelope for this agency. Verify and store it, then ack `seq`.
     Deliver {

@@ -28,7 +28,7 @@ pub mod referral_state;
 pub mod referral_text;
 
 pub use action::Action;
-pub use agency::{Agency, AgencyKind};
+pub use agency::{Agency, AgencyKind, PublishedDirectory, RetiredKey};
 pub use basis::{LegalBasis, Purpose};
 pub use category::InfoCategory;
 pub use envelope::{Envelope, MessageKind, Metadata, Urgency};

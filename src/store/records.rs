@@ -4,6 +4,7 @@
 
 mod cases;
 mod checkpoints;
+mod directory;
 mod drafts;
 mod ledger;
 mod outbox;
@@ -42,6 +43,7 @@ pub struct InboxRow {
 
 pub use cases::{CaseRecord, CaseRow};
 pub use checkpoints::{CheckpointOutcome, CheckpointRow};
+pub use directory::{DirectoryKept, DirectoryRow};
 pub use drafts::DraftRow;
 pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};

@@ -10,7 +10,7 @@ both_backends!(
     staff_record_consent_refer_and_follow_the_referral_from_the_command_line,
 );
 
-fn tsunagu() -> Command {
+pub(crate) fn tsunagu() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tsunagu"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd

@@ -91,6 +91,7 @@ async fn stream(mut ws: WebSocket, fake: Fake) {
     let welcome = HubFrame::Welcome {
         agency: agency(CENTER),
         last_seq: Seq(2),
+        directory_version: 0,
     };
     let notice = Notice::PlanReviewDue {
         plan_id: tsunagu::protocol::ids::PlanId::new(),

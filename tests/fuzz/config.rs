@@ -107,6 +107,7 @@ fn agency_entry() -> impl Strategy<Value = Agency> {
                 age_recipient: age.parse::<AgeRecipient>().unwrap(),
                 signing_key: SigningPublicKey(signing.verifying_key()),
                 yotaikyo_member,
+                retired_signing_keys: Vec::new(),
             }
         })
 }

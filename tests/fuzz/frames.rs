@@ -39,7 +39,13 @@ fn error_code() -> impl Strategy<Value = ErrorCode> {
 
 pub fn hub_frame() -> impl Strategy<Value = HubFrame> {
     prop_oneof![
-        (agency_id(), seq()).prop_map(|(agency, last_seq)| HubFrame::Welcome { agency, last_seq }),
+        (agency_id(), seq(), any::<u64>()).prop_map(|(agency, last_seq, directory_version)| {
+            HubFrame::Welcome {
+                agency,
+                last_seq,
+                directory_version,
+            }
+        }),
         // The envelope travels as a JSON string: any text must survive.
         (seq(), ".{0,200}").prop_map(|(seq, envelope)| HubFrame::Deliver { seq, envelope }),
         (

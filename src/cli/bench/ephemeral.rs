@@ -49,7 +49,7 @@ impl Pki {
             materials.push(material);
         }
         let directory = Directory::new(entries)?.with_version(1).with_hub(hub_entry);
-        write_file(&dir.join("directory.toml"), &directory.to_toml())?;
+        provision::write_signed_directory(&dir.join("directory.toml"), &directory.to_toml(), &ca)?;
         let (senders, recipients) =
             (0..count).partition(|&i| kind_of(i) == AgencyKind::ObstetricClinic);
         Ok(Self {

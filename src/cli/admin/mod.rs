@@ -1,0 +1,21 @@
+//! `tsunagu admin …`: what the operator of a deployment does by hand, away
+//! from the hub (the CA key is needed for some of it and never sits on the
+//! hub).
+
+mod directory;
+
+use crate::i18n::Lang;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// 機関ディレクトリの署名・検証・差分 / sign, verify or compare the agency directory
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
+}
+
+pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::Directory(cmd) => directory::run(cmd, lang),
+    }
+}
