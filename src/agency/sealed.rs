@@ -112,12 +112,12 @@ pub fn verify_envelope_at(
     let agency = directory
         .get(sender)
         .ok_or_else(|| SealError::UnknownAgency(sender.clone()))?;
-    let signed = envelope.signed_bytes();
-    agency
-        .signing_keys_at(now)
-        .any(|key| sign::verify(key, &signed, envelope.signature()).is_ok())
-        .then_some(())
-        .ok_or(SealError::BadSignature)
+    sign::verify_any(
+        agency.signing_keys_at(now),
+        &envelope.signed_bytes(),
+        envelope.signature(),
+    )
+    .map_err(|_| SealError::BadSignature)
 }
 
 /// Verify an envelope against the directory and decrypt it as `me`.

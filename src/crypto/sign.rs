@@ -18,6 +18,19 @@ pub fn verify(key: &SigningPublicKey, message: &[u8], signature: &[u8]) -> Resul
         .map_err(|_| CryptoError::BadSignature)
 }
 
+/// Verify a signature made with any one of `keys` (an agency's current key
+/// and the retired ones still in their grace period).
+pub fn verify_any<'a>(
+    keys: impl IntoIterator<Item = &'a SigningPublicKey>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    keys.into_iter()
+        .any(|key| verify(key, message, signature).is_ok())
+        .then_some(())
+        .ok_or(CryptoError::BadSignature)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use super::{Hub, HubError, policy};
 use crate::crypto::sign;
 use crate::protocol::envelope::{ENVELOPE_VERSION, EnvelopeError};
 use crate::protocol::frame::{SubmitResponse, SubmitStatus};
-use crate::protocol::{AgencyId, Envelope, EnvelopeId, ErrorCode, MessageKind};
+use crate::protocol::{AgencyId, Envelope, EnvelopeId, ErrorCode, MessageKind, Timestamp};
 use crate::store::model::AuditEvent;
 use crate::store::{AcceptOutcome, NewEnvelope};
 
@@ -196,19 +196,24 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubErr
         ));
     }
     check_recipients(hub, sender, envelope)?;
-    let key = hub
-        .directory
-        .get(sender)
-        .map(|a| a.signing_key)
-        .ok_or_else(|| {
-            HubError::new(
-                ErrorCode::UnknownAgency,
-                "送信元が未登録です。",
-                "sender not in directory",
-            )
-        })?;
+    let agency = hub.directory.get(sender).ok_or_else(|| {
+        HubError::new(
+            ErrorCode::UnknownAgency,
+            "送信元が未登録です。",
+            "sender not in directory",
+        )
+    })?;
     // Over the metadata bytes as received, never a re-encoding of `meta`.
-    sign::verify(&key, &envelope.signed_bytes(), envelope.signature()).map_err(|_| {
+    // A key retired by a rotation still counts until its grace period ends,
+    // as at the recipient's node: an envelope sealed before the rotation and
+    // still in the sender's outbox must not be stranded.
+    let now = Timestamp::from_datetime(hub.clock.now());
+    sign::verify_any(
+        agency.signing_keys_at(now),
+        &envelope.signed_bytes(),
+        envelope.signature(),
+    )
+    .map_err(|_| {
         HubError::new(
             ErrorCode::BadSignature,
             format!("署名を {sender} の公開鍵で検証できません。改ざんまたは鍵の不一致の可能性があります。"),

@@ -482,6 +482,49 @@ async fn an_envelope_signed_with_a_retired_key_verifies_in_its_grace_period_and_
     hub.stop().await.unwrap();
 }
 
+/// The hub applies the same grace as the nodes: an envelope signed with the
+/// sender's retired key (a node still running on it, or an outbox sealed
+/// before the rotation) is accepted until `until`, refused after.
+#[tokio::test]
+async fn the_hub_accepts_a_retired_key_in_its_grace_period_and_refuses_it_after() {
+    let (pki, _hub_data, db_url, hub) = deployment().await;
+    let clinic_data = tempfile::tempdir().unwrap();
+    // Opened before the rotation: it signs with the old key from here on.
+    let clinic = running(&pki.unpinned(CLINIC, &hub.url, clinic_data.path())).await;
+
+    let rotation =
+        provision::rotate_agency(&pki.keys_of(CLINIC), Some(time::Duration::days(30))).unwrap();
+    let retire = |until: Timestamp| {
+        let rotation = rotation.clone();
+        move |agencies: &mut Vec<Agency>| {
+            let clinic = entry(agencies, CLINIC);
+            clinic.signing_key = rotation.signing_key;
+            let mut retired = rotation.retired.clone().unwrap();
+            retired.until = until;
+            clinic.retired_signing_keys = vec![retired];
+        }
+    };
+    let future = rotation.retired.clone().unwrap().until;
+    let hub = republish(hub, &pki, &db_url, retire(future)).await;
+    referral(&clinic, CENTER).await;
+
+    let past = Timestamp::from_datetime(time::OffsetDateTime::now_utc() - time::Duration::days(1));
+    let hub = republish(hub, &pki, &db_url, retire(past)).await;
+    let case = clinic.node.open_case().await.unwrap();
+    let refused = refused_with(
+        &clinic,
+        &referral_draft(&case, &[CENTER]),
+        tsunagu::protocol::ErrorCode::BadSignature,
+    )
+    .await;
+    assert!(
+        refused.message_en.contains("does not verify"),
+        "{refused:?}"
+    );
+    clinic.stop().await;
+    hub.stop().await.unwrap();
+}
+
 fn run(args: &[&std::ffi::OsStr]) -> (bool, String) {
     let out = tsunagu().args(args).output().unwrap();
     let said = format!(
