@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tsunagu::agency::AgencyConfig;
 use tsunagu::agency::node::open_records;
-use tsunagu::protocol::{Envelope, EnvelopeId, Seq};
+use tsunagu::protocol::{Envelope, Seq};
 use tsunagu::store::StoreError;
 use tsunagu::store::records::Records;
 
@@ -74,22 +74,9 @@ fn own_keys(dir: &Path, hub: &str, id: &str) -> (AgencyConfig, String) {
     (config, path.display().to_string())
 }
 
-/// A hub on SQLite, the clinic's and the center's nodes under one data
-/// directory, and the demo referral (with [`MARKER`]) stored by the center.
-async fn referral_received() -> (TestHub, tempfile::TempDir, TestNode, TestNode, EnvelopeId) {
-    let hub = TestHub::start(&Db::Sqlite).await;
-    let data = tempfile::tempdir().unwrap();
-    let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
-    let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
-    let case = clinic.node.open_case().await.unwrap();
-    let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
-    center.wait_stored(id).await;
-    (hub, data, clinic, center, id)
-}
-
 #[tokio::test]
 async fn records_hold_no_plaintext_marker_and_the_referral_survives_a_restart() {
-    let (hub, data, clinic, center, id) = referral_received().await;
+    let (hub, data, clinic, center, id) = referral_received(&Db::Sqlite).await;
     let config = agency_toml(data.path(), &hub.url, CENTER);
     let born = time::OffsetDateTime::now_utc().date().to_string();
     let (ok, _, out) = agency_with(
@@ -154,7 +141,7 @@ async fn records_hold_no_plaintext_marker_and_the_referral_survives_a_restart() 
 
 #[tokio::test]
 async fn plain_records_from_before_are_encrypted_in_place_at_upgrade_and_keep_the_referral() {
-    let (hub, _data, clinic, center, id) = referral_received().await;
+    let (hub, _data, clinic, center, id) = referral_received(&Db::Sqlite).await;
     let bytes = center.node.records().envelope_bytes(id).await.unwrap();
     let payload = center.node.records().inbox_item(id).await.unwrap().unwrap();
     clinic.stop().await;

@@ -175,13 +175,7 @@ async fn sending_while_the_hub_is_down_queues_and_delivers_after_it_returns(db: 
 // SQLite only: it searches the hub's database files for plaintext.
 #[tokio::test]
 async fn the_hub_database_holds_no_plaintext() {
-    let hub = TestHub::start(&Db::Sqlite).await;
-    let data = tempfile::tempdir().unwrap();
-    let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
-    let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
-    let case = clinic.node.open_case().await.unwrap();
-    let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
-    center.wait_stored(id).await;
+    let (hub, data, clinic, center, _) = referral_received(&Db::Sqlite).await;
     clinic.stop().await;
     center.stop().await;
     let dir = hub.dir.clone();

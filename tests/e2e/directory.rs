@@ -433,6 +433,23 @@ async fn after_a_rotation_the_node_opens_what_was_sealed_to_its_old_key_and_send
 
 /// What the clinic signed before rotating its key is still accepted during
 /// the grace period the directory states, and quarantined after it.
+/// The directory edit after the clinic's rotation: its new keys, and its old
+/// signing key retired until `until`.
+fn retire_clinic_key(
+    rotation: &provision::Rotation,
+    until: Timestamp,
+) -> impl FnOnce(&mut Vec<Agency>) + use<> {
+    let rotation = rotation.clone();
+    move |agencies| {
+        let clinic = entry(agencies, CLINIC);
+        clinic.age_recipient = rotation.age_recipient.clone();
+        clinic.signing_key = rotation.signing_key;
+        let mut retired = rotation.retired.clone().unwrap();
+        retired.until = until;
+        clinic.retired_signing_keys = vec![retired];
+    }
+}
+
 #[tokio::test]
 async fn an_envelope_signed_with_a_retired_key_verifies_in_its_grace_period_and_is_quarantined_after()
  {
@@ -445,17 +462,7 @@ async fn an_envelope_signed_with_a_retired_key_verifies_in_its_grace_period_and_
 
     let rotation =
         provision::rotate_agency(&pki.keys_of(CLINIC), Some(time::Duration::days(30))).unwrap();
-    let retire = |until: Timestamp| {
-        let rotation = rotation.clone();
-        move |agencies: &mut Vec<Agency>| {
-            let clinic = entry(agencies, CLINIC);
-            clinic.age_recipient = rotation.age_recipient.clone();
-            clinic.signing_key = rotation.signing_key;
-            let mut retired = rotation.retired.clone().unwrap();
-            retired.until = until;
-            clinic.retired_signing_keys = vec![retired];
-        }
-    };
+    let retire = |until| retire_clinic_key(&rotation, until);
     let future = rotation.retired.clone().unwrap().until;
     let hub = republish(hub, &pki, &db_url, retire(future)).await;
     let center_data = tempfile::tempdir().unwrap();
@@ -494,16 +501,7 @@ async fn the_hub_accepts_a_retired_key_in_its_grace_period_and_refuses_it_after(
 
     let rotation =
         provision::rotate_agency(&pki.keys_of(CLINIC), Some(time::Duration::days(30))).unwrap();
-    let retire = |until: Timestamp| {
-        let rotation = rotation.clone();
-        move |agencies: &mut Vec<Agency>| {
-            let clinic = entry(agencies, CLINIC);
-            clinic.signing_key = rotation.signing_key;
-            let mut retired = rotation.retired.clone().unwrap();
-            retired.until = until;
-            clinic.retired_signing_keys = vec![retired];
-        }
-    };
+    let retire = |until| retire_clinic_key(&rotation, until);
     let future = rotation.retired.clone().unwrap().until;
     let hub = republish(hub, &pki, &db_url, retire(future)).await;
     referral(&clinic, CENTER).await;

@@ -462,6 +462,22 @@ pub async fn node_db(data: &Path, node: &str) -> sqlx::SqliteConnection {
 /// The marker string inside the demo referral's findings.
 pub const MARKER: &str = "MARKER-PLAINTEXT-7f3a";
 
+/// A hub, the clinic's and the center's nodes under one data directory, and
+/// the demo referral (with [`MARKER`]) sent by the clinic and stored by the
+/// center.
+pub async fn referral_received(
+    db: &Db,
+) -> (TestHub, tempfile::TempDir, TestNode, TestNode, EnvelopeId) {
+    let hub = TestHub::start(db).await;
+    let data = tempfile::tempdir().unwrap();
+    let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
+    let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
+    let case = clinic.node.open_case().await.unwrap();
+    let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
+    center.wait_stored(id).await;
+    (hub, data, clinic, center, id)
+}
+
 /// Write the example `agency.toml` of `id` into `dir` (records beside it),
 /// for tests that run the binary; returns its path.
 pub fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {

@@ -89,13 +89,7 @@ async fn node_envelope(
 }
 
 async fn the_same_bytes_travel_from_outbox_to_hub_to_inbox(db: Db) {
-    let hub = TestHub::start(&db).await;
-    let data = tempfile::tempdir().unwrap();
-    let clinic = TestNode::connect(&hub.url, CLINIC, data.path()).await;
-    let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
-    let case = clinic.node.open_case().await.unwrap();
-    let id = sent(&clinic, &referral_draft(&case, &[CENTER])).await;
-    center.wait_stored(id).await;
+    let (hub, data, clinic, center, id) = referral_received(&db).await;
 
     let in_outbox = node_envelope(data.path(), CLINIC, Table::Outbox, id).await;
     let at_hub = hub.store.envelope_body(id).await.unwrap().unwrap();
