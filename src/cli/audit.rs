@@ -128,7 +128,7 @@ async fn record_export(
     to: Option<&Timestamp>,
 ) -> anyhow::Result<()> {
     let store = crate::store::open(&db.url()?).await?;
-    let operator = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let operator = super::operator::operator();
     let detail = serde_json::json!({ "operator": operator, "from": from, "to": to, "entries": entries.len() });
     let result = store
         .audit(AuditEvent::new("audit_exported", None, None, detail))

@@ -17,6 +17,7 @@ mod labels;
 mod ledger;
 mod meeting;
 mod note;
+mod operator;
 mod output;
 mod plan;
 mod referral_flags;

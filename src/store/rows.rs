@@ -442,11 +442,13 @@ impl ConsentEnding {
             .collect()
     }
 
-    /// The audit entry for the ending.
+    /// The audit entry for the ending: a withdrawal names the agency where
+    /// she withdrew (an expiry has no agency).
     pub(super) fn event(
         &self,
         consent: ConsentId,
         reason: ConsentEnd,
+        ended_by: Option<&AgencyId>,
         notified: usize,
     ) -> AuditEvent {
         let reason = end_reason(reason);
@@ -457,7 +459,7 @@ impl ConsentEnding {
             "agencies_notified": notified,
         });
         let event = format!("consent_{reason}");
-        AuditEvent::new(&event, None, Some(consent.to_string()), detail)
+        AuditEvent::new(&event, ended_by, Some(consent.to_string()), detail)
     }
 }
 

@@ -194,3 +194,36 @@ async fn an_export_bound_that_is_not_an_instant_is_refused_by_name() {
         assert!(!ok && text.contains(says), "{bad}: {text}");
     }
 }
+
+/// An export is recorded with the OS account that ran it, even where `USER`
+/// is unset (under systemd or cron): never as "unknown".
+#[tokio::test]
+async fn an_export_names_its_operator_without_user_in_the_environment() {
+    let day = a_day_at_the_hub(&Db::Sqlite).await;
+    let url = day.url.as_str();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args([
+            "audit",
+            "export",
+            "--database-url",
+            url,
+            "--format",
+            "jsonl",
+        ])
+        .env_remove("USER")
+        .env_remove("SUDO_USER")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (ok, export) = audit(&["export", "--database-url", url, "--format", "jsonl"]);
+    assert!(ok, "{export}");
+    let exported: serde_json::Value = export
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"] == "audit_exported")
+        .expect("the first export is in the chain");
+    let detail: serde_json::Value =
+        serde_json::from_str(exported["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["operator"], whoami::username().unwrap(), "{detail}");
+}

@@ -152,7 +152,7 @@ async fn import(
     if a.dry_run {
         return report::plan(&plan, a.json, None, lang);
     }
-    let by = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let by = crate::cli::operator::operator();
     let spinner = progress(0, lang);
     spinner.set_message(lang.pick("書き込み中…", "writing…"));
     let written = exchange::import(node.records(), &plan, &by, now).await;

@@ -1,8 +1,9 @@
 //! `tsunagu agency support-ledger list | show | add | set | contact |
 //! link`: the center's 支援台帳 from the command line — the morning list,
 //! a row with everything computed, and every change through the core's
-//! one function for it. Who did it is the OS user (`USER`).
+//! one function for it. Who did it is the OS user (`cli::operator`).
 
+use crate::cli::operator::operator;
 use std::path::PathBuf;
 
 use anyhow::bail;
@@ -279,11 +280,6 @@ impl Checked {
         }
         Ok(checked)
     }
-}
-
-/// Who is doing it, from the command line: the OS user.
-fn operator() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
 }
 
 async fn dispatch(

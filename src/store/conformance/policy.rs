@@ -231,6 +231,13 @@ pub async fn ending_a_consent_cancels_what_is_queued_and_tells_holders(store: Ar
         [cancelled, ended(vec![], vec![id])]
     );
     assert_eq!(notices(&store, "center").await, [ended(vec![id], vec![])]);
+    // The chain names where she withdrew, as the notices do.
+    let chain = audit_chain(&store).await;
+    let entry = chain
+        .iter()
+        .find(|e| e.event == "consent_withdrawn")
+        .unwrap();
+    assert_eq!(entry.agency.as_deref(), Some("clinic"));
     // The welfare office's node never got it, whatever its cursor says.
     assert_eq!(
         store
@@ -320,6 +327,7 @@ pub async fn expired_consents_end_like_withdrawals(store: Arc<dyn HubStore>) {
     );
     let chain = audit_chain(&store).await;
     let entry = chain.iter().find(|e| e.event == "consent_expired").unwrap();
+    assert_eq!(entry.agency, None, "an expiry is no agency's act");
     let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap();
     assert_eq!(
         detail,

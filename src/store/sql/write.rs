@@ -416,7 +416,8 @@ where
             withdrawal.as_ref(),
         ));
         self.queue_notices(notices).await?;
-        self.append_audit(&ending.event(consent, reason, concerned.len()))
+        let ended_by = withdrawal.as_ref().map(|(_, by)| by);
+        self.append_audit(&ending.event(consent, reason, ended_by, concerned.len()))
             .await?;
         Ok(true)
     }
