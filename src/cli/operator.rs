@@ -18,6 +18,17 @@ pub fn operator() -> String {
     }
 }
 
+/// Who a change to the 支援台帳 is recorded under from the command line: the
+/// person `USER` names (staff may share one OS account and set it), else
+/// the OS account — never "unknown". The audit chain uses [`operator`],
+/// which an environment variable cannot change.
+pub fn person() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|user| !user.is_empty())
+        .unwrap_or_else(operator)
+}
+
 /// The process's user id, read from what it owns (no `unsafe` getuid).
 fn own_uid() -> Option<u32> {
     #[cfg(unix)]

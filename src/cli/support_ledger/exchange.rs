@@ -152,7 +152,7 @@ async fn import(
     if a.dry_run {
         return report::plan(&plan, a.json, None, lang);
     }
-    let by = crate::cli::operator::operator();
+    let by = crate::cli::operator::person();
     let spinner = progress(0, lang);
     spinner.set_message(lang.pick("書き込み中…", "writing…"));
     let written = exchange::import(node.records(), &plan, &by, now).await;

@@ -1,9 +1,8 @@
 //! `tsunagu agency support-ledger list | show | add | set | contact |
 //! link`: the center's 支援台帳 from the command line — the morning list,
 //! a row with everything computed, and every change through the core's
-//! one function for it. Who did it is the OS user (`cli::operator`).
+//! one function for it. Who did it is `USER`, else the OS account (`cli::operator::person`).
 
-use crate::cli::operator::operator;
 use std::path::PathBuf;
 
 use anyhow::bail;

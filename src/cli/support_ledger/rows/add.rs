@@ -5,9 +5,10 @@ use anyhow::bail;
 
 use super::fields::{self, Changes};
 use super::refusals::{self, nothing, refused};
-use super::{AddArgs, Checked, done, operator};
+use super::{AddArgs, Checked, done};
 use crate::agency::Node;
 use crate::agency::support_ledger::{self as core, prefill};
+use crate::cli::operator::person;
 use crate::i18n::Lang;
 use crate::protocol::day::Day;
 use crate::protocol::{CaseId, Timestamp};
@@ -19,7 +20,7 @@ pub(super) async fn run(
     now: Timestamp,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let by = operator();
+    let by = person();
     if let Some(subject) = checked.subject {
         let reason = a.reason.as_deref().unwrap_or_default().trim();
         let number = subject.number.clone();

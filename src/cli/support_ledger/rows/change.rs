@@ -3,9 +3,10 @@
 
 use super::fields::{self, Changes};
 use super::refusals::{self, refused};
-use super::{ContactArgs, LinkArgs, SetArgs, done, operator, row};
+use super::{ContactArgs, LinkArgs, SetArgs, done, row};
 use crate::agency::Node;
 use crate::agency::support_ledger::{self as core, Contact};
+use crate::cli::operator::person;
 use crate::cli::output::{self, say};
 use crate::i18n::Lang;
 use crate::protocol::Timestamp;
@@ -30,7 +31,7 @@ pub(super) async fn set(
         v.version,
         subject,
         a.reason.as_deref(),
-        &operator(),
+        &person(),
         now,
     )
     .await
@@ -54,7 +55,7 @@ pub(super) async fn contact(
     lang: Lang,
 ) -> anyhow::Result<()> {
     let v = row(node, &a.number, now, lang).await?;
-    let by = operator();
+    let by = person();
     let contact = Contact {
         day: day.unwrap_or(Day::of(now)),
         kind: a.kind,
@@ -90,7 +91,7 @@ pub(super) async fn link(
     }
     // Linking again what is already linked here changes nothing.
     if !v.cases.iter().any(|l| l.case == a.case) {
-        core::link_case(node.records(), &v.id, &a.case, &operator(), now)
+        core::link_case(node.records(), &v.id, &a.case, &person(), now)
             .await
             .map_err(|e| refused(e, lang))?;
     }
