@@ -478,6 +478,44 @@ pub async fn referral_received(
     (hub, data, clinic, center, id)
 }
 
+/// A hub with the clinic's, the center's and the 調整機関's nodes running,
+/// their records under one data directory (the cast of the 要対協 ledger and
+/// the 支援台帳 tests; each adds its own steps in an `impl` of its own).
+pub struct CouncilWorld {
+    pub hub: TestHub,
+    pub clinic: TestNode,
+    pub center: TestNode,
+    pub yotaikyo: TestNode,
+    pub data: tempfile::TempDir,
+}
+
+impl CouncilWorld {
+    pub async fn start(db: &Db) -> Self {
+        let hub = TestHub::start(db).await;
+        let data = tempfile::tempdir().unwrap();
+        Self {
+            clinic: TestNode::connect(&hub.url, CLINIC, data.path()).await,
+            center: TestNode::connect(&hub.url, CENTER, data.path()).await,
+            yotaikyo: TestNode::connect(&hub.url, YOTAIKYO, data.path()).await,
+            hub,
+            data,
+        }
+    }
+
+    pub async fn stop(self) {
+        for n in [self.clinic, self.center, self.yotaikyo] {
+            n.stop().await;
+        }
+        self.hub.stop().await;
+    }
+
+    /// The config file of `id`'s node: the same records the running test
+    /// node uses.
+    pub fn config(&self, id: &str) -> String {
+        agency_toml(self.data.path(), &self.hub.url, id)
+    }
+}
+
 /// Write the example `agency.toml` of `id` into `dir` (records beside it),
 /// for tests that run the binary; returns its path.
 pub fn agency_toml(dir: &std::path::Path, url: &str, id: &str) -> String {

@@ -16,43 +16,11 @@ both_backends!(
     ledger_input_that_cannot_be_right_is_refused_and_nothing_is_stored,
 );
 
-const YOTAIKYO: &str = "minato-yotaikyo";
 const CENTER_NAME: &str = "みなと市こども家庭センター";
 
-struct World {
-    hub: TestHub,
-    yotaikyo: TestNode,
-    center: TestNode,
-    clinic: TestNode,
-    data: tempfile::TempDir,
-}
+type World = CouncilWorld;
 
 impl World {
-    async fn start(db: &Db) -> World {
-        let hub = TestHub::start(db).await;
-        let data = tempfile::tempdir().unwrap();
-        World {
-            yotaikyo: TestNode::connect(&hub.url, YOTAIKYO, data.path()).await,
-            center: TestNode::connect(&hub.url, CENTER, data.path()).await,
-            clinic: TestNode::connect(&hub.url, CLINIC, data.path()).await,
-            hub,
-            data,
-        }
-    }
-
-    async fn stop(self) {
-        for n in [self.yotaikyo, self.center, self.clinic] {
-            n.stop().await;
-        }
-        self.hub.stop().await;
-    }
-
-    /// The config file of `id`'s node: the same records the running test
-    /// node uses.
-    fn config(&self, id: &str) -> String {
-        agency_toml(self.data.path(), &self.hub.url, id)
-    }
-
     /// The 調整機関 registers a new case: 特定妊婦, the center leading.
     async fn registered_case(&self) -> CaseId {
         let case = self.center.node.open_case().await.unwrap();

@@ -25,39 +25,9 @@ both_backends!(
 /// Who runs the commands (the OS user the CLI records).
 const NURSE: &str = "hokenshi-tanaka";
 
-struct World {
-    hub: TestHub,
-    clinic: TestNode,
-    center: TestNode,
-    yotaikyo: TestNode,
-    data: tempfile::TempDir,
-}
+type World = CouncilWorld;
 
 impl World {
-    async fn start(db: &Db) -> World {
-        let hub = TestHub::start(db).await;
-        let data = tempfile::tempdir().unwrap();
-        World {
-            clinic: TestNode::connect(&hub.url, CLINIC, data.path()).await,
-            center: TestNode::connect(&hub.url, CENTER, data.path()).await,
-            yotaikyo: TestNode::connect(&hub.url, YOTAIKYO, data.path()).await,
-            hub,
-            data,
-        }
-    }
-
-    async fn stop(self) {
-        for n in [self.clinic, self.center, self.yotaikyo] {
-            n.stop().await;
-        }
-        self.hub.stop().await;
-    }
-
-    /// The config file of `id`'s node: the records the running node uses.
-    fn config(&self, id: &str) -> String {
-        agency_toml(self.data.path(), &self.hub.url, id)
-    }
-
     /// The clinic refers a new case to the center; returns once the center
     /// holds it.
     async fn referred(&mut self) -> CaseId {
