@@ -378,19 +378,7 @@ async fn export(node: &Node, checked: &Checked, a: &ExportArgs, lang: Lang) -> a
         .collect();
     let name = |id: &AgencyId| labels::agency(node, id.as_str()).name;
     let text = ledger::csv::export(&rows, name, lang)?;
-    // The ledger is plaintext about people: created new, owner-only.
-    if let Err(e) = crate::crypto::files::write_secret(&a.out, &text) {
-        bail!(
-            "{} {}: {}\n{}",
-            lang.pick("書き出せません:", "cannot write"),
-            a.out.display(),
-            e.source,
-            lang.pick(
-                "次の手順: 書き込めるフォルダーのファイル名を --out に指定してください。",
-                "next: name a file in a folder you can write to with --out.",
-            )
-        );
-    }
+    output::write_export(&a.out, text.as_bytes(), lang)?;
     if a.json {
         return output::json(&serde_json::json!({
             "out": a.out.display().to_string(),

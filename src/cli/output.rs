@@ -6,6 +6,9 @@
 
 use std::fmt;
 use std::io::{self, Write};
+use std::path::Path;
+
+use crate::i18n::Lang;
 
 /// Print one line on stdout; exit quietly when the reader has gone.
 macro_rules! say {
@@ -38,4 +41,21 @@ pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     say!("{text}");
     Ok(())
+}
+
+/// Write a ledger export to `--out`. It is plaintext about people: created
+/// new and owner-only; a failure says what to do next.
+pub fn write_export(out: &Path, bytes: &[u8], lang: Lang) -> anyhow::Result<()> {
+    crate::crypto::files::write_secret_bytes(out, bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} {}: {}\n{}",
+            lang.pick("書き出せません:", "cannot write"),
+            out.display(),
+            e.source,
+            lang.pick(
+                "次の手順: 書き込めるフォルダーのファイル名を --out に指定してください。",
+                "next: name a file in a folder you can write to with --out.",
+            )
+        )
+    })
 }

@@ -226,19 +226,7 @@ async fn export_to(node: &Node, a: &ExportArgs, lang: Lang) -> anyhow::Result<()
         FileFormat::Xlsx => export::xlsx(&ledger)?,
         FileFormat::Csv => export::csv(&ledger)?.into_bytes(),
     };
-    // The ledger is plaintext about people: created new, owner-only.
-    if let Err(e) = crate::crypto::files::write_secret_bytes(&a.out, &bytes) {
-        bail!(
-            "{} {}: {}\n{}",
-            lang.pick("書き出せません:", "cannot write"),
-            a.out.display(),
-            e.source,
-            lang.pick(
-                "次の手順: 書き込めるフォルダーのファイル名を --out に指定してください。",
-                "next: name a file in a folder you can write to with --out.",
-            )
-        );
-    }
+    crate::cli::output::write_export(&a.out, &bytes, lang)?;
     // A CSV holds one sheet: the rows, without the 接触記録.
     let contacts: usize = match format {
         FileFormat::Xlsx => ledger.subjects.iter().map(|s| s.contacts.len()).sum(),
