@@ -8,6 +8,8 @@
 //!   own throwaway server (src/store/testing/cluster.rs).
 //! - `cfg(tsunagu_pg)`: those binaries, or a server named by
 //!   `TSUNAGU_TEST_PG_URL`.
+//! - `cfg(tsunagu_haproxy)`: Debian's HAProxy is installed, so the test of
+//!   deploy/haproxy.cfg in front of two hubs runs (tests/e2e/deploy.rs).
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,8 @@ const URL_VAR: &str = "TSUNAGU_TEST_PG_URL";
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(tsunagu_pg)");
     println!("cargo::rustc-check-cfg=cfg(tsunagu_pg_bin)");
+    println!("cargo::rustc-check-cfg=cfg(tsunagu_haproxy)");
+    haproxy();
     println!("cargo::rerun-if-changed=build.rs");
     // sqlx::migrate! embeds the migrations at compile time.
     println!("cargo::rerun-if-changed=migrations");
@@ -61,6 +65,19 @@ fn main() {
              the PostgreSQL tests will be ignored (install Debian's postgresql package \
              or set {URL_VAR})"
         );
+    }
+}
+
+const HAPROXY: &str = "/usr/sbin/haproxy";
+
+/// Whether the HAProxy test can run. Watches the binary, or what installing
+/// it changes (never a missing path: cargo would rerun this every build).
+fn haproxy() {
+    if Path::new(HAPROXY).is_file() {
+        watch(Path::new(HAPROXY));
+        println!("cargo::rustc-cfg=tsunagu_haproxy");
+    } else {
+        watch(Path::new(DPKG_STATUS));
     }
 }
 

@@ -285,4 +285,16 @@ mod tests {
         assert_eq!(config.limits.max_handshakes, 256);
         assert!(!config.uses_example_certs());
     }
+
+    /// The compose hubs' file must load too. Behind HAProxy every
+    /// connection comes from HAProxy's address, so the per-address
+    /// handshake budget must be off there (HAProxy bounds each source).
+    #[test]
+    fn the_compose_hubs_config_loads_with_the_per_address_budget_left_to_haproxy() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hub-compose.toml");
+        let config = HubConfig::load(&path).unwrap();
+        assert_eq!(config.limits.max_handshakes_per_address, 0);
+        assert!(config.database_url.starts_with("postgres://"));
+        assert!(!config.uses_example_certs());
+    }
 }

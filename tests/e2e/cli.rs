@@ -64,7 +64,7 @@ fn the_demo_speaks_english_on_request() {
 }
 
 /// Start `tsunagu serve` on a random port; returns once it says it listens.
-fn spawn_hub(db: &str) -> (Child, String) {
+pub(crate) fn spawn_hub(db: &str) -> (Child, String) {
     let mut child = tsunagu()
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
         .stdout(Stdio::piped())

@@ -39,6 +39,7 @@ mod cli;
 mod cli_json;
 mod consent;
 mod delivery;
+mod deploy;
 mod directory;
 mod doc_examples;
 mod faulty;
