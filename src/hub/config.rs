@@ -312,6 +312,36 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hub.toml");
         let config = HubConfig::load(&path).unwrap();
         assert_eq!(config.limits.max_handshakes, 256);
+        assert_eq!(config.limits.catch_up_interval_secs, 5);
+        assert_eq!(config.deadlines.lease_secs, 90);
         assert!(!config.uses_example_certs());
+    }
+
+    /// A lease shorter than two checks would lapse between its holder's
+    /// checks and pass from hub to hub.
+    #[test]
+    fn the_deadline_lease_outlasts_two_checks() {
+        let d = Deadlines::default();
+        assert_eq!(d.lease(), time::Duration::seconds(90));
+        let short = Deadlines {
+            lease_secs: 10,
+            check_interval_secs: 30,
+            ..Deadlines::default()
+        };
+        assert_eq!(short.lease(), time::Duration::seconds(60));
+        let never = Deadlines {
+            lease_secs: u64::MAX,
+            ..Deadlines::default()
+        };
+        assert_eq!(never.lease(), LONGEST_DEADLINE);
+    }
+
+    #[test]
+    fn a_catch_up_interval_of_zero_is_read_as_one_second() {
+        let limits = Limits {
+            catch_up_interval_secs: 0,
+            ..Limits::default()
+        };
+        assert_eq!(limits.catch_up_interval(), Duration::from_secs(1));
     }
 }
