@@ -146,7 +146,7 @@ async fn a_hub_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
     let logs = tempfile::tempdir().unwrap();
     let mut hubs: Vec<HubProcess> = ["a", "b", "c"]
         .iter()
-        .map(|n| HubProcess::spawn(&url, &logs.path().join(format!("hub-{n}.log"))))
+        .map(|n| HubProcess::spawn_logged(&url, &logs.path().join(format!("hub-{n}.log"))))
         .collect();
     let (a, b, c) = (hubs[0].addr, hubs[1].addr, hubs[2].addr);
     let via_a = Forwarder::start(vec![a, c, b]).await;

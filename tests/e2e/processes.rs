@@ -14,13 +14,23 @@ use tokio::task::JoinHandle;
 /// A `tsunagu serve` process on a random loopback port; killed when dropped.
 pub struct HubProcess {
     pub addr: SocketAddr,
+    /// Its base URL, for nodes.
+    pub url: String,
     child: Child,
 }
 
 impl HubProcess {
-    /// Start it on `database_url`; returns once it says it listens. Its log
-    /// goes to `log` (read it when a test fails).
-    pub fn spawn(database_url: &str, log: &Path) -> HubProcess {
+    /// Start it on `database_url`; returns once it says it listens.
+    pub fn spawn(database_url: &str) -> HubProcess {
+        Self::start(database_url, Stdio::null())
+    }
+
+    /// The same, its log written to `log` (read it when a test fails).
+    pub fn spawn_logged(database_url: &str, log: &Path) -> HubProcess {
+        Self::start(database_url, std::fs::File::create(log).unwrap().into())
+    }
+
+    fn start(database_url: &str, log: Stdio) -> HubProcess {
         let mut child = crate::cli::tsunagu()
             .args([
                 "serve",
@@ -31,20 +41,20 @@ impl HubProcess {
             ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log).unwrap())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let addr = line
+        let url = line
             .trim()
-            .strip_prefix("listening on https://")
-            .unwrap_or_else(|| panic!("hub did not start; see {}", log.display()))
-            .parse()
-            .unwrap();
-        HubProcess { addr, child }
+            .strip_prefix("listening on ")
+            .expect("hub did not start")
+            .to_owned();
+        let addr = url.trim_start_matches("https://").parse().unwrap();
+        HubProcess { addr, url, child }
     }
 
     /// SIGKILL: no graceful stop, no lease released, sockets cut.
