@@ -50,6 +50,7 @@ async fn a_hub_deaf_to_notifications_delivers_within_the_catch_up_interval() {
     // A bound, not a benchmark: one 1 s interval, with room for a loaded
     // machine; without catch-up it would never arrive.
     assert!(waited < Duration::from_secs(10), "took {waited:?}");
+    eprintln!("delivered by catch-up alone after {waited:?} (interval 1 s)");
     let inbox = center.node.records().inbox().await.unwrap();
     assert_eq!(inbox.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 1]);
     clinic.stop().await;
@@ -190,6 +191,7 @@ async fn a_hub_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
             .await;
     }
     hubs[0].kill();
+    let kill = Instant::now();
     killed.send(()).unwrap();
     // The center's socket was on A: it comes back, through C.
     center
@@ -202,6 +204,19 @@ async fn a_hub_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
         center.wait_stored(*id).await;
         welfare.wait_stored(*id).await;
     }
+
+    eprintln!(
+        "every envelope stored at both recipients {:?} after the kill",
+        kill.elapsed()
+    );
+
+    // The three hubs agreed on one holder of the deadline lease.
+    let holders = ["a", "b", "c"]
+        .iter()
+        .map(|n| std::fs::read_to_string(logs.path().join(format!("hub-{n}.log"))).unwrap())
+        .filter(|log| log.contains("this hub holds the lease"))
+        .count();
+    assert_eq!(holders, 1, "hubs that ran the deadline checks");
 
     let hub_store = store::open(&url).await.unwrap();
     for (node, id) in [(&center, CENTER), (&welfare, WELFARE)] {
