@@ -56,6 +56,10 @@ pub struct Limits {
     /// seconds, sent only when the chain has grown (one also follows every
     /// `welcome`).
     pub checkpoint_interval_secs: u64,
+    /// Seconds between catch-up reads: with several hubs on one PostgreSQL,
+    /// the longest a delivery waits when this hub missed its notification
+    /// (0 is read as 1).
+    pub catch_up_interval_secs: u64,
 }
 
 impl Default for Limits {
@@ -78,6 +82,11 @@ impl Default for Limits {
             ping_interval_secs: 20,
             idle_timeout_secs: 60,
             checkpoint_interval_secs: 60,
+            // A missed NOTIFY is rare (a stalled listener, a bug): five
+            // seconds late is nothing next to a 受理 deadline of an hour,
+            // and one read of a row per agency every five seconds is
+            // nothing to the database.
+            catch_up_interval_secs: 5,
         }
     }
 }
@@ -89,6 +98,10 @@ impl Limits {
 
     pub(crate) fn checkpoint_interval(&self) -> Duration {
         Duration::from_secs(self.checkpoint_interval_secs.max(1))
+    }
+
+    pub(crate) fn catch_up_interval(&self) -> Duration {
+        Duration::from_secs(self.catch_up_interval_secs.max(1))
     }
 
     pub(crate) fn idle_timeout(&self) -> Duration {
@@ -123,6 +136,12 @@ pub struct Deadlines {
     /// Support plan review reminders to the lead and the agencies with a
     /// role, in days before the review date (default: 7 and 1).
     pub review_reminder_days: Vec<u64>,
+    /// Seconds a hub holds the deadline lease after each check: with
+    /// several hubs on one database only the holder runs the checks, and a
+    /// holder that died is replaced within this plus `check_interval_secs`.
+    /// Never less than twice `check_interval_secs` (a shorter value is
+    /// raised to that), or the holder would lose it between its checks.
+    pub lease_secs: u64,
 }
 
 impl Default for Deadlines {
@@ -134,6 +153,7 @@ impl Default for Deadlines {
             check_interval_secs: 30,
             meeting_reminder_minutes: vec![24 * 60, 60],
             review_reminder_days: vec![7, 1],
+            lease_secs: 90,
         }
     }
 }
@@ -148,6 +168,15 @@ impl Deadlines {
             Normal => self.normal_days.saturating_mul(24 * 60),
         };
         capped_minutes(minutes)
+    }
+
+    /// How long a deadline lease lasts without renewal (see `lease_secs`).
+    pub fn lease(&self) -> time::Duration {
+        let secs = self
+            .lease_secs
+            .max(self.check_interval_secs.saturating_mul(2))
+            .clamp(1, LONGEST_DEADLINE.whole_seconds().unsigned_abs());
+        time::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
     }
 
     /// How long before a meeting each reminder goes out, in the order
@@ -283,6 +312,8 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hub.toml");
         let config = HubConfig::load(&path).unwrap();
         assert_eq!(config.limits.max_handshakes, 256);
+        assert_eq!(config.limits.catch_up_interval_secs, 5);
+        assert_eq!(config.deadlines.lease_secs, 90);
         assert!(!config.uses_example_certs());
     }
 
@@ -296,5 +327,33 @@ mod tests {
         assert_eq!(config.limits.max_handshakes_per_address, 0);
         assert!(config.database_url.starts_with("postgres://"));
         assert!(!config.uses_example_certs());
+    }
+
+    /// A lease shorter than two checks would lapse between its holder's
+    /// checks and pass from hub to hub.
+    #[test]
+    fn the_deadline_lease_outlasts_two_checks() {
+        let d = Deadlines::default();
+        assert_eq!(d.lease(), time::Duration::seconds(90));
+        let short = Deadlines {
+            lease_secs: 10,
+            check_interval_secs: 30,
+            ..Deadlines::default()
+        };
+        assert_eq!(short.lease(), time::Duration::seconds(60));
+        let never = Deadlines {
+            lease_secs: u64::MAX,
+            ..Deadlines::default()
+        };
+        assert_eq!(never.lease(), LONGEST_DEADLINE);
+    }
+
+    #[test]
+    fn a_catch_up_interval_of_zero_is_read_as_one_second() {
+        let limits = Limits {
+            catch_up_interval_secs: 0,
+            ..Limits::default()
+        };
+        assert_eq!(limits.catch_up_interval(), Duration::from_secs(1));
     }
 }

@@ -17,14 +17,25 @@ pub struct TickReport {
     pub expired_consents: usize,
     /// Meeting and plan reminders sent.
     pub reminders: usize,
+    /// Whether this hub held the deadline lease and so ran the checks
+    /// (false: another hub on the same database holds it and runs them).
+    pub checked: bool,
 }
 
 impl Hub {
     /// Escalate every missed 受理 deadline, end every expired consent and
-    /// send every due reminder, as of the hub clock. Safe to run from several hub processes at once.
+    /// send every due reminder, as of the hub clock — if this hub holds the
+    /// deadline lease (see `lease`); with several hub processes on one
+    /// database, only the holder does the work.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        if !self.hold_deadline_lease().await? {
+            return Ok(TickReport::default());
+        }
         let now = Timestamp::from_datetime(self.clock.now());
-        let mut report = TickReport::default();
+        let mut report = TickReport {
+            checked: true,
+            ..TickReport::default()
+        };
         for due in self.store.due_referrals(&now).await? {
             if self.escalate(&due).await? {
                 report.escalations += 1;
@@ -122,7 +133,9 @@ pub(crate) fn spawn_ticker(hub: Hub) {
         return;
     }
     let every = std::time::Duration::from_secs(hub.deadlines.check_interval_secs);
-    tokio::spawn(async move {
+    // Tracked with the sessions: the graceful stop waits for a check in
+    // flight before it releases the lease, which that check could renew.
+    hub.sessions.clone().spawn(async move {
         let mut interval = tokio::time::interval(every);
         loop {
             tokio::select! {

@@ -4,11 +4,13 @@
 
 mod admission;
 mod batch;
+mod catch_up;
 pub mod clock;
 pub mod config;
 mod counted;
 mod deadline;
 mod error;
+mod lease;
 mod oversight;
 mod peer;
 mod policy;
@@ -56,6 +58,8 @@ pub struct Hub {
     sockets: Arc<slots::Slots<crate::protocol::AgencyId>>,
     /// Per-agency send rates.
     sends: Arc<rate::SendRate>,
+    /// This process as a holder of the deadline lease.
+    holder: Arc<lease::Holder>,
 }
 
 impl Hub {
@@ -81,6 +85,7 @@ impl Hub {
             clock: Arc::new(SystemClock),
             shutdown: tokio_util::sync::CancellationToken::new(),
             sessions: tokio_util::task::TaskTracker::new(),
+            holder: Arc::new(lease::Holder::new()),
         }
     }
 

@@ -29,6 +29,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     forward_store_wakeups(&hub).await?;
+    super::catch_up::spawn(&hub)
+        .await
+        .map_err(std::io::Error::other)?;
     super::deadline::spawn_ticker(hub.clone());
     let acceptor = TlsAcceptor::from(tls);
     let app = router::router(hub.clone());
@@ -90,6 +93,7 @@ pub async fn serve(
     // only then may the store close, or that ack would fail.
     hub.sessions.close();
     hub.sessions.wait().await;
+    hub.release_deadline_lease().await;
     hub.store.close().await;
     tracing::info!("hub stopped");
     Ok(())

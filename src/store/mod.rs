@@ -234,6 +234,26 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Close connections, finishing writes already queued.
     async fn close(&self);
+
+    /// Every agency's highest assigned sequence number, in one cheap read
+    /// (one row per agency): the hub's catch-up compares it between reads to
+    /// wake the agencies whose notification it may have missed.
+    async fn delivery_heads(&self) -> Result<Vec<(AgencyId, Seq)>, StoreError>;
+
+    /// Take or renew lease `name` for `holder` until `until`, unless another
+    /// holder's lease is still running at `now`; the lease as it stands
+    /// after the attempt (its holder is `holder` when this call got it).
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: &Timestamp,
+        until: &Timestamp,
+    ) -> Result<model::Lease, StoreError>;
+
+    /// Give lease `name` up if `holder` holds it (a graceful stop), so
+    /// another hub takes it at once instead of after its expiry.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 }
 
 /// Open the hub store named by `url` (`sqlite:…` or `postgres://…`),

@@ -329,3 +329,13 @@ pub struct StatutoryUse {
     /// When the hub accepted it.
     pub accepted_at: Timestamp,
 }
+
+/// A lease on work several hub processes must do once between them (the
+/// deadline and reminder checks): who holds it, and until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// The holding hub process ([`crate::hub::Hub`]'s instance name).
+    pub holder: String,
+    /// When it lapses unless its holder renews it.
+    pub expires_at: Timestamp,
+}

@@ -1,9 +1,9 @@
 //! The binary itself: the demo a newcomer runs, and a hub killed with SIGKILL.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::helpers::*;
+use crate::processes::HubProcess;
 
 both_backends!(
     a_hub_killed_with_sigkill_loses_nothing_it_accepted,
@@ -63,30 +63,11 @@ fn the_demo_speaks_english_on_request() {
     assert!(stdout.contains("stored and acknowledged"), "{stdout}");
 }
 
-/// Start `tsunagu serve` on a random port; returns once it says it listens.
-pub(crate) fn spawn_hub(db: &str) -> (Child, String) {
-    let mut child = tsunagu()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("hub did not start")
-        .to_owned();
-    (child, url)
-}
-
 async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = db.hub_url(dir.path());
-    let (mut hub, url) = spawn_hub(&db);
+    let mut hub = HubProcess::spawn(&db);
+    let url = hub.url.clone();
     let clinic = TestNode::open(&url, CLINIC, dir.path()).await;
     let case = clinic.node.open_case().await.unwrap();
     let mut ids = Vec::new();
@@ -94,10 +75,10 @@ async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted(db: Db) {
         ids.push(sent(&clinic, &referral_draft(&case, &[WELFARE])).await);
     }
     // No graceful shutdown: the process dies at once.
-    hub.kill().unwrap();
-    hub.wait().unwrap();
+    hub.kill();
 
-    let (mut hub, url) = spawn_hub(&db);
+    let mut hub = HubProcess::spawn(&db);
+    let url = hub.url.clone();
     let mut welfare = TestNode::connect(&url, WELFARE, dir.path()).await;
     for id in &ids {
         welfare.wait_stored(*id).await;
@@ -105,8 +86,7 @@ async fn a_hub_killed_with_sigkill_loses_nothing_it_accepted(db: Db) {
     assert_eq!(welfare.node.records().inbox().await.unwrap().len(), 20);
     welfare.stop().await;
     clinic.stop().await;
-    hub.kill().unwrap();
-    hub.wait().unwrap();
+    hub.kill();
 }
 
 /// Run `tsunagu agency …` as a member of staff; (success, stdout + stderr).
@@ -139,7 +119,8 @@ fn last_word(text: &str) -> String {
 async fn staff_record_consent_refer_and_follow_the_referral_from_the_command_line(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = db.hub_url(dir.path());
-    let (mut hub, url) = spawn_hub(&db);
+    let mut hub = HubProcess::spawn(&db);
+    let url = hub.url.clone();
     let clinic = agency_toml(dir.path(), &url, CLINIC);
     let center = agency_toml(dir.path(), &url, CENTER);
 
@@ -238,6 +219,5 @@ async fn staff_record_consent_refer_and_follow_the_referral_from_the_command_lin
         ok && out.contains("本人同意"),
         "the basis by its label: {out}"
     );
-    hub.kill().unwrap();
-    hub.wait().unwrap();
+    hub.kill();
 }

@@ -10,8 +10,8 @@ use std::process::Stdio;
 use tempfile::TempDir;
 use tsunagu::agency::Sent;
 
-use crate::cli::spawn_hub;
 use crate::helpers::*;
+use crate::processes::HubProcess;
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
 
@@ -24,9 +24,9 @@ async fn nodes_exchange_through_haproxy_and_resume_on_the_other_hub_when_one_is_
     let Db::Postgres(database) = Db::postgres().await else {
         unreachable!()
     };
-    let (mut hub1, url1) = spawn_hub(&database);
-    let (mut hub2, url2) = spawn_hub(&database);
-    let lb = Haproxy::start(&[&url1, &url2]).await;
+    let mut hub1 = HubProcess::spawn(&database);
+    let hub2 = HubProcess::spawn(&database);
+    let lb = Haproxy::start(&[&hub1.url, &hub2.url]).await;
     let data = tempfile::tempdir().unwrap();
     let clinic = TestNode::connect(&lb.url, CLINIC, data.path()).await;
     let mut welfare = TestNode::connect(&lb.url, WELFARE, data.path()).await;
@@ -36,8 +36,7 @@ async fn nodes_exchange_through_haproxy_and_resume_on_the_other_hub_when_one_is_
     welfare.wait_stored(first).await;
 
     // No graceful shutdown: whichever node sockets hub1 held drop at once.
-    hub1.kill().unwrap();
-    hub1.wait().unwrap();
+    hub1.kill();
     // Sent while the nodes reconnect: accepted through HAProxy by hub2 (a
     // connection refused by hub1 is dispatched again), or queued in the
     // clinic's outbox and resent once it is back.
@@ -56,8 +55,7 @@ async fn nodes_exchange_through_haproxy_and_resume_on_the_other_hub_when_one_is_
     clinic.stop().await;
     welfare.stop().await;
     lb.stop().await;
-    hub2.kill().unwrap();
-    hub2.wait().unwrap();
+    drop(hub2);
 }
 
 /// HAProxy running deploy/haproxy.cfg on a loopback port.

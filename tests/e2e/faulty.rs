@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tsunagu::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use tsunagu::store::audit::AuditEntry;
 use tsunagu::store::model::{
-    AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Policy,
+    AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Lease, Policy,
     ReferralRecord, StatutoryUse,
 };
 use tsunagu::store::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
@@ -33,6 +33,9 @@ pub struct FaultyStore {
     remaining: AtomicU32,
     /// Ends every hang (a test cancels it before stopping the hub).
     pub release: CancellationToken,
+    /// Gives the hub no wakeups from other hub processes, as if its
+    /// LISTEN connection had stalled: only catch-up finds their commits.
+    deaf: bool,
 }
 
 impl FaultyStore {
@@ -42,6 +45,18 @@ impl FaultyStore {
             fault,
             remaining: AtomicU32::new(count),
             release: CancellationToken::new(),
+            deaf: false,
+        })
+    }
+
+    /// A store that never faults but hears no other hub's notifications.
+    pub fn deaf(inner: Arc<dyn HubStore>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            fault: Fault::Fail,
+            remaining: AtomicU32::new(0),
+            release: CancellationToken::new(),
+            deaf: true,
         })
     }
 
@@ -195,11 +210,32 @@ impl HubStore for FaultyStore {
     async fn delivery_wakeups(
         &self,
     ) -> Result<Option<mpsc::Receiver<Option<AgencyId>>>, StoreError> {
+        if self.deaf {
+            return Ok(None);
+        }
         self.inner.delivery_wakeups().await
     }
 
     async fn close(&self) {
         self.release.cancel();
         self.inner.close().await
+    }
+
+    async fn delivery_heads(&self) -> Result<Vec<(AgencyId, Seq)>, StoreError> {
+        self.inner.delivery_heads().await
+    }
+
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: &Timestamp,
+        until: &Timestamp,
+    ) -> Result<Lease, StoreError> {
+        self.inner.take_lease(name, holder, now, until).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.inner.release_lease(name, holder).await
     }
 }

@@ -115,9 +115,14 @@ impl TestHub {
 
     /// A hub whose store `wrap` wraps, e.g. to inject faults.
     pub async fn start_wrapped(db: &Db, wrap: &WrapStore<'_>) -> TestHub {
+        Self::start_wrapped_with(db, Limits::default(), wrap).await
+    }
+
+    /// The same, with these limits.
+    pub async fn start_wrapped_with(db: &Db, limits: Limits, wrap: &WrapStore<'_>) -> TestHub {
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let clock = Arc::new(ManualClock::new());
-        Self::start_full(db, Limits::default(), dir, None, clock, wrap).await
+        Self::start_full(db, limits, dir, None, clock, wrap).await
     }
 
     /// A hub whose clock the test moves.

@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod audit_head;
 #[cfg(test)]
+mod cluster;
+#[cfg(test)]
 mod concurrency;
 #[cfg(test)]
 mod delivery;
@@ -75,4 +77,7 @@ conformance!(
     instants::deadlines_and_expiry_fall_due_at_the_instant,
     reminders::a_reminder_fires_once_however_many_try,
     reminders::a_new_set_of_reminders_replaces_the_unfired_ones,
+    cluster::delivery_heads_are_each_agencys_last_sequence,
+    cluster::a_lease_is_its_holders_until_it_expires_or_is_released,
+    cluster::hubs_racing_for_a_free_lease_agree_on_one_holder,
 );

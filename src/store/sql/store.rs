@@ -12,7 +12,7 @@ use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use crate::store::audit::AuditEntry;
 use crate::store::model::{
-    AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Policy,
+    AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Lease, Policy,
     ReferralRecord, StatutoryUse,
 };
 use crate::store::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
@@ -247,5 +247,31 @@ where
 
     async fn close(&self) {
         self.shut().await;
+    }
+
+    async fn delivery_heads(&self) -> Result<Vec<(AgencyId, Seq)>, StoreError> {
+        Ok(Sql(&mut *self.reader().await?).delivery_heads().await?)
+    }
+
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: &Timestamp,
+        until: &Timestamp,
+    ) -> Result<Lease, StoreError> {
+        let args = (name.to_owned(), holder.to_owned(), *now, *until);
+        self.write(Retry::Conflicts, args, |c, (name, holder, now, until)| {
+            Box::pin(async move { Sql(c).take_lease(name, holder, now, until).await })
+        })
+        .await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let args = (name.to_owned(), holder.to_owned());
+        self.write(Retry::Conflicts, args, |c, (name, holder)| {
+            Box::pin(async move { Sql(c).release_lease(name, holder).await })
+        })
+        .await
     }
 }
