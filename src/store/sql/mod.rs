@@ -11,6 +11,7 @@ use std::future::Future;
 use sqlx::Database;
 
 pub(super) mod casework;
+pub(super) mod epoch;
 pub(super) mod read;
 pub(super) mod store;
 pub(super) mod write;
