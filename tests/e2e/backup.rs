@@ -102,6 +102,19 @@ async fn a_hub_restored_from_a_backup_leaves_every_node_with_every_envelope_once
     }
     let restores = clinic.node.records().restores().await.unwrap();
     assert_eq!(restores.len(), 1, "{restores:?}");
+    // Staff see the restore, and it is not reported as a rewritten history.
+    let config = agency_toml(data.path(), &hub.url, CLINIC);
+    let (ok, text) = tokio::task::spawn_blocking(move || {
+        run_tsunagu(&["agency", "checkpoints", "show", "--config", &config])
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("ハブはバックアップから復元されました"),
+        "{text}"
+    );
+    assert!(text.contains(&restores[0].to_epoch), "{text}");
     eprintln!(
         "drill ({}): {} envelopes, backup {backup_ms} ms, {size} bytes; restore {restore_ms} ms; all nodes caught up {caught_up_ms} ms after the restore began",
         if matches!(db, Db::Sqlite) {
@@ -244,4 +257,153 @@ async fn restore(db: &Db, file: &PathBuf) -> (Db, Arc<tempfile::TempDir>) {
             (Db::Postgres(url), dir)
         }
     }
+}
+
+#[tokio::test]
+async fn a_backup_is_owner_only_audited_and_its_copy_starts_a_new_epoch() {
+    use std::os::unix::fs::PermissionsExt;
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    let node = TestNode::connect(&hub.url, CENTER, data.path()).await;
+    let (live, _) = hub.store.epoch().await.unwrap();
+    let out = data.path().join("hub.backup");
+    let (ok, text) = backup_cli(&Db::Sqlite, hub.dir.path(), &out).await;
+    assert!(ok, "{text}");
+    assert!(text.contains("バックアップを書き出しました"), "{text}");
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "owner-only");
+    assert_eq!(leftovers(data.path()), vec!["hub.backup".to_owned()]);
+
+    let chain = hub.store.audit_entries(None, None).await.unwrap();
+    let taken = chain.last().unwrap();
+    assert_eq!(taken.event, "backup_taken");
+    let detail: serde_json::Value = serde_json::from_str(&taken.detail).unwrap();
+    let size = std::fs::metadata(&out).unwrap().len();
+    assert_eq!(detail["size"], size);
+    assert!(
+        detail["operator"]
+            .as_str()
+            .is_some_and(|o| !o.is_empty() && o != "unknown")
+    );
+    assert_eq!(
+        detail["audit_count"],
+        chain.len() as u64 - 1,
+        "the head at the backup"
+    );
+
+    // The copy, put in place, begins its own epoch.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&out, restored.path().join("hub.db")).unwrap();
+    let copy = tsunagu::store::open(&Db::Sqlite.hub_url(restored.path()))
+        .await
+        .unwrap();
+    let (epoch, made) = copy.epoch().await.unwrap();
+    assert!(
+        made && epoch.id != live.id,
+        "a restored copy presents another epoch"
+    );
+    copy.close().await;
+    node.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_backup_refuses_bad_input_and_changes_nothing() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let chain = hub.store.audit_entries(None, None).await.unwrap().len();
+    let config = dir.path().join("hub.toml");
+    let url = Db::Sqlite.hub_url(hub.dir.path());
+    std::fs::write(&config, format!("database_url = {url:?}\n")).unwrap();
+    let existing = dir.path().join("taken.backup");
+    std::fs::write(&existing, "an older backup").unwrap();
+    let pg_config = dir.path().join("pg.toml");
+    std::fs::write(
+        &pg_config,
+        "database_url = \"postgres://127.0.0.1:1/tsunagu\"\n",
+    )
+    .unwrap();
+
+    let absent = dir.path().join("absent.toml");
+    let no_dir = dir.path().join("no/such/dir/x.backup");
+    let cases = [
+        (
+            "no config",
+            &absent,
+            dir.path().join("x.backup"),
+            "ハブの設定ファイルを読み込めません",
+        ),
+        (
+            "an existing out",
+            &config,
+            existing.clone(),
+            "すでにあります",
+        ),
+        ("an unwritable out", &config, no_dir, "書き込めません"),
+        (
+            "PostgreSQL without pg_dump",
+            &pg_config,
+            dir.path().join("pg.backup"),
+            "pg_dump",
+        ),
+    ];
+    for (which, config, out, says) in cases {
+        // An empty PATH: the PostgreSQL URL finds no pg_dump.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+            .args(["admin", "backup", "--config"])
+            .arg(config)
+            .arg("--out")
+            .arg(&out)
+            .env("PATH", dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{which}: {text}");
+        assert!(text.contains(says), "{which}: {text}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&existing).unwrap(),
+        "an older backup"
+    );
+    let mut left = leftovers(dir.path());
+    left.sort();
+    assert_eq!(left, ["hub.toml", "pg.toml", "taken.backup"]);
+    assert_eq!(
+        hub.store.audit_entries(None, None).await.unwrap().len(),
+        chain
+    );
+    hub.stop().await;
+}
+
+/// The names in `dir`: no temporary file may stay behind.
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".db") && !n.contains(".db-") && !n.ends_with(".wake"))
+        .collect()
+}
+
+#[tokio::test]
+async fn new_epoch_marks_a_database_restored_by_hand_and_is_audited() {
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let (before, _) = hub.store.epoch().await.unwrap();
+    let config = hub.dir.path().join("hub-new-epoch.toml");
+    let url = Db::Sqlite.hub_url(hub.dir.path());
+    std::fs::write(&config, format!("database_url = {url:?}\n")).unwrap();
+    let config = config.display().to_string();
+    let (ok, text) = tokio::task::spawn_blocking(move || {
+        run_tsunagu(&["admin", "new-epoch", "--config", &config])
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{text}");
+    let (after, made) = hub.store.epoch().await.unwrap();
+    assert!(!made && after.id != before.id, "{text}");
+    assert!(text.contains(after.id.as_str()), "{text}");
+    let chain = hub.store.audit_entries(None, None).await.unwrap();
+    let renewed = chain.last().unwrap();
+    assert_eq!(renewed.event, "epoch_renewed");
+    assert!(renewed.detail.contains(after.id.as_str()));
+    hub.stop().await;
 }

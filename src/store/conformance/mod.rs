@@ -8,6 +8,8 @@ mod concurrency;
 #[cfg(test)]
 mod delivery;
 #[cfg(test)]
+mod epoch;
+#[cfg(test)]
 mod instants;
 #[cfg(test)]
 mod policy;
@@ -75,4 +77,5 @@ conformance!(
     instants::deadlines_and_expiry_fall_due_at_the_instant,
     reminders::a_reminder_fires_once_however_many_try,
     reminders::a_new_set_of_reminders_replaces_the_unfired_ones,
+    epoch::the_epoch_is_made_once_and_renewed_only_by_hand,
 );

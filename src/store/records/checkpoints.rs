@@ -231,4 +231,54 @@ mod tests {
         assert_eq!(held.len(), 4, "the contradictions are kept as evidence");
         assert_eq!(held.iter().filter(|c| c.contradicts.is_some()).count(), 2);
     }
+
+    #[tokio::test]
+    async fn after_a_restore_a_shorter_chain_is_the_restore_but_another_past_is_not() {
+        use crate::protocol::epoch::{EpochId, HubEpoch};
+        let (records, _dir) = records().await;
+        let epoch = |id: &EpochId| HubEpoch {
+            id: id.clone(),
+            since: Timestamp::now(),
+        };
+        let (first, second) = (EpochId::generate(), EpochId::generate());
+        let margin = std::time::Duration::ZERO;
+        assert_eq!(
+            records.welcomed(&epoch(&first), margin).await.unwrap(),
+            super::super::Welcomed::First
+        );
+        let store = |(s, c): (SignedCheckpoint, Checkpoint)| {
+            let records = records.clone();
+            async move { records.store_checkpoint(&s, &c).await.unwrap() }
+        };
+        assert_eq!(store(at(5, 1)).await, CheckpointOutcome::New);
+        assert_eq!(store(at(9, 2)).await, CheckpointOutcome::New);
+        let super::super::Welcomed::Restored(_) =
+            records.welcomed(&epoch(&second), margin).await.unwrap()
+        else {
+            panic!("another epoch is a restore");
+        };
+        let CheckpointOutcome::Restored(restore) = store(at(7, 3)).await else {
+            panic!("the first checkpoint after a restore records it");
+        };
+        assert_eq!(
+            (restore.chain_before, restore.chain_after),
+            (Some(9), Some(7))
+        );
+        assert_eq!(
+            store(at(8, 4)).await,
+            CheckpointOutcome::New,
+            "the new epoch grows on"
+        );
+        // Up to the restore point the chain must be the one signed before.
+        let CheckpointOutcome::Contradicts(why) = store(at(5, 6)).await else {
+            panic!("another head at 5, before the restore point, must contradict");
+        };
+        assert!(why.contains(&hex::encode([1u8; 32])), "{why}");
+        let held = records.checkpoints().await.unwrap();
+        assert!(
+            held.iter().any(|c| c.count == 9),
+            "the old checkpoint is kept as evidence"
+        );
+        assert_eq!(records.restores().await.unwrap().len(), 1);
+    }
 }
