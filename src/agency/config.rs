@@ -80,6 +80,11 @@ pub struct AgencyConfig {
     /// (default 60).
     #[serde(default)]
     pub request_timeout_secs: Option<u64>,
+    /// After the hub was restored from a backup, send again what the hub
+    /// accepted from this many seconds before the backup on (default 3600:
+    /// clocks differ; a resend the hub holds is answered `duplicate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_resend_margin_secs: Option<u64>,
     /// The staff web UI: session timeouts and login throttling. Absent in
     /// older configs: the defaults apply.
     #[serde(default)]
@@ -234,6 +239,7 @@ impl AgencyConfig {
                 records_key: Some(own.join(NodeKeys::RECORDS_KEY_FILE)),
             },
             request_timeout_secs: None,
+            restore_resend_margin_secs: None,
             ui: UiConfig::default(),
         }
     }

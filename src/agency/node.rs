@@ -3,6 +3,9 @@
 //! write (through a durable outbox).
 
 mod directory;
+mod restore;
+
+pub use restore::DEFAULT_RESEND_MARGIN_SECS;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +73,9 @@ pub enum NodeEvent {
     DirectoryRefused { reason: String },
     /// The connection ended; the node will reconnect.
     Disconnected { reason: String },
+    /// The hub was restored from a backup (its database epoch changed);
+    /// raised at the first checkpoint after it, with the chain's lengths.
+    HubRestored(crate::store::records::RestoreRow),
 }
 
 /// The result of sending.
@@ -160,6 +166,8 @@ pub struct Node {
     outbox: Outbox,
     events: broadcast::Sender<NodeEvent>,
     idle_timeout: Duration,
+    /// See [`restore::DEFAULT_RESEND_MARGIN_SECS`].
+    resend_margin: Duration,
 }
 
 impl Node {
@@ -191,6 +199,11 @@ impl Node {
             client,
             events,
             idle_timeout: Duration::from_secs(60),
+            resend_margin: Duration::from_secs(
+                config
+                    .restore_resend_margin_secs
+                    .unwrap_or(DEFAULT_RESEND_MARGIN_SECS),
+            ),
         })
     }
 
@@ -298,7 +311,12 @@ impl Node {
             .await
             .map_err(|e| e.to_string())?;
         let resume_after = self.records.cursor().await.map_err(|e| e.to_string())?;
-        send_frame(&mut socket, &ClientFrame::Hello { resume_after }).await?;
+        let epoch = self.records.hub_epoch().await.map_err(|e| e.to_string())?;
+        let hello = ClientFrame::Hello {
+            resume_after,
+            epoch,
+        };
+        send_frame(&mut socket, &hello).await?;
         loop {
             let message = tokio::select! {
                 m = tokio::time::timeout(self.idle_timeout, socket.next()) => m,
@@ -321,9 +339,13 @@ impl Node {
                 Ok(HubFrame::Welcome {
                     last_seq,
                     directory_version,
+                    epoch,
                     ..
                 }) => {
                     *failures = 0;
+                    self.welcomed(epoch.as_ref())
+                        .await
+                        .map_err(|e| e.to_string())?;
                     self.refresh_directory(directory_version).await;
                     let _ = self.events.send(NodeEvent::Connected { last_seq });
                     self.outbox.reconnected();
@@ -438,6 +460,7 @@ impl Node {
             };
         let count = checkpoint.count;
         match self.records.store_checkpoint(signed, &checkpoint).await? {
+            CheckpointOutcome::Restored(restore) => self.restore_checkpointed(restore),
             CheckpointOutcome::New | CheckpointOutcome::Known => {
                 tracing::debug!(agency = %self.id, count, "checkpoint held");
                 let _ = self.events.send(NodeEvent::Checkpoint { count });

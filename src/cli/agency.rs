@@ -412,6 +412,18 @@ async fn run_node(args: &RunArgs, lang: Lang) -> anyhow::Result<()> {
                         "⚠⚠ the hub's audit history may have been rewritten (`tsunagu agency checkpoints show`)"
                     )
                 ),
+                NodeEvent::HubRestored(restore) => eprintln!(
+                    "{} {} → {}（{} {} → {}）",
+                    lang.pick(
+                        "⚠ ハブがバックアップから復元されました。復元後のハブから受信を再開し、失われた送信を再送します。エポック",
+                        "⚠ the hub was restored from a backup; resuming from it and resending what it lost. Epoch"
+                    ),
+                    restore.from_epoch,
+                    restore.to_epoch,
+                    lang.pick("監査ログ", "audit chain"),
+                    restore.chain_before.map_or_else(|| "?".into(), |n| n.to_string()),
+                    restore.chain_after.unwrap_or_default(),
+                ),
                 NodeEvent::DirectoryUpdated { version } => eprintln!(
                     "{} {version}",
                     lang.pick(

@@ -13,7 +13,7 @@ use crate::agency::AgencyConfig;
 use crate::cli::output::say;
 use crate::i18n::Lang;
 use crate::protocol::checkpoint::CheckpointFile;
-use crate::store::records::CheckpointRow;
+use crate::store::records::{CheckpointRow, RestoreRow};
 
 #[derive(Subcommand)]
 pub enum CheckpointsCommand {
@@ -43,7 +43,9 @@ pub async fn run(cmd: CheckpointsCommand, lang: Lang) -> anyhow::Result<()> {
     }
 }
 
-async fn held(config: &Path, lang: Lang) -> anyhow::Result<(AgencyConfig, Vec<CheckpointRow>)> {
+type Held = (AgencyConfig, Vec<CheckpointRow>, Vec<RestoreRow>);
+
+async fn held(config: &Path, lang: Lang) -> anyhow::Result<Held> {
     let config = super::agency::load_config(config, lang)?;
     let records = crate::agency::node::open_records(&config)
         .await
@@ -54,13 +56,32 @@ async fn held(config: &Path, lang: Lang) -> anyhow::Result<(AgencyConfig, Vec<Ch
             )
         })?;
     let rows = records.checkpoints().await;
+    let restores = records.restores().await;
     records.close().await;
-    Ok((config, rows?))
+    Ok((config, rows?, restores?))
 }
 
 /// A contradiction exits non-zero, so a monitoring job can raise it.
 async fn show(config: &Path, lang: Lang) -> anyhow::Result<()> {
-    let (_, rows) = held(config, lang).await?;
+    let (_, rows, restores) = held(config, lang).await?;
+    for restore in &restores {
+        say!(
+            "{} {}: {} {} → {}、{} {} → {}、{} {}",
+            lang.pick(
+                "ハブはバックアップから復元されました（それ以前のチェックポイントは証拠として保持しています）",
+                "the hub was restored from a backup (the checkpoints from before are kept as evidence)"
+            ),
+            restore.detected_at,
+            lang.pick("エポック", "epoch"),
+            restore.from_epoch,
+            restore.to_epoch,
+            lang.pick("監査ログの件数", "audit chain"),
+            restore.chain_before.map_or_else(|| "?".into(), |n| n.to_string()),
+            restore.chain_after.map_or_else(|| "?".into(), |n| n.to_string()),
+            lang.pick("再送", "resent"),
+            restore.resent,
+        );
+    }
     let Some(latest) = rows.iter().rev().find(|r| r.contradicts.is_none()) else {
         say!(
             "{}",
@@ -102,7 +123,7 @@ async fn show(config: &Path, lang: Lang) -> anyhow::Result<()> {
 }
 
 async fn export(config: &Path, out: &Path, lang: Lang) -> anyhow::Result<()> {
-    let (config, rows) = held(config, lang).await?;
+    let (config, rows, _) = held(config, lang).await?;
     let file = CheckpointFile {
         agency: config.id,
         checkpoints: rows.iter().map(CheckpointRow::signed).collect(),

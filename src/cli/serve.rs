@@ -127,6 +127,7 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
             redact(&config.database_url)
         )
     })?;
+    announce_epoch(&*store).await?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "{} {}",
@@ -142,6 +143,18 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     let hub = Hub::new(store, directory, signing, config.limits.clone())
         .with_deadlines(config.deadlines.clone());
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The database's epoch, made at the first start on a new or restored
+/// database (nodes resume by themselves when it changes: §6 of the docs).
+async fn announce_epoch(store: &dyn store::HubStore) -> anyhow::Result<()> {
+    let (epoch, made) = store.epoch().await?;
+    if made {
+        tracing::warn!(epoch = %epoch.id, since = %epoch.since, "this database had no epoch (new, restored from a backup, or from before epochs): began one; nodes that saw another resume from what it holds");
+    } else {
+        tracing::info!(epoch = %epoch.id, "database epoch");
+    }
     Ok(())
 }
 

@@ -24,6 +24,7 @@ use super::peer::Caller;
 use super::{Hub, HubError};
 use crate::crypto::hub_signed;
 use crate::protocol::checkpoint::Checkpoint;
+use crate::protocol::epoch::{EpochId, HubEpoch};
 use crate::protocol::{AgencyId, ClientFrame, ErrorCode, HubFrame, Seq, Timestamp};
 use crate::store::model::AuditEvent;
 use crate::store::{AckOutcome, Delivery, DeliveryItem};
@@ -203,16 +204,30 @@ impl Session {
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
         };
         match parse_frame(text.as_str()) {
-            Ok(ClientFrame::Hello { resume_after }) => self.on_hello(resume_after).await,
+            Ok(ClientFrame::Hello {
+                resume_after,
+                epoch,
+            }) => self.on_hello(resume_after, epoch).await,
             Ok(ClientFrame::Ack { seq }) => self.on_ack(seq).await,
             Err(err) => self.refuse(err).await,
         }
     }
 
-    async fn on_hello(&mut self, resume_after: Seq) -> Result<(), Ended> {
-        let last_seq = match self.hub.store.last_seq(&self.agency).await {
-            Ok(s) => s,
+    async fn on_hello(&mut self, resume_after: Seq, epoch: Option<EpochId>) -> Result<(), Ended> {
+        let (last_seq, current) = match epoch_and_last_seq(&self.hub, &self.agency).await {
+            Ok(read) => read,
             Err(e) => return self.refuse(HubError::internal(&e)).await,
+        };
+        // A cursor from another epoch counts in a history this database
+        // does not have (it was restored from a backup): acking through it
+        // would mark deliveries the node never saw as received. Everything
+        // unacknowledged is sent again; the node stores each envelope once.
+        let resume_after = match epoch {
+            Some(theirs) if theirs != current.id => {
+                tracing::info!(agency = %self.agency, %resume_after, from = %theirs, to = %current.id, "node resumes from another epoch: resending everything unacknowledged");
+                Seq(0)
+            }
+            _ => resume_after,
         };
         if resume_after > last_seq {
             return self.refuse(unknown_seq(resume_after)).await;
@@ -227,6 +242,7 @@ impl Session {
             agency: self.agency.clone(),
             last_seq,
             directory_version: self.hub.published.version(),
+            epoch: Some(current),
         })
         .await?;
         self.send_checkpoint().await
@@ -335,6 +351,17 @@ fn deliver_frame(
             })
         }
     }
+}
+
+/// What `welcome` tells: the agency's newest sequence and the database's
+/// epoch (made here on a hub's first `hello` after a restore). Not a
+/// method: the session's socket is not `Sync`.
+async fn epoch_and_last_seq(
+    hub: &Hub,
+    agency: &AgencyId,
+) -> Result<(Seq, HubEpoch), crate::store::StoreError> {
+    let (epoch, _) = hub.store.epoch().await?;
+    Ok((hub.store.last_seq(agency).await?, epoch))
 }
 
 /// Tell an unknown frame type apart from a malformed one.

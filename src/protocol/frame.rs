@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::epoch::{EpochId, HubEpoch};
 use super::{AgencyId, ErrorBody, Seq};
 
 /// A frame from an agency node to the hub.
@@ -17,6 +18,13 @@ pub enum ClientFrame {
     Hello {
         /// The highest sequence number the node holds (0 for none).
         resume_after: Seq,
+        /// The hub database's epoch this cursor belongs to (the one the
+        /// last `welcome` carried). A hub in another epoch (restored from a
+        /// backup) ignores `resume_after` and resends everything it holds
+        /// unacknowledged. Sent only by a node that has seen an epoch, so a
+        /// hub that predates epochs never receives it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<EpochId>,
     },
     /// The node has durably stored the delivery with this sequence number.
     Ack {
@@ -40,6 +48,10 @@ pub enum HubFrame {
         /// 0 from a hub that predates signed directories.
         #[serde(default)]
         directory_version: u64,
+        /// The hub database's epoch; absent from a hub that predates
+        /// epochs (older nodes ignore it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<HubEpoch>,
     },
     /// One envelope for this agency. Verify and store it, then ack `seq`.
     Deliver {

@@ -15,6 +15,7 @@ pub mod consent;
 pub mod coverage;
 pub mod day;
 pub mod envelope;
+pub mod epoch;
 pub mod error;
 pub mod frame;
 pub mod ids;

@@ -17,11 +17,13 @@ pub mod sqlite;
 pub mod testing;
 mod timestamp;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
+use crate::protocol::epoch::HubEpoch;
 use crate::protocol::{
     AgencyId, CaseId, ConsentId, Envelope, EnvelopeId, ErrorBody, Notice, Seq, Timestamp,
 };
@@ -58,6 +60,9 @@ pub enum StoreError {
     Batch(String),
     #[error("the store is shutting down")]
     Closed,
+    /// `tsunagu admin backup` could not write its copy.
+    #[error("backup failed: {0}")]
+    Backup(String),
 }
 
 /// An envelope the hub has checked and is about to commit.
@@ -254,6 +259,21 @@ pub trait HubStore: Send + Sync + 'static {
     /// Give lease `name` up if `holder` holds it (a graceful stop), so
     /// another hub takes it at once instead of after its expiry.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+    /// The database's epoch (sent in `welcome`), made on first use; `true`
+    /// when it was made by this call (a new or restored database).
+    async fn epoch(&self) -> Result<(HubEpoch, bool), StoreError>;
+
+    /// Begin a new epoch in place of the current one: for a database
+    /// restored by other means than `tsunagu admin backup` (a hand-run
+    /// `pg_dump`, a base backup), before any hub serves it.
+    async fn renew_epoch(&self) -> Result<HubEpoch, StoreError>;
+
+    /// Write a consistent copy of the database, taken while the hub runs,
+    /// into `out` (an empty file the caller made): SQLite's `VACUUM INTO`,
+    /// PostgreSQL's `pg_dump` (custom format). The copy holds no epoch, so a
+    /// hub started on it makes a new one. Returns the audit chain's head in
+    /// the copy (PostgreSQL: as read just before the dump began).
+    async fn backup(&self, out: &Path) -> Result<Option<(u64, [u8; 32])>, StoreError>;
 }
 
 /// Open the hub store named by `url` (`sqlite:…` or `postgres://…`),

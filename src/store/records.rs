@@ -6,6 +6,7 @@ mod cases;
 mod checkpoints;
 mod directory;
 mod drafts;
+mod epoch;
 mod ledger;
 mod outbox;
 mod staff;
@@ -45,6 +46,7 @@ pub use cases::{CaseRecord, CaseRow};
 pub use checkpoints::{CheckpointOutcome, CheckpointRow};
 pub use directory::{DirectoryKept, DirectoryRow};
 pub use drafts::DraftRow;
+pub use epoch::{RestoreRow, Welcomed};
 pub use ledger::{HeldEnvelope, LedgerEntryRow, NumberTaken};
 pub use outbox::{DueEntry, OutboxRow, OutboxStatus};
 pub use staff::{
@@ -127,11 +129,13 @@ impl Records {
         self.pool.close().await;
     }
 
-    /// The highest delivery sequence stored.
+    /// The highest delivery sequence stored, as the hub numbers it (in
+    /// the current epoch: see [`Records::welcomed`]).
     pub async fn cursor(&self) -> Result<Seq, StoreError> {
-        let (seq,): (i64,) = sqlx::query_as("SELECT last_seq FROM stream_cursor WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        let (seq,): (i64,) =
+            sqlx::query_as("SELECT last_seq - seq_offset FROM stream_cursor WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(seq_from_db(seq))
     }
 
@@ -161,7 +165,8 @@ impl Records {
         }
         sqlx::query(
             "INSERT INTO inbox (envelope_id, seq, sender, kind, case_id, urgency, created_at, \
-             received_at, envelope, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             received_at, envelope, payload) \
+             SELECT ?, seq_offset + ?, ?, ?, ?, ?, ?, ?, ?, ? FROM stream_cursor WHERE id = 1 \
              ON CONFLICT (envelope_id) DO NOTHING",
         )
         .bind(meta.id.to_string())
@@ -186,11 +191,19 @@ impl Records {
     pub async fn store_notice(&self, seq: Seq, notice: &Notice) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let kind = notice.kind_name();
-        sqlx::query("INSERT INTO notices (seq, kind, notice, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")
-            .bind(seq_to_db(seq))
-            .bind(kind)
-            .bind(serde_json::to_string(notice).unwrap_or_default())
-            .bind(Timestamp::now())
+        // A notice held from before a restore of the hub, sent again by the
+        // restored hub under a new number, is the same notice: kept once.
+        let text = serde_json::to_string(notice).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO notices (seq, kind, notice, received_at) \
+             SELECT c.seq_offset + ?1, ?2, ?3, ?4 FROM stream_cursor c WHERE c.id = 1 \
+             AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.notice = ?3 AND n.seq <= c.seq_offset) \
+             ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(seq_to_db(seq))
+        .bind(kind)
+        .bind(&text)
+        .bind(Timestamp::now())
             .execute(&mut *tx)
             .await?;
         if let Notice::ConsentEnded {
@@ -268,7 +281,8 @@ impl Records {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "INSERT INTO quarantine (seq, envelope_id, sender, reason, envelope, received_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+             SELECT seq_offset + ?, ?, ?, ?, ?, ? FROM stream_cursor WHERE id = 1 \
+             ON CONFLICT (seq) DO NOTHING",
         )
         .bind(seq_to_db(seq))
         .bind(envelope_id.map(|i| i.to_string()))
@@ -346,7 +360,7 @@ async fn set_state(
 }
 
 async fn advance_cursor(conn: &mut sqlx::SqliteConnection, seq: Seq) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE stream_cursor SET last_seq = MAX(last_seq, ?) WHERE id = 1")
+    sqlx::query("UPDATE stream_cursor SET last_seq = MAX(last_seq, seq_offset + ?) WHERE id = 1")
         .bind(seq_to_db(seq))
         .execute(conn)
         .await?;

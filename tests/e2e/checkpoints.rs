@@ -410,6 +410,7 @@ async fn forged_notices_are_quarantined_and_change_no_record_and_a_forged_checkp
             agency: center.clone(),
             last_seq: Seq(6),
             directory_version: 0,
+            epoch: None,
         },
         HubFrame::Deliver {
             seq: Seq(1),

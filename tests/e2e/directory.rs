@@ -158,6 +158,7 @@ async fn welcome(mut ws: WebSocket, fake: FakeHub) {
         agency: agency(CLINIC),
         last_seq: Seq(0),
         directory_version,
+        epoch: None,
     };
     let text = serde_json::to_string(&frame).unwrap();
     if ws.send(Message::Text(text.into())).await.is_err() {

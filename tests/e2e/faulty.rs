@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tsunagu::protocol::epoch::HubEpoch;
 use tsunagu::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use tsunagu::store::audit::AuditEntry;
 use tsunagu::store::model::{
@@ -237,5 +238,17 @@ impl HubStore for FaultyStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         self.inner.release_lease(name, holder).await
+    }
+
+    async fn epoch(&self) -> Result<(HubEpoch, bool), StoreError> {
+        self.inner.epoch().await
+    }
+
+    async fn renew_epoch(&self) -> Result<HubEpoch, StoreError> {
+        self.inner.renew_epoch().await
+    }
+
+    async fn backup(&self, out: &std::path::Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        self.inner.backup(out).await
     }
 }

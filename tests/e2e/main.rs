@@ -34,6 +34,7 @@ macro_rules! both_backends {
 mod api;
 mod at_rest;
 mod audit;
+mod backup;
 mod checkpoints;
 mod cli;
 mod cli_json;

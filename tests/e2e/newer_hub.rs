@@ -92,6 +92,7 @@ async fn stream(mut ws: WebSocket, fake: Fake) {
         agency: agency(CENTER),
         last_seq: Seq(2),
         directory_version: 0,
+        epoch: None,
     };
     let notice = Notice::PlanReviewDue {
         plan_id: tsunagu::protocol::ids::PlanId::new(),

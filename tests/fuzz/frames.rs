@@ -21,7 +21,10 @@ pub fn seq() -> impl Strategy<Value = Seq> {
 
 pub fn client_frame() -> impl Strategy<Value = ClientFrame> {
     prop_oneof![
-        seq().prop_map(|resume_after| ClientFrame::Hello { resume_after }),
+        seq().prop_map(|resume_after| ClientFrame::Hello {
+            resume_after,
+            epoch: None
+        }),
         seq().prop_map(|seq| ClientFrame::Ack { seq }),
     ]
 }
@@ -44,6 +47,7 @@ pub fn hub_frame() -> impl Strategy<Value = HubFrame> {
                 agency,
                 last_seq,
                 directory_version,
+                epoch: None,
             }
         }),
         // The envelope travels as a JSON string: any text must survive.

@@ -2,6 +2,7 @@
 //! from the hub (the CA key is needed for some of it and never sits on the
 //! hub).
 
+mod backup;
 mod directory;
 
 use crate::i18n::Lang;
@@ -12,10 +13,16 @@ pub enum AdminCommand {
     /// 機関ディレクトリの署名・検証・差分 / sign, verify or compare the agency directory
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
+    /// 稼働中のハブのデータベースをバックアップ / an online backup of the hub's database
+    Backup(backup::BackupArgs),
+    /// 手作業で復元したデータベースに新しいエポックを付ける / begin a new epoch on a database restored by hand
+    NewEpoch(backup::NewEpochArgs),
 }
 
 pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::Directory(cmd) => directory::run(cmd, lang),
+        AdminCommand::Backup(args) => backup::backup(args, lang),
+        AdminCommand::NewEpoch(args) => backup::new_epoch(args, lang),
     }
 }

@@ -83,6 +83,7 @@ impl Pki {
                 records_key: None,
             },
             request_timeout_secs: None,
+            restore_resend_margin_secs: None,
             ui: Default::default(),
         }
     }

@@ -10,6 +10,8 @@ mod concurrency;
 #[cfg(test)]
 mod delivery;
 #[cfg(test)]
+mod epoch;
+#[cfg(test)]
 mod instants;
 #[cfg(test)]
 mod policy;
@@ -80,4 +82,5 @@ conformance!(
     cluster::delivery_heads_are_each_agencys_last_sequence,
     cluster::a_lease_is_its_holders_until_it_expires_or_is_released,
     cluster::hubs_racing_for_a_free_lease_agree_on_one_holder,
+    epoch::the_epoch_is_made_once_and_renewed_only_by_hand,
 );

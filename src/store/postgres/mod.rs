@@ -12,6 +12,8 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio::sync::mpsc;
 
+pub mod dump;
+
 use super::StoreError;
 use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
 use crate::protocol::AgencyId;
@@ -26,6 +28,8 @@ const MAX_RETRIES: u32 = 5;
 /// PostgreSQL-backed hub store.
 pub struct PgStore {
     pool: PgPool,
+    /// For `pg_dump` (`tsunagu admin backup`).
+    url: String,
 }
 
 /// The transaction-scoped advisory lock that makes appends to the audit
@@ -51,7 +55,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            url: url.to_owned(),
+        })
     }
 
     /// The pool, for the delivery listener.
@@ -124,6 +131,16 @@ impl Committer for PgStore {
 
     async fn shut(&self) {
         self.pool.close().await;
+    }
+
+    /// The head first: the dump's snapshot begins after it, so the copy
+    /// holds at least those entries.
+    async fn backup(&self, out: &std::path::Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        let head = super::sql::Sql::<Postgres>(&mut *self.reader().await?)
+            .audit_head()
+            .await?;
+        dump::pg_dump(&self.url, out).await?;
+        Ok(head)
     }
 }
 

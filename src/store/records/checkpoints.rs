@@ -40,6 +40,9 @@ pub enum CheckpointOutcome {
     Known,
     /// Stored as evidence: the hub's chain is not the one it signed before.
     Contradicts(String),
+    /// The first checkpoint since the hub was restored from a backup (its
+    /// epoch changed): stored, and the restore's chain lengths recorded.
+    Restored(super::RestoreRow),
 }
 
 impl Records {
@@ -56,19 +59,41 @@ impl Records {
             .map_err(|_| StoreError::Corrupt(format!("checkpoint count {}", checkpoint.count)))?;
         let head = hex::encode(checkpoint.head);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let same_count: Vec<(String,)> = sqlx::query_as(
-            "SELECT head FROM hub_checkpoints WHERE count = ? AND contradicts IS NULL",
-        )
-        .bind(count)
-        .fetch_all(&mut *tx)
-        .await?;
-        if same_count.iter().any(|(h,)| *h == head) {
-            return Ok(CheckpointOutcome::Known);
-        }
-        let (longest,): (Option<i64>,) =
-            sqlx::query_as("SELECT MAX(count) FROM hub_checkpoints WHERE contradicts IS NULL")
+        // Compared within the hub's current epoch: a restored hub's chain
+        // is shorter than the one it signed before the restore, and only
+        // the restore's own row says so (with both lengths). Up to the
+        // chain's length at the restore, the restored chain must still be
+        // the one signed before: a backup is a copy of that history.
+        let (epoch,): (Option<String>,) =
+            sqlx::query_as("SELECT epoch FROM stream_cursor WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
+        let restored = restore_point(&mut tx, epoch.as_deref(), count).await?;
+        let cross_epoch = restored
+            .as_ref()
+            .and_then(|(r, _)| r.chain_after)
+            .is_some_and(|at| count <= at);
+        let same_count: Vec<(String,)> = sqlx::query_as(
+            "SELECT head FROM hub_checkpoints WHERE count = ? AND contradicts IS NULL \
+             AND (epoch IS ? OR ?) ORDER BY epoch IS ? DESC",
+        )
+        .bind(count)
+        .bind(epoch.as_deref())
+        .bind(cross_epoch)
+        .bind(epoch.as_deref())
+        .fetch_all(&mut *tx)
+        .await?;
+        if same_count.iter().all(|(h,)| *h == head) && !same_count.is_empty() {
+            tx.commit().await?;
+            return Ok(outcome_after(restored, CheckpointOutcome::Known));
+        }
+        let (longest,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(count) FROM hub_checkpoints WHERE contradicts IS NULL AND epoch IS ?",
+        )
+        .bind(epoch.as_deref())
+        .fetch_one(&mut *tx)
+        .await?;
+        let same_count: Vec<_> = same_count.into_iter().filter(|(h,)| *h != head).collect();
         let contradicts = if let Some((held,)) = same_count.first() {
             Some(format!(
                 "entry {count} of the hub's audit chain had hash {held} in a checkpoint held before; now {head}"
@@ -81,8 +106,8 @@ impl Records {
             })
         };
         let inserted = sqlx::query(
-            "INSERT INTO hub_checkpoints (count, head, checkpoint, signature, received_at, contradicts) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (count, head) DO NOTHING",
+            "INSERT INTO hub_checkpoints (count, head, checkpoint, signature, received_at, contradicts, epoch) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (count, head) DO NOTHING",
         )
         .bind(count)
         .bind(&head)
@@ -90,14 +115,15 @@ impl Records {
         .bind(&signed.signature)
         .bind(Timestamp::now())
         .bind(contradicts.as_deref())
+        .bind(epoch.as_deref())
         .execute(&mut *tx)
         .await?
         .rows_affected();
         tx.commit().await?;
         Ok(match contradicts {
             Some(why) => CheckpointOutcome::Contradicts(why),
-            None if inserted == 0 => CheckpointOutcome::Known,
-            None => CheckpointOutcome::New,
+            None if inserted == 0 => outcome_after(restored, CheckpointOutcome::Known),
+            None => outcome_after(restored, CheckpointOutcome::New),
         })
     }
 
@@ -110,6 +136,51 @@ impl Records {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// What a checkpoint's store is reported as: the restore's, for the first
+/// checkpoint after it.
+fn outcome_after(
+    restored: Option<(super::RestoreRow, bool)>,
+    outcome: CheckpointOutcome,
+) -> CheckpointOutcome {
+    match restored {
+        Some((restore, true)) => CheckpointOutcome::Restored(restore),
+        _ => outcome,
+    }
+}
+
+/// The restore into `epoch`, if there was one; the first checkpoint after
+/// it (`chain_after` still empty) records its length there, once.
+async fn restore_point(
+    tx: &mut sqlx::SqliteConnection,
+    epoch: Option<&str>,
+    count: i64,
+) -> Result<Option<(super::RestoreRow, bool)>, sqlx::Error> {
+    let found: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM hub_restores WHERE to_epoch IS ? ORDER BY id DESC LIMIT 1")
+            .bind(epoch)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id,)) = found else {
+        return Ok(None);
+    };
+    let first =
+        sqlx::query("UPDATE hub_restores SET chain_after = ? WHERE id = ? AND chain_after IS NULL")
+            .bind(count)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+    let restore: super::RestoreRow = sqlx::query_as(
+        "SELECT from_epoch, to_epoch, since, chain_before, chain_after, cursor_before, \
+         resent, detected_at FROM hub_restores WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(Some((restore, first)))
 }
 
 #[cfg(test)]
@@ -159,5 +230,55 @@ mod tests {
         let held = records.checkpoints().await.unwrap();
         assert_eq!(held.len(), 4, "the contradictions are kept as evidence");
         assert_eq!(held.iter().filter(|c| c.contradicts.is_some()).count(), 2);
+    }
+
+    #[tokio::test]
+    async fn after_a_restore_a_shorter_chain_is_the_restore_but_another_past_is_not() {
+        use crate::protocol::epoch::{EpochId, HubEpoch};
+        let (records, _dir) = records().await;
+        let epoch = |id: &EpochId| HubEpoch {
+            id: id.clone(),
+            since: Timestamp::now(),
+        };
+        let (first, second) = (EpochId::generate(), EpochId::generate());
+        let margin = std::time::Duration::ZERO;
+        assert_eq!(
+            records.welcomed(&epoch(&first), margin).await.unwrap(),
+            super::super::Welcomed::First
+        );
+        let store = |(s, c): (SignedCheckpoint, Checkpoint)| {
+            let records = records.clone();
+            async move { records.store_checkpoint(&s, &c).await.unwrap() }
+        };
+        assert_eq!(store(at(5, 1)).await, CheckpointOutcome::New);
+        assert_eq!(store(at(9, 2)).await, CheckpointOutcome::New);
+        let super::super::Welcomed::Restored(_) =
+            records.welcomed(&epoch(&second), margin).await.unwrap()
+        else {
+            panic!("another epoch is a restore");
+        };
+        let CheckpointOutcome::Restored(restore) = store(at(7, 3)).await else {
+            panic!("the first checkpoint after a restore records it");
+        };
+        assert_eq!(
+            (restore.chain_before, restore.chain_after),
+            (Some(9), Some(7))
+        );
+        assert_eq!(
+            store(at(8, 4)).await,
+            CheckpointOutcome::New,
+            "the new epoch grows on"
+        );
+        // Up to the restore point the chain must be the one signed before.
+        let CheckpointOutcome::Contradicts(why) = store(at(5, 6)).await else {
+            panic!("another head at 5, before the restore point, must contradict");
+        };
+        assert!(why.contains(&hex::encode([1u8; 32])), "{why}");
+        let held = records.checkpoints().await.unwrap();
+        assert!(
+            held.iter().any(|c| c.count == 9),
+            "the old checkpoint is kept as evidence"
+        );
+        assert_eq!(records.restores().await.unwrap().len(), 1);
     }
 }

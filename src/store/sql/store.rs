@@ -8,6 +8,9 @@ use sqlx::{Decode, Encode, Executor, IntoArguments, Type};
 use tokio::sync::mpsc;
 
 use super::{Backend, Conn, Sql};
+use std::path::Path;
+
+use crate::protocol::epoch::{EpochId, HubEpoch};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use crate::store::audit::AuditEntry;
@@ -55,6 +58,9 @@ pub(in crate::store) trait Committer: Send + Sync + 'static {
 
     /// See [`HubStore::close`].
     async fn shut(&self);
+
+    /// See [`HubStore::backup`].
+    async fn backup(&self, out: &Path) -> Result<Option<(u64, [u8; 32])>, StoreError>;
 }
 
 // The sqlx bounds of the shared SQL, as on `Sql`'s impl blocks.
@@ -273,5 +279,46 @@ where
             Box::pin(async move { Sql(c).release_lease(name, holder).await })
         })
         .await
+    }
+
+    async fn epoch(&self) -> Result<(HubEpoch, bool), StoreError> {
+        if let Some(epoch) = Sql(&mut *self.reader().await?).epoch().await? {
+            return Ok((epoch, false));
+        }
+        let id = EpochId::generate();
+        let made = self
+            .write(
+                Retry::Conflicts,
+                (id.clone(), Timestamp::now()),
+                |c, (id, now)| {
+                    Box::pin(
+                        async move { Sql(c).make_epoch(id, now, false).await.map_err(into_sqlx) },
+                    )
+                },
+            )
+            .await?;
+        let fresh = made.id == id;
+        Ok((made, fresh))
+    }
+
+    async fn renew_epoch(&self) -> Result<HubEpoch, StoreError> {
+        let args = (EpochId::generate(), Timestamp::now());
+        self.write(Retry::Conflicts, args, |c, (id, now)| {
+            Box::pin(async move { Sql(c).make_epoch(id, now, true).await.map_err(into_sqlx) })
+        })
+        .await
+    }
+
+    async fn backup(&self, out: &Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        Committer::backup(self, out).await
+    }
+}
+
+/// A write's work returns sqlx errors; a corrupt row read inside it is
+/// carried as one (decoding is what failed).
+fn into_sqlx(e: StoreError) -> sqlx::Error {
+    match e {
+        StoreError::Database(e) => e,
+        other => sqlx::Error::Decode(other.to_string().into()),
     }
 }

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use super::StoreError;
 
+mod backup;
 pub mod cipher;
 use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
 
@@ -183,6 +184,10 @@ impl Committer for SqliteStore {
             let _ = writer.await;
         }
         self.read.close().await;
+    }
+
+    async fn backup(&self, out: &std::path::Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        backup::vacuum_into(&self.read, out).await
     }
 }
 
