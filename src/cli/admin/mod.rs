@@ -2,6 +2,7 @@
 //! from the hub (the CA key is needed for some of it and never sits on the
 //! hub).
 
+mod agency;
 mod directory;
 
 use crate::i18n::Lang;
@@ -12,10 +13,14 @@ pub enum AdminCommand {
     /// 機関ディレクトリの署名・検証・差分 / sign, verify or compare the agency directory
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
+    /// 機関の追加・変更・取り消し・一覧 / add, update, revoke or list agencies
+    #[command(subcommand)]
+    Agency(agency::AgencyCommand),
 }
 
 pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::Directory(cmd) => directory::run(cmd, lang),
+        AdminCommand::Agency(cmd) => agency::run(cmd, lang),
     }
 }
