@@ -91,7 +91,31 @@ impl Hub {
         if let Err(e) = self.store.audit(event).await {
             tracing::error!(error = %e, "could not audit a directory reload");
         }
+        if let Ok(Some(r)) = &outcome {
+            for agency in &r.revoked {
+                self.cancel_queue_of(agency).await;
+            }
+        }
         outcome
+    }
+
+    /// A revoked agency left: what waits for it will never be fetched
+    /// (no certificate maps to it any more, and its id is never reused).
+    /// Each sender is told, so it can send again to whoever takes over; the
+    /// sealed content cannot be re-addressed.
+    async fn cancel_queue_of(&self, agency: &AgencyId) {
+        let now = crate::protocol::Timestamp::from_datetime(self.clock.now());
+        match self.store.cancel_deliveries_to_revoked(agency, &now).await {
+            Ok(cancelled) => {
+                tracing::info!(%agency, cancelled = cancelled.len(), "queued deliveries of a revoked agency cancelled; senders told");
+                for (_, sender) in &cancelled {
+                    self.wake.notify(sender);
+                }
+            }
+            Err(e) => {
+                tracing::error!(%agency, error = %e, "could not cancel the queued deliveries of a revoked agency; they stay queued, undelivered");
+            }
+        }
     }
 
     fn swap_directory(&self, path: &Path, ca_cert: &Path) -> Result<Option<Reloaded>, ReloadError> {

@@ -234,6 +234,16 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Close connections, finishing writes already queued.
     async fn close(&self);
+
+    /// `agency` was revoked from the directory: cancel every delivery to
+    /// it not yet acknowledged, tell each envelope's sender
+    /// ([`Notice::RecipientRevoked`]) and audit it, in one transaction.
+    /// Returns each cancelled envelope with its sender.
+    async fn cancel_deliveries_to_revoked(
+        &self,
+        agency: &AgencyId,
+        now: &Timestamp,
+    ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError>;
 }
 
 /// Open the hub store named by `url` (`sqlite:…` or `postgres://…`),

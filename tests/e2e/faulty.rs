@@ -202,4 +202,12 @@ impl HubStore for FaultyStore {
         self.release.cancel();
         self.inner.close().await
     }
+
+    async fn cancel_deliveries_to_revoked(
+        &self,
+        agency: &AgencyId,
+        now: &Timestamp,
+    ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
+        self.inner.cancel_deliveries_to_revoked(agency, now).await
+    }
 }

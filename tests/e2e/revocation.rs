@@ -6,6 +6,7 @@
 //! a bad directory changes nothing.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,11 +15,11 @@ use tsunagu::agency::client::ClientError;
 use tsunagu::crypto::pki::generate_ca;
 use tsunagu::directory::{self, SignedDirectory};
 use tsunagu::fleet::RunningHub;
-use tsunagu::protocol::ErrorCode;
 use tsunagu::protocol::LegalBasis;
 use tsunagu::protocol::action::Action;
 use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::payload::Body;
+use tsunagu::protocol::{ErrorCode, Notice};
 
 use crate::cli::tsunagu;
 use crate::directory::{Pki, deployment, running};
@@ -43,6 +44,24 @@ fn admin_agency(pki: &Pki, args: &[&str]) -> (bool, String) {
     all.extend_from_slice(&["--ca-cert", ca.to_str().unwrap()]);
     all.extend_from_slice(&["--ca-key", key.to_str().unwrap()]);
     run_tsunagu(&all)
+}
+
+/// `tsunagu certs issue` with the copy's CA into `out`.
+fn issue(
+    pki: &Pki,
+    id: &str,
+    kind: &str,
+    name: &str,
+    out: &Path,
+    extra: &[&str],
+) -> (bool, String) {
+    let (ca, key) = (pki.dir.join("ca.pem"), pki.dir.join("ca-key.pem"));
+    let mut args = vec!["certs", "issue", "--id", id, "--kind", kind, "--name", name];
+    args.extend_from_slice(&["--ca-cert", ca.to_str().unwrap()]);
+    args.extend_from_slice(&["--ca-key", key.to_str().unwrap()]);
+    args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    run_tsunagu(&args)
 }
 
 async fn reload(pki: &Pki, hub: &RunningHub) -> tsunagu::hub::Reloaded {
@@ -141,28 +160,61 @@ async fn a_revoked_agency_is_cut_off_within_seconds_and_refused_with_the_reason(
 }
 
 #[tokio::test]
+async fn a_revoked_agencys_queue_is_cancelled_and_each_sender_told() {
+    let (pki, _hub_data, _db, hub) = deployment().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut clinic = running(&pki.unpinned(CLINIC, &hub.url, data.path())).await;
+    // Child welfare is offline: the referral waits in its queue.
+    let case = clinic.node.open_case().await.unwrap();
+    let id = sent(&clinic, &referral_draft(&case, &[WELFARE])).await;
+    let (ok, said) = admin_agency(&pki, &["revoke", "--id", WELFARE]);
+    assert!(ok, "{said}");
+    reload(&pki, &hub).await;
+    let told = clinic
+        .wait_for(|e| {
+            matches!(
+                e,
+                NodeEvent::Notice {
+                    notice: Notice::RecipientRevoked { .. },
+                    ..
+                }
+            )
+        })
+        .await;
+    let NodeEvent::Notice { notice, .. } = told else {
+        unreachable!()
+    };
+    assert_eq!(
+        notice,
+        Notice::RecipientRevoked {
+            envelope_id: id,
+            recipient: agency(WELFARE)
+        }
+    );
+    let cancelled = audit_events(&hub, "deliveries_cancelled_revoked").await;
+    assert_eq!(
+        cancelled[0]["envelopes"],
+        serde_json::json!([id.to_string()])
+    );
+    clinic.stop().await;
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_replaced_certificate_closes_the_old_nodes_socket_and_the_new_one_connects() {
     let (pki, _hub_data, _db, hub) = deployment().await;
     let data = tempfile::tempdir().unwrap();
     let mut stolen = running(&pki.unpinned(CLINIC, &hub.url, data.path())).await;
     let fresh = tempfile::tempdir().unwrap();
     let keys = fresh.path().join("sakura-clinic");
-    let (ok, said) = run_tsunagu(&[
-        "certs",
-        "issue",
-        "--ca-cert",
-        pki.dir.join("ca.pem").to_str().unwrap(),
-        "--ca-key",
-        pki.dir.join("ca-key.pem").to_str().unwrap(),
-        "--id",
+    let (ok, said) = issue(
+        &pki,
         CLINIC,
-        "--kind",
         "obstetric_clinic",
-        "--name",
         "さくらレディースクリニック",
-        "--out",
-        keys.to_str().unwrap(),
-    ]);
+        &keys,
+        &[],
+    );
     assert!(ok, "{said}");
     let (ok, said) = admin_agency(
         &pki,
@@ -210,22 +262,7 @@ async fn an_added_agency_connects_and_exchanges_without_a_restart() {
     let (pki, _hub_data, _db, hub) = deployment().await;
     let id = "aoba-clinic";
     let keys = pki.keys_of(id);
-    let (ok, said) = run_tsunagu(&[
-        "certs",
-        "issue",
-        "--ca-cert",
-        pki.dir.join("ca.pem").to_str().unwrap(),
-        "--ca-key",
-        pki.dir.join("ca-key.pem").to_str().unwrap(),
-        "--id",
-        id,
-        "--kind",
-        "obstetric_clinic",
-        "--name",
-        "あおばクリニック",
-        "--out",
-        keys.to_str().unwrap(),
-    ]);
+    let (ok, said) = issue(&pki, id, "obstetric_clinic", "あおばクリニック", &keys, &[]);
     assert!(ok, "{said}");
     let (ok, said) = admin_agency(
         &pki,
@@ -550,23 +587,14 @@ fn certs_issue_takes_the_yotaikyo_membership_as_a_flag() {
     let pki = Pki::copy();
     let out = tempfile::tempdir().unwrap();
     let out = out.path().join("keys");
-    let (ok, said) = run_tsunagu(&[
-        "certs",
-        "issue",
-        "--ca-cert",
-        pki.dir.join("ca.pem").to_str().unwrap(),
-        "--ca-key",
-        pki.dir.join("ca-key.pem").to_str().unwrap(),
-        "--id",
+    let (ok, said) = issue(
+        &pki,
         "aoba-nursery",
-        "--kind",
         "nursery",
-        "--name",
         "あおば保育園",
-        "--out",
-        out.to_str().unwrap(),
-        "--yotaikyo-member",
-    ]);
+        &out,
+        &["--yotaikyo-member"],
+    );
     assert!(ok, "{said}");
     assert!(said.contains("yotaikyo_member = true"), "{said}");
     assert!(said.contains("tsunagu admin agency add"), "{said}");

@@ -252,5 +252,35 @@ fn view(state: &UiState, notice: &Notice, now: Timestamp, lang: Lang) -> NoticeV
             )),
             deadline: None,
         },
+        // The directory the node holds may no longer list the recipient:
+        // its id is shown as it is then.
+        Notice::RecipientRevoked {
+            envelope_id,
+            recipient,
+        } => NoticeView {
+            urgent: true,
+            title: lang
+                .pick(
+                    "配信の取消（宛先機関の取消）",
+                    "Delivery cancelled: recipient revoked",
+                )
+                .to_owned(),
+            text: match lang {
+                Lang::Ja => format!(
+                    "{}はディレクトリから取り消されたため、まだ届いていなかった記録の配信を取り消しました。引き継ぐ機関に改めて送ってください。",
+                    directory.name_of(recipient.as_str())
+                ),
+                Lang::En => format!(
+                    "{} was revoked from the directory, so a record not yet delivered to it was cancelled; send it again to the agency taking over.",
+                    directory.name_of(recipient.as_str())
+                ),
+            },
+            link: Some((
+                format!("/envelopes/{envelope_id}"),
+                lang.pick("取り消した記録を開く", "Open the record")
+                    .to_owned(),
+            )),
+            deadline: None,
+        },
     }
 }

@@ -16,6 +16,8 @@ mod referral;
 #[cfg(test)]
 mod reminders;
 #[cfg(test)]
+mod revoked;
+#[cfg(test)]
 pub(crate) mod support;
 
 /// One test per backend for each `module::test` named.
@@ -75,4 +77,5 @@ conformance!(
     instants::deadlines_and_expiry_fall_due_at_the_instant,
     reminders::a_reminder_fires_once_however_many_try,
     reminders::a_new_set_of_reminders_replaces_the_unfired_ones,
+    revoked::revoking_an_agency_cancels_its_queue_and_tells_each_sender,
 );

@@ -248,4 +248,15 @@ where
     async fn close(&self) {
         self.shut().await;
     }
+
+    async fn cancel_deliveries_to_revoked(
+        &self,
+        agency: &AgencyId,
+        now: &Timestamp,
+    ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
+        self.write(Retry::Conflicts, (agency.clone(), *now), |c, (a, now)| {
+            Box::pin(async move { Sql(c).cancel_for_revoked(a, now).await })
+        })
+        .await
+    }
 }
