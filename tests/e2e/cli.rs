@@ -65,10 +65,18 @@ fn the_demo_speaks_english_on_request() {
 
 /// Start `tsunagu serve` on a random port; returns once it says it listens.
 fn spawn_hub(db: &str) -> (Child, String) {
+    spawn_serve(&["--database-url", db], Stdio::null())
+}
+
+/// `tsunagu serve ARGS` on a random port, its log to `stderr`; returns once
+/// it says it listens, with its URL.
+pub(crate) fn spawn_serve(args: &[&str], stderr: Stdio) -> (Child, String) {
     let mut child = tsunagu()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut line = String::new();

@@ -21,7 +21,7 @@ use tsunagu::protocol::case::{CaseClassification, Registration};
 use tsunagu::protocol::payload::Body;
 use tsunagu::protocol::{ErrorCode, Notice};
 
-use crate::cli::tsunagu;
+use crate::cli::spawn_serve;
 use crate::directory::{Pki, deployment, running};
 use crate::helpers::*;
 
@@ -413,24 +413,21 @@ async fn a_bad_directory_changes_nothing_and_the_hub_keeps_serving() {
 /// with its log (stderr) to read.
 fn spawn_hub(pki: &Pki, db: &str) -> (Child, String, BufReader<std::process::ChildStderr>) {
     let at = |file: &str| pki.dir.join(file).display().to_string();
-    let mut child = tsunagu()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
-        .args(["--directory", &at("directory.toml"), "--ca", &at("ca.pem")])
-        .args(["--cert", &at("hub.pem"), "--key", &at("hub-key.pem")])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("hub did not start: {line}"))
-        .to_owned();
+    let (directory, ca) = (at("directory.toml"), at("ca.pem"));
+    let (cert, key) = (at("hub.pem"), at("hub-key.pem"));
+    let args = [
+        "--database-url",
+        db,
+        "--directory",
+        &directory,
+        "--ca",
+        &ca,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+    ];
+    let (mut child, url) = spawn_serve(&args, Stdio::piped());
     let log = BufReader::new(child.stderr.take().unwrap());
     (child, url, log)
 }
