@@ -8,9 +8,13 @@
 //! (`signed`); what changed between two versions is `diff`.
 
 mod diff;
+mod edit;
+mod revoked;
 mod signed;
 
 pub use diff::{DirectoryDiff, FieldChange, diff};
+pub use edit::{AgencyKeys, DirectoryEdit, EditError, Edited, OldSigningKey, Update};
+pub use revoked::{Revoked, RevokedReason};
 pub use signed::{
     ALGORITHM, SignatureError, SignedDirectory, sign, signature_path, signed_version,
 };
@@ -33,6 +37,9 @@ struct DirectoryFile {
     hub: Option<HubEntry>,
     #[serde(rename = "agency", default)]
     agencies: Vec<Agency>,
+    /// Certificates no longer admitted (see `revoked`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    revoked: Vec<Revoked>,
 }
 
 /// The hub as the directory lists it: the public half of the key it signs
@@ -62,6 +69,12 @@ pub enum DirectoryError {
     #[error("directory lists certificate {0} for two agencies")]
     DuplicateCertificate(CertFingerprint),
     #[error(
+        "directory lists agency {0}, which it also records as revoked: a revoked id is never reused"
+    )]
+    RevokedIdListed(AgencyId),
+    #[error("directory lists certificate {0} for agency {1}, which it also records as revoked")]
+    RevokedCertificateListed(CertFingerprint, AgencyId),
+    #[error(
         "the directory names no hub signing key: add `[hub] signing_key = \"{0}\"` (the public key of the hub's signing key file)"
     )]
     NoHubKey(String),
@@ -77,6 +90,7 @@ pub struct Directory {
     version: u64,
     hub: Option<HubEntry>,
     agencies: Vec<Agency>,
+    revoked: Vec<Revoked>,
     by_id: HashMap<AgencyId, usize>,
     by_cert: HashMap<CertFingerprint, usize>,
 }
@@ -100,6 +114,7 @@ impl Directory {
             version: 0,
             hub: None,
             agencies,
+            revoked: Vec::new(),
             by_id,
             by_cert,
         })
@@ -115,6 +130,43 @@ impl Directory {
     pub fn with_hub(mut self, hub: HubEntry) -> Self {
         self.hub = Some(hub);
         self
+    }
+
+    /// With this record of revoked certificates, refused if it names a
+    /// listed agency's certificate or a revoked agency's id.
+    pub fn with_revoked(mut self, revoked: Vec<Revoked>) -> Result<Self, DirectoryError> {
+        for r in &revoked {
+            if let Some(listed) = self.by_certificate(&r.cert_fingerprint) {
+                return Err(DirectoryError::RevokedCertificateListed(
+                    r.cert_fingerprint.clone(),
+                    listed.id.clone(),
+                ));
+            }
+            if r.reason == RevokedReason::Revoked && self.get(&r.id).is_some() {
+                return Err(DirectoryError::RevokedIdListed(r.id.clone()));
+            }
+        }
+        self.revoked = revoked;
+        Ok(self)
+    }
+
+    /// Every certificate no longer admitted, oldest first.
+    pub fn revoked(&self) -> &[Revoked] {
+        &self.revoked
+    }
+
+    /// Why this certificate is no longer admitted, if the directory says.
+    pub fn revocation_of(&self, fingerprint: &CertFingerprint) -> Option<&Revoked> {
+        self.revoked
+            .iter()
+            .find(|r| &r.cert_fingerprint == fingerprint)
+    }
+
+    /// Whether `id` was revoked (and so may never be listed again).
+    pub fn is_revoked_id(&self, id: &AgencyId) -> bool {
+        self.revoked
+            .iter()
+            .any(|r| &r.id == id && r.reason == RevokedReason::Revoked)
     }
 
     /// The version number (0 when the file has none).
@@ -167,7 +219,9 @@ impl Directory {
             path: Default::default(),
             source,
         })?;
-        let directory = Self::new(file.agencies)?.with_version(file.version);
+        let directory = Self::new(file.agencies)?
+            .with_version(file.version)
+            .with_revoked(file.revoked)?;
         Ok(match file.hub {
             Some(hub) => directory.with_hub(hub),
             None => directory,
@@ -180,6 +234,7 @@ impl Directory {
             version: self.version,
             hub: self.hub.clone(),
             agencies: self.agencies.clone(),
+            revoked: self.revoked.clone(),
         };
         toml::to_string_pretty(&file).unwrap_or_default()
     }

@@ -29,7 +29,8 @@ use crate::protocol::api::{
 use crate::protocol::checkpoint::SignedCheckpoint;
 use crate::protocol::notice::SignedNotice;
 use crate::protocol::{
-    AgencyId, CaseId, ClientFrame, Envelope, EnvelopeId, ErrorBody, HubFrame, Notice, Seq,
+    AgencyId, CaseId, ClientFrame, Envelope, EnvelopeId, ErrorBody, ErrorCode, HubFrame, Notice,
+    Seq,
 };
 use crate::store::StoreError;
 use crate::store::records::{CheckpointOutcome, Records};
@@ -305,11 +306,21 @@ impl Node {
 
     /// One connection: hello, then store-and-ack every delivery.
     async fn stream(&self, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), String> {
-        let mut socket = self
-            .client
-            .connect_socket()
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut socket = match self.client.connect_socket().await {
+            Ok(socket) => socket,
+            Err(ClientError::Refused(body)) => {
+                // Staff see why (a revoked certificate will not come back
+                // by retrying: wait the longest between attempts).
+                if body.code == ErrorCode::CertificateRevoked {
+                    *failures = (*failures).max(REVOKED_FAILURES);
+                }
+                tracing::warn!(agency = %self.id, code = ?body.code, reason = %body.message_en, "the hub refused the connection");
+                let reason = format!("refused by the hub: {}", body.message_en);
+                let _ = self.events.send(NodeEvent::HubError(body));
+                return Err(reason);
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         let resume_after = self.records.cursor().await.map_err(|e| e.to_string())?;
         let epoch = self.records.hub_epoch().await.map_err(|e| e.to_string())?;
         let hello = ClientFrame::Hello {
@@ -645,6 +656,9 @@ fn client_error(e: ClientError) -> NodeError {
         ClientError::Busy { body, .. } => NodeError::Unreachable(body.message_en),
     }
 }
+
+/// A revoked certificate waits as long as the backoff allows.
+const REVOKED_FAILURES: u32 = 16;
 
 /// 0.5 s after the first failure, doubling to 30 s, each scaled by a random
 /// factor in [0.5, 1).

@@ -55,6 +55,9 @@ pub enum CertsCommand {
         /// 出力先（空か存在しないこと）/ output directory (empty or absent)
         #[arg(long)]
         out: PathBuf,
+        /// 要対協の構成機関 / a member of the 要対協
+        #[arg(long)]
+        yotaikyo_member: bool,
     },
     /// 機関の暗号鍵と署名鍵を更新し、新しい directory.toml の項目を表示 / rotate an agency's age and signing keys, print its new directory fields
     Rotate {
@@ -71,7 +74,7 @@ pub enum CertsCommand {
 }
 
 /// Parse a kind by its directory.toml spelling, so the two cannot drift.
-fn parse_kind(s: &str) -> Result<AgencyKind, String> {
+pub(crate) fn parse_kind(s: &str) -> Result<AgencyKind, String> {
     AgencyKind::deserialize(StrDeserializer::<ValueError>::new(s)).map_err(|e| e.to_string())
 }
 
@@ -90,12 +93,13 @@ pub fn run(cmd: CertsCommand, lang: Lang) -> anyhow::Result<()> {
             kind,
             name,
             out,
+            yotaikyo_member,
         } => {
             let ca = CaBundle::load(&ca_cert, &ca_key).context(lang.pick(
                 "CA の証明書または秘密鍵を読み込めません。--ca-cert と --ca-key が `tsunagu certs ca` で作った同じ CA の ca.pem と ca-key.pem か確認してください",
                 "cannot load the CA; check that --ca-cert and --ca-key are ca.pem and ca-key.pem of the same CA made by `tsunagu certs ca`",
             ))?;
-            issue(&ca, &id, kind, &name, &out, lang)
+            issue(&ca, &id, (kind, yotaikyo_member), &name, &out, lang)
         }
         CertsCommand::Rotate {
             dir,
@@ -174,23 +178,26 @@ fn ca(out: &std::path::Path, names: &[String], cn: &str, lang: Lang) -> anyhow::
 fn issue(
     ca: &CaBundle,
     id: &AgencyId,
-    kind: AgencyKind,
+    (kind, yotaikyo_member): (AgencyKind, bool),
     name: &str,
     out: &std::path::Path,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let agency = provision::issue_agency(ca, id, kind, name, out).context(lang.pick(
+    let mut agency = provision::issue_agency(ca, id, kind, name, out).context(lang.pick(
         "機関の証明書と鍵を書き出せません。--out には空のディレクトリか新しいパスを指定してください（既存の鍵は上書きしません）",
         "cannot write the agency's certificate and keys; give --out an empty or new directory (existing keys are never overwritten)",
     ))?;
+    agency.yotaikyo_member = yotaikyo_member;
     print!("{}", Directory::new(vec![agency])?.to_toml());
     let summary = match lang {
         Lang::Ja => format!(
-            "機関 {id} の証明書と鍵を {} に書き出しました。上の [[agency]] をハブの directory.toml に追加し、version を上げて `tsunagu admin directory sign` で署名し直してください。ファイルは安全な方法で機関に渡してください。",
+            "機関 {id} の証明書と鍵を {} に書き出しました。`tsunagu admin agency add --directory directory.toml --id {id} --from {} --kind … --name …`（要対協の構成機関なら --yotaikyo-member）でディレクトリに追加してください。ファイルは安全な方法で機関に渡してください。",
+            out.display(),
             out.display()
         ),
         Lang::En => format!(
-            "wrote the certificate and keys of agency {id} to {}; add the [[agency]] block above to the hub's directory.toml, raise `version` and re-sign it with `tsunagu admin directory sign`; hand the files to the agency securely",
+            "wrote the certificate and keys of agency {id} to {}; add it to the directory with `tsunagu admin agency add --directory directory.toml --id {id} --from {} --kind … --name …` (--yotaikyo-member for a 要対協 member); hand the files to the agency securely",
+            out.display(),
             out.display()
         ),
     };

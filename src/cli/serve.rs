@@ -136,12 +136,16 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
         )
     })?;
     let addr = listener.local_addr()?;
+    // Before the ready line: a SIGHUP sent once it is printed must reload,
+    // not end the process (the default action).
+    let reload = reload_on_hangup()?;
     tracing::info!(%addr, agencies = directory.directory().agencies().len(), directory_version = directory.version(), "hub listening");
     // Scripts and tests wait for this line to know the hub is ready.
     println!("listening on https://{addr}");
     std::io::stdout().flush()?;
     let hub = Hub::new(store, directory, signing, config.limits.clone())
         .with_deadlines(config.deadlines.clone());
+    reload(hub.clone(), config.directory.clone(), config.tls.ca.clone());
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
     Ok(())
 }
@@ -156,6 +160,30 @@ async fn announce_epoch(store: &dyn store::HubStore) -> anyhow::Result<()> {
         tracing::info!(epoch = %epoch.id, "database epoch");
     }
     Ok(())
+}
+
+/// SIGHUP re-reads the directory and its signature (`systemctl reload`):
+/// the hub checks it as at start and puts it in force if it is newer; a
+/// refused one is logged as an ERROR and changes nothing. Returns the
+/// function that starts listening once the hub exists.
+#[cfg(unix)]
+fn reload_on_hangup() -> anyhow::Result<impl FnOnce(Hub, PathBuf, PathBuf)> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    Ok(move |hub: Hub, directory: PathBuf, ca: PathBuf| {
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                tracing::info!(directory = %directory.display(), "SIGHUP: reloading the directory");
+                // The outcome is logged and audited by the hub itself.
+                let _ = hub.reload_directory(&directory, &ca).await;
+            }
+        });
+    })
+}
+
+#[cfg(not(unix))]
+fn reload_on_hangup() -> anyhow::Result<impl FnOnce(Hub, PathBuf, PathBuf)> {
+    Ok(|_: Hub, _: PathBuf, _: PathBuf| {})
 }
 
 /// A database URL without its password, for messages.

@@ -11,6 +11,7 @@
 //! certificate signature, nor the other way round.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -120,7 +121,9 @@ pub fn signed_version(signature: &str) -> Result<u64, SignatureError> {
 pub struct SignedDirectory {
     text: String,
     signature: String,
-    directory: Directory,
+    // Shared, so the hub hands each request the directory it checked
+    // without copying it.
+    directory: Arc<Directory>,
 }
 
 impl SignedDirectory {
@@ -150,7 +153,7 @@ impl SignedDirectory {
         Ok(Self {
             text,
             signature,
-            directory,
+            directory: Arc::new(directory),
         })
     }
 
@@ -191,6 +194,11 @@ impl SignedDirectory {
     /// The directory.
     pub fn directory(&self) -> &Directory {
         &self.directory
+    }
+
+    /// The directory, shared.
+    pub fn shared(&self) -> Arc<Directory> {
+        self.directory.clone()
     }
 
     /// Its version.

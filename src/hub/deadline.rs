@@ -111,7 +111,10 @@ impl Hub {
     }
 
     fn agencies_of(&self, kind: AgencyKind) -> Vec<AgencyId> {
-        self.directory.of_kind(kind).map(|a| a.id.clone()).collect()
+        self.directory()
+            .of_kind(kind)
+            .map(|a| a.id.clone())
+            .collect()
     }
 
     async fn registered(&self, due: &DueReferral) -> Result<bool, StoreError> {

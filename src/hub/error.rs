@@ -70,7 +70,9 @@ impl HubError {
     fn status(&self) -> StatusCode {
         use ErrorCode::*;
         match self.code {
-            UnknownAgency | SenderMismatch | NotPermitted => StatusCode::FORBIDDEN,
+            UnknownAgency | CertificateRevoked | SenderMismatch | NotPermitted => {
+                StatusCode::FORBIDDEN
+            }
             BadSignature | Malformed | UnknownFrame | UnsupportedVersion | UnknownSequence => {
                 StatusCode::BAD_REQUEST
             }

@@ -15,6 +15,8 @@ mod oversight;
 mod peer;
 mod policy;
 mod rate;
+mod reload;
+mod revocation;
 mod router;
 mod serve;
 mod session;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 pub use config::{Deadlines, HubConfig, Limits};
 pub use deadline::TickReport;
 pub use error::HubError;
+pub use reload::{ReloadError, Reloaded};
 pub use serve::serve;
 
 use crate::directory::{Directory, SignedDirectory};
@@ -38,9 +41,10 @@ use wake::Wakeups;
 #[derive(Clone)]
 pub struct Hub {
     store: Arc<dyn HubStore>,
-    directory: Arc<Directory>,
-    /// The same directory as the CA signed it, served to nodes.
-    published: Arc<SignedDirectory>,
+    /// The directory in force, as the CA signed it (served to nodes), and
+    /// its subscribers: a reload replaces it at once for every reader, and
+    /// wakes every connection to check it is still admitted.
+    current: Arc<tokio::sync::watch::Sender<Arc<SignedDirectory>>>,
     /// Signs what the hub says itself (notices, audit checkpoints); its
     /// public half is the directory's `[hub] signing_key`.
     signing: Arc<ed25519_dalek::SigningKey>,
@@ -74,8 +78,7 @@ impl Hub {
     ) -> Self {
         Self {
             store,
-            directory: Arc::new(directory.directory().clone()),
-            published: Arc::new(directory),
+            current: Arc::new(tokio::sync::watch::Sender::new(Arc::new(directory))),
             signing: Arc::new(signing),
             wake: Arc::new(Wakeups::default()),
             sockets: slots::Slots::new(limits.max_sockets_per_agency),
@@ -87,6 +90,22 @@ impl Hub {
             sessions: tokio_util::task::TaskTracker::new(),
             holder: Arc::new(lease::Holder::new()),
         }
+    }
+
+    /// The directory in force. Take it once per request: a reload may
+    /// replace it between two calls.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.current.borrow().shared()
+    }
+
+    /// The directory in force as the CA signed it.
+    pub fn published(&self) -> Arc<SignedDirectory> {
+        self.current.borrow().clone()
+    }
+
+    /// Told of every directory put in force after this call.
+    pub(crate) fn watch_directory(&self) -> tokio::sync::watch::Receiver<Arc<SignedDirectory>> {
+        self.current.subscribe()
     }
 
     /// The key the hub signs its own statements with.

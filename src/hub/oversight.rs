@@ -241,7 +241,7 @@ impl From<model::StatutoryUse> for StatutoryUse {
 }
 
 fn overseer(hub: &Hub, agency: &AgencyId) -> Result<(), HubError> {
-    let kind = hub.directory.get(agency).map(|a| a.kind);
+    let kind = hub.directory().get(agency).map(|a| a.kind);
     if matches!(kind, Some(AgencyKind::Center | AgencyKind::Yotaikyo)) {
         return Ok(());
     }

@@ -9,7 +9,8 @@ use crate::protocol::{AgencyId, ErrorCode};
 use crate::store::model::AuditEvent;
 
 /// Set on every request by the TLS acceptor: the client certificate's
-/// fingerprint and, if the directory lists it, its agency.
+/// fingerprint and, if the directory listed it when the connection opened,
+/// its agency (for admission; requests resolve it again, see [`Caller`]).
 #[derive(Clone, Debug)]
 pub(crate) struct Peer {
     pub fingerprint: CertFingerprint,
@@ -17,6 +18,9 @@ pub(crate) struct Peer {
 }
 
 /// Extractor for handlers that need a known agency; refuses everyone else.
+/// Resolved against the directory in force for every request, so a reload
+/// that revokes a certificate refuses its next request on a connection
+/// opened before.
 pub(crate) struct Caller(pub AgencyId);
 
 impl FromRequestParts<Hub> for Caller {
@@ -24,18 +28,28 @@ impl FromRequestParts<Hub> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, HubError> {
         let peer = parts.extensions.get::<Peer>();
-        match peer.and_then(|p| p.agency.clone()) {
-            Some(agency) => Ok(Caller(agency)),
+        let directory = hub.directory();
+        let listed = peer.and_then(|p| directory.by_certificate(&p.fingerprint));
+        match listed {
+            Some(agency) => Ok(Caller(agency.id.clone())),
             None => {
+                let revoked =
+                    peer.and_then(|p| super::revocation::refusal(&directory, &p.fingerprint));
+                let code = revoked
+                    .as_ref()
+                    .map_or(ErrorCode::UnknownAgency, |e| e.code);
                 let fingerprint = peer.map(|p| p.fingerprint.to_string());
-                tracing::warn!(?fingerprint, "certificate of no listed agency");
-                let detail = serde_json::json!({ "code": ErrorCode::UnknownAgency, "certificate": fingerprint, "path": parts.uri.path() });
+                tracing::warn!(?fingerprint, ?code, "certificate of no listed agency");
+                let detail = serde_json::json!({ "code": code, "certificate": fingerprint, "path": parts.uri.path() });
                 if let Err(e) = hub
                     .store
                     .audit(AuditEvent::new("refused", None, None, detail))
                     .await
                 {
                     tracing::error!(error = %e, "could not audit a refusal");
+                }
+                if let Some(refusal) = revoked {
+                    return Err(refusal);
                 }
                 Err(HubError::new(
                     ErrorCode::UnknownAgency,

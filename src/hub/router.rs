@@ -35,14 +35,15 @@ async fn healthz() -> &'static str {
 
 /// The directory as the CA signed it, for nodes to verify.
 async fn directory(State(hub): State<Hub>, _caller: Caller) -> Json<PublishedDirectory> {
+    let published = hub.published();
     Json(PublishedDirectory {
-        directory: hub.published.text().to_owned(),
-        signature: hub.published.signature().to_owned(),
+        directory: published.text().to_owned(),
+        signature: published.signature().to_owned(),
     })
 }
 
 /// The directory with public keys, for nodes older than signed
 /// directories (unverifiable: a node that can verifies `/v1/directory`).
 async fn agencies(State(hub): State<Hub>, _caller: Caller) -> Json<Vec<Agency>> {
-    Json(hub.directory.agencies().to_vec())
+    Json(hub.directory().agencies().to_vec())
 }

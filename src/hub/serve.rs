@@ -77,7 +77,7 @@ pub async fn serve(
             acceptor: acceptor.clone(),
             admission: admission.clone(),
             app: app.clone(),
-            directory: hub.directory.clone(),
+            current: hub.watch_directory(),
             stop: hub.shutdown.clone(),
             handshake_timeout,
             header_timeout,
@@ -104,7 +104,9 @@ struct Connection {
     acceptor: TlsAcceptor,
     admission: Arc<Admission>,
     app: axum::Router,
-    directory: Arc<crate::directory::Directory>,
+    /// The directory in force, to map the certificate and to close the
+    /// connection when a reload no longer admits it.
+    current: tokio::sync::watch::Receiver<Arc<crate::directory::SignedDirectory>>,
     stop: tokio_util::sync::CancellationToken,
     handshake_timeout: Duration,
     header_timeout: Duration,
@@ -135,10 +137,11 @@ impl Connection {
             }
         };
         drop(ticket);
-        let peer = peer_of(&tls, &self.directory);
+        let peer = peer_of(&tls, &self.current.borrow().directory().clone());
         let io = TokioIo::new(tls);
         match self.admission.connection(&peer.agency) {
             Ok(_ticket) => {
+                let admitted = peer.agency.clone().map(|a| (peer.fingerprint.clone(), a));
                 let app = self.app.clone();
                 let service = hyper::service::service_fn(
                     move |mut req: hyper::Request<hyper::body::Incoming>| {
@@ -146,7 +149,7 @@ impl Connection {
                         app.clone().oneshot(req)
                     },
                 );
-                self.http(io, service, remote, connections).await
+                self.http(io, service, remote, connections, admitted).await
             }
             // One agency over its share is told why, and the connection
             // closes after the answer.
@@ -161,7 +164,7 @@ impl Connection {
                     );
                     Ok::<_, std::convert::Infallible>(response)
                 });
-                self.http(io, service, remote, connections).await
+                self.http(io, service, remote, connections, None).await
             }
             // Over max_connections nothing is read: the connection closes.
             Err(over) => {
@@ -177,6 +180,7 @@ impl Connection {
         service: S,
         remote: SocketAddr,
         connections: TaskTracker,
+        admitted: Option<(CertFingerprint, crate::protocol::AgencyId)>,
     ) where
         S: hyper::service::HttpService<hyper::body::Incoming> + Send + 'static,
         S::Future: Send,
@@ -185,8 +189,29 @@ impl Connection {
         <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
         S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let serving = crate::http1::serve(io, service, self.header_timeout, self.stop);
-        if let Err(e) = connections.track_future(serving).await {
+        // A kept-alive connection ends, after the request in flight, once
+        // a reload no longer admits its certificate.
+        let stop = self.stop.child_token();
+        let serving = crate::http1::serve(io, service, self.header_timeout, stop.clone());
+        let serving = connections.track_future(serving);
+        tokio::pin!(serving);
+        let ejected = async {
+            match admitted {
+                Some((fingerprint, agency)) => {
+                    super::revocation::ejected(self.current, fingerprint, agency).await
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let ended = tokio::select! {
+            ended = &mut serving => ended,
+            why = ejected => {
+                tracing::info!(%remote, reason = why.close_reason(), "closing a connection: its certificate is no longer admitted");
+                stop.cancel();
+                serving.await
+            }
+        };
+        if let Err(e) = ended {
             tracing::debug!(%remote, error = %e, "connection ended with error");
         }
     }

@@ -17,14 +17,16 @@
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::peer::Caller;
+use super::peer::{Caller, Peer};
+use super::revocation;
 use super::{Hub, HubError};
 use crate::crypto::hub_signed;
 use crate::protocol::checkpoint::Checkpoint;
 use crate::protocol::epoch::{EpochId, HubEpoch};
+use crate::protocol::keys::CertFingerprint;
 use crate::protocol::{AgencyId, ClientFrame, ErrorCode, HubFrame, Seq, Timestamp};
 use crate::store::model::AuditEvent;
 use crate::store::{AckOutcome, Delivery, DeliveryItem};
@@ -41,6 +43,7 @@ const BATCH: u32 = 64;
 pub(crate) async fn upgrade(
     State(hub): State<Hub>,
     Caller(agency): Caller,
+    axum::Extension(peer): axum::Extension<Peer>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, HubError> {
     // Held by the session until it ends: a node that reconnects in a loop
@@ -82,7 +85,8 @@ pub(crate) async fn upgrade(
                 if let Err(e) = hub.store.audit(opened).await {
                     tracing::error!(error = %e, "could not audit a connection");
                 }
-                let reason = Session::new(hub, agency.clone(), socket).run().await;
+                let session = Session::new(hub, agency.clone(), peer.fingerprint, socket);
+                let reason = session.run().await;
                 tracing::info!(%agency, reason, "socket closed");
             })
         }))
@@ -91,6 +95,9 @@ pub(crate) async fn upgrade(
 struct Session {
     hub: Hub,
     agency: AgencyId,
+    /// The client certificate: the socket closes when the directory in
+    /// force no longer admits it.
+    fingerprint: CertFingerprint,
     socket: WebSocket,
     /// Highest sequence sent on this socket; `None` until `hello`.
     cursor: Option<Seq>,
@@ -104,10 +111,11 @@ struct Session {
 type Ended = &'static str;
 
 impl Session {
-    fn new(hub: Hub, agency: AgencyId, socket: WebSocket) -> Self {
+    fn new(hub: Hub, agency: AgencyId, fingerprint: CertFingerprint, socket: WebSocket) -> Self {
         Self {
             hub,
             agency,
+            fingerprint,
             socket,
             cursor: None,
             caught_up: true,
@@ -124,7 +132,18 @@ impl Session {
         let mut checkpoint = tokio::time::interval_at(Instant::now() + every, every);
         checkpoint.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let shutdown = self.hub.shutdown.clone();
+        let ejected = revocation::ejected(
+            self.hub.watch_directory(),
+            self.fingerprint.clone(),
+            self.agency.clone(),
+        );
+        tokio::pin!(ejected);
         loop {
+            // Checked before each batch too: a revoked agency with a long
+            // backlog gets not one batch more.
+            if let Some(why) = (&mut ejected).now_or_never() {
+                return self.eject(why).await;
+            }
             if !self.caught_up {
                 // Mark the wakeup seen before reading, so a commit that lands
                 // during the read wakes us again.
@@ -143,6 +162,7 @@ impl Session {
                 }
                 _ = ping.tick() => self.on_ping_tick().await,
                 _ = checkpoint.tick(), if self.cursor.is_some() => self.send_checkpoint().await,
+                why = &mut ejected => return self.eject(why).await,
                 _ = shutdown.cancelled() => {
                     self.close(close_code::AWAY, "hub shutting down").await;
                     Err("hub shutting down")
@@ -152,6 +172,23 @@ impl Session {
                 return reason;
             }
         }
+    }
+
+    /// The directory in force no longer admits this socket's certificate.
+    async fn eject(&mut self, why: revocation::Ejected) -> Ended {
+        let reason = why.close_reason();
+        tracing::warn!(agency = %self.agency, reason, "closing the socket: its certificate is no longer admitted");
+        self.close(close_code::POLICY, reason).await;
+        let event = AuditEvent::new(
+            "connection_closed",
+            Some(&self.agency),
+            None,
+            serde_json::json!({ "reason": reason, "certificate": self.fingerprint.to_string() }),
+        );
+        if let Err(e) = self.hub.store.audit(event).await {
+            tracing::error!(error = %e, "could not audit a closed connection");
+        }
+        reason
     }
 
     async fn send_pending(&mut self) -> Result<(), Ended> {
@@ -241,7 +278,7 @@ impl Session {
         self.send(&HubFrame::Welcome {
             agency: self.agency.clone(),
             last_seq,
-            directory_version: self.hub.published.version(),
+            directory_version: self.hub.published().version(),
             epoch: Some(current),
         })
         .await?;

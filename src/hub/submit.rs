@@ -10,6 +10,7 @@ use axum::extract::State;
 use super::peer::Caller;
 use super::{Hub, HubError, policy};
 use crate::crypto::sign;
+use crate::directory::Directory;
 use crate::protocol::envelope::{ENVELOPE_VERSION, EnvelopeError};
 use crate::protocol::frame::{SubmitResponse, SubmitStatus};
 use crate::protocol::{AgencyId, Envelope, EnvelopeId, ErrorCode, MessageKind, Timestamp};
@@ -51,7 +52,10 @@ pub(super) async fn take(
         }
     };
     tracing::Span::current().record("envelope", tracing::field::display(envelope.meta().id));
-    if let Err(refusal) = check(hub, sender, &envelope) {
+    // One directory for every check and the policy, even if a reload lands
+    // while this envelope is in hand.
+    let directory = hub.directory();
+    if let Err(refusal) = check(hub, &directory, sender, &envelope) {
         audit_refusal(hub, sender, Some(envelope.meta().id), &refusal).await;
         return Err(refusal);
     }
@@ -59,7 +63,7 @@ pub(super) async fn take(
     let meta = envelope.meta().clone();
     let policy = policy::policy(
         meta.clone(),
-        hub.directory.clone(),
+        directory,
         hub.deadlines.clone(),
         hub.clock.now(),
     );
@@ -177,7 +181,12 @@ fn too_large(limit: usize) -> HubError {
 }
 
 /// Everything the hub can check without plaintext, cheapest first.
-fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
+fn check(
+    hub: &Hub,
+    directory: &Directory,
+    sender: &AgencyId,
+    envelope: &Envelope,
+) -> Result<(), HubError> {
     let meta = envelope.meta();
     if envelope.ciphertext().len() > hub.limits.max_envelope_bytes {
         return Err(too_large(hub.limits.max_envelope_bytes));
@@ -195,8 +204,8 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubErr
             ),
         ));
     }
-    check_recipients(hub, sender, envelope)?;
-    let agency = hub.directory.get(sender).ok_or_else(|| {
+    check_recipients(directory, sender, envelope)?;
+    let agency = directory.get(sender).ok_or_else(|| {
         HubError::new(
             ErrorCode::UnknownAgency,
             "送信元が未登録です。",
@@ -222,7 +231,11 @@ fn check(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubErr
     })
 }
 
-fn check_recipients(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result<(), HubError> {
+fn check_recipients(
+    directory: &Directory,
+    sender: &AgencyId,
+    envelope: &Envelope,
+) -> Result<(), HubError> {
     let recipients = &envelope.meta().recipients;
     // Records of consent, case changes and plan versions may concern the
     // hub alone (a plan shared only as parts, each its own envelope).
@@ -249,7 +262,7 @@ fn check_recipients(hub: &Hub, sender: &AgencyId, envelope: &Envelope) -> Result
                 format!("recipient {r} is listed twice or is the sender"),
             ));
         }
-        if hub.directory.get(r).is_none() {
+        if directory.get(r).is_none() {
             return Err(HubError::new(
                 ErrorCode::UnknownRecipient,
                 format!("宛先 {r} はディレクトリに登録されていません。"),

@@ -84,6 +84,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The hub failed; nothing was stored. Safe to retry.
     Internal,
+    /// The client certificate was revoked: its agency left the directory,
+    /// or the agency was given a new certificate. Retrying will not help.
+    CertificateRevoked,
     /// A code this version does not know (a newer hub's). Its message still
     /// says what went wrong; the request is refused all the same.
     #[serde(other)]

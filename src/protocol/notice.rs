@@ -27,6 +27,16 @@ pub enum Notice {
         /// The consent that ended.
         consent_id: ConsentId,
     },
+    /// To a sender: a queued delivery was cancelled before it reached the
+    /// recipient, because the recipient was revoked from the directory (it
+    /// left). The ciphertext was sealed to the revoked agency's key and
+    /// cannot be re-addressed: send it again to whoever takes over.
+    RecipientRevoked {
+        /// The envelope not delivered.
+        envelope_id: EnvelopeId,
+        /// The revoked agency that will not get it.
+        recipient: AgencyId,
+    },
     /// To every agency concerned by a consent that was withdrawn or
     /// expired — each holder of data shared under it, each sender of such
     /// data and the agency that recorded it: mark these records; share
@@ -118,6 +128,7 @@ impl Notice {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Notice::DeliveryCancelled { .. } => "delivery_cancelled",
+            Notice::RecipientRevoked { .. } => "recipient_revoked",
             Notice::ConsentEnded { .. } => "consent_ended",
             Notice::DeadlineMissed { .. } => "deadline_missed",
             Notice::MeetingReminder { .. } => "meeting_reminder",
@@ -139,6 +150,20 @@ impl Notice {
                     "同意の終了により配信を取り消しました:",
                     "delivery cancelled because the consent ended:"
                 )
+            ),
+            Notice::RecipientRevoked {
+                envelope_id,
+                recipient,
+            } => format!(
+                "{} {envelope_id} → {recipient}{}",
+                lang.pick(
+                    "宛先の機関がディレクトリから取り消されたため、未配信の送信を取り消しました:",
+                    "delivery cancelled because the recipient was revoked from the directory:"
+                ),
+                lang.pick(
+                    "。引き継ぐ機関に改めて送ってください。",
+                    "; send it again to the agency taking over."
+                ),
             ),
             Notice::ConsentEnded {
                 consent_id,

@@ -259,6 +259,7 @@ pub trait HubStore: Send + Sync + 'static {
     /// Give lease `name` up if `holder` holds it (a graceful stop), so
     /// another hub takes it at once instead of after its expiry.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
     /// The database's epoch (sent in `welcome`), made on first use; `true`
     /// when it was made by this call (a new or restored database).
     async fn epoch(&self) -> Result<(HubEpoch, bool), StoreError>;
@@ -274,6 +275,16 @@ pub trait HubStore: Send + Sync + 'static {
     /// hub started on it makes a new one. Returns the audit chain's head in
     /// the copy (PostgreSQL: as read just before the dump began).
     async fn backup(&self, out: &Path) -> Result<Option<(u64, [u8; 32])>, StoreError>;
+
+    /// `agency` was revoked from the directory: cancel every delivery to
+    /// it not yet acknowledged, tell each envelope's sender
+    /// ([`Notice::RecipientRevoked`]) and audit it, in one transaction.
+    /// Returns each cancelled envelope with its sender.
+    async fn cancel_deliveries_to_revoked(
+        &self,
+        agency: &AgencyId,
+        now: &Timestamp,
+    ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError>;
 }
 
 /// Open the hub store named by `url` (`sqlite:…` or `postgres://…`),

@@ -33,48 +33,48 @@ use crate::newer_hub::serve_fake;
 /// A copy of the example set that a test may change, its directory
 /// re-signed with the example CA key. It sits in a `certs-example` folder,
 /// so its keys load whatever mode the copy has, as the committed ones do.
-struct Pki {
+pub(crate) struct Pki {
     _tmp: TempDir,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Pki {
-    fn copy() -> Pki {
+    pub(crate) fn copy() -> Pki {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("certs-example");
         copy_dir(&certs(), &dir);
         Pki { _tmp: tmp, dir }
     }
 
-    fn file(&self) -> PathBuf {
+    pub(crate) fn file(&self) -> PathBuf {
         self.dir.join("directory.toml")
     }
 
-    fn signed(&self) -> SignedDirectory {
+    pub(crate) fn signed(&self) -> SignedDirectory {
         SignedDirectory::load(&self.file(), &self.dir.join("ca.pem")).unwrap()
     }
 
     /// The next version with `edit` applied to its agencies, signed by the CA.
-    fn publish(&self, edit: impl FnOnce(&mut Vec<Agency>)) -> SignedDirectory {
+    pub(crate) fn publish(&self, edit: impl FnOnce(&mut Vec<Agency>)) -> SignedDirectory {
         let ca = CaBundle::load(&self.dir.join("ca.pem"), &self.dir.join("ca-key.pem")).unwrap();
         let text = next_version(self.signed().directory(), edit);
         provision::write_signed_directory(&self.file(), &text, &ca).unwrap();
         self.signed()
     }
 
-    fn keys_of(&self, id: &str) -> PathBuf {
+    pub(crate) fn keys_of(&self, id: &str) -> PathBuf {
         self.dir.join("agencies").join(id)
     }
 
     /// A node of this set that takes its directory from the hub.
-    fn unpinned(&self, id: &str, hub: &str, data: &Path) -> AgencyConfig {
+    pub(crate) fn unpinned(&self, id: &str, hub: &str, data: &Path) -> AgencyConfig {
         let mut config = AgencyConfig::from_example(&self.dir, &agency(id), hub, data);
         config.directory = None;
         config
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -325,7 +325,7 @@ async fn start_hub(pki: &Pki, db_url: &str, addr: Option<SocketAddr>) -> Running
 
 /// A hub on SQLite over a fresh copy of the example set: the set, the
 /// hub's data directory, its database URL, the hub.
-async fn deployment() -> (Pki, TempDir, String, RunningHub) {
+pub(crate) async fn deployment() -> (Pki, TempDir, String, RunningHub) {
     let pki = Pki::copy();
     let data = tempfile::tempdir().unwrap();
     let db_url = Db::Sqlite.hub_url(data.path());
@@ -347,7 +347,7 @@ async fn republish(
     start_hub(pki, db_url, Some(addr)).await
 }
 
-async fn running(config: &AgencyConfig) -> TestNode {
+pub(crate) async fn running(config: &AgencyConfig) -> TestNode {
     let mut node = TestNode::open_config(config).await;
     node.start();
     node.wait_for(|e| matches!(e, NodeEvent::Connected { .. }))

@@ -251,4 +251,12 @@ impl HubStore for FaultyStore {
     async fn backup(&self, out: &std::path::Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
         self.inner.backup(out).await
     }
+
+    async fn cancel_deliveries_to_revoked(
+        &self,
+        agency: &AgencyId,
+        now: &Timestamp,
+    ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
+        self.inner.cancel_deliveries_to_revoked(agency, now).await
+    }
 }

@@ -57,6 +57,7 @@ mod plans;
 mod processes;
 mod referral_loop;
 mod refusals;
+mod revocation;
 mod signed_bytes;
 mod staff;
 mod support_exchange;

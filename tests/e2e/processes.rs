@@ -31,28 +31,7 @@ impl HubProcess {
     }
 
     fn start(database_url: &str, log: Stdio) -> HubProcess {
-        let mut child = crate::cli::tsunagu()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-            ])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("hub did not start")
-            .to_owned();
+        let (child, url) = spawn_serve(&["--database-url", database_url], log);
         let addr = url.trim_start_matches("https://").parse().unwrap();
         HubProcess { addr, url, child }
     }
@@ -69,6 +48,29 @@ impl Drop for HubProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `tsunagu serve ARGS` on a random port, its log to `stderr`; returns once
+/// it says it listens, with its URL.
+pub(crate) fn spawn_serve(args: &[&str], stderr: Stdio) -> (Child, String) {
+    let mut child = crate::cli::tsunagu()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("hub did not start")
+        .to_owned();
+    (child, url)
 }
 
 /// A TCP forwarder on a random loopback port; stops when dropped.

@@ -287,7 +287,8 @@ fn about(notice: &Notice, case: &CaseId, records: &[CaseRecord]) -> bool {
         | Notice::MeetingReminder { case_id, .. }
         | Notice::PlanReviewDue { case_id, .. }
         | Notice::PlanReviewOverdue { case_id, .. } => case_id == case,
-        Notice::DeliveryCancelled { envelope_id, .. } => holds(envelope_id),
+        Notice::DeliveryCancelled { envelope_id, .. }
+        | Notice::RecipientRevoked { envelope_id, .. } => holds(envelope_id),
         Notice::DeadlineMissed { referral, .. } => holds(referral),
     }
 }
@@ -531,6 +532,14 @@ fn notice_entry(node: &Node, at: Timestamp, n: &Notice, i: usize, lang: Lang) ->
         ),
         Notice::DeliveryCancelled { envelope_id, .. } => (
             lang.pick("配信の取消", "delivery cancelled"),
+            Some(format!("/envelopes/{envelope_id}")),
+            None,
+        ),
+        Notice::RecipientRevoked { envelope_id, .. } => (
+            lang.pick(
+                "宛先機関の取消による配信の取消",
+                "delivery cancelled: recipient revoked",
+            ),
             Some(format!("/envelopes/{envelope_id}")),
             None,
         ),

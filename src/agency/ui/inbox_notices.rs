@@ -232,25 +232,62 @@ fn view(state: &UiState, notice: &Notice, now: Timestamp, lang: Lang) -> NoticeV
             envelope_id,
             recipient,
             ..
-        } => NoticeView {
-            urgent: false,
-            title: lang.pick("配信の取消", "Delivery cancelled").to_owned(),
-            text: match lang {
+        } => {
+            let name = directory.name_of(recipient.as_str());
+            let text = match lang {
                 Lang::Ja => format!(
-                    "同意が終了したため、{}へはまだ届いていなかった記録の配信を取り消しました。",
-                    directory.name_of(recipient.as_str())
+                    "同意が終了したため、{name}へはまだ届いていなかった記録の配信を取り消しました。"
+                ),
+                Lang::En => {
+                    format!(
+                        "The consent ended, so a record not yet delivered to {name} was cancelled."
+                    )
+                }
+            };
+            let title = lang.pick("配信の取消", "Delivery cancelled");
+            cancelled(title, text, envelope_id, false, lang)
+        }
+        // The directory the node holds may no longer list the recipient:
+        // its id is shown as it is then.
+        Notice::RecipientRevoked {
+            envelope_id,
+            recipient,
+        } => {
+            let name = directory.name_of(recipient.as_str());
+            let text = match lang {
+                Lang::Ja => format!(
+                    "{name}はディレクトリから取り消されたため、まだ届いていなかった記録の配信を取り消しました。引き継ぐ機関に改めて送ってください。"
                 ),
                 Lang::En => format!(
-                    "The consent ended, so a record not yet delivered to {} was cancelled.",
-                    directory.name_of(recipient.as_str())
+                    "{name} was revoked from the directory, so a record not yet delivered to it was cancelled; send it again to the agency taking over."
                 ),
-            },
-            link: Some((
-                format!("/envelopes/{envelope_id}"),
-                lang.pick("取り消した記録を開く", "Open the record")
-                    .to_owned(),
-            )),
-            deadline: None,
-        },
+            };
+            let title = lang.pick(
+                "配信の取消（宛先機関の取消）",
+                "Delivery cancelled: recipient revoked",
+            );
+            cancelled(title, text, envelope_id, true, lang)
+        }
+    }
+}
+
+/// A delivery cancelled before it arrived, with a link to the record.
+fn cancelled(
+    title: &str,
+    text: String,
+    envelope_id: &crate::protocol::EnvelopeId,
+    urgent: bool,
+    lang: Lang,
+) -> NoticeView {
+    NoticeView {
+        urgent,
+        title: title.to_owned(),
+        text,
+        link: Some((
+            format!("/envelopes/{envelope_id}"),
+            lang.pick("取り消した記録を開く", "Open the record")
+                .to_owned(),
+        )),
+        deadline: None,
     }
 }

@@ -150,7 +150,7 @@ fn diff(old: &Path, new: &Path, lang: Lang) -> anyhow::Result<()> {
 }
 
 /// The diff as an operator reads it: every line names what to check.
-fn render(diff: &DirectoryDiff, old: &Directory, new: &Directory, lang: Lang) -> String {
+pub(super) fn render(diff: &DirectoryDiff, old: &Directory, new: &Directory, lang: Lang) -> String {
     let mut out = format!(
         "{} {} → {}\n",
         lang.pick("版", "version"),

@@ -2,6 +2,7 @@
 //! from the hub (the CA key is needed for some of it and never sits on the
 //! hub).
 
+mod agency;
 mod backup;
 mod directory;
 
@@ -17,6 +18,9 @@ pub enum AdminCommand {
     Backup(backup::BackupArgs),
     /// 手作業で復元したデータベースに新しいエポックを付ける / begin a new epoch on a database restored by hand
     NewEpoch(backup::NewEpochArgs),
+    /// 機関の追加・変更・取り消し・一覧 / add, update, revoke or list agencies
+    #[command(subcommand)]
+    Agency(agency::AgencyCommand),
 }
 
 pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
@@ -24,5 +28,6 @@ pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
         AdminCommand::Directory(cmd) => directory::run(cmd, lang),
         AdminCommand::Backup(args) => backup::backup(args, lang),
         AdminCommand::NewEpoch(args) => backup::new_epoch(args, lang),
+        AdminCommand::Agency(cmd) => agency::run(cmd, lang),
     }
 }

@@ -20,6 +20,8 @@ mod referral;
 #[cfg(test)]
 mod reminders;
 #[cfg(test)]
+mod revoked;
+#[cfg(test)]
 pub(crate) mod support;
 
 /// One test per backend for each `module::test` named.
@@ -83,4 +85,5 @@ conformance!(
     cluster::a_lease_is_its_holders_until_it_expires_or_is_released,
     cluster::hubs_racing_for_a_free_lease_agree_on_one_holder,
     epoch::the_epoch_is_made_once_and_renewed_only_by_hand,
+    revoked::revoking_an_agency_cancels_its_queue_and_tells_each_sender,
 );

@@ -312,6 +312,17 @@ where
     async fn backup(&self, out: &Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
         Committer::backup(self, out).await
     }
+
+    async fn cancel_deliveries_to_revoked(
+        &self,
+        agency: &AgencyId,
+        now: &Timestamp,
+    ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
+        self.write(Retry::Conflicts, (agency.clone(), *now), |c, (a, now)| {
+            Box::pin(async move { Sql(c).cancel_for_revoked(a, now).await })
+        })
+        .await
+    }
 }
 
 /// A write's work returns sqlx errors; a corrupt row read inside it is

@@ -422,6 +422,61 @@ where
         Ok(true)
     }
 
+    /// A revoked agency's queue: cancel each envelope not yet acknowledged
+    /// (telling its sender) and each notice (nobody to tell), then audit.
+    pub(in crate::store) async fn cancel_for_revoked(
+        &mut self,
+        agency: &AgencyId,
+        now: &Timestamp,
+    ) -> Result<Vec<(EnvelopeId, AgencyId)>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT d.seq, d.envelope_id, e.sender FROM deliveries d \
+             JOIN envelopes e ON e.id = d.envelope_id \
+             WHERE d.recipient = $1 AND d.acked_at IS NULL AND d.cancelled_at IS NULL \
+             ORDER BY d.seq",
+        )
+        .bind(agency.as_str())
+        .fetch_all(&mut *self.0)
+        .await?;
+        let mut cancelled = Vec::with_capacity(rows.len());
+        let mut notices = Vec::with_capacity(rows.len());
+        for (seq, envelope_id, sender) in rows {
+            let undelivered = Undelivered {
+                recipient: agency.clone(),
+                seq,
+                envelope_id: parse(&envelope_id, "envelope id")?,
+                sender: parse(&sender, "agency id")?,
+            };
+            self.cancel_delivery(&undelivered, now).await?;
+            let notice = Notice::RecipientRevoked {
+                envelope_id: undelivered.envelope_id,
+                recipient: agency.clone(),
+            };
+            notices.push((undelivered.sender.clone(), notice));
+            cancelled.push((undelivered.envelope_id, undelivered.sender));
+        }
+        let notices_dropped = DB::rows_affected(
+            &sqlx::query(
+                "UPDATE deliveries SET cancelled_at = $1 \
+                 WHERE recipient = $2 AND acked_at IS NULL AND cancelled_at IS NULL",
+            )
+            .bind(*now)
+            .bind(agency.as_str())
+            .execute(&mut *self.0)
+            .await?,
+        );
+        self.queue_notices(notices).await?;
+        let envelopes: Vec<String> = cancelled.iter().map(|(id, _)| id.to_string()).collect();
+        let event = AuditEvent::new(
+            "deliveries_cancelled_revoked",
+            Some(agency),
+            None,
+            serde_json::json!({ "envelopes": envelopes, "notices": notices_dropped }),
+        );
+        self.append_audit(&event).await?;
+        Ok(cancelled)
+    }
+
     async fn cancel_delivery(&mut self, d: &Undelivered, now: &Timestamp) -> Result<()> {
         sqlx::query("UPDATE deliveries SET cancelled_at = $1 WHERE recipient = $2 AND seq = $3")
             .bind(*now)
