@@ -141,7 +141,33 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     std::io::stdout().flush()?;
     let hub = Hub::new(store, directory, signing, config.limits.clone())
         .with_deadlines(config.deadlines.clone());
+    hub.note_hub_certificate(&config.tls.cert);
+    operations(&config, &hub, lang).await?;
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Start the operations listener if `[metrics]` asks for one; a port that
+/// cannot be bound stops the hub (a load balancer would otherwise see it
+/// as down, or another process would answer for it).
+async fn operations(config: &HubConfig, hub: &Hub, lang: Lang) -> anyhow::Result<()> {
+    let Some(metrics) = config.metrics.clone() else {
+        tracing::info!("no [metrics] section: no operations listener (/metrics, /readyz)");
+        return Ok(());
+    };
+    let listener = TcpListener::bind(metrics.listen).await.with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick(
+                "監視用ポート（[metrics] listen）で待ち受けできません:",
+                "cannot listen for operations ([metrics] listen) on"
+            ),
+            metrics.listen
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "operations listening (/metrics, /healthz, /readyz)");
+    tokio::spawn(hub::serve_operations(listener, hub.clone(), metrics));
     Ok(())
 }
 

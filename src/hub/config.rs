@@ -209,6 +209,37 @@ pub struct HubConfig {
     pub limits: Limits,
     /// 受理 deadlines.
     pub deadlines: Deadlines,
+    /// The operations listener (`/metrics`, `/healthz`, `/readyz`); none
+    /// unless the file has a `[metrics]` section.
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// The operations listener: plain HTTP, no client certificate, so it
+/// belongs on loopback or an internal network only.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where to listen (default 127.0.0.1:9464, Prometheus' registered
+    /// port for OpenTelemetry-style exporters).
+    pub listen: SocketAddr,
+    /// Seconds a scrape reuses the delivery queue figures read from the
+    /// database (one query per period, whatever the scrape rate).
+    pub cache_secs: u64,
+    /// Most connections open at once; past it a new one is closed.
+    pub max_connections: usize,
+    /// Seconds allowed for a request's headers to arrive.
+    pub header_timeout_secs: u64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+            cache_secs: 5,
+            max_connections: 16,
+            header_timeout_secs: 10,
+        }
+    }
 }
 
 impl Default for HubConfig {
@@ -226,6 +257,7 @@ impl Default for HubConfig {
             signing_key: certs.join(crate::crypto::pki::HUB_SIGNING_KEY),
             limits: Limits::default(),
             deadlines: Deadlines::default(),
+            metrics: None,
         }
     }
 }

@@ -58,6 +58,7 @@ impl Hub {
                 }
             }
         }
+        self.metrics.ticked(&report);
         Ok(report)
     }
 

@@ -9,6 +9,8 @@ pub mod config;
 mod counted;
 mod deadline;
 mod error;
+mod metrics;
+mod operations;
 mod oversight;
 mod peer;
 mod policy;
@@ -22,9 +24,10 @@ mod wake;
 
 use std::sync::Arc;
 
-pub use config::{Deadlines, HubConfig, Limits};
+pub use config::{Deadlines, HubConfig, Limits, MetricsConfig};
 pub use deadline::TickReport;
 pub use error::HubError;
+pub use operations::serve_operations;
 pub use serve::serve;
 
 use crate::directory::{Directory, SignedDirectory};
@@ -56,6 +59,8 @@ pub struct Hub {
     sockets: Arc<slots::Slots<crate::protocol::AgencyId>>,
     /// Per-agency send rates.
     sends: Arc<rate::SendRate>,
+    /// What the operations listener exports.
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl Hub {
@@ -69,7 +74,6 @@ impl Hub {
         limits: Limits,
     ) -> Self {
         Self {
-            store,
             directory: Arc::new(directory.directory().clone()),
             published: Arc::new(directory),
             signing: Arc::new(signing),
@@ -81,6 +85,8 @@ impl Hub {
             clock: Arc::new(SystemClock),
             shutdown: tokio_util::sync::CancellationToken::new(),
             sessions: tokio_util::task::TaskTracker::new(),
+            metrics: Arc::new(metrics::Metrics::new(store.metrics())),
+            store,
         }
     }
 
@@ -104,6 +110,12 @@ impl Hub {
     /// Sends refused over an agency's rate limit since the hub started.
     pub fn rate_limited(&self) -> u64 {
         self.sends.refused()
+    }
+
+    /// Export the expiry of the server certificate in the PEM file `path`
+    /// (the one the hub's TLS serves).
+    pub fn note_hub_certificate(&self, path: &std::path::Path) {
+        self.metrics.hub_certificate(path);
     }
 
     /// The store, e.g. for the demo to show what the hub holds.

@@ -202,4 +202,16 @@ impl HubStore for FaultyStore {
         self.release.cancel();
         self.inner.close().await
     }
+
+    async fn backlog(&self) -> Result<Vec<tsunagu::store::Backlog>, StoreError> {
+        self.inner.backlog().await
+    }
+
+    async fn readiness(&self) -> Result<tsunagu::store::Readiness, StoreError> {
+        self.inner.readiness().await
+    }
+
+    fn metrics(&self) -> Option<tsunagu::store::metrics::StoreMetrics> {
+        self.inner.metrics()
+    }
 }

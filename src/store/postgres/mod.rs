@@ -13,6 +13,7 @@ use sqlx::{PgConnection, PgPool, Postgres};
 use tokio::sync::mpsc;
 
 use super::StoreError;
+use super::metrics::StoreMetrics;
 use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
 use crate::protocol::AgencyId;
 
@@ -26,7 +27,11 @@ const MAX_RETRIES: u32 = 5;
 /// PostgreSQL-backed hub store.
 pub struct PgStore {
     pool: PgPool,
+    metrics: StoreMetrics,
 }
+
+/// The migrations built in, for the readiness check.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The transaction-scoped advisory lock that makes appends to the audit
 /// chain one at a time ("tsunagu" + 1), so no two entries share a parent.
@@ -51,7 +56,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            metrics: StoreMetrics::default(),
+        })
     }
 
     /// The pool, for the delivery listener.
@@ -125,6 +133,10 @@ impl Committer for PgStore {
     async fn shut(&self) {
         self.pool.close().await;
     }
+
+    fn measured(&self) -> &StoreMetrics {
+        &self.metrics
+    }
 }
 
 /// Several hub processes may write at once: lock what SQLite's one writer
@@ -176,5 +188,8 @@ impl Backend for Postgres {
             .execute(c)
             .await?;
         Ok(())
+    }
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
     }
 }
