@@ -317,4 +317,25 @@ mod tests {
         assert_eq!(config.limits.max_handshakes, 256);
         assert!(!config.uses_example_certs());
     }
+
+    /// Without `[metrics]` there is no operations listener; a bare
+    /// `[metrics]` listens on loopback at Prometheus' usual exporter port.
+    #[test]
+    fn the_operations_listener_is_opt_in_and_defaults_to_loopback() {
+        let none: HubConfig = toml::from_str("").unwrap();
+        assert_eq!(none.metrics, None);
+        let bare: HubConfig = toml::from_str("[metrics]").unwrap();
+        let metrics = bare.metrics.unwrap();
+        assert_eq!(metrics.listen, SocketAddr::from(([127, 0, 0, 1], 9464)));
+        assert_eq!(metrics.cache_secs, 5);
+        let deployed =
+            HubConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hub.toml"))
+                .unwrap();
+        assert_eq!(deployed.metrics, Some(MetricsConfig::default()));
+        let typo = toml::from_str::<HubConfig>(
+            "[metrics]
+listen_on = \"0.0.0.0:9464\"",
+        );
+        assert!(typo.is_err(), "an unknown key is refused, not ignored");
+    }
 }

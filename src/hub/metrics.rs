@@ -353,7 +353,9 @@ mod tests {
 
     #[test]
     fn names_carry_their_units_and_counters_end_in_total() {
-        let m = Metrics::new(Some(StoreMetrics::default()));
+        let store = StoreMetrics::default();
+        drop(store.timer("accept"));
+        let m = Metrics::new(Some(store));
         m.refused(ErrorCode::ConsentExpired);
         m.accepted(false);
         let text = m.encode().unwrap();
@@ -362,6 +364,7 @@ mod tests {
             "tsunagu_envelopes_refused_total{code=\"consent_expired\"} 1",
             "# TYPE tsunagu_hub_certificate_expiry_timestamp_seconds gauge",
             "# TYPE tsunagu_store_operation_duration_seconds histogram",
+            "tsunagu_store_operation_duration_seconds_count{operation=\"accept\"} 1",
             "# TYPE process_start_time_seconds gauge",
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");

@@ -10,6 +10,8 @@ mod delivery;
 #[cfg(test)]
 mod instants;
 #[cfg(test)]
+mod operations;
+#[cfg(test)]
 mod policy;
 #[cfg(test)]
 mod referral;
@@ -75,4 +77,6 @@ conformance!(
     instants::deadlines_and_expiry_fall_due_at_the_instant,
     reminders::a_reminder_fires_once_however_many_try,
     reminders::a_new_set_of_reminders_replaces_the_unfired_ones,
+    operations::the_backlog_counts_what_waits_per_agency_and_drains_with_acks,
+    operations::a_migrated_store_is_ready,
 );
