@@ -86,6 +86,59 @@ async fn scrape_until(hub: &TestHub, series: &str, want: f64) -> String {
     }
 }
 
+/// Plain HTTP on the TLS port: the handshake fails and the hub closes the
+/// connection, having counted it first.
+async fn fail_a_handshake(hub: &TestHub) {
+    let mut tcp = TcpStream::connect(hub.addr).await.unwrap();
+    tcp.write_all(b"GET /v1/agencies HTTP/1.1\r\nHost: hub\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(PATIENCE, tcp.read_to_end(&mut out))
+        .await
+        .expect("the hub closes the connection")
+        .ok();
+}
+
+/// Every `tsunagu_…` name in `source` (what `what` holds) is a series of
+/// the exposition `text` (a histogram may be named by its base name).
+fn names_are_exported(what: &str, source: &str, text: &str) {
+    let exported: std::collections::HashSet<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let mut checked = 0;
+    for (i, _) in source.match_indices("tsunagu_") {
+        let name: String = source[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        assert!(
+            exported.contains(name.as_str()) || exported.contains(format!("{name}_count").as_str()),
+            "{what} names {name}, which the hub does not export:\n{text}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 10, "{what}: only {checked} names found");
+}
+
+fn read(file: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap()
+}
+
+/// The monitoring section of the operations guide.
+fn monitoring_section() -> String {
+    let guide = read("docs/operations.md");
+    let start = guide
+        .find("### 7.2 Monitoring")
+        .expect("the monitoring section");
+    let end = guide[start..]
+        .find("\n## ")
+        .map_or(guide.len(), |e| start + e);
+    guide[start..end].to_owned()
+}
+
 fn pending(agency: &str) -> String {
     format!("tsunagu_deliveries_pending{{agency=\"{agency}\"}}")
 }
@@ -111,8 +164,12 @@ async fn a_scrape_after_an_exchange_and_a_refusal_shows_what_a_dashboard_reads(d
         ErrorCode::ConsentNotFound,
     )
     .await;
+    fail_a_handshake(&hub).await;
 
     let text = scrape_until(&hub, &sessions(CLINIC), 1.0).await;
+    // What the dashboard and the operations guide name, the hub exports.
+    names_are_exported("the dashboard", &read("deploy/grafana/tsunagu.json"), &text);
+    names_are_exported("docs/operations.md §7.2", &monitoring_section(), &text);
     assert_eq!(value(&text, "tsunagu_envelopes_accepted_total"), Some(1.0));
     assert_eq!(
         value(
@@ -281,17 +338,7 @@ async fn the_operations_listener_serves_only_its_paths_and_takes_no_body() {
 #[tokio::test]
 async fn a_connection_that_fails_its_handshake_is_counted_by_reason() {
     let hub = TestHub::start(&Db::Sqlite).await;
-    // Plain HTTP on the TLS port: the handshake fails and the hub closes.
-    let mut tcp = TcpStream::connect(hub.addr).await.unwrap();
-    tcp.write_all(b"GET /v1/agencies HTTP/1.1\r\nHost: hub\r\n\r\n")
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(PATIENCE, tcp.read_to_end(&mut out))
-        .await
-        .expect("the hub closes the connection")
-        .ok();
-    // Counted before the hub closed it.
+    fail_a_handshake(&hub).await;
     let text = scrape(&hub).await;
     assert_eq!(
         value(
