@@ -395,3 +395,37 @@ async fn scrapes_within_the_cache_period_read_the_queues_once() {
     clinic.stop().await;
     hub.stop().await.unwrap();
 }
+
+/// Several hubs on one database, upgraded one at a time: once a newer hub
+/// has migrated the schema, an older one still running says it is not
+/// ready, so the load balancer sends agencies to the upgraded ones.
+#[tokio::test]
+async fn readyz_names_a_schema_this_build_does_not_know() {
+    use sqlx::Connection;
+    let hub = TestHub::start(&Db::Sqlite).await;
+    let ops = operations(&hub);
+    let url = Db::Sqlite.hub_url(hub.dir.path());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from a newer hub', TRUE, $1, 0)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let (status, body) = get(ops, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.starts_with("not ready: database schema is at migration 9999 but this hub needs "),
+        "{body}"
+    );
+
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 9999")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
+    hub.stop().await;
+}
