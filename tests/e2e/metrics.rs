@@ -429,3 +429,82 @@ async fn readyz_names_a_schema_this_build_does_not_know() {
     assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
     hub.stop().await;
 }
+
+/// PostgreSQL stopped under a running hub, then started again: `/readyz`
+/// is 503 while it is down and 200 once the pool has reconnected. On a
+/// cluster of its own (the shared one serves the other tests).
+#[tokio::test]
+#[cfg_attr(
+    not(tsunagu_pg),
+    ignore = "PostgreSQL not installed: install Debian's postgresql package"
+)]
+async fn readyz_fails_while_postgresql_is_stopped_and_recovers_when_it_is_back() {
+    use tsunagu::store::testing::cluster::{Cluster, bin_dir};
+    let bin = bin_dir().expect("build.rs found PostgreSQL").to_owned();
+    let cluster = tokio::task::spawn_blocking({
+        let bin = bin.clone();
+        move || Cluster::start(&bin)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let hub = TestHub::start(&Db::Postgres(cluster.url.clone())).await;
+    let ops = operations(&hub);
+    assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
+
+    pg_ctl(&bin, &cluster, "stop").await;
+    let (status, body) = get(ops, "/readyz").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (503, "not ready: database unavailable\n")
+    );
+    assert_eq!(get(ops, "/healthz").await.0, 200, "alive all the same");
+
+    pg_ctl(&bin, &cluster, "start").await;
+    assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
+    hub.stop().await;
+    tokio::task::spawn_blocking(move || cluster.stop())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// `pg_ctl stop` (fast: sessions are cut, as when the server goes away)
+/// or `start` with the options the cluster script starts it with; waits
+/// until done.
+async fn pg_ctl(
+    bin: &std::path::Path,
+    cluster: &tsunagu::store::testing::cluster::Cluster,
+    verb: &str,
+) {
+    let data = cluster.dir.join("data");
+    let options = format!(
+        "-p 5432 -k '{}' -c listen_addresses='' -c max_connections=500 -c fsync=off",
+        cluster.dir.display()
+    );
+    // As the cluster script runs it: as the postgres user when root.
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let mut command = if root {
+        let mut c = tokio::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join("pg_ctl"));
+        c
+    } else {
+        tokio::process::Command::new(bin.join("pg_ctl"))
+    };
+    command
+        .arg("-D")
+        .arg(&data)
+        .args(["-w", "-m", "fast", "-l"])
+        .arg(cluster.dir.join("server.log"));
+    if verb == "start" {
+        command.args(["-o", &options]);
+    }
+    let status = command
+        .arg(verb)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "pg_ctl {verb}");
+}
