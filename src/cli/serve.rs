@@ -167,6 +167,11 @@ async fn operations(config: &HubConfig, hub: &Hub, lang: Lang) -> anyhow::Result
     })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "operations listening (/metrics, /healthz, /readyz)");
+    if !addr.ip().is_loopback() {
+        // Allowed (a container network, a monitoring VLAN), but it is plain
+        // HTTP without client certificates: say so where it is decided.
+        tracing::warn!(%addr, "the operations listener is not on loopback: it is plain HTTP without client certificates; let only Prometheus and the load balancer reach it");
+    }
     tokio::spawn(hub::serve_operations(listener, hub.clone(), metrics));
     Ok(())
 }
