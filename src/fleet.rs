@@ -16,7 +16,7 @@ use crate::agency::{AgencyConfig, Node, NodeError};
 use crate::crypto::{keys, tls};
 use crate::directory::{DirectoryError, SignatureError, SignedDirectory};
 use crate::hub::clock::Clock;
-use crate::hub::{self, Deadlines, Hub, Limits};
+use crate::hub::{self, Deadlines, Hub, Limits, MetricsConfig};
 use crate::store::HubStore;
 
 /// Why a hub could not start.
@@ -46,6 +46,8 @@ pub struct HubOptions {
     /// Where to listen; a random loopback port when `None` (give the old
     /// address to restart a hub where its nodes expect it).
     pub addr: Option<SocketAddr>,
+    /// The operations listener (`/metrics`, `/healthz`, `/readyz`), if any.
+    pub operations: Option<MetricsConfig>,
 }
 
 /// A hub serving on loopback.
@@ -58,6 +60,8 @@ pub struct RunningHub {
     pub store: Arc<dyn HubStore>,
     /// The hub itself (e.g. to run deadline checks).
     pub hub: Hub,
+    /// Where the operations listener listens, if it runs.
+    pub operations: Option<SocketAddr>,
     shutdown: CancellationToken,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -95,6 +99,16 @@ impl RunningHub {
         if let Some(clock) = options.clock {
             hub = hub.with_clock(clock);
         }
+        hub.note_hub_certificate(&certs.join("hub.pem"));
+        let operations = match options.operations {
+            Some(config) => {
+                let listener = TcpListener::bind(config.listen).await?;
+                let addr = listener.local_addr()?;
+                tokio::spawn(hub::serve_operations(listener, hub.clone(), config));
+                Some(addr)
+            }
+            None => None,
+        };
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
         let task = tokio::spawn(hub::serve(listener, hub.clone(), tls, async move {
@@ -105,6 +119,7 @@ impl RunningHub {
             url: format!("https://127.0.0.1:{}", addr.port()),
             store,
             hub,
+            operations,
             shutdown,
             task,
         })

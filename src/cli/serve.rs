@@ -146,6 +146,8 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     let hub = Hub::new(store, directory, signing, config.limits.clone())
         .with_deadlines(config.deadlines.clone());
     reload(hub.clone(), config.directory.clone(), config.tls.ca.clone());
+    hub.note_hub_certificate(&config.tls.cert);
+    operations(&config, &hub, lang).await?;
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
     Ok(())
 }
@@ -184,6 +186,35 @@ fn reload_on_hangup() -> anyhow::Result<impl FnOnce(Hub, PathBuf, PathBuf)> {
 #[cfg(not(unix))]
 fn reload_on_hangup() -> anyhow::Result<impl FnOnce(Hub, PathBuf, PathBuf)> {
     Ok(|_: Hub, _: PathBuf, _: PathBuf| {})
+}
+
+/// Start the operations listener if `[metrics]` asks for one; a port that
+/// cannot be bound stops the hub (a load balancer would otherwise see it
+/// as down, or another process would answer for it).
+async fn operations(config: &HubConfig, hub: &Hub, lang: Lang) -> anyhow::Result<()> {
+    let Some(metrics) = config.metrics.clone() else {
+        tracing::info!("no [metrics] section: no operations listener (/metrics, /readyz)");
+        return Ok(());
+    };
+    let listener = TcpListener::bind(metrics.listen).await.with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick(
+                "監視用ポート（[metrics] listen）で待ち受けできません:",
+                "cannot listen for operations ([metrics] listen) on"
+            ),
+            metrics.listen
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "operations listening (/metrics, /healthz, /readyz)");
+    if !addr.ip().is_loopback() {
+        // Allowed (a container network, a monitoring VLAN), but it is plain
+        // HTTP without client certificates: say so where it is decided.
+        tracing::warn!(%addr, "the operations listener is not on loopback: it is plain HTTP without client certificates; let only Prometheus and the load balancer reach it");
+    }
+    tokio::spawn(hub::serve_operations(listener, hub.clone(), metrics));
+    Ok(())
 }
 
 /// A database URL without its password, for messages.

@@ -20,6 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Limits;
 use super::counted::CountedWarning;
+use super::metrics::{Held, Metrics};
 use super::slots::{Slot, Slots};
 use crate::protocol::AgencyId;
 
@@ -33,12 +34,14 @@ pub(super) struct Admission {
     /// Connections closed before they could send a request: handshakes
     /// refused or timed out, budgets full.
     pub(super) refusals: CountedWarning,
+    pub(super) metrics: Arc<Metrics>,
 }
 
 /// A handshake's place in the budget, held until it ends.
 pub(super) struct HandshakeTicket {
     _overall: Option<OwnedSemaphorePermit>,
     _address: Slot<IpAddr>,
+    _counted: Held,
 }
 
 /// An authenticated connection's place, held until it closes.
@@ -69,10 +72,20 @@ impl Over {
             Over::Agency => "over max_connections_per_agency",
         }
     }
+
+    /// The metric's label.
+    fn reason(self) -> &'static str {
+        match self {
+            Over::Handshakes => "max_handshakes",
+            Over::Address => "max_handshakes_per_address",
+            Over::Connections => "max_connections",
+            Over::Agency => "max_connections_per_agency",
+        }
+    }
 }
 
 impl Admission {
-    pub(super) fn new(limits: &Limits) -> Self {
+    pub(super) fn new(limits: &Limits, metrics: Arc<Metrics>) -> Self {
         let (connections, handshakes) =
             descriptor_budget(limits.max_connections, limits.max_handshakes);
         Self {
@@ -81,6 +94,7 @@ impl Admission {
             connections: Arc::new(Semaphore::new(connections)),
             per_agency: Slots::new(limits.max_connections_per_agency),
             refusals: CountedWarning::new("TLS handshakes refused or timed out"),
+            metrics,
         }
     }
 
@@ -101,6 +115,7 @@ impl Admission {
         Ok(HandshakeTicket {
             _overall: overall,
             _address: address,
+            _counted: self.metrics.handshake(),
         })
     }
 
@@ -123,6 +138,14 @@ impl Admission {
     /// Count a connection closed for `over`.
     pub(super) fn note(&self, over: Over) {
         self.refusals.note(over.what());
+        self.metrics.handshake_refused(over.reason());
+    }
+
+    /// Count a handshake that failed: `what` for the log, `reason` for the
+    /// metric.
+    pub(super) fn failed(&self, what: &'static str, reason: &'static str) {
+        self.refusals.note(what);
+        self.metrics.handshake_refused(reason);
     }
 }
 

@@ -56,6 +56,7 @@ pub(crate) async fn submit_batch(
             ),
         ));
     }
+    hub.metrics.batch(batch.envelopes.len());
     let mut response = BatchResponse {
         results: Vec::with_capacity(batch.envelopes.len()),
         stopped: None,

@@ -238,6 +238,37 @@ pub struct HubConfig {
     pub limits: Limits,
     /// 受理 deadlines.
     pub deadlines: Deadlines,
+    /// The operations listener (`/metrics`, `/healthz`, `/readyz`); none
+    /// unless the file has a `[metrics]` section.
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// The operations listener: plain HTTP, no client certificate, so it
+/// belongs on loopback or an internal network only.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where to listen (default 127.0.0.1:9464, Prometheus' registered
+    /// port for OpenTelemetry-style exporters).
+    pub listen: SocketAddr,
+    /// Seconds a scrape reuses the delivery queue figures read from the
+    /// database (one query per period, whatever the scrape rate).
+    pub cache_secs: u64,
+    /// Most connections open at once; past it a new one is closed.
+    pub max_connections: usize,
+    /// Seconds allowed for a request's headers to arrive.
+    pub header_timeout_secs: u64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+            cache_secs: 5,
+            max_connections: 16,
+            header_timeout_secs: 10,
+        }
+    }
 }
 
 impl Default for HubConfig {
@@ -255,6 +286,7 @@ impl Default for HubConfig {
             signing_key: certs.join(crate::crypto::pki::HUB_SIGNING_KEY),
             limits: Limits::default(),
             deadlines: Deadlines::default(),
+            metrics: None,
         }
     }
 }
@@ -326,6 +358,12 @@ mod tests {
         let config = HubConfig::load(&path).unwrap();
         assert_eq!(config.limits.max_handshakes_per_address, 0);
         assert!(config.database_url.starts_with("postgres://"));
+        // HAProxy's health check (deploy/haproxy.cfg) asks port 9464.
+        let metrics = config
+            .metrics
+            .as_ref()
+            .expect("the compose hubs need [metrics] for /readyz");
+        assert_eq!(metrics.listen.port(), 9464);
         assert!(!config.uses_example_certs());
     }
 
@@ -355,5 +393,26 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(limits.catch_up_interval(), Duration::from_secs(1));
+    }
+
+    /// Without `[metrics]` there is no operations listener; a bare
+    /// `[metrics]` listens on loopback at Prometheus' usual exporter port.
+    #[test]
+    fn the_operations_listener_is_opt_in_and_defaults_to_loopback() {
+        let none: HubConfig = toml::from_str("").unwrap();
+        assert_eq!(none.metrics, None);
+        let bare: HubConfig = toml::from_str("[metrics]").unwrap();
+        let metrics = bare.metrics.unwrap();
+        assert_eq!(metrics.listen, SocketAddr::from(([127, 0, 0, 1], 9464)));
+        assert_eq!(metrics.cache_secs, 5);
+        let deployed =
+            HubConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hub.toml"))
+                .unwrap();
+        assert_eq!(deployed.metrics, Some(MetricsConfig::default()));
+        let typo = toml::from_str::<HubConfig>(
+            "[metrics]
+listen_on = \"0.0.0.0:9464\"",
+        );
+        assert!(typo.is_err(), "an unknown key is refused, not ignored");
     }
 }

@@ -69,6 +69,7 @@ impl Hub {
                 }
             }
         }
+        self.metrics.ticked(&report);
         Ok(report)
     }
 

@@ -11,6 +11,8 @@ mod counted;
 mod deadline;
 mod error;
 mod lease;
+mod metrics;
+mod operations;
 mod oversight;
 mod peer;
 mod policy;
@@ -26,9 +28,10 @@ mod wake;
 
 use std::sync::Arc;
 
-pub use config::{Deadlines, HubConfig, Limits};
+pub use config::{Deadlines, HubConfig, Limits, MetricsConfig};
 pub use deadline::TickReport;
 pub use error::HubError;
+pub use operations::serve_operations;
 pub use reload::{ReloadError, Reloaded};
 pub use serve::serve;
 
@@ -64,6 +67,8 @@ pub struct Hub {
     sends: Arc<rate::SendRate>,
     /// This process as a holder of the deadline lease.
     holder: Arc<lease::Holder>,
+    /// What the operations listener exports.
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl Hub {
@@ -77,7 +82,6 @@ impl Hub {
         limits: Limits,
     ) -> Self {
         Self {
-            store,
             current: Arc::new(tokio::sync::watch::Sender::new(Arc::new(directory))),
             signing: Arc::new(signing),
             wake: Arc::new(Wakeups::default()),
@@ -89,6 +93,8 @@ impl Hub {
             shutdown: tokio_util::sync::CancellationToken::new(),
             sessions: tokio_util::task::TaskTracker::new(),
             holder: Arc::new(lease::Holder::new()),
+            metrics: Arc::new(metrics::Metrics::new(store.metrics())),
+            store,
         }
     }
 
@@ -128,6 +134,12 @@ impl Hub {
     /// Sends refused over an agency's rate limit since the hub started.
     pub fn rate_limited(&self) -> u64 {
         self.sends.refused()
+    }
+
+    /// Export the expiry of the server certificate in the PEM file `path`
+    /// (the one the hub's TLS serves).
+    pub fn note_hub_certificate(&self, path: &std::path::Path) {
+        self.metrics.hub_certificate(path);
     }
 
     /// The store, e.g. for the demo to show what the hub holds.

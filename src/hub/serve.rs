@@ -35,7 +35,7 @@ pub async fn serve(
     super::deadline::spawn_ticker(hub.clone());
     let acceptor = TlsAcceptor::from(tls);
     let app = router::router(hub.clone());
-    let admission = Arc::new(Admission::new(&hub.limits));
+    let admission = Arc::new(Admission::new(&hub.limits, hub.metrics.clone()));
     // Connections past their handshake, for the graceful stop.
     let connections = TaskTracker::new();
     let handshake_timeout = Duration::from_secs(hub.limits.handshake_timeout_secs.max(1));
@@ -127,17 +127,20 @@ impl Connection {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => {
                 tracing::debug!(%remote, error = %e, "TLS handshake refused");
-                self.admission.refusals.note("refused");
+                self.admission.failed("refused", "handshake_failed");
                 return;
             }
             Err(_) => {
                 tracing::debug!(%remote, "TLS handshake timed out");
-                self.admission.refusals.note("timed out");
+                self.admission.failed("timed out", "handshake_timeout");
                 return;
             }
         };
         drop(ticket);
         let peer = peer_of(&tls, &self.current.borrow().directory().clone());
+        if let (Some(agency), Some(cert)) = (&peer.agency, first_certificate(&tls)) {
+            self.admission.metrics.certificate_presented(agency, cert);
+        }
         let io = TokioIo::new(tls);
         match self.admission.connection(&peer.agency) {
             Ok(_ticket) => {
@@ -189,6 +192,7 @@ impl Connection {
         <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
         S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let _open = self.admission.metrics.http_connection();
         // A kept-alive connection ends, after the request in flight, once
         // a reload no longer admits its certificate.
         let stop = self.stop.child_token();
@@ -271,17 +275,19 @@ async fn forward_store_wakeups(hub: &Hub) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The client certificate (the verifier required one chained to our CA).
+fn first_certificate(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<&[u8]> {
+    let (_, conn) = tls.get_ref();
+    conn.peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(|cert| cert.as_ref())
+}
+
 fn peer_of(
     tls: &tokio_rustls::server::TlsStream<TcpStream>,
     directory: &crate::directory::Directory,
 ) -> Peer {
-    let (_, conn) = tls.get_ref();
-    // The verifier required a certificate chained to our CA, so one is present.
-    let fingerprint = conn
-        .peer_certificates()
-        .and_then(|certs| certs.first())
-        .map(|cert| CertFingerprint::of_der(cert.as_ref()))
-        .unwrap_or_else(|| CertFingerprint::of_der(&[]));
+    let fingerprint = CertFingerprint::of_der(first_certificate(tls).unwrap_or(&[]));
     let agency = directory.by_certificate(&fingerprint).map(|a| a.id.clone());
     Peer {
         fingerprint,

@@ -75,6 +75,7 @@ pub(crate) async fn upgrade(
         .on_upgrade(move |socket| {
             hub.sessions.clone().track_future(async move {
                 let _slot = slot;
+                let _counted = hub.metrics.session(&agency);
                 tracing::info!(%agency, "socket open");
                 let opened = AuditEvent::new(
                     "connection_opened",

@@ -24,15 +24,34 @@ pub(crate) async fn submit(
 ) -> Result<Json<SubmitResponse>, HubError> {
     let bytes = axum::body::to_bytes(body, hub.limits.max_body_bytes())
         .await
-        .map_err(|_| too_large(hub.limits.max_envelope_bytes))?;
+        .map_err(|_| {
+            hub.metrics.refused(ErrorCode::EnvelopeTooLarge);
+            too_large(hub.limits.max_envelope_bytes)
+        })?;
     take(&hub, &sender, &bytes).await.map(Json)
 }
 
 /// Check one envelope, commit it with its deliveries and wake the
 /// recipients; `Ok` only once it is durably committed. The one path for a
-/// single submission and for each envelope of a batch.
-#[tracing::instrument(skip_all, fields(agency = %sender, envelope))]
+/// single submission and for each envelope of a batch, so the one place
+/// its outcome is counted.
 pub(super) async fn take(
+    hub: &Hub,
+    sender: &AgencyId,
+    bytes: &[u8],
+) -> Result<SubmitResponse, HubError> {
+    let taken = check_and_commit(hub, sender, bytes).await;
+    match &taken {
+        Ok(r) => hub
+            .metrics
+            .accepted(matches!(r.status, SubmitStatus::Duplicate)),
+        Err(refusal) => hub.metrics.refused(refusal.code),
+    }
+    taken
+}
+
+#[tracing::instrument(skip_all, fields(agency = %sender, envelope))]
+async fn check_and_commit(
     hub: &Hub,
     sender: &AgencyId,
     bytes: &[u8],

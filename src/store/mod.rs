@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod conformance;
 mod fixtures;
+pub mod metrics;
 pub mod model;
 pub mod postgres;
 pub mod records;
@@ -285,6 +286,41 @@ pub trait HubStore: Send + Sync + 'static {
         agency: &AgencyId,
         now: &Timestamp,
     ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError>;
+
+    /// Deliveries neither acknowledged nor cancelled, per recipient agency
+    /// that has any, in one query (the metrics scrape reads it).
+    async fn backlog(&self) -> Result<Vec<Backlog>, StoreError>;
+
+    /// Whether the database answers and holds every migration this build
+    /// knows (`/readyz`). `Err` when it does not answer.
+    async fn readiness(&self) -> Result<Readiness, StoreError>;
+
+    /// The store's own measurements, if it takes any (a wrapper need not).
+    fn metrics(&self) -> Option<metrics::StoreMetrics> {
+        None
+    }
+}
+
+/// One agency's queue at the hub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backlog {
+    /// The recipient.
+    pub agency: AgencyId,
+    /// Deliveries neither acknowledged nor cancelled.
+    pub pending: u64,
+    /// When the hub accepted the oldest pending envelope (notices carry no
+    /// time of their own; `None` when only notices are pending).
+    pub oldest: Option<Timestamp>,
+}
+
+/// What the readiness check found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// The database answers and its schema is this build's.
+    Ready,
+    /// The database answers, but its newest applied migration is not this
+    /// build's newest (`None`: none applied, e.g. an empty database).
+    Migrations { applied: Option<i64>, expected: i64 },
 }
 
 /// Open the hub store named by `url` (`sqlite:…` or `postgres://…`),

@@ -154,10 +154,9 @@ fn on_loopback(shipped: &str, port: u16, hubs: &[&str], dir: &Path) -> String {
             "server hub2 hub2:8443".to_owned(),
             format!("server hub2 {}", hub(1)),
         ),
-        // TODO(lead, at merge of the metrics branch): start the hubs with
-        // `[metrics] listen` and point `port` at it instead of these three
-        // edits, so the test also covers the /readyz check. Until then the
-        // check is a TCP connect to each hub's TLS port.
+        // The two hubs here run without an operations listener, so the
+        // health check is a TCP connect to each hub's TLS port; /readyz
+        // itself is tested in tests/e2e/metrics.rs.
         ("    option httpchk GET /readyz\n".to_owned(), "".to_owned()),
         (
             "    http-check expect status 200\n".to_owned(),

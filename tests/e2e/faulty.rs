@@ -259,4 +259,16 @@ impl HubStore for FaultyStore {
     ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
         self.inner.cancel_deliveries_to_revoked(agency, now).await
     }
+
+    async fn backlog(&self) -> Result<Vec<tsunagu::store::Backlog>, StoreError> {
+        self.inner.backlog().await
+    }
+
+    async fn readiness(&self) -> Result<tsunagu::store::Readiness, StoreError> {
+        self.inner.readiness().await
+    }
+
+    fn metrics(&self) -> Option<tsunagu::store::metrics::StoreMetrics> {
+        self.inner.metrics()
+    }
 }

@@ -11,7 +11,7 @@ use tsunagu::agency::{AgencyConfig, Draft, NodeError, NodeEvent, Sent};
 use tsunagu::crypto::tls;
 use tsunagu::fleet::{HubOptions, RunningHub, RunningNode};
 use tsunagu::hub::clock::ManualClock;
-use tsunagu::hub::{Deadlines, Limits};
+use tsunagu::hub::{Deadlines, Limits, MetricsConfig};
 use tsunagu::protocol::consent::{
     ConsentDecision, ConsentGiver, ConsentMethod, ConsentRecipient, ConsentScope,
 };
@@ -154,6 +154,13 @@ impl TestHub {
             }),
             clock: Some(clock),
             addr,
+            // Every test hub answers /metrics and /readyz on a port of its
+            // own; figures read afresh at each scrape.
+            operations: Some(MetricsConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                cache_secs: 0,
+                ..MetricsConfig::default()
+            }),
         };
         let running = RunningHub::start(&certs(), store, options).await.unwrap();
         TestHub { dir, running }

@@ -50,6 +50,7 @@ mod ledger;
 mod limits;
 mod logging;
 mod meetings;
+mod metrics;
 mod newer_hub;
 mod notes;
 mod outbox;

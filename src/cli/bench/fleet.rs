@@ -7,7 +7,11 @@ pub(super) async fn start_hub(pki: &Pki, db_url: &str) -> anyhow::Result<Running
     let store = store::open(db_url)
         .await
         .context("opening the hub database")?;
-    Ok(RunningHub::start(&pki.dir, store, HubOptions::default()).await?)
+    let options = HubOptions {
+        operations: Some(super::scrape::uncached()),
+        ..HubOptions::default()
+    };
+    Ok(RunningHub::start(&pki.dir, store, options).await?)
 }
 
 /// Poll (every 20 ms) until no recipient has an unacknowledged delivery at

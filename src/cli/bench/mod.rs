@@ -37,6 +37,7 @@ mod fleet;
 mod ledger_import;
 mod micro;
 mod output;
+mod scrape;
 mod send;
 use database::*;
 use ephemeral::*;

@@ -14,6 +14,8 @@ mod epoch;
 #[cfg(test)]
 mod instants;
 #[cfg(test)]
+mod operations;
+#[cfg(test)]
 mod policy;
 #[cfg(test)]
 mod referral;
@@ -86,4 +88,6 @@ conformance!(
     cluster::hubs_racing_for_a_free_lease_agree_on_one_holder,
     epoch::the_epoch_is_made_once_and_renewed_only_by_hand,
     revoked::revoking_an_agency_cancels_its_queue_and_tells_each_sender,
+    operations::the_backlog_counts_what_waits_per_agency_and_drains_with_acks,
+    operations::a_migrated_store_is_ready,
 );

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 pub mod dump;
 
 use super::StoreError;
+use super::metrics::StoreMetrics;
 use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
 use crate::protocol::AgencyId;
 
@@ -30,7 +31,11 @@ pub struct PgStore {
     pool: PgPool,
     /// For `pg_dump` (`tsunagu admin backup`).
     url: String,
+    metrics: StoreMetrics,
 }
+
+/// The migrations built in, for the readiness check.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The transaction-scoped advisory lock that makes appends to the audit
 /// chain one at a time ("tsunagu" + 1), so no two entries share a parent.
@@ -58,6 +63,7 @@ impl PgStore {
         Ok(Self {
             pool,
             url: url.to_owned(),
+            metrics: StoreMetrics::default(),
         })
     }
 
@@ -142,6 +148,10 @@ impl Committer for PgStore {
         dump::pg_dump(&self.url, out).await?;
         Ok(head)
     }
+
+    fn measured(&self) -> &StoreMetrics {
+        &self.metrics
+    }
 }
 
 /// Several hub processes may write at once: lock what SQLite's one writer
@@ -193,5 +203,8 @@ impl Backend for Postgres {
             .execute(c)
             .await?;
         Ok(())
+    }
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
     }
 }

@@ -13,6 +13,7 @@ use sqlx::Database;
 pub(super) mod casework;
 pub(super) mod cluster;
 pub(super) mod epoch;
+pub(super) mod health;
 pub(super) mod read;
 pub(super) mod store;
 pub(super) mod write;
@@ -74,6 +75,9 @@ pub(super) trait Backend: Database {
     /// Make this transaction the only appender to the audit chain until it
     /// commits, so no two entries share a parent. SQLite does nothing.
     fn lock_audit_tail(c: &mut Conn<Self>) -> impl Future<Output = Result<()>> + Send;
+
+    /// This backend's migrations as built in, for the readiness check.
+    fn migrator() -> &'static sqlx::migrate::Migrator;
 }
 
 #[cfg(test)]

@@ -14,11 +14,14 @@ use crate::protocol::epoch::{EpochId, HubEpoch};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use crate::store::audit::AuditEntry;
+use crate::store::metrics::StoreMetrics;
 use crate::store::model::{
     AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Lease, Policy,
     ReferralRecord, StatutoryUse,
 };
-use crate::store::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
+use crate::store::{
+    AcceptOutcome, AckOutcome, Backlog, Delivery, HubStore, NewEnvelope, Readiness, StoreError,
+};
 
 /// One attempt at a write, inside its transaction.
 pub(in crate::store) type Work<'a, T> = BoxFuture<'a, Result<T, sqlx::Error>>;
@@ -61,6 +64,16 @@ pub(in crate::store) trait Committer: Send + Sync + 'static {
 
     /// See [`HubStore::backup`].
     async fn backup(&self, out: &Path) -> Result<Option<(u64, [u8; 32])>, StoreError>;
+    /// Where the common path records its measurements.
+    fn measured(&self) -> &StoreMetrics;
+
+    /// A connection opened afresh for the readiness check, where a pooled
+    /// one could hide that the database is gone (SQLite: an open file
+    /// outlives its path). `None`: a pooled reader tells the truth.
+    async fn probe(&self) -> Result<Option<Conn<Self::Db>>, StoreError> {
+        let _timer = self.measured().timer("backup");
+        Ok(None)
+    }
 }
 
 // The sqlx bounds of the shared SQL, as on `Sql`'s impl blocks.
@@ -88,6 +101,7 @@ where
         query: FactsQuery,
         policy: Policy,
     ) -> Result<AcceptOutcome, StoreError> {
+        let _timer = self.measured().timer("accept");
         let args = (envelope, query, policy);
         self.write(Retry::ConflictsAndCollisions, args, |c, (e, q, p)| {
             Box::pin(async move { Sql(c).accept(e, q, p).await })
@@ -96,6 +110,7 @@ where
     }
 
     async fn open_case(&self, case_id: &CaseId, agency: &AgencyId) -> Result<(), StoreError> {
+        let _timer = self.measured().timer("open_case");
         let args = (case_id.clone(), agency.clone());
         self.write(Retry::Conflicts, args, |c, (id, a)| {
             Box::pin(async move { Sql(c).open_case(id, a).await })
@@ -104,20 +119,24 @@ where
     }
 
     async fn case(&self, case_id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        let _timer = self.measured().timer("case");
         Ok(Sql(&mut *self.reader().await?).case(case_id).await?)
     }
 
     async fn involved(&self, case_id: &CaseId, agency: &AgencyId) -> Result<bool, StoreError> {
+        let _timer = self.measured().timer("involved");
         Ok(Sql(&mut *self.reader().await?)
             .involved(case_id, agency)
             .await?)
     }
 
     async fn referral(&self, referral: EnvelopeId) -> Result<Option<ReferralRecord>, StoreError> {
+        let _timer = self.measured().timer("referral");
         Ok(Sql(&mut *self.reader().await?).referral(referral).await?)
     }
 
     async fn due_referrals(&self, now: &Timestamp) -> Result<Vec<DueReferral>, StoreError> {
+        let _timer = self.measured().timer("due_referrals");
         Ok(Sql(&mut *self.reader().await?).due_referrals(now).await?)
     }
 
@@ -127,6 +146,7 @@ where
         next_deadline: &Timestamp,
         notices: Vec<(AgencyId, Notice)>,
     ) -> Result<bool, StoreError> {
+        let _timer = self.measured().timer("escalate");
         let args = (due.clone(), *next_deadline, notices);
         self.write(Retry::Conflicts, args, |c, (d, n, ns)| {
             Box::pin(async move { Sql(c).escalate(d, n, ns).await })
@@ -135,10 +155,12 @@ where
     }
 
     async fn due_reminders(&self, now: &Timestamp) -> Result<Vec<DueReminder>, StoreError> {
+        let _timer = self.measured().timer("due_reminders");
         Ok(Sql(&mut *self.reader().await?).due_reminders(now).await?)
     }
 
     async fn fire_reminder(&self, due: &DueReminder, now: &Timestamp) -> Result<bool, StoreError> {
+        let _timer = self.measured().timer("fire_reminder");
         self.write(Retry::Conflicts, (due.clone(), *now), |c, (due, now)| {
             Box::pin(async move { Sql(c).fire_reminder(due, now).await })
         })
@@ -146,6 +168,7 @@ where
     }
 
     async fn due_consents(&self, now: &Timestamp) -> Result<Vec<ConsentId>, StoreError> {
+        let _timer = self.measured().timer("due_consents");
         Ok(Sql(&mut *self.reader().await?).due_consents(now).await?)
     }
 
@@ -154,6 +177,7 @@ where
         consent: ConsentId,
         now: &Timestamp,
     ) -> Result<bool, StoreError> {
+        let _timer = self.measured().timer("expire_consent");
         self.write(Retry::Conflicts, (consent, *now), |c, (id, now)| {
             Box::pin(async move {
                 Sql(c)
@@ -165,10 +189,12 @@ where
     }
 
     async fn disclosures(&self, case_id: &CaseId) -> Result<Vec<Disclosure>, StoreError> {
+        let _timer = self.measured().timer("disclosures");
         Ok(Sql(&mut *self.reader().await?).disclosures(case_id).await?)
     }
 
     async fn statutory_uses(&self) -> Result<Vec<StatutoryUse>, StoreError> {
+        let _timer = self.measured().timer("statutory_uses");
         Ok(Sql(&mut *self.reader().await?).statutory_uses().await?)
     }
 
@@ -178,6 +204,7 @@ where
         reported_by: &AgencyId,
         detail: serde_json::Value,
     ) -> Result<(), StoreError> {
+        let _timer = self.measured().timer("record_violation");
         let args = (envelope_id, reported_by.clone(), detail);
         self.write(Retry::Conflicts, args, |c, (id, by, d)| {
             Box::pin(async move { Sql(c).record_violation(*id, by, d).await })
@@ -188,10 +215,12 @@ where
     async fn violations(
         &self,
     ) -> Result<Vec<(EnvelopeId, AgencyId, serde_json::Value, Timestamp)>, StoreError> {
+        let _timer = self.measured().timer("violations");
         Ok(Sql(&mut *self.reader().await?).violations().await?)
     }
 
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        let _timer = self.measured().timer("audit");
         self.write(Retry::Conflicts, event, |c, e| {
             Box::pin(async move { Sql(c).append_audit(e).await })
         })
@@ -203,12 +232,14 @@ where
         from: Option<&Timestamp>,
         to: Option<&Timestamp>,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        let _timer = self.measured().timer("audit_entries");
         Ok(Sql(&mut *self.reader().await?)
             .audit_entries(from, to)
             .await?)
     }
 
     async fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        let _timer = self.measured().timer("audit_head");
         Sql(&mut *self.reader().await?).audit_head().await
     }
 
@@ -218,12 +249,14 @@ where
         after: Seq,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
+        let _timer = self.measured().timer("pending");
         Sql(&mut *self.reader().await?)
             .pending(agency, after, limit)
             .await
     }
 
     async fn ack(&self, agency: &AgencyId, seq: Seq) -> Result<AckOutcome, StoreError> {
+        let _timer = self.measured().timer("ack");
         self.write(Retry::Conflicts, (agency.clone(), seq), |c, (a, s)| {
             Box::pin(async move { Sql(c).ack(a, *s).await })
         })
@@ -231,6 +264,7 @@ where
     }
 
     async fn ack_through(&self, agency: &AgencyId, seq: Seq) -> Result<u64, StoreError> {
+        let _timer = self.measured().timer("ack_through");
         self.write(Retry::Conflicts, (agency.clone(), seq), |c, (a, s)| {
             Box::pin(async move { Sql(c).ack_through(a, *s).await })
         })
@@ -238,10 +272,12 @@ where
     }
 
     async fn last_seq(&self, agency: &AgencyId) -> Result<Seq, StoreError> {
+        let _timer = self.measured().timer("last_seq");
         Ok(Sql(&mut *self.reader().await?).last_seq(agency).await?)
     }
 
     async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
+        let _timer = self.measured().timer("envelope_body");
         Ok(Sql(&mut *self.reader().await?).envelope_body(id).await?)
     }
 
@@ -256,6 +292,7 @@ where
     }
 
     async fn delivery_heads(&self) -> Result<Vec<(AgencyId, Seq)>, StoreError> {
+        let _timer = self.measured().timer("delivery_heads");
         Ok(Sql(&mut *self.reader().await?).delivery_heads().await?)
     }
 
@@ -266,6 +303,7 @@ where
         now: &Timestamp,
         until: &Timestamp,
     ) -> Result<Lease, StoreError> {
+        let _timer = self.measured().timer("take_lease");
         let args = (name.to_owned(), holder.to_owned(), *now, *until);
         self.write(Retry::Conflicts, args, |c, (name, holder, now, until)| {
             Box::pin(async move { Sql(c).take_lease(name, holder, now, until).await })
@@ -274,6 +312,7 @@ where
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let _timer = self.measured().timer("release_lease");
         let args = (name.to_owned(), holder.to_owned());
         self.write(Retry::Conflicts, args, |c, (name, holder)| {
             Box::pin(async move { Sql(c).release_lease(name, holder).await })
@@ -282,6 +321,7 @@ where
     }
 
     async fn epoch(&self) -> Result<(HubEpoch, bool), StoreError> {
+        let _timer = self.measured().timer("epoch");
         if let Some(epoch) = Sql(&mut *self.reader().await?).epoch().await? {
             return Ok((epoch, false));
         }
@@ -302,6 +342,7 @@ where
     }
 
     async fn renew_epoch(&self) -> Result<HubEpoch, StoreError> {
+        let _timer = self.measured().timer("renew_epoch");
         let args = (EpochId::generate(), Timestamp::now());
         self.write(Retry::Conflicts, args, |c, (id, now)| {
             Box::pin(async move { Sql(c).make_epoch(id, now, true).await.map_err(into_sqlx) })
@@ -318,10 +359,27 @@ where
         agency: &AgencyId,
         now: &Timestamp,
     ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
+        let _timer = self.measured().timer("cancel_deliveries_to_revoked");
         self.write(Retry::Conflicts, (agency.clone(), *now), |c, (a, now)| {
             Box::pin(async move { Sql(c).cancel_for_revoked(a, now).await })
         })
         .await
+    }
+
+    async fn backlog(&self) -> Result<Vec<Backlog>, StoreError> {
+        let _timer = self.measured().timer("backlog");
+        Sql(&mut *self.reader().await?).backlog().await
+    }
+
+    async fn readiness(&self) -> Result<Readiness, StoreError> {
+        match self.probe().await? {
+            Some(mut fresh) => Sql(&mut fresh).readiness().await,
+            None => Sql(&mut *self.reader().await?).readiness().await,
+        }
+    }
+
+    fn metrics(&self) -> Option<StoreMetrics> {
+        Some(self.measured().clone())
     }
 }
 

@@ -13,11 +13,12 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Acquire, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Acquire, ConnectOptions, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::StoreError;
+use super::metrics::StoreMetrics;
 
 mod backup;
 pub mod cipher;
@@ -50,7 +51,14 @@ pub struct SqliteStore {
     read: SqlitePool,
     writes: Mutex<Option<mpsc::Sender<Pending>>>,
     writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    metrics: StoreMetrics,
+    /// How the readiness check opens the file afresh: read-only, never
+    /// creating it.
+    probe: SqliteConnectOptions,
 }
+
+/// The migrations built in, for the readiness check.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Connection options shared by the hub store and the agency records: the
 /// file is created if missing; WAL so readers never block the writer;
@@ -123,16 +131,20 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&write_pool).await?;
+        let probe = options.clone().create_if_missing(false).read_only(true);
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
+        let metrics = StoreMetrics::default();
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        let writer = tokio::spawn(write_loop(write_pool, rx));
+        let writer = tokio::spawn(write_loop(write_pool, rx, metrics.clone()));
         Ok(Self {
             read,
             writes: Mutex::new(Some(tx)),
             writer: tokio::sync::Mutex::new(Some(writer)),
+            metrics,
+            probe,
         })
     }
 }
@@ -189,6 +201,16 @@ impl Committer for SqliteStore {
     async fn backup(&self, out: &std::path::Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
         backup::vacuum_into(&self.read, out).await
     }
+
+    fn measured(&self) -> &StoreMetrics {
+        &self.metrics
+    }
+
+    /// Opened afresh each time: the pool's connections keep a file that was
+    /// moved or deleted open, and would answer from it.
+    async fn probe(&self) -> Result<Option<SqliteConnection>, StoreError> {
+        Ok(Some(self.probe.connect().await?))
+    }
 }
 
 /// SQLite's one writer task excludes every other write while a batch runs,
@@ -215,6 +237,10 @@ impl Backend for Sqlite {
     async fn lock_audit_tail(_: &mut Conn<Self>) -> Result<(), sqlx::Error> {
         Ok(())
     }
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
+    }
 }
 
 fn answer_with<T>(
@@ -227,9 +253,10 @@ fn answer_with<T>(
     }
 }
 
-async fn write_loop(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
+async fn write_loop(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>, metrics: StoreMetrics) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        metrics.group_commit(batch.len());
         commit_batch(
             &pool,
             std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH)),
