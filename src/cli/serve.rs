@@ -140,7 +140,8 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     println!("listening on https://{addr}");
     std::io::stdout().flush()?;
     let hub = Hub::new(store, directory, signing, config.limits.clone())
-        .with_deadlines(config.deadlines.clone());
+        .with_deadlines(config.deadlines.clone())
+        .with_retention(config.retention.clone());
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
     Ok(())
 }

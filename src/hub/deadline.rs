@@ -21,7 +21,8 @@ pub struct TickReport {
 
 impl Hub {
     /// Escalate every missed 受理 deadline, end every expired consent and
-    /// send every due reminder, as of the hub clock. Safe to run from several hub processes at once.
+    /// send every due reminder, as of the hub clock; then purge what
+    /// retention no longer keeps, when a purge is due. Safe to run from several hub processes at once.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
         let now = Timestamp::from_datetime(self.clock.now());
         let mut report = TickReport::default();
@@ -58,6 +59,7 @@ impl Hub {
                 }
             }
         }
+        self.purge_if_due().await?;
         Ok(report)
     }
 

@@ -13,6 +13,7 @@ mod oversight;
 mod peer;
 mod policy;
 mod rate;
+pub mod retention;
 mod router;
 mod serve;
 mod session;
@@ -22,7 +23,7 @@ mod wake;
 
 use std::sync::Arc;
 
-pub use config::{Deadlines, HubConfig, Limits};
+pub use config::{Deadlines, HubConfig, Limits, Retention};
 pub use deadline::TickReport;
 pub use error::HubError;
 pub use serve::serve;
@@ -56,6 +57,8 @@ pub struct Hub {
     sockets: Arc<slots::Slots<crate::protocol::AgencyId>>,
     /// Per-agency send rates.
     sends: Arc<rate::SendRate>,
+    /// How long delivered envelopes stay, and when the hub last purged.
+    retention: Arc<retention::Schedule>,
 }
 
 impl Hub {
@@ -81,7 +84,14 @@ impl Hub {
             clock: Arc::new(SystemClock),
             shutdown: tokio_util::sync::CancellationToken::new(),
             sessions: tokio_util::task::TaskTracker::new(),
+            retention: Arc::new(retention::Schedule::new(Retention::default())),
         }
+    }
+
+    /// With this retention (the periodic check purges by it).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = Arc::new(retention::Schedule::new(retention));
+        self
     }
 
     /// The key the hub signs its own statements with.

@@ -3,6 +3,7 @@
 //! hub).
 
 mod directory;
+mod retention;
 
 use crate::i18n::Lang;
 use clap::Subcommand;
@@ -12,10 +13,31 @@ pub enum AdminCommand {
     /// 機関ディレクトリの署名・検証・差分 / sign, verify or compare the agency directory
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
+    /// 事例の法的保全（追加・解除・一覧） / legal hold per case (add, release, list)
+    #[command(subcommand)]
+    Hold(retention::HoldCommand),
+    /// 保存期間を過ぎたエンベロープ本文を削除 / purge envelope bodies past their retention
+    Purge {
+        /// ハブの設定ファイル / hub config file
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// 件数だけを表示し、何も削除しない / print the counts, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// JSON で出力する / print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::Directory(cmd) => directory::run(cmd, lang),
+        AdminCommand::Hold(cmd) => retention::hold(cmd, lang),
+        AdminCommand::Purge {
+            config,
+            dry_run,
+            json,
+        } => retention::purge_now(&config, dry_run, json, lang),
     }
 }

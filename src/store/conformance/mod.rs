@@ -16,6 +16,8 @@ mod referral;
 #[cfg(test)]
 mod reminders;
 #[cfg(test)]
+mod retention;
+#[cfg(test)]
 pub(crate) mod support;
 
 /// One test per backend for each `module::test` named.
@@ -75,4 +77,11 @@ conformance!(
     instants::deadlines_and_expiry_fall_due_at_the_instant,
     reminders::a_reminder_fires_once_however_many_try,
     reminders::a_new_set_of_reminders_replaces_the_unfired_ones,
+    retention::a_purge_empties_acknowledged_bodies_and_a_resend_is_still_refused,
+    retention::an_unacknowledged_delivery_keeps_the_body,
+    retention::each_kind_is_purged_on_its_own,
+    retention::a_purge_runs_in_batches_of_the_size_asked,
+    retention::a_held_case_is_kept_until_its_hold_is_released,
+    retention::the_referral_loop_and_withdrawals_work_after_a_purge,
+    retention::acknowledged_notices_are_deleted_and_pending_ones_kept,
 );

@@ -12,6 +12,7 @@ use sqlx::Database;
 
 pub(super) mod casework;
 pub(super) mod read;
+pub(super) mod retention;
 pub(super) mod store;
 pub(super) mod write;
 

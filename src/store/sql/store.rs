@@ -15,6 +15,7 @@ use crate::store::model::{
     AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Policy,
     ReferralRecord, StatutoryUse,
 };
+use crate::store::retention::{HoldOutcome, LegalHold, PurgeScope, ReleaseOutcome};
 use crate::store::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
 
 /// One attempt at a write, inside its transaction.
@@ -247,5 +248,61 @@ where
 
     async fn close(&self) {
         self.shut().await;
+    }
+
+    async fn purge_batch(
+        &self,
+        scope: PurgeScope,
+        cutoff: &Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let args = (scope, *cutoff, limit);
+        self.write(Retry::Conflicts, args, |c, (scope, cutoff, limit)| {
+            Box::pin(async move {
+                Sql(c)
+                    .purge_batch(*scope, cutoff, *limit, &Timestamp::now())
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn purgeable(&self, scope: PurgeScope, cutoff: &Timestamp) -> Result<u64, StoreError> {
+        Ok(Sql(&mut *self.reader().await?)
+            .purgeable(scope, cutoff)
+            .await?)
+    }
+
+    async fn add_hold(
+        &self,
+        case_id: &CaseId,
+        reason: &str,
+        operator: &str,
+    ) -> Result<HoldOutcome, StoreError> {
+        let args = (case_id.clone(), reason.to_owned(), operator.to_owned());
+        self.write(Retry::Conflicts, args, |c, (case_id, reason, operator)| {
+            Box::pin(async move {
+                Sql(c)
+                    .add_hold(case_id, reason, operator, &Timestamp::now())
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn release_hold(
+        &self,
+        case_id: &CaseId,
+        operator: &str,
+    ) -> Result<ReleaseOutcome, StoreError> {
+        let args = (case_id.clone(), operator.to_owned());
+        self.write(Retry::Conflicts, args, |c, (case_id, operator)| {
+            Box::pin(async move { Sql(c).release_hold(case_id, operator).await })
+        })
+        .await
+    }
+
+    async fn holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        Ok(Sql(&mut *self.reader().await?).holds().await?)
     }
 }
