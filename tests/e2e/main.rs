@@ -53,6 +53,7 @@ mod outbox;
 mod plans;
 mod referral_loop;
 mod refusals;
+mod retention;
 mod signed_bytes;
 mod staff;
 mod support_exchange;
