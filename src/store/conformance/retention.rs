@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::support::{
-    agency, allow, audit_chain, audit_events, case_id, envelope, meta, notices, record_consent,
-    sealed, stored, under_consent, with,
+    agency, allow, audit_chain, audit_events, case_id, envelope, first_miss, meta, notices,
+    record_consent, sealed, stored, under_consent, with,
 };
 use crate::protocol::notice::Notice;
 use crate::protocol::{EnvelopeId, MessageKind, Metadata, Seq, Timestamp};
@@ -258,13 +258,7 @@ pub async fn acknowledged_notices_are_deleted_and_pending_ones_kept(store: Arc<d
     };
     stored(&store, &envelope(&["center"], b"r"), with(effects)).await;
     let due = store.due_referrals(&deadline).await.unwrap().pop().unwrap();
-    let notice = Notice::DeadlineMissed {
-        referral: due.referral,
-        recipient: due.recipient.clone(),
-        urgency: due.urgency,
-        level: 1,
-        deadline: due.deadline,
-    };
+    let notice = first_miss(&due);
     let to = vec![
         (agency("clinic"), notice.clone()),
         (agency("nursery"), notice),
@@ -303,4 +297,95 @@ pub async fn acknowledged_notices_are_deleted_and_pending_ones_kept(store: Arc<d
             .await
             .contains(&"escalation".to_owned())
     );
+}
+
+const MEASURED: i64 = 100_000;
+
+/// 100 000 referrals (2 KiB bodies) to the center, all acknowledged:
+/// (envelopes, deliveries) statements, `$1` the count, `$2` the time.
+const SQLITE_SEED: [&str; 2] = [
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+     INSERT INTO envelopes (id, sender, kind, urgency, categories, created_at, accepted_at, \
+     digest, body, recipients) SELECT printf('00000000-0000-4000-8000-%012d', i), 'clinic', \
+     'referral', 'normal', '[]', $2, $2, randomblob(32), randomblob(2048), '[]' FROM n",
+    "INSERT INTO deliveries (recipient, seq, envelope_id, acked_at) \
+     SELECT 'center', rowid, id, $2 FROM envelopes WHERE $1 > 0",
+];
+const PG_SEED: [&str; 2] = [
+    "INSERT INTO envelopes (id, sender, kind, urgency, categories, created_at, accepted_at, \
+     digest, body, recipients) SELECT '00000000-0000-4000-8000-' || lpad(i::text, 12, '0'), \
+     'clinic', 'referral', 'normal', '[]', $2, $2, decode(md5(i::text) || md5(i::text), 'hex'), \
+     convert_to(repeat(md5(i::text), 64), 'UTF8'), '[]' FROM generate_series(1, $1) i",
+    "INSERT INTO deliveries (recipient, seq, envelope_id, acked_at) \
+     SELECT 'center', row_number() OVER (ORDER BY id), id, $2 FROM envelopes WHERE $1 > 0",
+];
+
+/// Purges what was seeded with the default batch size and prints the time,
+/// the batches and the longest batch (how long the write lock was held at
+/// most). A measurement, not a test: it asserts only that everything was
+/// purged and the chain verifies. Run with
+/// `cargo test --lib -- --ignored measure_a_purge --nocapture`.
+async fn measure_a_purge(store: Arc<dyn HubStore>, backend: &str) {
+    use crate::hub::Retention;
+    use crate::hub::retention::{PurgeRun, purge};
+
+    let retention = Retention {
+        default_days: 0,
+        ..Retention::default()
+    };
+    let run = PurgeRun {
+        dry_run: false,
+        operator: None,
+    };
+    let started = std::time::Instant::now();
+    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    let report = purge(&*store, &retention, now, &run).await.unwrap();
+    println!(
+        "{backend}: purged {} envelopes in {:?}: {} batches of {}, longest batch {} ms",
+        report.total(),
+        started.elapsed(),
+        report.batches,
+        retention.batch_size,
+        report.longest_batch_ms
+    );
+    assert_eq!(report.total(), MEASURED as u64);
+    audit_chain(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+#[ignore = "a measurement: run it on its own"]
+async fn measure_a_purge_of_100_000_envelopes_on_sqlite() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::store::testing::sqlite_url(dir.path(), "hub.db");
+    let store = crate::store::open(&url).await.unwrap();
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    for sql in SQLITE_SEED {
+        sqlx::query(sql)
+            .bind(MEASURED)
+            .bind(Timestamp::now())
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    measure_a_purge(store, "sqlite").await;
+}
+
+#[tokio::test]
+#[ignore = "a measurement: run it on its own (needs PostgreSQL)"]
+async fn measure_a_purge_of_100_000_envelopes_on_postgres() {
+    use sqlx::Connection;
+    let url = crate::store::testing::fresh_pg_url().await;
+    let store = crate::store::open(&url).await.unwrap();
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    for sql in PG_SEED {
+        sqlx::query(sql)
+            .bind(MEASURED)
+            .bind(Timestamp::now())
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    measure_a_purge(store, "postgres").await;
 }
