@@ -187,3 +187,60 @@ impl Hub {
             .map(Some)
     }
 }
+
+#[cfg(test)]
+mod measure {
+    use std::sync::Arc;
+
+    use super::{PurgeRun, purge};
+    use crate::hub::Retention;
+    use crate::store::HubStore;
+    use crate::store::conformance::retention::{MEASURED, seeded_postgres, seeded_sqlite};
+
+    /// Purges what was seeded with the default batch size and prints the
+    /// time, the batches and the longest batch (how long the write lock was
+    /// held at most, queueing for SQLite's writer included). A measurement,
+    /// not a test: it asserts only that everything was purged and the chain
+    /// verifies. `cargo test --lib -- --ignored measure_a_purge --nocapture`.
+    async fn measure_a_purge(store: Arc<dyn HubStore>, backend: &str) {
+        let retention = Retention {
+            default_days: 0,
+            ..Retention::default()
+        };
+        let run = PurgeRun {
+            dry_run: false,
+            operator: None,
+        };
+        let started = std::time::Instant::now();
+        let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+        let report = purge(&*store, &retention, now, &run).await.unwrap();
+        println!(
+            "{backend}: purged {} envelopes in {:?}: {} batches of {}, longest batch {} ms",
+            report.total(),
+            started.elapsed(),
+            report.batches,
+            retention.batch_size,
+            report.longest_batch_ms
+        );
+        assert_eq!(report.total(), MEASURED as u64);
+        let entries = store.audit_entries(None, None).await.unwrap();
+        assert_eq!(
+            crate::store::audit::verify(entries.clone()),
+            Ok(entries.len() as u64)
+        );
+        store.close().await;
+    }
+
+    #[tokio::test]
+    #[ignore = "a measurement: run it on its own"]
+    async fn measure_a_purge_of_100_000_envelopes_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        measure_a_purge(seeded_sqlite(dir.path()).await, "sqlite").await;
+    }
+
+    #[tokio::test]
+    #[ignore = "a measurement: run it on its own (needs PostgreSQL)"]
+    async fn measure_a_purge_of_100_000_envelopes_on_postgres() {
+        measure_a_purge(seeded_postgres().await, "postgres").await;
+    }
+}

@@ -16,7 +16,7 @@ mod referral;
 #[cfg(test)]
 mod reminders;
 #[cfg(test)]
-mod retention;
+pub(crate) mod retention;
 #[cfg(test)]
 pub(crate) mod support;
 

@@ -299,7 +299,8 @@ pub async fn acknowledged_notices_are_deleted_and_pending_ones_kept(store: Arc<d
     );
 }
 
-const MEASURED: i64 = 100_000;
+/// How many envelopes the purge measurement seeds.
+pub(crate) const MEASURED: i64 = 100_000;
 
 /// 100 000 referrals (2 KiB bodies) to the center, all acknowledged:
 /// (envelopes, deliveries) statements, `$1` the count, `$2` the time.
@@ -320,45 +321,12 @@ const PG_SEED: [&str; 2] = [
      SELECT 'center', row_number() OVER (ORDER BY id), id, $2 FROM envelopes WHERE $1 > 0",
 ];
 
-/// Purges what was seeded with the default batch size and prints the time,
-/// the batches and the longest batch (how long the write lock was held at
-/// most). A measurement, not a test: it asserts only that everything was
-/// purged and the chain verifies. Run with
-/// `cargo test --lib -- --ignored measure_a_purge --nocapture`.
-async fn measure_a_purge(store: Arc<dyn HubStore>, backend: &str) {
-    use crate::hub::Retention;
-    use crate::hub::retention::{PurgeRun, purge};
-
-    let retention = Retention {
-        default_days: 0,
-        ..Retention::default()
-    };
-    let run = PurgeRun {
-        dry_run: false,
-        operator: None,
-    };
-    let started = std::time::Instant::now();
-    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
-    let report = purge(&*store, &retention, now, &run).await.unwrap();
-    println!(
-        "{backend}: purged {} envelopes in {:?}: {} batches of {}, longest batch {} ms",
-        report.total(),
-        started.elapsed(),
-        report.batches,
-        retention.batch_size,
-        report.longest_batch_ms
-    );
-    assert_eq!(report.total(), MEASURED as u64);
-    audit_chain(&store).await;
-    store.close().await;
-}
-
-#[tokio::test]
-#[ignore = "a measurement: run it on its own"]
-async fn measure_a_purge_of_100_000_envelopes_on_sqlite() {
+/// A SQLite hub store in `dir` holding [`MEASURED`] delivered and
+/// acknowledged referrals, seeded straight in SQL (for the purge
+/// measurement in `hub::retention`).
+pub(crate) async fn seeded_sqlite(dir: &std::path::Path) -> Arc<dyn HubStore> {
     use sqlx::Connection;
-    let dir = tempfile::tempdir().unwrap();
-    let url = crate::store::testing::sqlite_url(dir.path(), "hub.db");
+    let url = crate::store::testing::sqlite_url(dir, "hub.db");
     let store = crate::store::open(&url).await.unwrap();
     let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
     for sql in SQLITE_SEED {
@@ -369,12 +337,11 @@ async fn measure_a_purge_of_100_000_envelopes_on_sqlite() {
             .await
             .unwrap();
     }
-    measure_a_purge(store, "sqlite").await;
+    store
 }
 
-#[tokio::test]
-#[ignore = "a measurement: run it on its own (needs PostgreSQL)"]
-async fn measure_a_purge_of_100_000_envelopes_on_postgres() {
+/// The same on a fresh PostgreSQL database.
+pub(crate) async fn seeded_postgres() -> Arc<dyn HubStore> {
     use sqlx::Connection;
     let url = crate::store::testing::fresh_pg_url().await;
     let store = crate::store::open(&url).await.unwrap();
@@ -387,5 +354,5 @@ async fn measure_a_purge_of_100_000_envelopes_on_postgres() {
             .await
             .unwrap();
     }
-    measure_a_purge(store, "postgres").await;
+    store
 }
