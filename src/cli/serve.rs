@@ -144,7 +144,8 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     println!("listening on https://{addr}");
     std::io::stdout().flush()?;
     let hub = Hub::new(store, directory, signing, config.limits.clone())
-        .with_deadlines(config.deadlines.clone());
+        .with_deadlines(config.deadlines.clone())
+        .with_retention(config.retention.clone());
     reload(hub.clone(), config.directory.clone(), config.tls.ca.clone());
     hub.note_hub_certificate(&config.tls.cert);
     operations(&config, &hub, lang).await?;

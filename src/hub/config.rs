@@ -1,10 +1,13 @@
 //! Hub configuration: defaults, overridden by a TOML file, overridden by flags.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::protocol::MessageKind;
 
 /// Where the example PKI lives; the default, with a loud warning.
 pub const EXAMPLE_CERTS: &str = "certs-example";
@@ -207,6 +210,60 @@ fn capped_minutes(minutes: u64) -> time::Duration {
     time::Duration::minutes(i64::try_from(minutes.min(longest)).unwrap_or(0))
 }
 
+/// How long the hub keeps an envelope's body once every recipient has
+/// acknowledged it (docs/operations.md §6.5). The hub is a relay, not an
+/// archive: each agency keeps its own records, and what the policy still
+/// decides on (referral states, consents, cases, meetings, plans, the
+/// disclosure record) is kept apart from the bodies and never purged.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Purge at all (default true). Off, the hub keeps every body.
+    pub enabled: bool,
+    /// Days a body is kept after the last acknowledgement of it, for every
+    /// kind not named in `kinds` (default 30: long enough to investigate a
+    /// complaint or a reported category violation with the hub's copy,
+    /// short enough that the hub holds a month of ciphertext, not years).
+    pub default_days: u32,
+    /// Days per kind, by wire name (`referral`, `consent_record`, …),
+    /// overriding `default_days`. A name that is not a kind is refused at
+    /// load.
+    pub kinds: HashMap<MessageKind, u32>,
+    /// Days an acknowledged hub notice is kept (default 30).
+    pub notice_days: u32,
+    /// Seconds between purges run by the periodic check (default 3600; the
+    /// check itself runs every `deadlines.check_interval_secs`).
+    pub purge_interval_secs: u64,
+    /// Envelopes purged per transaction (default 500): the write lock is
+    /// held for one batch at a time, so deliveries go on between batches.
+    pub batch_size: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            default_days: 30,
+            kinds: HashMap::new(),
+            notice_days: 30,
+            purge_interval_secs: 3600,
+            batch_size: 500,
+        }
+    }
+}
+
+impl Retention {
+    /// Days a body of `kind` is kept after its last acknowledgement.
+    pub fn days(&self, kind: MessageKind) -> u32 {
+        self.kinds.get(&kind).copied().unwrap_or(self.default_days)
+    }
+
+    /// Envelopes per batch, never 0 (a batch of none would purge nothing).
+    pub fn batch(&self) -> u32 {
+        self.batch_size.max(1)
+    }
+}
+
 /// TLS material paths.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -241,6 +298,8 @@ pub struct HubConfig {
     /// The operations listener (`/metrics`, `/healthz`, `/readyz`); none
     /// unless the file has a `[metrics]` section.
     pub metrics: Option<MetricsConfig>,
+    /// How long delivered envelopes stay on the hub.
+    pub retention: Retention,
 }
 
 /// The operations listener: plain HTTP, no client certificate, so it
@@ -287,6 +346,7 @@ impl Default for HubConfig {
             limits: Limits::default(),
             deadlines: Deadlines::default(),
             metrics: None,
+            retention: Retention::default(),
         }
     }
 }
@@ -346,6 +406,8 @@ mod tests {
         assert_eq!(config.limits.max_handshakes, 256);
         assert_eq!(config.limits.catch_up_interval_secs, 5);
         assert_eq!(config.deadlines.lease_secs, 90);
+        assert_eq!(config.retention.days(MessageKind::Referral), 30);
+        assert_eq!(config.retention.days(MessageKind::ConsentRecord), 90);
         assert!(!config.uses_example_certs());
     }
 
@@ -414,5 +476,15 @@ mod tests {
 listen_on = \"0.0.0.0:9464\"",
         );
         assert!(typo.is_err(), "an unknown key is refused, not ignored");
+    }
+
+    /// A typo in a kind's name must not quietly fall back to the default.
+    #[test]
+    fn retention_per_kind_is_read_by_wire_name_and_a_wrong_name_is_refused() {
+        let config: HubConfig = toml::from_str("[retention]\nkinds = { case_note = 7 }\n").unwrap();
+        assert_eq!(config.retention.days(MessageKind::CaseNote), 7);
+        assert_eq!(config.retention.days(MessageKind::Referral), 30);
+        let wrong = toml::from_str::<HubConfig>("[retention]\nkinds = { referal = 7 }\n");
+        assert!(wrong.unwrap_err().to_string().contains("referal"));
     }
 }

@@ -24,7 +24,8 @@ pub struct TickReport {
 
 impl Hub {
     /// Escalate every missed 受理 deadline, end every expired consent and
-    /// send every due reminder, as of the hub clock — if this hub holds the
+    /// send every due reminder, as of the hub clock, then purge what
+    /// retention no longer keeps when a purge is due — if this hub holds the
     /// deadline lease (see `lease`); with several hub processes on one
     /// database, only the holder does the work.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
@@ -70,6 +71,7 @@ impl Hub {
             }
         }
         self.metrics.ticked(&report);
+        self.purge_if_due().await?;
         Ok(report)
     }
 

@@ -18,6 +18,7 @@ mod peer;
 mod policy;
 mod rate;
 mod reload;
+pub mod retention;
 mod revocation;
 mod router;
 mod serve;
@@ -28,7 +29,7 @@ mod wake;
 
 use std::sync::Arc;
 
-pub use config::{Deadlines, HubConfig, Limits, MetricsConfig};
+pub use config::{Deadlines, HubConfig, Limits, MetricsConfig, Retention};
 pub use deadline::TickReport;
 pub use error::HubError;
 pub use operations::serve_operations;
@@ -69,6 +70,8 @@ pub struct Hub {
     holder: Arc<lease::Holder>,
     /// What the operations listener exports.
     metrics: Arc<metrics::Metrics>,
+    /// How long delivered envelopes stay, and when the hub last purged.
+    retention: Arc<retention::Schedule>,
 }
 
 impl Hub {
@@ -94,6 +97,7 @@ impl Hub {
             sessions: tokio_util::task::TaskTracker::new(),
             holder: Arc::new(lease::Holder::new()),
             metrics: Arc::new(metrics::Metrics::new(store.metrics())),
+            retention: Arc::new(retention::Schedule::new(Retention::default())),
             store,
         }
     }
@@ -112,6 +116,12 @@ impl Hub {
     /// Told of every directory put in force after this call.
     pub(crate) fn watch_directory(&self) -> tokio::sync::watch::Receiver<Arc<SignedDirectory>> {
         self.current.subscribe()
+    }
+
+    /// With this retention (the periodic check purges by it).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = Arc::new(retention::Schedule::new(retention));
+        self
     }
 
     /// The key the hub signs its own statements with.

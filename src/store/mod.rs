@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod postgres;
 pub mod records;
+pub mod retention;
 mod rows;
 mod sql;
 pub mod sqlite;
@@ -33,6 +34,7 @@ use model::{
     AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Policy,
     ReferralRecord, StatutoryUse,
 };
+use retention::{HoldOutcome, LegalHold, PurgeScope, ReleaseOutcome};
 
 /// A storage failure. Callers answer `internal` and log the cause chain.
 #[derive(Debug, thiserror::Error)]
@@ -286,6 +288,43 @@ pub trait HubStore: Send + Sync + 'static {
         agency: &AgencyId,
         now: &Timestamp,
     ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError>;
+
+    /// Purge at most `limit` of what `scope` names whose retention ended at
+    /// `cutoff`, in one transaction (one batch: the write lock is held for
+    /// this many, not for the whole purge); how many were purged. An
+    /// envelope's body is emptied (its row stays: replay protection, the
+    /// policy and the disclosure record read it) once it was accepted and
+    /// every delivery of it acknowledged by `cutoff`, unless its case is
+    /// held; an acknowledged notice is deleted.
+    async fn purge_batch(
+        &self,
+        scope: PurgeScope,
+        cutoff: &Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+
+    /// How many [`HubStore::purge_batch`] would purge with `cutoff`, all
+    /// batches together (a dry run).
+    async fn purgeable(&self, scope: PurgeScope, cutoff: &Timestamp) -> Result<u64, StoreError>;
+
+    /// Place a legal hold on a case, audited with `operator` (the reason is
+    /// kept with the hold, never in the chain).
+    async fn add_hold(
+        &self,
+        case_id: &CaseId,
+        reason: &str,
+        operator: &str,
+    ) -> Result<HoldOutcome, StoreError>;
+
+    /// Release a case's legal hold, audited with `operator`.
+    async fn release_hold(
+        &self,
+        case_id: &CaseId,
+        operator: &str,
+    ) -> Result<ReleaseOutcome, StoreError>;
+
+    /// The holds in force, oldest first.
+    async fn holds(&self) -> Result<Vec<LegalHold>, StoreError>;
 
     /// Deliveries neither acknowledged nor cancelled, per recipient agency
     /// that has any, in one query (the metrics scrape reads it).

@@ -14,6 +14,7 @@ use tsunagu::store::model::{
     AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Lease, Policy,
     ReferralRecord, StatutoryUse,
 };
+use tsunagu::store::retention::{HoldOutcome, LegalHold, PurgeScope, ReleaseOutcome};
 use tsunagu::store::{AcceptOutcome, AckOutcome, Delivery, HubStore, NewEnvelope, StoreError};
 
 /// What goes wrong with the next accepts.
@@ -270,5 +271,39 @@ impl HubStore for FaultyStore {
 
     fn metrics(&self) -> Option<tsunagu::store::metrics::StoreMetrics> {
         self.inner.metrics()
+    }
+
+    async fn purge_batch(
+        &self,
+        scope: PurgeScope,
+        cutoff: &Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.inner.purge_batch(scope, cutoff, limit).await
+    }
+
+    async fn purgeable(&self, scope: PurgeScope, cutoff: &Timestamp) -> Result<u64, StoreError> {
+        self.inner.purgeable(scope, cutoff).await
+    }
+
+    async fn add_hold(
+        &self,
+        case_id: &CaseId,
+        reason: &str,
+        operator: &str,
+    ) -> Result<HoldOutcome, StoreError> {
+        self.inner.add_hold(case_id, reason, operator).await
+    }
+
+    async fn release_hold(
+        &self,
+        case_id: &CaseId,
+        operator: &str,
+    ) -> Result<ReleaseOutcome, StoreError> {
+        self.inner.release_hold(case_id, operator).await
+    }
+
+    async fn holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        self.inner.holds().await
     }
 }

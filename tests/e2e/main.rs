@@ -58,6 +58,7 @@ mod plans;
 mod processes;
 mod referral_loop;
 mod refusals;
+mod retention;
 mod revocation;
 mod signed_bytes;
 mod staff;

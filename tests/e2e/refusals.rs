@@ -48,7 +48,7 @@ fn clinic_envelope(to: &[&str]) -> Envelope {
     clinic_envelope_about(&"case-000000000000".parse().unwrap(), to)
 }
 
-fn clinic_envelope_about(case: &tsunagu::protocol::CaseId, to: &[&str]) -> Envelope {
+pub(crate) fn clinic_envelope_about(case: &tsunagu::protocol::CaseId, to: &[&str]) -> Envelope {
     seal_draft(
         &agency(CLINIC),
         &clinic_signing_key(),
@@ -58,7 +58,7 @@ fn clinic_envelope_about(case: &tsunagu::protocol::CaseId, to: &[&str]) -> Envel
     .unwrap()
 }
 
-async fn open_case(client: &HubClient) -> tsunagu::protocol::CaseId {
+pub(crate) async fn open_case(client: &HubClient) -> tsunagu::protocol::CaseId {
     let opened: tsunagu::protocol::api::CaseOpened = client
         .post("/v1/cases", &serde_json::json!({}))
         .await
@@ -68,14 +68,14 @@ async fn open_case(client: &HubClient) -> tsunagu::protocol::CaseId {
 
 /// Change the metadata or ciphertext and sign again, as a buggy or hostile
 /// client holding the clinic's key would.
-fn resign(e: Envelope, change: impl FnOnce(&mut Metadata, &mut Vec<u8>)) -> Envelope {
+pub(crate) fn resign(e: Envelope, change: impl FnOnce(&mut Metadata, &mut Vec<u8>)) -> Envelope {
     let mut meta = e.meta().clone();
     let mut ciphertext = e.ciphertext().to_vec();
     change(&mut meta, &mut ciphertext);
     sign_envelope(meta, ciphertext, &clinic_signing_key())
 }
 
-async fn refused(client: &HubClient, envelope: &Envelope) -> ErrorBody {
+pub(crate) async fn refused(client: &HubClient, envelope: &Envelope) -> ErrorBody {
     match client.submit_envelope(envelope).await {
         Err(ClientError::Refused(body)) => body,
         other => panic!("expected a refusal, got {other:?}"),

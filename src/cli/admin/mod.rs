@@ -5,6 +5,7 @@
 mod agency;
 mod backup;
 mod directory;
+mod retention;
 
 use crate::i18n::Lang;
 use clap::Subcommand;
@@ -21,6 +22,21 @@ pub enum AdminCommand {
     /// 機関の追加・変更・取り消し・一覧 / add, update, revoke or list agencies
     #[command(subcommand)]
     Agency(agency::AgencyCommand),
+    /// 事例の法的保全（追加・解除・一覧） / legal hold per case (add, release, list)
+    #[command(subcommand)]
+    Hold(retention::HoldCommand),
+    /// 保存期間を過ぎたエンベロープ本文を削除 / purge envelope bodies past their retention
+    Purge {
+        /// ハブの設定ファイル / hub config file
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// 件数だけを表示し、何も削除しない / print the counts, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// JSON で出力する / print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
@@ -29,5 +45,11 @@ pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
         AdminCommand::Backup(args) => backup::backup(args, lang),
         AdminCommand::NewEpoch(args) => backup::new_epoch(args, lang),
         AdminCommand::Agency(cmd) => agency::run(cmd, lang),
+        AdminCommand::Hold(cmd) => retention::hold(cmd, lang),
+        AdminCommand::Purge {
+            config,
+            dry_run,
+            json,
+        } => retention::purge_now(&config, dry_run, json, lang),
     }
 }

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::support::{agency, allow, envelope, meta, sealed, stored, with};
-use crate::protocol::notice::Notice;
+use super::support::{agency, allow, envelope, first_miss, meta, sealed, stored, with};
 use crate::protocol::{EnvelopeId, Metadata, Seq, Timestamp};
 use crate::store::model::{Effects, FactsQuery};
 use crate::store::{AcceptOutcome, AckOutcome, DeliveryItem, HubStore};
@@ -155,13 +154,7 @@ pub async fn notices_wake_listeners_like_envelopes(store: Arc<dyn HubStore>) {
         .unwrap();
     assert_eq!(woken, Some(Some(agency("center"))));
     let due = store.due_referrals(&deadline).await.unwrap().pop().unwrap();
-    let notice = Notice::DeadlineMissed {
-        referral: due.referral,
-        recipient: due.recipient.clone(),
-        urgency: due.urgency,
-        level: 1,
-        deadline: due.deadline,
-    };
+    let notice = first_miss(&due);
     assert!(
         store
             .escalate(&due, &Timestamp::now(), vec![(agency("clinic"), notice)])

@@ -22,6 +22,8 @@ mod referral;
 #[cfg(test)]
 mod reminders;
 #[cfg(test)]
+pub(crate) mod retention;
+#[cfg(test)]
 mod revoked;
 #[cfg(test)]
 pub(crate) mod support;
@@ -90,4 +92,11 @@ conformance!(
     revoked::revoking_an_agency_cancels_its_queue_and_tells_each_sender,
     operations::the_backlog_counts_what_waits_per_agency_and_drains_with_acks,
     operations::a_migrated_store_is_ready,
+    retention::a_purge_empties_acknowledged_bodies_and_a_resend_is_still_refused,
+    retention::an_unacknowledged_delivery_keeps_the_body,
+    retention::each_kind_is_purged_on_its_own,
+    retention::a_purge_runs_in_batches_of_the_size_asked,
+    retention::a_held_case_is_kept_until_its_hold_is_released,
+    retention::the_referral_loop_and_withdrawals_work_after_a_purge,
+    retention::acknowledged_notices_are_deleted_and_pending_ones_kept,
 );

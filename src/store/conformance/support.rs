@@ -200,3 +200,14 @@ pub async fn audit_events(store: &Arc<dyn HubStore>) -> Vec<String> {
         .map(|e| e.event)
         .collect()
 }
+
+/// The first `DeadlineMissed` notice for a due referral.
+pub fn first_miss(due: &crate::store::model::DueReferral) -> Notice {
+    Notice::DeadlineMissed {
+        referral: due.referral,
+        recipient: due.recipient.clone(),
+        urgency: due.urgency,
+        level: 1,
+        deadline: due.deadline,
+    }
+}

@@ -15,6 +15,7 @@ pub(super) mod cluster;
 pub(super) mod epoch;
 pub(super) mod health;
 pub(super) mod read;
+pub(super) mod retention;
 pub(super) mod store;
 pub(super) mod write;
 

@@ -19,6 +19,7 @@ use crate::store::model::{
     AuditEvent, CaseRecord, Disclosure, DueReferral, DueReminder, FactsQuery, Lease, Policy,
     ReferralRecord, StatutoryUse,
 };
+use crate::store::retention::{HoldOutcome, LegalHold, PurgeScope, ReleaseOutcome};
 use crate::store::{
     AcceptOutcome, AckOutcome, Backlog, Delivery, HubStore, NewEnvelope, Readiness, StoreError,
 };
@@ -364,6 +365,67 @@ where
             Box::pin(async move { Sql(c).cancel_for_revoked(a, now).await })
         })
         .await
+    }
+
+    async fn purge_batch(
+        &self,
+        scope: PurgeScope,
+        cutoff: &Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let _timer = self.measured().timer("purge_batch");
+        let args = (scope, *cutoff, limit);
+        self.write(Retry::Conflicts, args, |c, (scope, cutoff, limit)| {
+            Box::pin(async move {
+                Sql(c)
+                    .purge_batch(*scope, cutoff, *limit, &Timestamp::now())
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn purgeable(&self, scope: PurgeScope, cutoff: &Timestamp) -> Result<u64, StoreError> {
+        let _timer = self.measured().timer("purgeable");
+        Ok(Sql(&mut *self.reader().await?)
+            .purgeable(scope, cutoff)
+            .await?)
+    }
+
+    async fn add_hold(
+        &self,
+        case_id: &CaseId,
+        reason: &str,
+        operator: &str,
+    ) -> Result<HoldOutcome, StoreError> {
+        let _timer = self.measured().timer("add_hold");
+        let args = (case_id.clone(), reason.to_owned(), operator.to_owned());
+        self.write(Retry::Conflicts, args, |c, (case_id, reason, operator)| {
+            Box::pin(async move {
+                Sql(c)
+                    .add_hold(case_id, reason, operator, &Timestamp::now())
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn release_hold(
+        &self,
+        case_id: &CaseId,
+        operator: &str,
+    ) -> Result<ReleaseOutcome, StoreError> {
+        let _timer = self.measured().timer("release_hold");
+        let args = (case_id.clone(), operator.to_owned());
+        self.write(Retry::Conflicts, args, |c, (case_id, operator)| {
+            Box::pin(async move { Sql(c).release_hold(case_id, operator).await })
+        })
+        .await
+    }
+
+    async fn holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        let _timer = self.measured().timer("holds");
+        Ok(Sql(&mut *self.reader().await?).holds().await?)
     }
 
     async fn backlog(&self) -> Result<Vec<Backlog>, StoreError> {
