@@ -211,7 +211,7 @@ fn capped_minutes(minutes: u64) -> time::Duration {
 }
 
 /// How long the hub keeps an envelope's body once every recipient has
-/// acknowledged it (docs/operations.md §6.5). The hub is a relay, not an
+/// acknowledged it (docs/operations.md §6.7). The hub is a relay, not an
 /// archive: each agency keeps its own records, and what the policy still
 /// decides on (referral states, consents, cases, meetings, plans, the
 /// disclosure record) is kept apart from the bodies and never purged.

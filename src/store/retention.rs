@@ -1,5 +1,5 @@
 //! What retention and legal hold read and change in the hub store
-//! (docs/operations.md §6.5). The SQL is in `sql::retention`.
+//! (docs/operations.md §6.7). The SQL is in `sql::retention`.
 
 use serde::Serialize;
 
