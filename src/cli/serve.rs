@@ -140,15 +140,17 @@ async fn serve(config: HubConfig, lang: Lang) -> anyhow::Result<()> {
     // not end the process (the default action).
     let reload = reload_on_hangup()?;
     tracing::info!(%addr, agencies = directory.directory().agencies().len(), directory_version = directory.version(), "hub listening");
-    // Scripts and tests wait for this line to know the hub is ready.
-    println!("listening on https://{addr}");
-    std::io::stdout().flush()?;
     let hub = Hub::new(store, directory, signing, config.limits.clone())
         .with_deadlines(config.deadlines.clone())
         .with_retention(config.retention.clone());
     reload(hub.clone(), config.directory.clone(), config.tls.ca.clone());
     hub.note_hub_certificate(&config.tls.cert);
+    // Bound before the ready line: a hub that cannot serve its health checks
+    // must not say it is ready.
     operations(&config, &hub, lang).await?;
+    // Scripts and tests wait for this line to know the hub is ready.
+    println!("listening on https://{addr}");
+    std::io::stdout().flush()?;
     hub::serve(listener, hub, tls, super::shutdown_signal()).await?;
     Ok(())
 }
