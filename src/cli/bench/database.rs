@@ -46,7 +46,11 @@ pub(super) async fn measure(
     let rss_connected = Memory::now();
     let recipients: Vec<AgencyId> = pki.recipients.iter().map(|&i| pki.ids[i].clone()).collect();
     let warmup = Arc::new(fleet.open_cases(pki.plan(pki.senders.len())).await?);
-    run_phase(&fleet, &warmup, pki.senders.len(), payload, &mut observer).await?;
+    let warmup_pace = Pace {
+        concurrency: pki.senders.len(),
+        rate: None,
+    };
+    run_phase(&fleet, &warmup, warmup_pace, payload, &mut observer).await?;
     wait_acked(&hub, &recipients).await?;
     let started = Instant::now();
     let plan = Arc::new(fleet.open_cases(pki.plan(args.envelopes as usize)).await?);
@@ -55,8 +59,11 @@ pub(super) async fn measure(
         plan.len(),
         started.elapsed().as_secs_f64()
     );
-    let concurrency = args.concurrency as usize;
-    let sends = run_phase(&fleet, &plan, concurrency, payload, &mut observer).await?;
+    let pace = Pace {
+        concurrency: args.concurrency as usize,
+        rate: args.rate,
+    };
+    let sends = run_phase(&fleet, &plan, pace, payload, &mut observer).await?;
     let acked = wait_acked(&hub, &recipients).await?;
     if acked.is_none() {
         observer.troubles.push(format!(
@@ -85,6 +92,7 @@ pub(super) async fn measure(
         [rss_start, rss_connected, rss_end],
     );
     figures.hub_acked = figures.since_first(acked);
+    figures.offered = args.rate;
     Ok(figures)
 }
 
