@@ -89,3 +89,18 @@ fn bench_delivery_refuses_a_zero_rate() {
     assert!(!ok);
     assert!(out.contains("--rate"), "{out}");
 }
+
+#[test]
+fn bench_delivery_hub_only_counts_every_delivery_once_by_envelope_and_recipient() {
+    let (ok, out) = bench_delivery(&["--hub-only", "--agencies", "4", "--payload-bytes", "4096"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("sealed and signed, not counted"), "{out}");
+    assert_every_delivery_once(&out, 12);
+}
+
+#[test]
+fn bench_delivery_refuses_hub_only_with_a_rate() {
+    let (ok, out) = bench_delivery(&["--hub-only", "--rate", "100"]);
+    assert!(!ok);
+    assert!(out.contains("--rate と同時には指定できません"), "{out}");
+}

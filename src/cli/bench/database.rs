@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// The whole system, or with `--hub-only` the hub alone.
+async fn measure_mode(
+    label: &str,
+    url: &str,
+    args: &DeliveryArgs,
+    pki: &Arc<Pki>,
+    payload: &Arc<Payload>,
+    dir: &Path,
+) -> anyhow::Result<Figures> {
+    if args.hub_only {
+        super::hub_only::measure(label, url, args, pki, payload).await
+    } else {
+        measure(label, url, args, pki, payload, dir).await
+    }
+}
+
 pub(super) async fn run_database(
     db: &Database,
     args: &DeliveryArgs,
@@ -14,11 +30,11 @@ pub(super) async fn run_database(
     match db {
         Database::Sqlite => {
             let url = store::testing::sqlite_url(dir.path(), "hub.db");
-            measure(db.label(), &url, args, pki, payload, dir.path()).await
+            measure_mode(db.label(), &url, args, pki, payload, dir.path()).await
         }
         Database::Postgres { server } => {
             let pg = PgDatabase::create(server).await?;
-            let result = measure(db.label(), &pg.url, args, pki, payload, dir.path()).await;
+            let result = measure_mode(db.label(), &pg.url, args, pki, payload, dir.path()).await;
             if let Err(e) = pg.drop_database().await {
                 eprintln!("could not drop the benchmark database {}: {e:#}", pg.name);
             }

@@ -196,9 +196,11 @@ impl Figures {
             self.stored_twice,
             secs(self.all_stored)
         );
+        let after_last_accept = self.hub_acked.map(|a| a.saturating_sub(self.wall));
         say!(
-            "  every ack committed at hub    {} after the first send (polled every 20 ms)",
-            secs(self.hub_acked)
+            "  every ack committed at hub    {} after the first send, {} after the last accept (polled every 20 ms)",
+            secs(self.hub_acked),
+            secs(after_last_accept)
         );
         say!(
             "  RSS (hub + all nodes)         start {} → connected {} → end {} (peak {})",

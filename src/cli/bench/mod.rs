@@ -34,6 +34,7 @@ mod database;
 mod ephemeral;
 mod figures;
 mod fleet;
+mod hub_only;
 mod ledger_import;
 mod micro;
 mod output;
@@ -74,6 +75,9 @@ pub struct DeliveryArgs {
     /// 開ループ: 毎秒この数を予定時刻どおりに送り、遅延を予定時刻から測る / open loop: offer this many envelopes/s on a fixed schedule, latency from each scheduled send
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     rate: Option<u32>,
+    /// ハブだけを測る: 事前に暗号化・署名し、軽量クライアントが受信即受領確認 / measure the hub alone: envelopes sealed before timing, light clients ack on receipt
+    #[arg(long)]
+    hub_only: bool,
     /// 送信するエンベロープの数 / envelopes to send
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
     envelopes: u32,
@@ -125,6 +129,7 @@ pub fn run(cmd: BenchCommand, lang: Lang) -> anyhow::Result<()> {
 async fn delivery(args: DeliveryArgs, lang: Lang) -> anyhow::Result<()> {
     let refused = |e: workload::WorkloadError| anyhow::anyhow!(e.message(lang));
     let shape = workload::shape(args.agencies, args.senders, args.recipients).map_err(refused)?;
+    workload::modes(args.hub_only, args.rate).map_err(refused)?;
     let payload = Arc::new(workload::payload(args.payload_bytes).map_err(refused)?);
     let databases = databases(&args, lang)?;
     let tmp = match &args.tmp_dir {

@@ -33,6 +33,11 @@ pub(super) fn print_settings(
         "  payload        demo referral, {} B of JSON before encryption",
         workload::json_len(payload)
     );
+    if args.hub_only {
+        say!(
+            "  hub only       sealed before timing; light receivers ack on receipt (no verify, decrypt or store)"
+        );
+    }
     if let Some(rate) = args.rate {
         say!("  open loop      {rate} envelopes/s offered, latency from each scheduled send");
     }

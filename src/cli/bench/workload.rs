@@ -22,6 +22,8 @@ pub(super) enum WorkloadError {
          (--agencies minus --senders)"
     )]
     TooManyRecipients { recipients: usize, receivers: usize },
+    #[error("--hub-only measures the hub's capacity in a closed loop; it takes no --rate")]
+    HubOnlyOpenLoop,
     #[error("--payload-bytes {asked} is smaller than the demo referral itself ({minimum} B)")]
     PayloadTooSmall { asked: usize, minimum: usize },
 }
@@ -48,6 +50,11 @@ impl WorkloadError {
                 "--payload-bytes {asked} はデモの連絡票そのもの（{minimum} B）より小さいです。\
                  {minimum} 以上を指定してください。"
             ),
+            (Self::HubOnlyOpenLoop, Lang::Ja) => {
+                "--hub-only はハブの処理能力を閉ループで測ります。\
+                 --rate と同時には指定できません。"
+                    .to_owned()
+            }
             (e, Lang::En) => format!("{e}: change the options and run again."),
         }
     }
@@ -80,6 +87,14 @@ pub(super) fn shape(
         senders,
         recipients,
     })
+}
+
+/// The modes that go together.
+pub(super) fn modes(hub_only: bool, rate: Option<u32>) -> Result<(), WorkloadError> {
+    if hub_only && rate.is_some() {
+        return Err(WorkloadError::HubOnlyOpenLoop);
+    }
+    Ok(())
 }
 
 /// The demo referral, its JSON padded to exactly `bytes` bytes (ASCII
