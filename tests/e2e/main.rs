@@ -35,6 +35,7 @@ mod api;
 mod at_rest;
 mod audit;
 mod backup;
+mod bench;
 mod checkpoints;
 mod cli;
 mod cli_json;

@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// The whole system, or with `--hub-only` the hub alone.
+async fn measure_mode(
+    label: &str,
+    url: &str,
+    args: &DeliveryArgs,
+    pki: &Arc<Pki>,
+    payload: &Arc<Payload>,
+    dir: &Path,
+) -> anyhow::Result<Figures> {
+    if args.hub_only {
+        super::hub_only::measure(label, url, args, pki, payload).await
+    } else {
+        measure(label, url, args, pki, payload, dir).await
+    }
+}
+
 pub(super) async fn run_database(
     db: &Database,
     args: &DeliveryArgs,
@@ -14,11 +30,11 @@ pub(super) async fn run_database(
     match db {
         Database::Sqlite => {
             let url = store::testing::sqlite_url(dir.path(), "hub.db");
-            measure(db.label(), &url, args, pki, payload, dir.path()).await
+            measure_mode(db.label(), &url, args, pki, payload, dir.path()).await
         }
         Database::Postgres { server } => {
             let pg = PgDatabase::create(server).await?;
-            let result = measure(db.label(), &pg.url, args, pki, payload, dir.path()).await;
+            let result = measure_mode(db.label(), &pg.url, args, pki, payload, dir.path()).await;
             if let Err(e) = pg.drop_database().await {
                 eprintln!("could not drop the benchmark database {}: {e:#}", pg.name);
             }
@@ -46,7 +62,11 @@ pub(super) async fn measure(
     let rss_connected = Memory::now();
     let recipients: Vec<AgencyId> = pki.recipients.iter().map(|&i| pki.ids[i].clone()).collect();
     let warmup = Arc::new(fleet.open_cases(pki.plan(pki.senders.len())).await?);
-    run_phase(&fleet, &warmup, pki.senders.len(), payload, &mut observer).await?;
+    let warmup_pace = Pace {
+        concurrency: pki.senders.len(),
+        rate: None,
+    };
+    run_phase(&fleet, &warmup, warmup_pace, payload, &mut observer).await?;
     wait_acked(&hub, &recipients).await?;
     let started = Instant::now();
     let plan = Arc::new(fleet.open_cases(pki.plan(args.envelopes as usize)).await?);
@@ -55,8 +75,11 @@ pub(super) async fn measure(
         plan.len(),
         started.elapsed().as_secs_f64()
     );
-    let concurrency = args.concurrency as usize;
-    let sends = run_phase(&fleet, &plan, concurrency, payload, &mut observer).await?;
+    let pace = Pace {
+        concurrency: args.concurrency as usize,
+        rate: args.rate,
+    };
+    let sends = run_phase(&fleet, &plan, pace, payload, &mut observer).await?;
     let acked = wait_acked(&hub, &recipients).await?;
     if acked.is_none() {
         observer.troubles.push(format!(
@@ -85,6 +108,7 @@ pub(super) async fn measure(
         [rss_start, rss_connected, rss_end],
     );
     figures.hub_acked = figures.since_first(acked);
+    figures.offered = args.rate;
     Ok(figures)
 }
 

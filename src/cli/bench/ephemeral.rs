@@ -3,8 +3,9 @@
 use super::*;
 
 /// An ephemeral CA, hub certificate and agency key sets, written to files
-/// the hub and the nodes load as they would in a deployment. Even-numbered
-/// agencies are sending clinics; the others are recipients.
+/// the hub and the nodes load as they would in a deployment. The first
+/// `shape.senders` agencies are sending clinics; the others receive,
+/// centers and child welfare teams in turn.
 pub(super) struct Pki {
     pub(super) dir: PathBuf,
     pub(super) ids: Vec<AgencyId>,
@@ -12,18 +13,21 @@ pub(super) struct Pki {
     pub(super) directory: Directory,
     pub(super) senders: Vec<usize>,
     pub(super) recipients: Vec<usize>,
+    /// Recipients of each envelope.
+    pub(super) per_envelope: usize,
 }
 
-pub(super) fn kind_of(index: usize) -> AgencyKind {
-    match index % 4 {
-        0 | 2 => AgencyKind::ObstetricClinic,
-        1 => AgencyKind::Center,
-        _ => AgencyKind::ChildWelfare,
+pub(super) fn kind_of(index: usize, senders: usize) -> AgencyKind {
+    match index.checked_sub(senders) {
+        None => AgencyKind::ObstetricClinic,
+        Some(r) if r % 2 == 0 => AgencyKind::Center,
+        Some(_) => AgencyKind::ChildWelfare,
     }
 }
 
 impl Pki {
-    pub(super) fn generate(dir: &Path, count: usize) -> anyhow::Result<Self> {
+    pub(super) fn generate(dir: &Path, shape: Shape) -> anyhow::Result<Self> {
+        let count = shape.agencies;
         let agencies = dir.join("agencies");
         std::fs::create_dir_all(&agencies).context("creating the PKI directory")?;
         let ca = pki::generate_ca("tsunagu bench CA (ephemeral)")?;
@@ -42,7 +46,7 @@ impl Pki {
             entries.push(provision::directory_entry(
                 &material,
                 &id,
-                kind_of(index),
+                kind_of(index, shape.senders),
                 &name,
             ));
             ids.push(id);
@@ -50,8 +54,7 @@ impl Pki {
         }
         let directory = Directory::new(entries)?.with_version(1).with_hub(hub_entry);
         provision::write_signed_directory(&dir.join("directory.toml"), &directory.to_toml(), &ca)?;
-        let (senders, recipients) =
-            (0..count).partition(|&i| kind_of(i) == AgencyKind::ObstetricClinic);
+        let (senders, recipients) = (0..count).partition(|&i| i < shape.senders);
         Ok(Self {
             dir: dir.to_owned(),
             ids,
@@ -59,6 +62,7 @@ impl Pki {
             directory,
             senders,
             recipients,
+            per_envelope: shape.recipients,
         })
     }
 
@@ -88,14 +92,16 @@ impl Pki {
         }
     }
 
-    /// Envelope `k` goes from sender `k mod S` to recipients `k mod R` and
-    /// `k+1 mod R`, spreading the load evenly over both sides.
+    /// Envelope `k` goes from sender `k mod S` to the `per_envelope`
+    /// receivers from `k mod R` on, spreading the load evenly over both
+    /// sides (`per_envelope <= R`, checked in `workload::shape`).
     pub(super) fn plan(&self, envelopes: usize) -> Vec<Planned> {
         let (s, r) = (self.senders.len(), self.recipients.len());
         (0..envelopes)
             .map(|k| {
-                let mut to = vec![self.recipients[k % r], self.recipients[(k + 1) % r]];
-                to.dedup();
+                let to = (k..k + self.per_envelope)
+                    .map(|i| self.recipients[i % r])
+                    .collect();
                 Planned {
                     sender: self.senders[k % s],
                     to,

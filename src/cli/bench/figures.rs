@@ -83,6 +83,12 @@ pub(super) struct Figures {
     pub(super) ack: Option<Spread>,
     pub(super) delivered: usize,
     pub(super) expected: usize,
+    /// Deliveries a node reported stored more than once.
+    pub(super) stored_twice: usize,
+    /// How late the latest send started against its schedule.
+    pub(super) behind: Duration,
+    /// The open loop's offered rate, envelopes/s.
+    pub(super) offered: Option<u32>,
     pub(super) all_stored: Option<Duration>,
     pub(super) hub_acked: Option<Duration>,
     pub(super) memory: [Memory; 3],
@@ -97,7 +103,7 @@ impl Figures {
         observer: &Observer,
         memory: [Memory; 3],
     ) -> Self {
-        let first = sends.iter().map(|s| s.start).min();
+        let first = sends.iter().map(|s| s.scheduled).min();
         let accepted: Vec<(&SendRecord, &Accepted)> = sends
             .iter()
             .filter_map(|s| s.outcome.as_ref().ok().map(|a| (s, a)))
@@ -108,7 +114,7 @@ impl Figures {
             for &r in &plan[send.index].to {
                 expected += 1;
                 if let Some(&at) = observer.stored.get(&(a.id, r)) {
-                    acks.push(at.saturating_duration_since(send.start));
+                    acks.push(at.saturating_duration_since(send.scheduled));
                     last_stored = last_stored.max(Some(at));
                 }
             }
@@ -125,8 +131,20 @@ impl Figures {
                 .filter_map(|s| s.outcome.as_ref().err().cloned())
                 .collect(),
             wall: since_first(last_accept).unwrap_or_default(),
-            send: Spread::of(accepted.iter().map(|(s, _)| s.end - s.start).collect()),
+            send: Spread::of(
+                accepted
+                    .iter()
+                    .map(|(s, _)| s.end.saturating_duration_since(s.scheduled))
+                    .collect(),
+            ),
             delivered: acks.len(),
+            stored_twice: observer.stored_twice,
+            behind: sends
+                .iter()
+                .map(|s| s.start.saturating_duration_since(s.scheduled))
+                .max()
+                .unwrap_or_default(),
+            offered: None,
             ack: Spread::of(acks),
             expected,
             all_stored: since_first(last_stored).filter(|_| expected > 0),
@@ -164,15 +182,25 @@ impl Figures {
             Spread::show(self.send)
         );
         say!("  send → recipient stored+ack   {}", Spread::show(self.ack));
+        if let Some(offered) = self.offered {
+            say!(
+                "  open loop                     offered {offered}/s, achieved {:.0}/s, worst start {:.2} ms behind schedule",
+                self.throughput(),
+                ms(self.behind)
+            );
+        }
         say!(
-            "  deliveries stored             {} / {}, the last {} after the first send",
+            "  deliveries stored             {} / {} (stored twice {}), the last {} after the first send",
             self.delivered,
             self.expected,
+            self.stored_twice,
             secs(self.all_stored)
         );
+        let after_last_accept = self.hub_acked.map(|a| a.saturating_sub(self.wall));
         say!(
-            "  every ack committed at hub    {} after the first send (polled every 20 ms)",
-            secs(self.hub_acked)
+            "  every ack committed at hub    {} after the first send, {} after the last accept (polled every 20 ms)",
+            secs(self.hub_acked),
+            secs(after_last_accept)
         );
         say!(
             "  RSS (hub + all nodes)         start {} → connected {} → end {} (peak {})",
@@ -185,7 +213,19 @@ impl Figures {
     }
 
     pub(super) fn print_problems(&self) {
-        let problems: Vec<&String> = self.failures.iter().chain(&self.troubles).collect();
+        let mut problems: Vec<String> = self
+            .failures
+            .iter()
+            .chain(&self.troubles)
+            .cloned()
+            .collect();
+        if self.delivered != self.expected || self.stored_twice > 0 {
+            problems.push(format!(
+                "NOT EXACTLY ONCE: {} missing, {} stored twice",
+                self.expected - self.delivered,
+                self.stored_twice
+            ));
+        }
         if problems.is_empty() {
             say!("  problems seen                 none");
             return;

@@ -1,6 +1,7 @@
 //! Hub and nodes.
 
 use super::*;
+use std::collections::hash_map::Entry;
 
 /// The harness's hub, over the ephemeral PKI's files.
 pub(super) async fn start_hub(pki: &Pki, db_url: &str) -> anyhow::Result<RunningHub> {
@@ -126,6 +127,8 @@ pub(super) async fn collect(
                 at: Instant::now(),
             },
             Ok(NodeEvent::Connected { .. }) => Observed::Connected(index),
+            // A verified audit checkpoint is routine, not trouble.
+            Ok(NodeEvent::Checkpoint { .. }) => continue,
             Ok(other) => Observed::Trouble(format!("node {index}: {other:?}")),
             Err(RecvError::Lagged(n)) => {
                 Observed::Trouble(format!("node {index}: {n} events missed (lagged)"))
@@ -143,6 +146,7 @@ pub(super) struct Observer {
     pub(super) rx: mpsc::UnboundedReceiver<Observed>,
     pub(super) connected: HashSet<usize>,
     pub(super) stored: HashMap<(EnvelopeId, usize), Instant>,
+    pub(super) stored_twice: usize,
     pub(super) troubles: Vec<String>,
 }
 
@@ -152,6 +156,7 @@ impl Observer {
             rx,
             connected: HashSet::new(),
             stored: HashMap::new(),
+            stored_twice: 0,
             troubles: Vec::new(),
         }
     }
@@ -162,7 +167,14 @@ impl Observer {
                 self.connected.insert(node);
             }
             Observed::Stored { node, id, at } => {
-                self.stored.entry((id, node)).or_insert(at);
+                // The first store is the one measured; a second one would
+                // break exactly-once and is counted, never hidden.
+                match self.stored.entry((id, node)) {
+                    Entry::Occupied(_) => self.stored_twice += 1,
+                    Entry::Vacant(v) => {
+                        v.insert(at);
+                    }
+                }
             }
             Observed::Trouble(trouble) => self.troubles.push(trouble),
         }

@@ -16,15 +16,13 @@ pub(super) struct MicroFigures {
 /// (verify, decrypt) a payload padded to 4 KiB of JSON, `runs` times each.
 pub(super) fn measure_seal(pki: &Pki, runs: u32) -> anyhow::Result<MicroFigures> {
     let sender = pki.senders[0];
-    let to: Vec<usize> = pki.recipients.iter().take(2).copied().collect();
-    let mut payload = demo_payload();
-    let size = serde_json::to_vec(&payload)?.len();
-    let Body::Referral(referral) = &mut payload.body else {
-        anyhow::bail!("the demo payload is a referral");
-    };
-    referral
-        .findings
-        .push_str(&"x".repeat(SEAL_PAYLOAD_BYTES.saturating_sub(size)));
+    let to: Vec<usize> = pki
+        .recipients
+        .iter()
+        .take(pki.per_envelope)
+        .copied()
+        .collect();
+    let payload = workload::payload(Some(SEAL_PAYLOAD_BYTES as u32))?;
     let draft = draft(&pki.ids, &to, None, &payload);
     let signing = &pki.materials[sender].signing_key;
     let seal = || seal_draft(&pki.ids[sender], signing, &pki.directory, &draft);
@@ -60,7 +58,12 @@ pub(super) async fn measure_record_commit(
 ) -> anyhow::Result<Duration> {
     let dir = tempfile::tempdir_in(tmp)?;
     let records = Records::open(&store::testing::sqlite_url(dir.path(), "probe.db")).await?;
-    let to: Vec<usize> = pki.recipients.iter().take(2).copied().collect();
+    let to: Vec<usize> = pki
+        .recipients
+        .iter()
+        .take(pki.per_envelope)
+        .copied()
+        .collect();
     let draft = draft(&pki.ids, &to, None, &demo_payload());
     let sender = pki.senders[0];
     let envelope = seal_draft(

@@ -34,11 +34,13 @@ mod database;
 mod ephemeral;
 mod figures;
 mod fleet;
+mod hub_only;
 mod ledger_import;
 mod micro;
 mod output;
 mod scrape;
 mod send;
+mod workload;
 use database::*;
 use ephemeral::*;
 use figures::*;
@@ -46,6 +48,7 @@ use fleet::*;
 use micro::*;
 use output::*;
 use send::*;
+use workload::Shape;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -57,9 +60,24 @@ pub enum BenchCommand {
 
 #[derive(Args)]
 pub struct DeliveryArgs {
-    /// 機関の数（2以上。半数が送信元の産科医療機関）/ number of agencies (at least 2; half are sending clinics)
+    /// 機関の数（2以上）/ number of agencies (at least 2)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=9999))]
     agencies: u32,
+    /// 送信元（産科医療機関）の数。既定は半数 / sending agencies (clinics); default half the agencies
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    senders: Option<u32>,
+    /// 1通あたりの受信機関の数。既定は2 / recipients of each envelope; default 2
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    recipients: Option<u32>,
+    /// 連絡票を埋めて JSON をこのバイト数にする。既定はデモの連絡票のまま / pad the referral's JSON to this many bytes; default the demo referral as it is
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8 * 1024 * 1024))]
+    payload_bytes: Option<u32>,
+    /// 開ループ: 毎秒この数を予定時刻どおりに送り、遅延を予定時刻から測る / open loop: offer this many envelopes/s on a fixed schedule, latency from each scheduled send
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    rate: Option<u32>,
+    /// ハブだけを測る: 事前に暗号化・署名し、軽量クライアントが受信即受領確認 / measure the hub alone: envelopes sealed before timing, light clients ack on receipt
+    #[arg(long)]
+    hub_only: bool,
     /// 送信するエンベロープの数 / envelopes to send
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
     envelopes: u32,
@@ -109,17 +127,17 @@ pub fn run(cmd: BenchCommand, lang: Lang) -> anyhow::Result<()> {
 }
 
 async fn delivery(args: DeliveryArgs, lang: Lang) -> anyhow::Result<()> {
+    let refused = |e: workload::WorkloadError| anyhow::anyhow!(e.message(lang));
+    let shape = workload::shape(args.agencies, args.senders, args.recipients).map_err(refused)?;
+    workload::modes(args.hub_only, args.rate).map_err(refused)?;
+    let payload = Arc::new(workload::payload(args.payload_bytes).map_err(refused)?);
     let databases = databases(&args, lang)?;
     let tmp = match &args.tmp_dir {
         Some(dir) => tempfile::tempdir_in(dir),
         None => tempfile::tempdir(),
     }
     .context("creating the temporary directory")?;
-    let pki = Arc::new(Pki::generate(
-        &tmp.path().join("pki"),
-        args.agencies as usize,
-    )?);
-    let payload = Arc::new(demo_payload());
+    let pki = Arc::new(Pki::generate(&tmp.path().join("pki"), shape)?);
     print_settings(&args, &pki, &payload, tmp.path(), lang)?;
     let mut micro = measure_seal(&pki, args.micro_runs)?;
     micro.record_commit = measure_record_commit(&pki, tmp.path(), args.micro_runs).await?;
@@ -130,7 +148,7 @@ async fn delivery(args: DeliveryArgs, lang: Lang) -> anyhow::Result<()> {
         figures.print();
         rows.push(figures);
     }
-    print_summary(&args, &rows);
+    print_summary(&args, shape, workload::json_len(&payload), &rows);
     Ok(())
 }
 

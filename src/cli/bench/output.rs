@@ -9,7 +9,7 @@ pub(super) fn print_settings(
     tmp: &Path,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let per_envelope = pki.recipients.len().min(2);
+    let per_envelope = pki.per_envelope;
     say!(
         "{}",
         lang.pick("配送ベンチマーク", "tsunagu delivery benchmark")
@@ -31,8 +31,16 @@ pub(super) fn print_settings(
     say!("  concurrency    {} sends in flight", args.concurrency);
     say!(
         "  payload        demo referral, {} B of JSON before encryption",
-        serde_json::to_vec(payload)?.len()
+        workload::json_len(payload)
     );
+    if args.hub_only {
+        say!(
+            "  hub only       sealed before timing; light receivers ack on receipt (no verify, decrypt or store)"
+        );
+    }
+    if let Some(rate) = args.rate {
+        say!("  open loop      {rate} envelopes/s offered, latency from each scheduled send");
+    }
     say!(
         "  files          {} (hub SQLite, every node's SQLite records, PKI)",
         tmp.display()
@@ -59,12 +67,17 @@ pub(super) fn machine() -> String {
 }
 
 /// One Markdown row per database, ready for docs/benchmarks.md.
-pub(super) fn print_summary(args: &DeliveryArgs, rows: &[Figures]) {
+pub(super) fn print_summary(
+    args: &DeliveryArgs,
+    shape: Shape,
+    payload_bytes: usize,
+    rows: &[Figures],
+) {
     say!(
-        "\n| database | agencies | envelopes | in flight | accepted/s | accept p50 | accept p99 \
+        "\n| database | agencies | recipients | payload | envelopes | in flight | offered/s | accepted/s | accept p50 | accept p99 \
          | ack p50 | ack p99 | ack max | all stored | all acked at hub | RSS end |"
     );
-    say!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    say!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for f in rows {
         let (send, ack) = (f.send, f.ack);
         let cells = [
@@ -78,11 +91,14 @@ pub(super) fn print_summary(args: &DeliveryArgs, rows: &[Figures]) {
             mib(f.memory[2].rss),
         ];
         say!(
-            "| {} | {} | {} | {} | {:.0} | {} |",
+            "| {} | {} | {} | {} B | {} | {} | {} | {:.0} | {} |",
             f.database,
             args.agencies,
+            shape.recipients,
+            payload_bytes,
             args.envelopes,
             args.concurrency,
+            args.rate.map_or("closed loop".into(), |r| r.to_string()),
             f.throughput(),
             cells.join(" | ")
         );

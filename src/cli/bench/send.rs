@@ -2,10 +2,12 @@
 
 use super::*;
 
-/// One `Node::send`: when it was called, when it returned, and the envelope
-/// id the hub accepted (or why it did not).
+/// One `Node::send`: when it was due (the open loop's schedule; in the
+/// closed loop, when it was called), when it was called, when it returned,
+/// and the envelope id the hub accepted (or why it did not).
 pub(super) struct SendRecord {
     pub(super) index: usize,
+    pub(super) scheduled: Instant,
     pub(super) start: Instant,
     pub(super) end: Instant,
     pub(super) outcome: Result<Accepted, String>,
@@ -21,11 +23,11 @@ pub(super) struct Accepted {
 pub(super) async fn run_phase(
     fleet: &Fleet,
     plan: &Arc<Vec<Planned>>,
-    concurrency: usize,
+    pace: Pace,
     payload: &Arc<Payload>,
     observer: &mut Observer,
 ) -> anyhow::Result<Vec<SendRecord>> {
-    let mut sending = spawn_sends(fleet, plan, concurrency, payload);
+    let mut sending = spawn_sends(fleet, plan, pace, payload);
     let sends = loop {
         tokio::select! {
             done = &mut sending => break done.context("the sending task panicked")??,
@@ -40,24 +42,50 @@ pub(super) async fn run_phase(
     Ok(sends)
 }
 
+/// How sends are started: `concurrency` in flight at most; with a rate,
+/// also each at its scheduled time (open loop), not when a slot frees.
+#[derive(Clone, Copy)]
+pub(super) struct Pace {
+    pub(super) concurrency: usize,
+    pub(super) rate: Option<u32>,
+}
+
+impl Pace {
+    /// When envelope `k` is due, counted from `t0`.
+    fn due(&self, t0: Instant, k: usize) -> Instant {
+        match self.rate {
+            Some(rate) => t0 + Duration::from_secs_f64(k as f64 / f64::from(rate)),
+            None => t0,
+        }
+    }
+}
+
 pub(super) fn spawn_sends(
     fleet: &Fleet,
     plan: &Arc<Vec<Planned>>,
-    concurrency: usize,
+    pace: Pace,
     payload: &Arc<Payload>,
 ) -> JoinHandle<anyhow::Result<Vec<SendRecord>>> {
     let nodes = fleet.nodes.clone();
     let ids: Arc<Vec<AgencyId>> = Arc::new(nodes.iter().map(|n| n.id().clone()).collect());
     let (plan, payload) = (plan.clone(), payload.clone());
     tokio::spawn(async move {
-        let permits = Arc::new(Semaphore::new(concurrency));
+        let permits = Arc::new(Semaphore::new(pace.concurrency));
         let mut sends = JoinSet::new();
+        let t0 = Instant::now();
         for (index, planned) in plan.iter().enumerate() {
+            let due = pace.due(t0, index);
+            tokio::time::sleep_until(due.into()).await;
             let permit = permits.clone().acquire_owned().await?;
+            // In the closed loop an envelope is due when its slot frees; in
+            // the open loop it stays due at its scheduled time, so a send
+            // held back by a full window counts its wait (no coordinated
+            // omission).
+            let scheduled = pace.rate.map_or_else(Instant::now, |_| due);
             let node = nodes[planned.sender].clone();
             let draft = draft(&ids, &planned.to, planned.case.clone(), &payload);
             sends.spawn(async move {
-                let record = send_one(index, &node, &draft).await;
+                let record = send_one(index, scheduled, &node, &draft).await;
                 drop(permit);
                 record
             });
@@ -66,7 +94,12 @@ pub(super) fn spawn_sends(
     })
 }
 
-pub(super) async fn send_one(index: usize, node: &Node, draft: &Draft) -> SendRecord {
+pub(super) async fn send_one(
+    index: usize,
+    scheduled: Instant,
+    node: &Node,
+    draft: &Draft,
+) -> SendRecord {
     let start = Instant::now();
     let outcome = match node.send(draft).await {
         Ok(Sent::Accepted { id, duplicate }) => Ok(Accepted { id, duplicate }),
@@ -75,6 +108,7 @@ pub(super) async fn send_one(index: usize, node: &Node, draft: &Draft) -> SendRe
     };
     SendRecord {
         index,
+        scheduled,
         start,
         end: Instant::now(),
         outcome,

@@ -1,0 +1,106 @@
+//! `tsunagu bench delivery`, tiny and in the debug build: not a measurement,
+//! only that each mode runs to the end and counts every delivery once, and
+//! that a workload it cannot run is refused before anything starts.
+
+use crate::helpers::run_tsunagu;
+
+/// `bench delivery --database sqlite` with `extra`, a handful of envelopes.
+fn bench_delivery(extra: &[&str]) -> (bool, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().display().to_string();
+    let base = [
+        "bench",
+        "delivery",
+        "--database",
+        "sqlite",
+        "--micro-runs",
+        "1",
+        "--envelopes",
+        "6",
+        "--concurrency",
+        "4",
+        "--tmp-dir",
+        &dir,
+    ];
+    run_tsunagu(&[&base[..], extra].concat())
+}
+
+fn assert_every_delivery_once(out: &str, deliveries: usize) {
+    assert!(out.contains("accepted envelopes            6 / 6"), "{out}");
+    let stored =
+        format!("deliveries stored             {deliveries} / {deliveries} (stored twice 0)");
+    assert!(out.contains(&stored), "{out}");
+    assert!(out.contains("problems seen                 none"), "{out}");
+}
+
+#[test]
+fn bench_delivery_with_three_recipients_and_4_kib_counts_every_delivery_once() {
+    let (ok, out) = bench_delivery(&[
+        "--agencies",
+        "5",
+        "--senders",
+        "2",
+        "--recipients",
+        "3",
+        "--payload-bytes",
+        "4096",
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("4096 B of JSON"), "{out}");
+    assert_every_delivery_once(&out, 18);
+}
+
+#[test]
+fn bench_delivery_open_loop_reports_the_offered_and_achieved_rate() {
+    let (ok, out) = bench_delivery(&["--agencies", "4", "--rate", "200"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("offered 200/s, achieved"), "{out}");
+    assert_every_delivery_once(&out, 12);
+}
+
+#[test]
+fn bench_delivery_refuses_more_recipients_than_receiving_agencies() {
+    let (ok, out) = bench_delivery(&["--agencies", "4", "--senders", "2", "--recipients", "3"]);
+    assert!(!ok);
+    assert!(out.contains("--recipients 3 は受信機関の数 2"), "{out}");
+    assert!(!out.contains("SQLite …"), "nothing should start: {out}");
+}
+
+#[test]
+fn bench_delivery_refuses_senders_that_leave_no_receiver() {
+    let (ok, out) = bench_delivery(&["--agencies", "3", "--senders", "3"]);
+    assert!(!ok);
+    assert!(out.contains("受信する機関が残りません"), "{out}");
+}
+
+#[test]
+fn bench_delivery_refuses_a_payload_smaller_than_the_referral() {
+    let (ok, out) = bench_delivery(&["--agencies", "4", "--payload-bytes", "100", "--lang", "en"]);
+    assert!(!ok);
+    assert!(
+        out.contains("--payload-bytes 100 is smaller than the demo referral"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bench_delivery_refuses_a_zero_rate() {
+    let (ok, out) = bench_delivery(&["--agencies", "4", "--rate", "0"]);
+    assert!(!ok);
+    assert!(out.contains("--rate"), "{out}");
+}
+
+#[test]
+fn bench_delivery_hub_only_counts_every_delivery_once_by_envelope_and_recipient() {
+    let (ok, out) = bench_delivery(&["--hub-only", "--agencies", "4", "--payload-bytes", "4096"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("sealed and signed, not counted"), "{out}");
+    assert_every_delivery_once(&out, 12);
+}
+
+#[test]
+fn bench_delivery_refuses_hub_only_with_a_rate() {
+    let (ok, out) = bench_delivery(&["--hub-only", "--rate", "100"]);
+    assert!(!ok);
+    assert!(out.contains("--rate と同時には指定できません"), "{out}");
+}
