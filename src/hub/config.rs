@@ -469,6 +469,16 @@ mod tests {
         assert_eq!(limits.catch_up_interval(), Duration::from_secs(1));
     }
 
+    #[test]
+    fn an_ack_burst_of_zero_is_read_as_one_ack_per_commit() {
+        let limits = Limits {
+            max_ack_burst: 0,
+            ..Limits::default()
+        };
+        assert_eq!(limits.ack_burst(), 1);
+        assert_eq!(Limits::default().ack_burst(), 256);
+    }
+
     /// Without `[metrics]` there is no operations listener; a bare
     /// `[metrics]` listens on loopback at Prometheus' usual exporter port.
     #[test]

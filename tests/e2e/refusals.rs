@@ -26,6 +26,7 @@ both_backends!(
     malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_usable,
     an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing,
     acks_sent_together_are_each_judged_and_the_good_ones_committed,
+    acks_past_max_ack_burst_are_committed_in_several_bursts_with_the_same_answers,
     an_oversize_frame_is_closed_with_1009_and_a_reason,
 );
 
@@ -382,7 +383,20 @@ async fn an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing(db: Db) 
 /// of a sequence never sent, or a malformed frame, among them is refused on
 /// its own, in the order sent, and the good acks around it still count.
 async fn acks_sent_together_are_each_judged_and_the_good_ones_committed(db: Db) {
-    let hub = TestHub::start(&db).await;
+    acks_sent_together_are_judged_alone(TestHub::start(&db).await).await;
+}
+
+/// A burst split at the limit answers exactly as one burst would.
+async fn acks_past_max_ack_burst_are_committed_in_several_bursts_with_the_same_answers(db: Db) {
+    let limits = Limits {
+        max_ack_burst: 2,
+        ..Limits::default()
+    };
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    acks_sent_together_are_judged_alone(TestHub::start_with(&db, limits, dir, None).await).await;
+}
+
+async fn acks_sent_together_are_judged_alone(hub: TestHub) {
     let clinic = client_as(&hub, CLINIC);
     let case = open_case(&clinic).await;
     for _ in 0..3 {
