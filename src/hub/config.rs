@@ -63,6 +63,9 @@ pub struct Limits {
     /// the longest a delivery waits when this hub missed its notification
     /// (0 is read as 1).
     pub catch_up_interval_secs: u64,
+    /// Most acks read from one socket without waiting and committed in one
+    /// transaction (0 is read as 1: each ack committed alone).
+    pub max_ack_burst: usize,
 }
 
 impl Default for Limits {
@@ -90,11 +93,19 @@ impl Default for Limits {
             // and one read of a row per agency every five seconds is
             // nothing to the database.
             catch_up_interval_secs: 5,
+            // As many as the SQLite writer commits together: a node acking
+            // a backlog catches up in a few commits, and one burst's
+            // transaction stays short.
+            max_ack_burst: 256,
         }
     }
 }
 
 impl Limits {
+    pub(crate) fn ack_burst(&self) -> usize {
+        self.max_ack_burst.max(1)
+    }
+
     pub(crate) fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ping_interval_secs.max(1))
     }
@@ -405,6 +416,7 @@ mod tests {
         let config = HubConfig::load(&path).unwrap();
         assert_eq!(config.limits.max_handshakes, 256);
         assert_eq!(config.limits.catch_up_interval_secs, 5);
+        assert_eq!(config.limits.max_ack_burst, 256);
         assert_eq!(config.deadlines.lease_secs, 90);
         assert_eq!(config.retention.days(MessageKind::Referral), 30);
         assert_eq!(config.retention.days(MessageKind::ConsentRecord), 90);
@@ -455,6 +467,16 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(limits.catch_up_interval(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn an_ack_burst_of_zero_is_read_as_one_ack_per_commit() {
+        let limits = Limits {
+            max_ack_burst: 0,
+            ..Limits::default()
+        };
+        assert_eq!(limits.ack_burst(), 1);
+        assert_eq!(Limits::default().ack_burst(), 256);
     }
 
     /// Without `[metrics]` there is no operations listener; a bare

@@ -2,8 +2,12 @@
 //!
 //! After `hello`, the hub sends every unacknowledged delivery after the
 //! node's cursor in order, then live ones as they are committed (woken, not
-//! polled). Acks are committed before they count. Pings keep the socket
-//! honest: one that stays silent past the idle timeout is closed.
+//! polled). Acks are committed before they count. A node's acks can arrive
+//! faster than one commit each allows: the session takes every ack frame
+//! already waiting on the socket (up to `max_ack_burst`, never waiting for
+//! more) and commits them in one transaction, each still checked and
+//! answered on its own. Pings keep the socket honest: one that stays silent
+//! past the idle timeout is closed.
 //!
 //! The hub also signs what it says itself: every notice, for this agency at
 //! its sequence number, and checkpoints of its audit chain, sent after
@@ -106,6 +110,9 @@ struct Session {
     last_heard: Instant,
     /// The chain length of the last checkpoint sent on this socket.
     checkpointed: u64,
+    /// A frame read while gathering a burst of acks that was not an ack:
+    /// handled next, before anything else is read.
+    held: Option<Option<Result<Message, axum::Error>>>,
 }
 
 /// Why a session ended (for the log).
@@ -122,6 +129,7 @@ impl Session {
             caught_up: true,
             last_heard: Instant::now(),
             checkpointed: 0,
+            held: None,
         }
     }
 
@@ -144,6 +152,12 @@ impl Session {
             // backlog gets not one batch more.
             if let Some(why) = (&mut ejected).now_or_never() {
                 return self.eject(why).await;
+            }
+            if let Some(message) = self.held.take() {
+                if let Err(reason) = self.on_message(message).await {
+                    return reason;
+                }
+                continue;
             }
             if !self.caught_up {
                 // Mark the wakeup seen before reading, so a commit that lands
@@ -246,7 +260,7 @@ impl Session {
                 resume_after,
                 epoch,
             }) => self.on_hello(resume_after, epoch).await,
-            Ok(ClientFrame::Ack { seq }) => self.on_ack(seq).await,
+            Ok(ClientFrame::Ack { seq }) => self.on_acks(seq).await,
             Err(err) => self.refuse(err).await,
         }
     }
@@ -313,20 +327,63 @@ impl Session {
         Ok(())
     }
 
-    async fn on_ack(&mut self, seq: Seq) -> Result<(), Ended> {
-        // Only what this socket has sent (or the node said it holds) can be acked.
-        if seq == Seq(0) || Some(seq) > self.cursor {
-            return self.refuse(unknown_seq(seq)).await;
-        }
-        match self.hub.store.ack(&self.agency, seq).await {
-            Ok(AckOutcome::Acked | AckOutcome::AlreadyAcked) => Ok(()),
-            Ok(AckOutcome::AckedAfterCancel) => {
-                // A notice now waits for this very socket.
-                self.hub.wake.notify(&self.agency);
-                Ok(())
+    /// Commit `first` and every ack already waiting behind it together,
+    /// then answer each as `on_ack` always has: an unknown one is refused on
+    /// its own and the others stand. Nothing counts before the commit; if it
+    /// fails, none of the burst is acked and the node's next `hello` acks
+    /// what it holds.
+    async fn on_acks(&mut self, first: Seq) -> Result<(), Ended> {
+        let mut burst = vec![first];
+        self.read_waiting_acks(&mut burst);
+        let sent: Vec<Seq> = burst
+            .iter()
+            .copied()
+            .filter(|s| self.was_sent(*s))
+            .collect();
+        let mut outcomes = Vec::new().into_iter();
+        if !sent.is_empty() {
+            tracing::trace!(agency = %self.agency, acks = sent.len(), "committing a burst of acks");
+            match self.hub.store.ack_burst(&self.agency, sent).await {
+                Ok(committed) => outcomes = committed.into_iter(),
+                Err(e) => return self.refuse(HubError::internal(&e)).await,
             }
-            Ok(AckOutcome::Unknown) => self.refuse(unknown_seq(seq)).await,
-            Err(e) => self.refuse(HubError::internal(&e)).await,
+        }
+        for seq in burst {
+            // Unsent ones were left out of the commit, so take no outcome.
+            let outcome = self.was_sent(seq).then(|| outcomes.next()).flatten();
+            match outcome {
+                Some(AckOutcome::Acked | AckOutcome::AlreadyAcked) => {}
+                // A notice now waits for this very socket.
+                Some(AckOutcome::AckedAfterCancel) => self.hub.wake.notify(&self.agency),
+                Some(AckOutcome::Unknown) | None => self.refuse(unknown_seq(seq)).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Only what this socket has sent (or the node said it holds) can be acked.
+    fn was_sent(&self, seq: Seq) -> bool {
+        seq != Seq(0) && Some(seq) <= self.cursor
+    }
+
+    /// Add to `burst` each ack frame already read or readable without
+    /// waiting. The first frame that is anything else (or too large, or
+    /// malformed) is held, to be handled after the burst as it would have
+    /// been alone.
+    fn read_waiting_acks(&mut self, burst: &mut Vec<Seq>) {
+        while burst.len() < self.hub.limits.ack_burst() {
+            // Polled once: a stream's next item is not lost when the poll
+            // is dropped, so a frame still arriving is read by the main loop.
+            let Some(message) = self.socket.next().now_or_never() else {
+                return;
+            };
+            if let Some(seq) = ack_in(&message) {
+                self.last_heard = Instant::now();
+                burst.push(seq);
+                continue;
+            }
+            self.held = Some(message);
+            return;
         }
     }
 
@@ -400,6 +457,20 @@ async fn epoch_and_last_seq(
 ) -> Result<(Seq, HubEpoch), crate::store::StoreError> {
     let (epoch, _) = hub.store.epoch().await?;
     Ok((hub.store.last_seq(agency).await?, epoch))
+}
+
+/// The sequence number of a well-formed ack frame of allowed size.
+fn ack_in(message: &Option<Result<Message, axum::Error>>) -> Option<Seq> {
+    let Some(Ok(Message::Text(text))) = message else {
+        return None;
+    };
+    if text.len() > MAX_CLIENT_FRAME {
+        return None;
+    }
+    match serde_json::from_str(text.as_str()) {
+        Ok(ClientFrame::Ack { seq }) => Some(seq),
+        _ => None,
+    }
 }
 
 /// Tell an unknown frame type apart from a malformed one.

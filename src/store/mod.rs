@@ -221,6 +221,16 @@ pub trait HubStore: Send + Sync + 'static {
     /// Mark one delivery acknowledged.
     async fn ack(&self, agency: &AgencyId, seq: Seq) -> Result<AckOutcome, StoreError>;
 
+    /// Acknowledge several deliveries in one transaction (a burst of acks
+    /// read together from one socket): the outcome of each, in order. An
+    /// unknown sequence number is answered `Unknown` and changes nothing;
+    /// the others are committed all the same.
+    async fn ack_burst(
+        &self,
+        agency: &AgencyId,
+        seqs: Vec<Seq>,
+    ) -> Result<Vec<AckOutcome>, StoreError>;
+
     /// Mark every delivery up to and including `seq` acknowledged (the node
     /// said it holds them). Returns how many changed.
     async fn ack_through(&self, agency: &AgencyId, seq: Seq) -> Result<u64, StoreError>;

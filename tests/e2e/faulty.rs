@@ -197,6 +197,14 @@ impl HubStore for FaultyStore {
         self.inner.ack(agency, seq).await
     }
 
+    async fn ack_burst(
+        &self,
+        agency: &AgencyId,
+        seqs: Vec<Seq>,
+    ) -> Result<Vec<AckOutcome>, StoreError> {
+        self.inner.ack_burst(agency, seqs).await
+    }
+
     async fn ack_through(&self, agency: &AgencyId, seq: Seq) -> Result<u64, StoreError> {
         self.inner.ack_through(agency, seq).await
     }

@@ -25,6 +25,8 @@ both_backends!(
     an_envelope_id_reused_with_different_bytes_is_refused_and_the_original_kept,
     malformed_and_unknown_frames_get_specific_errors_and_the_socket_stays_usable,
     an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing,
+    acks_sent_together_are_each_judged_and_the_good_ones_committed,
+    acks_past_max_ack_burst_are_committed_in_several_bursts_with_the_same_answers,
     an_oversize_frame_is_closed_with_1009_and_a_reason,
 );
 
@@ -374,6 +376,80 @@ async fn an_ack_of_a_sequence_never_sent_is_refused_and_changes_nothing(db: Db) 
             .len(),
         1
     );
+    hub.stop().await;
+}
+
+/// A node's acks sent back to back may be committed as one burst: an ack
+/// of a sequence never sent, or a malformed frame, among them is refused on
+/// its own, in the order sent, and the good acks around it still count.
+async fn acks_sent_together_are_each_judged_and_the_good_ones_committed(db: Db) {
+    acks_sent_together_are_judged_alone(TestHub::start(&db).await).await;
+}
+
+/// A burst split at the limit answers exactly as one burst would.
+async fn acks_past_max_ack_burst_are_committed_in_several_bursts_with_the_same_answers(db: Db) {
+    let limits = Limits {
+        max_ack_burst: 2,
+        ..Limits::default()
+    };
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    acks_sent_together_are_judged_alone(TestHub::start_with(&db, limits, dir, None).await).await;
+}
+
+async fn acks_sent_together_are_judged_alone(hub: TestHub) {
+    let clinic = client_as(&hub, CLINIC);
+    let case = open_case(&clinic).await;
+    for _ in 0..3 {
+        clinic
+            .submit_envelope(&clinic_envelope_about(&case, &[CENTER]))
+            .await
+            .unwrap();
+    }
+    let mut socket = client_as(&hub, CENTER).connect_socket().await.unwrap();
+    send_text(&mut socket, r#"{"type":"hello","resume_after":0}"#).await;
+    assert!(matches!(
+        next_frame(&mut socket).await,
+        HubFrame::Welcome { .. }
+    ));
+    for expected in 1..=3 {
+        match next_frame(&mut socket).await {
+            HubFrame::Deliver { seq, .. } => assert_eq!(seq, Seq(expected)),
+            other => panic!("expected delivery {expected}, got {other:?}"),
+        }
+    }
+    // Queued and flushed together, so they wait on the hub's socket together.
+    let burst = [
+        r#"{"type":"ack","seq":1}"#,
+        r#"{"type":"ack","seq":99}"#,
+        r#"{"type":"ack","seq":3}"#,
+        "{not json",
+        r#"{"type":"ack","seq":2}"#,
+        r#"{"type":"ack","seq":98}"#,
+    ];
+    for frame in burst {
+        socket.feed(Message::Text(frame.into())).await.unwrap();
+    }
+    socket.flush().await.unwrap();
+    let answers = [
+        ErrorCode::UnknownSequence,
+        ErrorCode::Malformed,
+        ErrorCode::UnknownSequence,
+    ];
+    for expected in answers {
+        assert_eq!(error_code(next_frame(&mut socket).await), expected);
+    }
+    // The last refusal follows the commit of every ack before it.
+    let pending = hub.store.pending(&agency(CENTER), Seq(0), 10).await;
+    assert_eq!(pending.unwrap(), []);
+    let acked = hub
+        .store
+        .audit_entries(None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "delivery_acked" && e.detail.contains("\"seq\""))
+        .count();
+    assert_eq!(acked, 3, "one audit entry per ack");
     hub.stop().await;
 }
 

@@ -9,7 +9,7 @@ use super::support::{
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{MessageKind, Metadata, Seq};
 use crate::store::model::{AuditEvent, Effects, Facts, FactsQuery, Policy};
-use crate::store::{AcceptOutcome, HubStore};
+use crate::store::{AcceptOutcome, AckOutcome, HubStore};
 
 pub async fn concurrent_senders_get_distinct_gapless_sequences(store: Arc<dyn HubStore>) {
     let tasks: Vec<_> = (0..64u8)
@@ -81,6 +81,52 @@ pub async fn concurrent_writers_keep_one_audit_chain(store: Arc<dyn HubStore>) {
 /// Referrals relying on a consent race its withdrawal: each is either
 /// refused (the withdrawal came first) or stored and then cancelled (it
 /// came first). None may be stored and still delivered.
+/// Several agencies' sockets ack in bursts while senders keep sending: the
+/// chain links every entry once, and every ack is counted.
+pub async fn concurrent_bursts_of_acks_and_accepts_keep_one_gapless_chain(
+    store: Arc<dyn HubStore>,
+) {
+    const AGENCIES: [&str; 4] = ["center", "welfare", "nursery", "yotaikyo"];
+    for i in 0..16u8 {
+        store
+            .accept(envelope(&AGENCIES, &[i]), FactsQuery::default(), allow())
+            .await
+            .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for who in AGENCIES {
+        for burst in [1..=8u64, 9..=16] {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let seqs = burst.map(Seq).collect();
+                let outcomes = store.ack_burst(&agency(who), seqs).await.unwrap();
+                assert!(outcomes.iter().all(|o| *o == AckOutcome::Acked), "{who}");
+            }));
+        }
+    }
+    for i in 16..32u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .accept(envelope(&["center"], &[i]), FactsQuery::default(), allow())
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let chain = audit_chain(&store).await;
+    let acked = chain.iter().filter(|e| e.event == "delivery_acked").count();
+    assert_eq!(acked, AGENCIES.len() * 16);
+    assert_eq!(chain.len(), 32 + AGENCIES.len() * 16);
+    let left = store.pending(&agency("center"), Seq(0), 100).await.unwrap();
+    assert_eq!(
+        left.iter().map(|d| d.seq.0).collect::<Vec<_>>(),
+        (17..=32).collect::<Vec<_>>()
+    );
+}
+
 pub async fn nothing_slips_past_a_concurrent_withdrawal(store: Arc<dyn HubStore>) {
     let case = case_id("case-1");
     store.open_case(&case, &agency("center")).await.unwrap();

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::support::{agency, allow, envelope, first_miss, meta, sealed, stored, with};
+use super::support::{
+    agency, allow, audit_chain, envelope, first_miss, meta, sealed, stored, with,
+};
 use crate::protocol::{EnvelopeId, Metadata, Seq, Timestamp};
 use crate::store::model::{Effects, FactsQuery};
 use crate::store::{AcceptOutcome, AckOutcome, DeliveryItem, HubStore};
@@ -117,6 +119,38 @@ pub async fn acks_are_checked_against_what_was_delivered(store: Arc<dyn HubStore
         store.ack(&agency("welfare"), Seq(1)).await.unwrap(),
         AckOutcome::Unknown
     );
+}
+
+/// A burst from one socket is one transaction, but each ack in it is
+/// judged alone: an unknown one changes nothing and costs the others nothing.
+pub async fn a_burst_of_acks_commits_each_known_one_and_answers_each(store: Arc<dyn HubStore>) {
+    for i in 0..3u8 {
+        stored(&store, &envelope(&["center"], &[i]), allow()).await;
+    }
+    let center = agency("center");
+    let before = audit_chain(&store).await.len();
+    let outcomes = store
+        .ack_burst(&center, vec![Seq(1), Seq(99), Seq(3), Seq(1)])
+        .await
+        .unwrap();
+    use AckOutcome::*;
+    assert_eq!(outcomes, [Acked, Unknown, Acked, AlreadyAcked]);
+    let pending = store.pending(&center, Seq(0), 10).await.unwrap();
+    assert_eq!(pending.iter().map(|d| d.seq.0).collect::<Vec<_>>(), [2]);
+    // One `delivery_acked` per ack that changed something, chained in order.
+    let acked: Vec<_> = audit_chain(&store).await[before..]
+        .iter()
+        .map(|e| (e.event.clone(), e.detail.clone()))
+        .collect();
+    let entry = |seq: u64| {
+        let detail = serde_json::json!({ "seq": seq, "after_cancel": false });
+        ("delivery_acked".to_owned(), detail.to_string())
+    };
+    assert_eq!(acked, [entry(1), entry(3)]);
+    // A burst of nothing known writes nothing.
+    let none = store.ack_burst(&center, vec![Seq(7)]).await.unwrap();
+    assert_eq!(none, [Unknown]);
+    assert_eq!(audit_chain(&store).await.len(), before + 2);
 }
 
 pub async fn ack_through_marks_everything_up_to_the_cursor(store: Arc<dyn HubStore>) {

@@ -257,9 +257,18 @@ where
     }
 
     async fn ack(&self, agency: &AgencyId, seq: Seq) -> Result<AckOutcome, StoreError> {
+        let outcomes = self.ack_burst(agency, vec![seq]).await?;
+        Ok(outcomes.into_iter().next().unwrap_or(AckOutcome::Unknown))
+    }
+
+    async fn ack_burst(
+        &self,
+        agency: &AgencyId,
+        seqs: Vec<Seq>,
+    ) -> Result<Vec<AckOutcome>, StoreError> {
         let _timer = self.measured().timer("ack");
-        self.write(Retry::Conflicts, (agency.clone(), seq), |c, (a, s)| {
-            Box::pin(async move { Sql(c).ack(a, *s).await })
+        self.write(Retry::Conflicts, (agency.clone(), seqs), |c, (a, s)| {
+            Box::pin(async move { Sql(c).acks(a, s).await })
         })
         .await
     }

@@ -95,10 +95,9 @@ where
         if let Some((subject, reminders)) = &effects.reminders {
             self.replace_reminders(subject, reminders).await?;
         }
-        self.append_audit(&accepted_event(meta)).await?;
-        for event in &effects.audit {
-            self.append_audit(event).await?;
-        }
+        let mut events = vec![accepted_event(meta)];
+        events.extend(effects.audit.iter().cloned());
+        self.append_audits(&events).await?;
         Ok(AcceptOutcome::Stored(seqs))
     }
 
@@ -522,12 +521,33 @@ where
         Ok(true)
     }
 
-    /// Mark one delivery acknowledged.
-    pub(in crate::store) async fn ack(
+    /// Mark each delivery in `seqs` acknowledged, in order, and answer for
+    /// each. An unknown seq changes nothing and does not stop the others.
+    /// Their audit entries (one per ack, as `delivery_acked` promises) are
+    /// appended together at the end, so where the chain's tail is locked
+    /// (PostgreSQL) it is held from the last statement to the commit only.
+    pub(in crate::store) async fn acks(
+        &mut self,
+        agency: &AgencyId,
+        seqs: &[Seq],
+    ) -> Result<Vec<AckOutcome>> {
+        let mut outcomes = Vec::with_capacity(seqs.len());
+        let mut events = Vec::new();
+        for &seq in seqs {
+            let (outcome, event) = self.ack(agency, seq).await?;
+            outcomes.push(outcome);
+            events.extend(event);
+        }
+        self.append_audits(&events).await?;
+        Ok(outcomes)
+    }
+
+    /// Mark one delivery acknowledged; the audit entry is the caller's to append.
+    async fn ack(
         &mut self,
         agency: &AgencyId,
         seq: Seq,
-    ) -> Result<AckOutcome> {
+    ) -> Result<(AckOutcome, Option<AuditEvent>)> {
         let row: Option<(Option<Timestamp>, Option<String>, Option<Timestamp>)> =
             sqlx::query_as(DB::DELIVERY_TO_ACK)
                 .bind(agency.as_str())
@@ -535,10 +555,11 @@ where
                 .fetch_optional(&mut *self.0)
                 .await?;
         let Some((None, envelope, cancelled)) = row else {
-            return Ok(match row {
+            let outcome = match row {
                 None => AckOutcome::Unknown,
                 Some(_) => AckOutcome::AlreadyAcked,
-            });
+            };
+            return Ok((outcome, None));
         };
         sqlx::query(
             "UPDATE deliveries SET acked_at = $1, cancelled_at = NULL \
@@ -553,13 +574,12 @@ where
             self.late_delivery(agency, envelope).await?;
         }
         let late = cancelled.is_some();
-        self.append_audit(&acked_event(agency, seq, envelope, late))
-            .await?;
-        Ok(if late {
+        let outcome = if late {
             AckOutcome::AckedAfterCancel
         } else {
             AckOutcome::Acked
-        })
+        };
+        Ok((outcome, Some(acked_event(agency, seq, envelope, late))))
     }
 
     /// The node stored a delivery that was cancelled after it was pushed: it
@@ -640,30 +660,43 @@ where
             .await
     }
 
-    /// Append to the audit chain, linked to the last entry. With the tail
-    /// locked until commit, the next appender reads this entry as its parent
-    /// (PostgreSQL's READ COMMITTED reads the latest commit at each statement).
+    /// Append to the audit chain, linked to the last entry.
     pub(in crate::store) async fn append_audit(&mut self, e: &AuditEvent) -> Result<()> {
+        self.append_audits(std::slice::from_ref(e)).await
+    }
+
+    /// Append entries to the audit chain in order, the first linked to the
+    /// last entry. With the tail locked until commit, the next appender
+    /// reads the last of these as its parent (PostgreSQL's READ COMMITTED
+    /// reads the latest commit at each statement). Nothing to append takes
+    /// no lock.
+    pub(in crate::store) async fn append_audits(&mut self, events: &[AuditEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         DB::lock_audit_tail(self.0).await?;
-        let last: Option<(i64, Vec<u8>)> =
+        let mut last: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *self.0)
                 .await?;
-        let entry = next_audit_entry(last, e);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(entry.seq)
-        .bind(entry.at)
-        .bind(entry.event)
-        .bind(entry.agency)
-        .bind(entry.subject)
-        .bind(entry.detail)
-        .bind(entry.prev_hash)
-        .bind(entry.hash)
-        .execute(&mut *self.0)
-        .await?;
+        for e in events {
+            let entry = next_audit_entry(last, e);
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(entry.seq)
+            .bind(entry.at)
+            .bind(entry.event)
+            .bind(entry.agency)
+            .bind(entry.subject)
+            .bind(entry.detail)
+            .bind(entry.prev_hash)
+            .bind(&entry.hash)
+            .execute(&mut *self.0)
+            .await?;
+            last = Some((entry.seq, entry.hash));
+        }
         Ok(())
     }
 }
