@@ -17,9 +17,8 @@ use clap::Args;
 
 use crate::cli::operator::operator;
 use crate::cli::output::say;
-use crate::hub::HubConfig;
 use crate::i18n::Lang;
-use crate::store::{self, HubStore, model::AuditEvent, postgres::dump};
+use crate::store::{HubStore, model::AuditEvent, postgres::dump};
 
 #[derive(Args)]
 pub struct BackupArgs {
@@ -39,7 +38,7 @@ pub struct NewEpochArgs {
 }
 
 pub fn backup(args: BackupArgs, lang: Lang) -> anyhow::Result<()> {
-    let config = load(&args.config, lang)?;
+    let config = super::hub_config(&args.config, lang)?;
     check_out(&args.out, lang)?;
     let postgres = !config.database_url.starts_with("sqlite:");
     if postgres && !dump::pg_dump_available() {
@@ -52,7 +51,7 @@ pub fn backup(args: BackupArgs, lang: Lang) -> anyhow::Result<()> {
         );
     }
     tokio::runtime::Runtime::new()?.block_on(async {
-        let store = open(&config, lang).await?;
+        let store = super::hub_store(&config, lang).await?;
         let taken = take(&*store, &args.out, lang).await;
         store.close().await;
         let (size, count, elapsed) = taken?;
@@ -134,9 +133,9 @@ async fn take(store: &dyn HubStore, out: &Path, lang: Lang) -> anyhow::Result<(u
 }
 
 pub fn new_epoch(args: NewEpochArgs, lang: Lang) -> anyhow::Result<()> {
-    let config = load(&args.config, lang)?;
+    let config = super::hub_config(&args.config, lang)?;
     tokio::runtime::Runtime::new()?.block_on(async {
-        let store = open(&config, lang).await?;
+        let store = super::hub_store(&config, lang).await?;
         let renewed = async {
             let epoch = store.renew_epoch().await?;
             let event = AuditEvent::new(
@@ -163,28 +162,6 @@ pub fn new_epoch(args: NewEpochArgs, lang: Lang) -> anyhow::Result<()> {
             epoch.since
         );
         Ok(())
-    })
-}
-
-fn load(path: &Path, lang: Lang) -> anyhow::Result<HubConfig> {
-    HubConfig::load(path).with_context(|| {
-        format!(
-            "{}: {}",
-            lang.pick(
-                "ハブの設定ファイルを読み込めません（--config でハブの hub.toml を指定してください）",
-                "cannot read the hub config (name the hub's hub.toml with --config)"
-            ),
-            path.display()
-        )
-    })
-}
-
-async fn open(config: &HubConfig, lang: Lang) -> anyhow::Result<std::sync::Arc<dyn HubStore>> {
-    store::open(&config.database_url).await.with_context(|| {
-        lang.pick(
-            "ハブのデータベースを開けません",
-            "cannot open the hub's database",
-        )
     })
 }
 

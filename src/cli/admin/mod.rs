@@ -7,8 +7,15 @@ mod backup;
 mod directory;
 mod retention;
 
-use crate::i18n::Lang;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
 use clap::Subcommand;
+
+use crate::hub::HubConfig;
+use crate::i18n::Lang;
+use crate::store::HubStore;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -52,4 +59,30 @@ pub fn run(cmd: AdminCommand, lang: Lang) -> anyhow::Result<()> {
             json,
         } => retention::purge_now(&config, dry_run, json, lang),
     }
+}
+
+/// The hub's `hub.toml`, for the commands that act on its database.
+fn hub_config(path: &Path, lang: Lang) -> anyhow::Result<HubConfig> {
+    HubConfig::load(path).with_context(|| {
+        format!(
+            "{}: {}",
+            lang.pick(
+                "ハブの設定ファイルを読み込めません（--config でハブの hub.toml を指定してください）",
+                "cannot read the hub config (name the hub's hub.toml with --config)"
+            ),
+            path.display()
+        )
+    })
+}
+
+/// The hub's database named by `config`.
+async fn hub_store(config: &HubConfig, lang: Lang) -> anyhow::Result<Arc<dyn HubStore>> {
+    crate::store::open(&config.database_url)
+        .await
+        .with_context(|| {
+            lang.pick(
+                "ハブのデータベースを開けません。hub.toml の database_url を確認してください",
+                "cannot open the hub database; check database_url in hub.toml",
+            )
+        })
 }

@@ -6,12 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Subcommand;
 
 use crate::cli::operator::operator;
 use crate::cli::output::{json, say};
-use crate::hub::HubConfig;
 use crate::hub::retention::{PurgeRun, purge};
 use crate::i18n::Lang;
 use crate::protocol::CaseId;
@@ -78,8 +77,9 @@ pub fn hold(cmd: HoldCommand, lang: Lang) -> anyhow::Result<()> {
 /// `tsunagu admin purge`.
 pub fn purge_now(config: &Path, dry_run: bool, json_out: bool, lang: Lang) -> anyhow::Result<()> {
     runtime()?.block_on(async move {
-        let retention = load(config, lang)?.retention;
-        let store = open(config, lang).await?;
+        let config = super::hub_config(config, lang)?;
+        let store = super::hub_store(&config, lang).await?;
+        let retention = config.retention;
         let run = PurgeRun {
             dry_run,
             operator: Some(operator()),
@@ -114,23 +114,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Runtime::new()?)
 }
 
-fn load(config: &Path, lang: Lang) -> anyhow::Result<HubConfig> {
-    HubConfig::load(config).with_context(|| {
-        lang.pick(
-            "ハブの設定ファイルを読めません。--config にハブの hub.toml を指定してください",
-            "cannot load the hub config; name the hub's hub.toml with --config",
-        )
-    })
-}
-
 async fn open(config: &Path, lang: Lang) -> anyhow::Result<Arc<dyn HubStore>> {
-    let url = load(config, lang)?.database_url;
-    crate::store::open(&url).await.with_context(|| {
-        lang.pick(
-            "ハブのデータベースを開けません。hub.toml の database_url を確認してください",
-            "cannot open the hub database; check database_url in hub.toml",
-        )
-    })
+    super::hub_store(&super::hub_config(config, lang)?, lang).await
 }
 
 /// A case id as the hub issued it; a malformed one is refused before the
