@@ -137,7 +137,9 @@ impl Connection {
             }
         };
         drop(ticket);
-        let peer = peer_of(&tls, &self.current.borrow().directory().clone());
+        // An Arc of the directory in force, not a copy of it per connection.
+        let directory = self.current.borrow().shared();
+        let peer = peer_of(&tls, &directory);
         if let (Some(agency), Some(cert)) = (&peer.agency, first_certificate(&tls)) {
             self.admission.metrics.certificate_presented(agency, cert);
         }
