@@ -183,3 +183,62 @@ pub async fn nothing_slips_past_a_concurrent_withdrawal(store: Arc<dyn HubStore>
         "and its sender told of each, and (as the recorder) of the ending"
     );
 }
+
+/// Two hub processes on one database (PostgreSQL's scale-out; on SQLite, an
+/// `admin` command beside the running hub) write at once: their groups take
+/// turns, so every write lands, sequences stay gapless and the chain is one.
+async fn two_processes_write_one_history(a: Arc<dyn HubStore>, b: Arc<dyn HubStore>) {
+    let tasks: Vec<_> = (0..64u8)
+        .map(|i| {
+            let (one, other) = if i % 2 == 0 {
+                (a.clone(), b.clone())
+            } else {
+                (b.clone(), a.clone())
+            };
+            tokio::spawn(async move {
+                let e = envelope(&["center", "welfare"], &[i]);
+                let stored = one.accept(e, FactsQuery::default(), allow()).await;
+                assert!(matches!(stored, Ok(AcceptOutcome::Stored(_))), "{stored:?}");
+                let event = AuditEvent::new("connected", Some(&agency("welfare")), None, i.into());
+                other.audit(event).await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for (store, who) in [(&a, "center"), (&b, "welfare")] {
+        let seqs: Vec<u64> = store
+            .pending(&agency(who), Seq(0), 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.seq.0)
+            .collect();
+        assert_eq!(seqs, (1..=64).collect::<Vec<_>>(), "{who}");
+    }
+    assert_eq!(audit_chain(&b).await.len(), 128);
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_two_processes_write_one_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::store::testing::sqlite_url(dir.path(), "hub.db");
+    let a = crate::store::open(&url).await.unwrap();
+    let b = crate::store::open(&url).await.unwrap();
+    two_processes_write_one_history(a, b).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(tsunagu_pg),
+    ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
+)]
+async fn postgres_two_processes_write_one_history() {
+    let url = crate::store::testing::fresh_pg_url().await;
+    let a = crate::store::open(&url).await.unwrap();
+    let b = crate::store::open(&url).await.unwrap();
+    two_processes_write_one_history(a, b).await;
+}

@@ -1,54 +1,44 @@
 //! The hub store on PostgreSQL, for a hub that outgrows one machine: several
-//! hub processes share one database. Each write is its own transaction,
-//! retried when PostgreSQL reports a deadlock or serialization failure;
-//! `write` explains the locks that keep it equivalent to SQLite's single
-//! writer.
+//! hub processes share one database. Writes are committed in groups, as on
+//! SQLite (`sql::group`); each group first takes an advisory lock that makes
+//! it the only writer of any hub process until it commits.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Postgres};
+use sqlx::{PgPool, Postgres};
 use tokio::sync::mpsc;
 
 pub mod dump;
 
 use super::StoreError;
 use super::metrics::StoreMetrics;
-use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
+use super::sql::{Backend, Committer, Conn, GroupCommit};
 use crate::protocol::AgencyId;
 
 /// Channel on which a commit announces new deliveries (payload: agency id),
 /// so a hub process holding the recipient's socket wakes up.
 pub const DELIVERY_CHANNEL: &str = "tsunagu_delivery";
 
-/// How many times a write is retried after a deadlock or a collision.
-const MAX_RETRIES: u32 = 5;
-
 /// PostgreSQL-backed hub store.
 pub struct PgStore {
     pool: PgPool,
     /// For `pg_dump` (`tsunagu admin backup`).
     url: String,
+    writes: GroupCommit<Postgres>,
     metrics: StoreMetrics,
 }
 
 /// The migrations built in, for the readiness check.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-/// The transaction-scoped advisory lock that makes appends to the audit
-/// chain one at a time ("tsunagu" + 1), so no two entries share a parent.
-const AUDIT_CHAIN_LOCK: i64 = 0x7473_756e_6167_7501;
-
-/// Whether `retry` allows retrying after `e`.
-fn retries(retry: Retry, e: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = e else {
-        return false;
-    };
-    matches!(db.code().as_deref(), Some("40P01" | "40001"))
-        || (matches!(retry, Retry::ConflictsAndCollisions) && db.is_unique_violation())
-}
+/// The transaction-scoped advisory lock that makes one batch at a time the
+/// writer, across hub processes ("tsunagu" + 1). The key is the one earlier
+/// releases took before appending to the audit chain, so during a rolling
+/// upgrade old hubs' appends and new hubs' batches still take turns.
+const WRITERS_LOCK: i64 = 0x7473_756e_6167_7501;
 
 impl PgStore {
     /// Connect to `url` and apply migrations.
@@ -60,10 +50,12 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let metrics = StoreMetrics::default();
         Ok(Self {
+            writes: GroupCommit::start(pool.clone(), metrics.clone()),
             pool,
             url: url.to_owned(),
-            metrics: StoreMetrics::default(),
+            metrics,
         })
     }
 
@@ -81,29 +73,8 @@ impl Committer for PgStore {
         Ok(self.pool.acquire().await?)
     }
 
-    /// Run `f` in one transaction and commit, retrying as `retry` allows.
-    async fn write<A, T, F>(&self, retry: Retry, args: A, f: F) -> Result<T, StoreError>
-    where
-        A: Send + Sync + 'static,
-        T: Send + 'static,
-        F: for<'a> Fn(&'a mut PgConnection, &'a A) -> Work<'a, T> + Send + Sync + 'static,
-    {
-        let mut attempt = 0;
-        loop {
-            let mut tx = self.pool.begin().await?;
-            match f(&mut tx, &args).await {
-                Ok(value) => {
-                    tx.commit().await?;
-                    return Ok(value);
-                }
-                Err(e) if attempt < MAX_RETRIES && retries(retry, &e) => {
-                    tracing::debug!(error = %e, attempt, "retrying a write");
-                    tx.rollback().await?;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+    fn writes(&self) -> &GroupCommit<Postgres> {
+        &self.writes
     }
 
     async fn wakeups(&self) -> Result<Option<mpsc::Receiver<Option<AgencyId>>>, StoreError> {
@@ -136,6 +107,7 @@ impl Committer for PgStore {
     }
 
     async fn shut(&self) {
+        self.writes.shut().await;
         self.pool.close().await;
     }
 
@@ -154,35 +126,22 @@ impl Committer for PgStore {
     }
 }
 
-/// Several hub processes may write at once: lock what SQLite's one writer
-/// excludes by itself, in the order `sql::write` describes.
+/// Several hub processes may write at once: each batch takes the writers'
+/// lock first.
 impl Backend for Postgres {
-    const CONSENT_DELIVERIES: &'static str = "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
-         JOIN envelopes e ON e.id = d.envelope_id \
-         WHERE e.consent_id = $1 AND d.cancelled_at IS NULL \
-         ORDER BY d.recipient, d.seq FOR UPDATE OF d";
-    const DELIVERY_TO_ACK: &'static str = "SELECT acked_at, envelope_id, cancelled_at \
-         FROM deliveries WHERE recipient = $1 AND seq = $2 FOR UPDATE";
+    const BEGIN_WRITE: &'static str = "BEGIN";
 
-    /// `FOR NO KEY UPDATE` rather than `FOR SHARE`: the same transaction may
-    /// go on to update the row (a withdrawal, a case change), and two share
-    /// locks upgrading at once would deadlock.
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
         result.rows_affected()
     }
 
-    async fn lock_fact(c: &mut Conn<Self>, fact: Fact, key: &str) -> Result<(), sqlx::Error> {
-        let sql = match fact {
-            Fact::Referral => {
-                "SELECT 1 FROM referral_states WHERE referral = $1 \
-                 ORDER BY recipient FOR NO KEY UPDATE"
-            }
-            Fact::Case => "SELECT 1 FROM cases WHERE case_id = $1 FOR NO KEY UPDATE",
-            Fact::Consent => "SELECT 1 FROM consents WHERE consent_id = $1 FOR NO KEY UPDATE",
-            Fact::Meeting => "SELECT 1 FROM meetings WHERE meeting_id = $1 FOR NO KEY UPDATE",
-            Fact::Plan => "SELECT 1 FROM plan_versions WHERE plan_id = $1 FOR NO KEY UPDATE",
-        };
-        sqlx::query(sql).bind(key).fetch_all(c).await?;
+    /// Held until commit. Taken first, before any row is read, so it is the
+    /// only lock a batch waits for.
+    async fn lock_writers(c: &mut Conn<Self>) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITERS_LOCK)
+            .execute(c)
+            .await?;
         Ok(())
     }
 
@@ -196,14 +155,6 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    /// Held until commit.
-    async fn lock_audit_tail(c: &mut Conn<Self>) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(AUDIT_CHAIN_LOCK)
-            .execute(c)
-            .await?;
-        Ok(())
-    }
     fn migrator() -> &'static sqlx::migrate::Migrator {
         &MIGRATOR
     }

@@ -5,7 +5,7 @@
 use sqlx::ColumnIndex;
 use sqlx::{Decode, Encode, Executor, IntoArguments, Type};
 
-use super::{Backend, Fact, Sql};
+use super::{Backend, Sql};
 use crate::protocol::day::Day;
 use crate::protocol::meeting::{Attendance, MeetingKind};
 use crate::protocol::plan::PlanVersion;
@@ -63,14 +63,12 @@ where
     for<'q> Timestamp: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> Option<Timestamp>: Encode<'q, DB>,
 {
-    /// A meeting and its invitees, locked until commit where the backend
-    /// locks (two answers, or an answer and a cancellation, serialize).
+    /// A meeting and its invitees.
     pub(in crate::store) async fn meeting(
         &mut self,
         id: MeetingId,
     ) -> Result<Option<MeetingRecord>> {
         let key = id.to_string();
-        DB::lock_fact(self.0, Fact::Meeting, &key).await?;
         let row: Option<MeetingRow> = sqlx::query_as(
             "SELECT organiser, kind, case_id, more_cases, meeting_id, starts_at, \
              duration_minutes, cancelled_at FROM meetings WHERE meeting_id = $1",
@@ -103,12 +101,11 @@ where
         }))
     }
 
-    /// A plan's latest version, locked until commit where the backend
-    /// locks (two revisions of the same version serialize; the second
-    /// then sees the first and is refused as stale).
+    /// A plan's latest version (of two revisions of the same version, the
+    /// second, in the same group or the next, sees the first and is refused
+    /// as stale).
     pub(in crate::store) async fn latest_plan(&mut self, id: PlanId) -> Result<Option<PlanRecord>> {
         let key = id.to_string();
-        DB::lock_fact(self.0, Fact::Plan, &key).await?;
         let row: Option<PlanRow> = sqlx::query_as(
             "SELECT case_id, author, plan_id, version, lead, roles, made_on, review_on \
              FROM plan_versions WHERE plan_id = $1 ORDER BY version DESC LIMIT 1",

@@ -1,10 +1,10 @@
 //! The hub store written once: every read and write is SQL text both
 //! backends accept (sqlx's SQLite driver takes PostgreSQL's `$1` numbered
 //! placeholders), run by code generic over the sqlx [`Database`]. A backend
-//! adds only what really differs, through [`Backend`]: row locks and wakeups
-//! (PostgreSQL has concurrent writers in several processes; SQLite has one
-//! writer task) and how a write is committed ([`Committer`]: SQLite's group
-//! commit, PostgreSQL's retried transactions).
+//! adds only what really differs, through [`Backend`]: how a batch of writes
+//! excludes every other writer, and wakeups (PostgreSQL may have hub
+//! processes on other machines). Writes are committed in groups the same
+//! way on both ([`group`]).
 
 use std::future::Future;
 
@@ -13,13 +13,15 @@ use sqlx::Database;
 pub(super) mod casework;
 pub(super) mod cluster;
 pub(super) mod epoch;
+pub(super) mod group;
 pub(super) mod health;
 pub(super) mod read;
 pub(super) mod retention;
 pub(super) mod store;
 pub(super) mod write;
 
-pub(super) use store::{Committer, Retry, Work};
+pub(super) use group::GroupCommit;
+pub(super) use store::{Committer, Work};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
@@ -30,52 +32,22 @@ pub(super) type Conn<DB> = <DB as Database>::Connection;
 /// they need are stated once, on the `impl` blocks in `read` and `write`.
 pub(super) struct Sql<'c, DB: Database>(pub &'c mut Conn<DB>);
 
-/// A row the policy reads, which must not change before the write it allows
-/// commits.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Fact {
-    /// A referral's per-recipient states (key: the referral's id).
-    Referral,
-    /// A case (key: its id).
-    Case,
-    /// A consent (key: its id).
-    Consent,
-    /// A meeting and its invitees (key: its id).
-    Meeting,
-    /// A plan's versions (key: the plan id).
-    Plan,
-}
-
 /// What a backend adds to the shared SQL.
 pub(super) trait Backend: Database {
-    /// Statement listing the deliveries, not yet cancelled, of envelopes that
-    /// rely on consent `$1`: (recipient, seq, envelope_id, sender, acked_at),
-    /// by recipient then seq. PostgreSQL locks them.
-    const CONSENT_DELIVERIES: &'static str;
-
-    /// Statement reading delivery (`$1` recipient, `$2` seq) before an ack:
-    /// (acked_at, envelope_id, cancelled_at). PostgreSQL locks it, so two
-    /// sockets acking the same delivery record one ack.
-    const DELIVERY_TO_ACK: &'static str;
+    /// How a batch's transaction begins.
+    const BEGIN_WRITE: &'static str;
 
     /// How many rows a statement changed (sqlx has no trait for it).
     fn rows_affected(result: &Self::QueryResult) -> u64;
 
-    /// Lock `fact`'s rows until commit. SQLite does nothing: its one writer
-    /// already excludes every other write.
-    fn lock_fact(
-        c: &mut Conn<Self>,
-        fact: Fact,
-        key: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Make this batch the only writer until it commits, in every hub
+    /// process (see [`group`]). SQLite does nothing: `BEGIN IMMEDIATE` took
+    /// its write lock.
+    fn lock_writers(c: &mut Conn<Self>) -> impl Future<Output = Result<()>> + Send;
 
     /// A delivery for `recipient` was queued: wake, on commit, whichever hub
     /// process holds its socket. SQLite does nothing: one process.
     fn queued(c: &mut Conn<Self>, recipient: &str) -> impl Future<Output = Result<()>> + Send;
-
-    /// Make this transaction the only appender to the audit chain until it
-    /// commits, so no two entries share a parent. SQLite does nothing.
-    fn lock_audit_tail(c: &mut Conn<Self>) -> impl Future<Output = Result<()>> + Send;
 
     /// This backend's migrations as built in, for the readiness check.
     fn migrator() -> &'static sqlx::migrate::Migrator;

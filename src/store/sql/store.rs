@@ -7,7 +7,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Decode, Encode, Executor, IntoArguments, Type};
 use tokio::sync::mpsc;
 
-use super::{Backend, Conn, Sql};
+use super::{Backend, Conn, GroupCommit, Sql};
 use std::path::Path;
 
 use crate::protocol::epoch::{EpochId, HubEpoch};
@@ -27,16 +27,6 @@ use crate::store::{
 /// One attempt at a write, inside its transaction.
 pub(in crate::store) type Work<'a, T> = BoxFuture<'a, Result<T, sqlx::Error>>;
 
-/// Which failures a write may retry, where the backend retries (PostgreSQL).
-#[derive(Clone, Copy, Debug)]
-pub(in crate::store) enum Retry {
-    /// Deadlocks and serialization failures.
-    Conflicts,
-    /// Those, and unique violations: concurrent senders can collide on the
-    /// same new envelope id; the retry then finds it stored.
-    ConflictsAndCollisions,
-}
-
 /// How a backend runs reads and commits writes.
 #[async_trait]
 pub(in crate::store) trait Committer: Send + Sync + 'static {
@@ -46,14 +36,20 @@ pub(in crate::store) trait Committer: Send + Sync + 'static {
     /// A connection for reads outside any write.
     async fn reader(&self) -> Result<PoolConnection<Self::Db>, StoreError>;
 
-    /// Run `f` in a transaction and commit; answer only once it is durable.
-    /// `f` gets its arguments as `args` (rather than capturing them) so that
-    /// an attempt that is retried can borrow them again.
-    async fn write<A, T, F>(&self, retry: Retry, args: A, f: F) -> Result<T, StoreError>
+    /// Its writer task.
+    fn writes(&self) -> &GroupCommit<Self::Db>;
+
+    /// Run `f` in the next batch's transaction; answer only once it is
+    /// committed. `f` gets its arguments as `args` so that what it borrows
+    /// lives as long as its work.
+    async fn write<A, T, F>(&self, args: A, f: F) -> Result<T, StoreError>
     where
         A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'a> Fn(&'a mut Conn<Self::Db>, &'a A) -> Work<'a, T> + Send + Sync + 'static;
+        F: for<'a> FnOnce(&'a mut Conn<Self::Db>, &'a A) -> Work<'a, T> + Send + 'static,
+    {
+        self.writes().write(args, f).await
+    }
 
     /// See [`HubStore::delivery_wakeups`].
     async fn wakeups(&self) -> Result<Option<mpsc::Receiver<Option<AgencyId>>>, StoreError> {
@@ -104,7 +100,7 @@ where
     ) -> Result<AcceptOutcome, StoreError> {
         let _timer = self.measured().timer("accept");
         let args = (envelope, query, policy);
-        self.write(Retry::ConflictsAndCollisions, args, |c, (e, q, p)| {
+        self.write(args, |c, (e, q, p)| {
             Box::pin(async move { Sql(c).accept(e, q, p).await })
         })
         .await
@@ -113,7 +109,7 @@ where
     async fn open_case(&self, case_id: &CaseId, agency: &AgencyId) -> Result<(), StoreError> {
         let _timer = self.measured().timer("open_case");
         let args = (case_id.clone(), agency.clone());
-        self.write(Retry::Conflicts, args, |c, (id, a)| {
+        self.write(args, |c, (id, a)| {
             Box::pin(async move { Sql(c).open_case(id, a).await })
         })
         .await
@@ -149,7 +145,7 @@ where
     ) -> Result<bool, StoreError> {
         let _timer = self.measured().timer("escalate");
         let args = (due.clone(), *next_deadline, notices);
-        self.write(Retry::Conflicts, args, |c, (d, n, ns)| {
+        self.write(args, |c, (d, n, ns)| {
             Box::pin(async move { Sql(c).escalate(d, n, ns).await })
         })
         .await
@@ -162,7 +158,7 @@ where
 
     async fn fire_reminder(&self, due: &DueReminder, now: &Timestamp) -> Result<bool, StoreError> {
         let _timer = self.measured().timer("fire_reminder");
-        self.write(Retry::Conflicts, (due.clone(), *now), |c, (due, now)| {
+        self.write((due.clone(), *now), |c, (due, now)| {
             Box::pin(async move { Sql(c).fire_reminder(due, now).await })
         })
         .await
@@ -179,7 +175,7 @@ where
         now: &Timestamp,
     ) -> Result<bool, StoreError> {
         let _timer = self.measured().timer("expire_consent");
-        self.write(Retry::Conflicts, (consent, *now), |c, (id, now)| {
+        self.write((consent, *now), |c, (id, now)| {
             Box::pin(async move {
                 Sql(c)
                     .end_consent(*id, ConsentEnd::Expired, now, None)
@@ -207,7 +203,7 @@ where
     ) -> Result<(), StoreError> {
         let _timer = self.measured().timer("record_violation");
         let args = (envelope_id, reported_by.clone(), detail);
-        self.write(Retry::Conflicts, args, |c, (id, by, d)| {
+        self.write(args, |c, (id, by, d)| {
             Box::pin(async move { Sql(c).record_violation(*id, by, d).await })
         })
         .await
@@ -222,7 +218,7 @@ where
 
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
         let _timer = self.measured().timer("audit");
-        self.write(Retry::Conflicts, event, |c, e| {
+        self.write(event, |c, e| {
             Box::pin(async move { Sql(c).append_audit(e).await })
         })
         .await
@@ -267,7 +263,7 @@ where
         seqs: Vec<Seq>,
     ) -> Result<Vec<AckOutcome>, StoreError> {
         let _timer = self.measured().timer("ack");
-        self.write(Retry::Conflicts, (agency.clone(), seqs), |c, (a, s)| {
+        self.write((agency.clone(), seqs), |c, (a, s)| {
             Box::pin(async move { Sql(c).acks(a, s).await })
         })
         .await
@@ -275,7 +271,7 @@ where
 
     async fn ack_through(&self, agency: &AgencyId, seq: Seq) -> Result<u64, StoreError> {
         let _timer = self.measured().timer("ack_through");
-        self.write(Retry::Conflicts, (agency.clone(), seq), |c, (a, s)| {
+        self.write((agency.clone(), seq), |c, (a, s)| {
             Box::pin(async move { Sql(c).ack_through(a, *s).await })
         })
         .await
@@ -315,7 +311,7 @@ where
     ) -> Result<Lease, StoreError> {
         let _timer = self.measured().timer("take_lease");
         let args = (name.to_owned(), holder.to_owned(), *now, *until);
-        self.write(Retry::Conflicts, args, |c, (name, holder, now, until)| {
+        self.write(args, |c, (name, holder, now, until)| {
             Box::pin(async move { Sql(c).take_lease(name, holder, now, until).await })
         })
         .await
@@ -324,7 +320,7 @@ where
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         let _timer = self.measured().timer("release_lease");
         let args = (name.to_owned(), holder.to_owned());
-        self.write(Retry::Conflicts, args, |c, (name, holder)| {
+        self.write(args, |c, (name, holder)| {
             Box::pin(async move { Sql(c).release_lease(name, holder).await })
         })
         .await
@@ -337,15 +333,9 @@ where
         }
         let id = EpochId::generate();
         let made = self
-            .write(
-                Retry::Conflicts,
-                (id.clone(), Timestamp::now()),
-                |c, (id, now)| {
-                    Box::pin(
-                        async move { Sql(c).make_epoch(id, now, false).await.map_err(into_sqlx) },
-                    )
-                },
-            )
+            .write((id.clone(), Timestamp::now()), |c, (id, now)| {
+                Box::pin(async move { Sql(c).make_epoch(id, now, false).await.map_err(into_sqlx) })
+            })
             .await?;
         let fresh = made.id == id;
         Ok((made, fresh))
@@ -354,7 +344,7 @@ where
     async fn renew_epoch(&self) -> Result<HubEpoch, StoreError> {
         let _timer = self.measured().timer("renew_epoch");
         let args = (EpochId::generate(), Timestamp::now());
-        self.write(Retry::Conflicts, args, |c, (id, now)| {
+        self.write(args, |c, (id, now)| {
             Box::pin(async move { Sql(c).make_epoch(id, now, true).await.map_err(into_sqlx) })
         })
         .await
@@ -370,7 +360,7 @@ where
         now: &Timestamp,
     ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
         let _timer = self.measured().timer("cancel_deliveries_to_revoked");
-        self.write(Retry::Conflicts, (agency.clone(), *now), |c, (a, now)| {
+        self.write((agency.clone(), *now), |c, (a, now)| {
             Box::pin(async move { Sql(c).cancel_for_revoked(a, now).await })
         })
         .await
@@ -384,7 +374,7 @@ where
     ) -> Result<u64, StoreError> {
         let _timer = self.measured().timer("purge_batch");
         let args = (scope, *cutoff, limit);
-        self.write(Retry::Conflicts, args, |c, (scope, cutoff, limit)| {
+        self.write(args, |c, (scope, cutoff, limit)| {
             Box::pin(async move {
                 Sql(c)
                     .purge_batch(*scope, cutoff, *limit, &Timestamp::now())
@@ -409,7 +399,7 @@ where
     ) -> Result<HoldOutcome, StoreError> {
         let _timer = self.measured().timer("add_hold");
         let args = (case_id.clone(), reason.to_owned(), operator.to_owned());
-        self.write(Retry::Conflicts, args, |c, (case_id, reason, operator)| {
+        self.write(args, |c, (case_id, reason, operator)| {
             Box::pin(async move {
                 Sql(c)
                     .add_hold(case_id, reason, operator, &Timestamp::now())
@@ -426,7 +416,7 @@ where
     ) -> Result<ReleaseOutcome, StoreError> {
         let _timer = self.measured().timer("release_hold");
         let args = (case_id.clone(), operator.to_owned());
-        self.write(Retry::Conflicts, args, |c, (case_id, operator)| {
+        self.write(args, |c, (case_id, operator)| {
             Box::pin(async move { Sql(c).release_hold(case_id, operator).await })
         })
         .await

@@ -1,17 +1,12 @@
-//! Every change the hub makes, inside its caller's transaction (a savepoint
-//! of SQLite's group commit, or a PostgreSQL transaction).
-//!
-//! Where several hub processes may write at once (PostgreSQL), locks are
-//! always taken in the same order: the fact rows the policy reads
-//! (referral states, case, consent), then recipients' cursor rows (sorted by
-//! agency), then the audit chain's tail. The order costs SQLite nothing.
-
-use std::collections::BTreeMap;
+//! Every change the hub makes, each in its savepoint of a group commit
+//! (`group`). The group is the only writer, in every hub process, until it
+//! commits: what a write reads cannot change before the write it allows,
+//! with no row locks.
 
 use sqlx::ColumnIndex;
 use sqlx::{Decode, Encode, Executor, IntoArguments, Type};
 
-use super::{Backend, Fact, Sql};
+use super::{Backend, Sql};
 use crate::protocol::notice::ConsentEnd;
 use crate::protocol::{AgencyId, CaseId, ConsentId, EnvelopeId, Notice, Seq, Timestamp};
 use crate::store::model::{
@@ -101,15 +96,12 @@ where
         Ok(AcceptOutcome::Stored(seqs))
     }
 
-    /// Load the facts, each locked (where the backend locks) until commit so
-    /// that no concurrent withdrawal, closure or state change can slip
-    /// between the policy's check and the write it permits.
+    /// Load the facts the policy judges by. No withdrawal, closure or state
+    /// change can slip between the check and the write it permits: the
+    /// group is the only writer.
     async fn load_facts(&mut self, q: &FactsQuery) -> Result<Facts> {
         let referral = match q.referral {
-            Some(id) => {
-                DB::lock_fact(self.0, Fact::Referral, &id.to_string()).await?;
-                self.referral(id).await?
-            }
+            Some(id) => self.referral(id).await?,
             None => None,
         };
         let case_id = q
@@ -117,17 +109,11 @@ where
             .clone()
             .or_else(|| referral.as_ref().and_then(|r| r.case_id.clone()));
         let case = match &case_id {
-            Some(id) => {
-                DB::lock_fact(self.0, Fact::Case, id.as_str()).await?;
-                self.case(id).await?
-            }
+            Some(id) => self.case(id).await?,
             None => None,
         };
         let consent = match q.consent_id {
-            Some(id) => {
-                DB::lock_fact(self.0, Fact::Consent, &id.to_string()).await?;
-                self.consent(id).await?
-            }
+            Some(id) => self.consent(id).await?,
             None => None,
         };
         let concerned = match (q.consent_id, q.concerned) {
@@ -144,7 +130,6 @@ where
         };
         let mut more_cases = Vec::with_capacity(q.more_cases.len());
         for id in &q.more_cases {
-            DB::lock_fact(self.0, Fact::Case, id.as_str()).await?;
             more_cases.extend(self.case(id).await?);
         }
         let sender_involved = match (&case_id, &q.involvement_of) {
@@ -195,24 +180,20 @@ where
         Ok(())
     }
 
-    /// Queue the envelope for every recipient, taking their cursor rows in
-    /// one global order so two senders never deadlock; answer in the
-    /// envelope's recipient order.
+    /// Queue the envelope for every recipient, in the envelope's order.
     async fn queue_envelope(
         &mut self,
         id: &str,
         recipients: &[AgencyId],
     ) -> Result<Vec<(AgencyId, Seq)>> {
-        let mut sorted: Vec<&AgencyId> = recipients.iter().collect();
-        sorted.sort();
-        let mut assigned = BTreeMap::new();
-        for recipient in sorted {
-            assigned.insert(recipient, self.queue(recipient, Some(id), None).await?);
+        let mut seqs = Vec::with_capacity(recipients.len());
+        for recipient in recipients {
+            seqs.push((
+                recipient.clone(),
+                self.queue(recipient, Some(id), None).await?,
+            ));
         }
-        Ok(recipients
-            .iter()
-            .map(|r| (r.clone(), assigned[r]))
-            .collect())
+        Ok(seqs)
     }
 
     /// Give `recipient` its next sequence number for an envelope or a notice.
@@ -396,10 +377,14 @@ where
             }
             None => None,
         };
-        let rows: Vec<ConsentDeliveryRow> = sqlx::query_as(DB::CONSENT_DELIVERIES)
-            .bind(consent.to_string())
-            .fetch_all(&mut *self.0)
-            .await?;
+        let rows: Vec<ConsentDeliveryRow> = sqlx::query_as(
+            "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
+             JOIN envelopes e ON e.id = d.envelope_id \
+             WHERE e.consent_id = $1 AND d.cancelled_at IS NULL ORDER BY d.recipient, d.seq",
+        )
+        .bind(consent.to_string())
+        .fetch_all(&mut *self.0)
+        .await?;
         let ending = ConsentEnding::from_rows(rows)?;
         let mut notices = Vec::with_capacity(ending.undelivered.len());
         for undelivered in &ending.undelivered {
@@ -524,8 +509,7 @@ where
     /// Mark each delivery in `seqs` acknowledged, in order, and answer for
     /// each. An unknown seq changes nothing and does not stop the others.
     /// Their audit entries (one per ack, as `delivery_acked` promises) are
-    /// appended together at the end, so where the chain's tail is locked
-    /// (PostgreSQL) it is held from the last statement to the commit only.
+    /// appended together at the end: the chain's tail is read once.
     pub(in crate::store) async fn acks(
         &mut self,
         agency: &AgencyId,
@@ -548,12 +532,14 @@ where
         agency: &AgencyId,
         seq: Seq,
     ) -> Result<(AckOutcome, Option<AuditEvent>)> {
-        let row: Option<(Option<Timestamp>, Option<String>, Option<Timestamp>)> =
-            sqlx::query_as(DB::DELIVERY_TO_ACK)
-                .bind(agency.as_str())
-                .bind(seq_to_db(seq))
-                .fetch_optional(&mut *self.0)
-                .await?;
+        let row: Option<(Option<Timestamp>, Option<String>, Option<Timestamp>)> = sqlx::query_as(
+            "SELECT acked_at, envelope_id, cancelled_at \
+                 FROM deliveries WHERE recipient = $1 AND seq = $2",
+        )
+        .bind(agency.as_str())
+        .bind(seq_to_db(seq))
+        .fetch_optional(&mut *self.0)
+        .await?;
         let Some((None, envelope, cancelled)) = row else {
             let outcome = match row {
                 None => AckOutcome::Unknown,
@@ -666,15 +652,12 @@ where
     }
 
     /// Append entries to the audit chain in order, the first linked to the
-    /// last entry. With the tail locked until commit, the next appender
-    /// reads the last of these as its parent (PostgreSQL's READ COMMITTED
-    /// reads the latest commit at each statement). Nothing to append takes
-    /// no lock.
+    /// last entry. The group being the only writer, the tail read here is
+    /// the chain's: no two entries share a parent.
     pub(in crate::store) async fn append_audits(&mut self, events: &[AuditEvent]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
-        DB::lock_audit_tail(self.0).await?;
         let mut last: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *self.0)

@@ -1,56 +1,25 @@
-//! The hub store on SQLite (WAL, `synchronous=FULL`).
-//!
-//! Every write goes through one writer task that drains its queue, applies
-//! each operation in its own savepoint inside one transaction, commits once
-//! (one fsync), then answers every caller: group commit. A caller is answered
-//! only after the commit that holds its change.
+//! The hub store on SQLite (WAL, `synchronous=FULL`). Writes are committed
+//! in groups by one writer task on a connection of its own (`sql::group`).
 
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Acquire, ConnectOptions, Sqlite, SqliteConnection, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use sqlx::{ConnectOptions, Sqlite, SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use super::metrics::StoreMetrics;
 
 mod backup;
 pub mod cipher;
-use super::sql::{Backend, Committer, Conn, Fact, Retry, Work};
-
-/// Most operations committed together in one transaction.
-const MAX_BATCH: usize = 256;
-
-/// A write: runs on the writer's connection inside a savepoint and returns
-/// how to answer its caller once the batch is committed.
-type Apply = Box<
-    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<Reply, sqlx::Error>>
-        + Send,
->;
-type Reply = Box<dyn FnOnce() + Send>;
-/// How one write in a batch went: its reply, or why it failed, and how to fail it.
-type Outcome = (
-    Option<Reply>,
-    Option<StoreError>,
-    Box<dyn FnOnce(StoreError) + Send>,
-);
-
-struct Pending {
-    apply: Apply,
-    fail: Box<dyn FnOnce(StoreError) + Send>,
-}
+use super::sql::{Backend, Committer, Conn, GroupCommit};
 
 /// SQLite-backed hub store.
 pub struct SqliteStore {
     read: SqlitePool,
-    writes: Mutex<Option<mpsc::Sender<Pending>>>,
-    writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    writes: GroupCommit<Sqlite>,
     metrics: StoreMetrics,
     /// How the readiness check opens the file afresh: read-only, never
     /// creating it.
@@ -137,12 +106,9 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let metrics = StoreMetrics::default();
-        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        let writer = tokio::spawn(write_loop(write_pool, rx, metrics.clone()));
         Ok(Self {
             read,
-            writes: Mutex::new(Some(tx)),
-            writer: tokio::sync::Mutex::new(Some(writer)),
+            writes: GroupCommit::start(write_pool, metrics.clone()),
             metrics,
             probe,
         })
@@ -157,44 +123,12 @@ impl Committer for SqliteStore {
         Ok(self.read.acquire().await?)
     }
 
-    /// Queue a write for the writer task and wait until it is committed.
-    /// One writer: nothing to retry.
-    async fn write<A, T, F>(&self, _retry: Retry, args: A, f: F) -> Result<T, StoreError>
-    where
-        A: Send + Sync + 'static,
-        T: Send + 'static,
-        F: for<'a> Fn(&'a mut SqliteConnection, &'a A) -> Work<'a, T> + Send + Sync + 'static,
-    {
-        let sender = self
-            .writes
-            .lock()
-            .map_err(|_| StoreError::Closed)?
-            .clone()
-            .ok_or(StoreError::Closed)?;
-        let (tx, answer) = oneshot::channel::<Result<T, StoreError>>();
-        let tx = Arc::new(Mutex::new(Some(tx)));
-        let on_fail = tx.clone();
-        let apply: Apply = Box::new(move |conn| {
-            Box::pin(async move {
-                let value = f(conn, &args).await?;
-                Ok(Box::new(move || answer_with(&tx, Ok(value))) as Reply)
-            })
-        });
-        let fail = Box::new(move |e| answer_with(&on_fail, Err(e)));
-        sender
-            .send(Pending { apply, fail })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+    fn writes(&self) -> &GroupCommit<Sqlite> {
+        &self.writes
     }
 
     async fn shut(&self) {
-        if let Ok(mut writes) = self.writes.lock() {
-            writes.take();
-        }
-        if let Some(writer) = self.writer.lock().await.take() {
-            let _ = writer.await;
-        }
+        self.writes.shut().await;
         self.read.close().await;
     }
 
@@ -213,20 +147,18 @@ impl Committer for SqliteStore {
     }
 }
 
-/// SQLite's one writer task excludes every other write while a batch runs,
-/// so it needs no locks, and one process needs no wakeups.
+/// SQLite's write lock excludes every other writer, and one process needs
+/// no wakeups.
 impl Backend for Sqlite {
-    const CONSENT_DELIVERIES: &'static str = "SELECT d.recipient, d.seq, d.envelope_id, e.sender, d.acked_at FROM deliveries d \
-         JOIN envelopes e ON e.id = d.envelope_id \
-         WHERE e.consent_id = $1 AND d.cancelled_at IS NULL ORDER BY d.recipient, d.seq";
-    const DELIVERY_TO_ACK: &'static str = "SELECT acked_at, envelope_id, cancelled_at \
-         FROM deliveries WHERE recipient = $1 AND seq = $2";
+    /// IMMEDIATE takes the write lock up front, so the transaction cannot
+    /// fail half-way for a lock upgrade.
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
 
-    async fn lock_fact(_: &mut Conn<Self>, _: Fact, _: &str) -> Result<(), sqlx::Error> {
+    async fn lock_writers(_: &mut Conn<Self>) -> Result<(), sqlx::Error> {
         Ok(())
     }
 
@@ -234,80 +166,8 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    async fn lock_audit_tail(_: &mut Conn<Self>) -> Result<(), sqlx::Error> {
-        Ok(())
-    }
-
     fn migrator() -> &'static sqlx::migrate::Migrator {
         &MIGRATOR
-    }
-}
-
-fn answer_with<T>(
-    slot: &Mutex<Option<oneshot::Sender<Result<T, StoreError>>>>,
-    value: Result<T, StoreError>,
-) {
-    if let Some(tx) = slot.lock().ok().and_then(|mut s| s.take()) {
-        // A caller that gave up waiting is not an error: its change is committed.
-        let _ = tx.send(value);
-    }
-}
-
-async fn write_loop(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>, metrics: StoreMetrics) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        metrics.group_commit(batch.len());
-        commit_batch(
-            &pool,
-            std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH)),
-        )
-        .await;
-    }
-    pool.close().await;
-}
-
-/// Apply every pending write in its own savepoint, commit once, then answer:
-/// replies after a successful commit, failures otherwise.
-async fn commit_batch(pool: &SqlitePool, batch: Vec<Pending>) {
-    let size = batch.len();
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(size);
-    let committed = async {
-        // IMMEDIATE takes the write lock up front, so the transaction cannot
-        // fail half-way for a lock upgrade.
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        for pending in batch {
-            let mut savepoint = tx.begin().await?;
-            match (pending.apply)(&mut savepoint).await {
-                Ok(reply) => {
-                    savepoint.commit().await?;
-                    outcomes.push((Some(reply), None, pending.fail));
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    outcomes.push((None, Some(e.into()), pending.fail));
-                }
-            }
-        }
-        tx.commit().await
-    }
-    .await;
-    match committed {
-        Ok(()) => {
-            for (reply, error, fail) in outcomes {
-                match (reply, error) {
-                    (Some(reply), _) => reply(),
-                    (None, Some(e)) => fail(e),
-                    (None, None) => fail(StoreError::Closed),
-                }
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, size, "group commit failed");
-            let reason = e.to_string();
-            for (_, _, fail) in outcomes {
-                fail(StoreError::Batch(reason.clone()));
-            }
-        }
     }
 }
 

@@ -1,0 +1,258 @@
+//! Group commit, the one write path of both backends.
+//!
+//! Every write goes through one writer task per hub process that drains its
+//! queue, applies each write in its own savepoint inside one transaction,
+//! commits once (one fsync, one WAL flush), then answers every caller. A
+//! caller is answered only after the commit that holds its change.
+//!
+//! The batch's transaction first takes the writers' lock ([`Backend::BEGIN_WRITE`],
+//! [`Backend::lock_writers`]): SQLite's write lock, or on PostgreSQL a
+//! transaction-scoped advisory lock that every hub process's writer takes.
+//! So one batch at a time writes, across all processes: a write reads the
+//! latest commit, nothing changes between the policy's check and the write
+//! it allows, and each audit entry's parent is the entry before it, with no
+//! row locks, no deadlocks and nothing to retry. What that costs is bounded
+//! by the batch: every write waiting meanwhile goes into the next one.
+
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use sqlx::{Acquire, Database, Pool};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::{Backend, Conn, Work};
+use crate::store::StoreError;
+use crate::store::metrics::StoreMetrics;
+
+/// Most writes committed together in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// A write: runs on the writer's connection inside a savepoint and returns
+/// how to answer its caller once the batch is committed.
+type Apply<DB> =
+    Box<dyn for<'c> FnOnce(&'c mut Conn<DB>) -> BoxFuture<'c, Result<Reply, sqlx::Error>> + Send>;
+type Reply = Box<dyn FnOnce() + Send>;
+type Fail = Box<dyn FnOnce(StoreError) + Send>;
+
+struct Pending<DB: Database> {
+    apply: Apply<DB>,
+    fail: Fail,
+}
+
+impl<DB: Database> Pending<DB> {
+    /// `f` as a write, and where its answer will come.
+    fn new<A, T, F>(args: A, f: F) -> (Self, oneshot::Receiver<Result<T, StoreError>>)
+    where
+        A: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + 'static,
+    {
+        let (tx, answer) = oneshot::channel::<Result<T, StoreError>>();
+        let tx = Arc::new(Mutex::new(Some(tx)));
+        let on_fail = tx.clone();
+        let apply: Apply<DB> = Box::new(move |conn| {
+            Box::pin(async move {
+                let value = f(conn, &args).await?;
+                Ok(Box::new(move || answer_with(&tx, Ok(value))) as Reply)
+            })
+        });
+        let fail = Box::new(move |e| answer_with(&on_fail, Err(e)));
+        (Self { apply, fail }, answer)
+    }
+}
+
+/// The queue to a backend's writer task.
+pub(in crate::store) struct GroupCommit<DB: Database> {
+    writes: Mutex<Option<mpsc::Sender<Pending<DB>>>>,
+    writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl<DB: Backend> GroupCommit<DB>
+where
+    for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    /// Start the writer task on `pool` (SQLite: a pool of its own with one
+    /// connection; PostgreSQL: the shared pool, one connection at a time).
+    pub(in crate::store) fn start(pool: Pool<DB>, metrics: StoreMetrics) -> Self {
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        let writer = tokio::spawn(write_loop(pool, rx, metrics));
+        Self {
+            writes: Mutex::new(Some(tx)),
+            writer: tokio::sync::Mutex::new(Some(writer)),
+        }
+    }
+}
+
+impl<DB: Database> GroupCommit<DB> {
+    /// Queue `f` for the writer task and wait until it is committed.
+    pub(in crate::store) async fn write<A, T, F>(&self, args: A, f: F) -> Result<T, StoreError>
+    where
+        A: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + 'static,
+    {
+        let sender = self
+            .writes
+            .lock()
+            .map_err(|_| StoreError::Closed)?
+            .clone()
+            .ok_or(StoreError::Closed)?;
+        let (pending, answer) = Pending::new(args, f);
+        sender.send(pending).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stop taking writes, and wait for the ones queued to be committed.
+    pub(in crate::store) async fn shut(&self) {
+        if let Ok(mut writes) = self.writes.lock() {
+            writes.take();
+        }
+        if let Some(writer) = self.writer.lock().await.take() {
+            let _ = writer.await;
+        }
+    }
+}
+
+fn answer_with<T>(
+    slot: &Mutex<Option<oneshot::Sender<Result<T, StoreError>>>>,
+    value: Result<T, StoreError>,
+) {
+    if let Some(tx) = slot.lock().ok().and_then(|mut s| s.take()) {
+        // A caller that gave up waiting is not an error: its change is committed.
+        let _ = tx.send(value);
+    }
+}
+
+async fn write_loop<DB: Backend>(
+    pool: Pool<DB>,
+    mut queue: mpsc::Receiver<Pending<DB>>,
+    metrics: StoreMetrics,
+) where
+    for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        metrics.group_commit(batch.len());
+        commit_batch(
+            &pool,
+            std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH)),
+        )
+        .await;
+    }
+    // Shut: on SQLite this closes the writer's own connection; on
+    // PostgreSQL the shared pool, which the store closes next anyway.
+    pool.close().await;
+}
+
+/// Apply every pending write in its own savepoint, commit once, then answer:
+/// replies after a successful commit, failures otherwise.
+async fn commit_batch<DB: Backend>(pool: &Pool<DB>, batch: Vec<Pending<DB>>)
+where
+    for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let size = batch.len();
+    let (applies, fails): (Vec<_>, Vec<_>) = batch.into_iter().map(|p| (p.apply, p.fail)).unzip();
+    let mut applied: Vec<Result<Reply, StoreError>> = Vec::with_capacity(size);
+    let committed = async {
+        let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+        DB::lock_writers(&mut tx).await?;
+        for apply in applies {
+            let mut savepoint = tx.begin().await?;
+            match apply(&mut savepoint).await {
+                Ok(reply) => {
+                    savepoint.commit().await?;
+                    applied.push(Ok(reply));
+                }
+                Err(e) => {
+                    savepoint.rollback().await?;
+                    applied.push(Err(e.into()));
+                }
+            }
+        }
+        tx.commit().await
+    }
+    .await;
+    match committed {
+        Ok(()) => {
+            for (outcome, fail) in applied.into_iter().zip(fails) {
+                match outcome {
+                    Ok(reply) => reply(),
+                    Err(e) => fail(e),
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, size, "group commit failed");
+            let reason = e.to_string();
+            for fail in fails {
+                fail(StoreError::Batch(reason.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Executor, Pool};
+
+    use super::*;
+
+    /// A write running `sql`.
+    fn run<DB: Backend>(
+        sql: &'static str,
+    ) -> (Pending<DB>, oneshot::Receiver<Result<(), StoreError>>)
+    where
+        for<'c> &'c mut Conn<DB>: Executor<'c, Database = DB>,
+    {
+        Pending::new(sql, |c: &mut Conn<DB>, sql: &&'static str| {
+            Box::pin(async move { c.execute(*sql).await.map(|_| ()) })
+        })
+    }
+
+    /// The middle write of a group fails: it alone is answered with its
+    /// error and leaves nothing; the others are committed and answered.
+    async fn a_failed_write_fails_alone<DB: Backend>(pool: Pool<DB>)
+    where
+        for<'c> &'c mut Conn<DB>: Executor<'c, Database = DB>,
+        for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
+        DB::Arguments: sqlx::IntoArguments<DB>,
+    {
+        pool.execute("CREATE TABLE t (n BIGINT PRIMARY KEY)")
+            .await
+            .unwrap();
+        let (first, one) = run::<DB>("INSERT INTO t (n) VALUES (1)");
+        let (bad, failed) = run::<DB>("INSERT INTO no_such_table (n) VALUES (2)");
+        let (last, three) = run::<DB>("INSERT INTO t (n) VALUES (3)");
+        commit_batch(&pool, vec![first, bad, last]).await;
+        assert!(one.await.unwrap().is_ok());
+        assert!(three.await.unwrap().is_ok());
+        let error = failed.await.unwrap().unwrap_err().to_string();
+        assert!(error.contains("no_such_table"), "{error}");
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT n FROM t ORDER BY n")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, [(1,), (3,)]);
+    }
+
+    #[tokio::test]
+    async fn sqlite_a_failed_write_fails_alone_and_the_rest_of_its_group_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::store::testing::sqlite_url(dir.path(), "t.db");
+        let options = crate::store::sqlite::connect_options(&url).unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        a_failed_write_fails_alone(pool).await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(
+        not(tsunagu_pg),
+        ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
+    )]
+    async fn postgres_a_failed_write_fails_alone_and_the_rest_of_its_group_commits() {
+        let url = crate::store::testing::fresh_pg_url().await;
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        a_failed_write_fails_alone(pool).await;
+    }
+}
