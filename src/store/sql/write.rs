@@ -527,39 +527,50 @@ where
     }
 
     /// Mark one delivery acknowledged; the audit entry is the caller's to append.
+    /// The usual ack is one statement; only an unknown or repeated one reads
+    /// the row to say which.
     async fn ack(
         &mut self,
         agency: &AgencyId,
         seq: Seq,
     ) -> Result<(AckOutcome, Option<AuditEvent>)> {
-        let row: Option<(Option<Timestamp>, Option<String>, Option<Timestamp>)> = sqlx::query_as(
-            "SELECT acked_at, envelope_id, cancelled_at \
-                 FROM deliveries WHERE recipient = $1 AND seq = $2",
-        )
-        .bind(agency.as_str())
-        .bind(seq_to_db(seq))
-        .fetch_optional(&mut *self.0)
-        .await?;
-        let Some((None, envelope, cancelled)) = row else {
-            let outcome = match row {
-                None => AckOutcome::Unknown,
-                Some(_) => AckOutcome::AlreadyAcked,
-            };
-            return Ok((outcome, None));
-        };
-        sqlx::query(
-            "UPDATE deliveries SET acked_at = $1, cancelled_at = NULL \
-             WHERE recipient = $2 AND seq = $3",
+        let acked: Option<(Option<String>, Option<Timestamp>)> = sqlx::query_as(
+            "UPDATE deliveries SET acked_at = $1 \
+             WHERE recipient = $2 AND seq = $3 AND acked_at IS NULL \
+             RETURNING envelope_id, cancelled_at",
         )
         .bind(Timestamp::now())
         .bind(agency.as_str())
         .bind(seq_to_db(seq))
-        .execute(&mut *self.0)
+        .fetch_optional(&mut *self.0)
         .await?;
-        if let (Some(_), Some(envelope)) = (&cancelled, &envelope) {
-            self.late_delivery(agency, envelope).await?;
-        }
+        let Some((envelope, cancelled)) = acked else {
+            let (known,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE recipient = $1 AND seq = $2")
+                    .bind(agency.as_str())
+                    .bind(seq_to_db(seq))
+                    .fetch_one(&mut *self.0)
+                    .await?;
+            let outcome = match known {
+                0 => AckOutcome::Unknown,
+                _ => AckOutcome::AlreadyAcked,
+            };
+            return Ok((outcome, None));
+        };
         let late = cancelled.is_some();
+        if late {
+            // Stored after all: the delivery is no longer cancelled.
+            sqlx::query(
+                "UPDATE deliveries SET cancelled_at = NULL WHERE recipient = $1 AND seq = $2",
+            )
+            .bind(agency.as_str())
+            .bind(seq_to_db(seq))
+            .execute(&mut *self.0)
+            .await?;
+            if let Some(envelope) = &envelope {
+                self.late_delivery(agency, envelope).await?;
+            }
+        }
         let outcome = if late {
             AckOutcome::AckedAfterCancel
         } else {
