@@ -15,7 +15,7 @@ mod support;
 mod upgrade;
 
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 
 use super::sqlite::cipher;
 
@@ -61,6 +61,11 @@ pub use support::{
 #[derive(Clone)]
 pub struct Records {
     pool: SqlitePool,
+    /// One connection that commits without waiting for the disk
+    /// (`synchronous=NORMAL`), for what the hub holds anyway: a power cut
+    /// may undo such a commit, never corrupt the file, and the next commit
+    /// on `pool` makes it durable with its own.
+    relaxed: SqlitePool,
     file: std::path::PathBuf,
 }
 
@@ -113,10 +118,18 @@ impl Records {
         let file = options.get_filename().to_owned();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/agency").run(&pool).await?;
-        Ok(Self { pool, file })
+        let relaxed = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await?;
+        Ok(Self {
+            pool,
+            relaxed,
+            file,
+        })
     }
 
     /// The database file (the node's other local files sit beside it).
@@ -126,6 +139,7 @@ impl Records {
 
     /// Close the database.
     pub async fn close(&self) {
+        self.relaxed.close().await;
         self.pool.close().await;
     }
 

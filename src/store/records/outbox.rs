@@ -100,12 +100,23 @@ impl Records {
     }
 
     /// Record what the hub said about an outbox entry.
+    ///
+    /// "Accepted" is committed without waiting for the disk: lost to a
+    /// power cut, the entry is pending again, resent, and the hub answers
+    /// `duplicate`, which marks it accepted. That saves one of the sending
+    /// node's two fsyncs per envelope (the entry itself must be durable
+    /// before it is sent). A refusal waits for the disk: resent, the same
+    /// envelope could be judged again on changed facts.
     pub async fn set_outbox_status(
         &self,
         id: EnvelopeId,
         status: OutboxStatus,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
+        let pool = match status {
+            OutboxStatus::Accepted => &self.relaxed,
+            OutboxStatus::Pending | OutboxStatus::Refused => &self.pool,
+        };
         sqlx::query(
             "UPDATE outbox SET status = ?, detail = ?, updated_at = ? WHERE envelope_id = ?",
         )
@@ -113,7 +124,7 @@ impl Records {
         .bind(detail)
         .bind(Timestamp::now())
         .bind(id.to_string())
-        .execute(&self.pool)
+        .execute(pool)
         .await?;
         Ok(())
     }
@@ -236,4 +247,32 @@ fn due_entries(rows: Vec<(String, Vec<u8>)>) -> Result<Vec<DueEntry>, StoreError
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the "accepted" mark skips waiting for the disk; every other
+    /// commit of the node's records waits for it.
+    #[tokio::test]
+    async fn only_the_accepted_mark_commits_without_waiting_for_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::store::testing::sqlite_url(dir.path(), "node.db");
+        let records = Records::open(&url).await.unwrap();
+        let synchronous = |pool: &sqlx::SqlitePool| {
+            let pool = pool.clone();
+            async move {
+                let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                level
+            }
+        };
+        // SQLite's levels: 1 NORMAL, 2 FULL.
+        assert_eq!(synchronous(&records.pool).await, 2);
+        assert_eq!(synchronous(&records.relaxed).await, 1);
+        records.close().await;
+    }
 }
