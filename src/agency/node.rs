@@ -662,7 +662,7 @@ const REVOKED_FAILURES: u32 = 16;
 
 /// 0.5 s after the first failure, doubling to 30 s, each scaled by a random
 /// factor in [0.5, 1).
-pub(super) fn backoff(failures: u32) -> Duration {
+pub(crate) fn backoff(failures: u32) -> Duration {
     let base = Duration::from_millis(250).saturating_mul(1 << failures.min(7));
     let capped = base.min(Duration::from_secs(30));
     let mut byte = [0u8; 1];

@@ -104,3 +104,76 @@ fn bench_delivery_refuses_hub_only_with_a_rate() {
     assert!(!ok);
     assert!(out.contains("--rate と同時には指定できません"), "{out}");
 }
+
+/// `tsunagu bench sockets` with `args`, its temporary files under a test
+/// directory.
+fn bench_sockets(args: &[&str]) -> (bool, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().display().to_string();
+    let base = ["bench", "sockets", "--tmp-dir", &dir];
+    run_tsunagu(&[&base[..], args].concat())
+}
+
+#[test]
+fn bench_sockets_holds_every_socket_and_resumes_them_all_after_a_hub_restart() {
+    let (ok, out) = bench_sockets(&["--count", "20", "--concurrency", "8"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("sockets welcomed              20 / 20"),
+        "{out}"
+    );
+    assert!(out.contains("hub RSS with 20 sockets"), "{out}");
+    assert!(
+        out.contains("sockets resumed               20 / 20"),
+        "{out}"
+    );
+    assert!(out.contains("deliveries                    0 "), "{out}");
+    assert!(out.contains("| SQLite | 20 |"), "{out}");
+}
+
+#[test]
+fn bench_sockets_refuses_a_count_of_zero() {
+    let (ok, out) = bench_sockets(&["--count", "0"]);
+    assert!(!ok);
+    assert!(
+        out.contains("--count 0 ではソケットを1本も開きません"),
+        "{out}"
+    );
+    assert!(!out.contains("PKI"), "nothing should start: {out}");
+}
+
+#[test]
+fn bench_sockets_refuses_a_count_the_file_limit_cannot_hold() {
+    // A hard file limit of 256 in the shell that runs it: the hub could
+    // not hold 1 000 sockets, so the bench refuses before generating keys.
+    let out = std::process::Command::new("bash")
+        .args([
+            "-c",
+            "ulimit -Sn 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"",
+        ])
+        .arg(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["--lang", "en", "bench", "sockets", "--count", "1000"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("--count 1000 needs 1384 open files in the hub process, but the file limit (RLIMIT_NOFILE, hard) is 256"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bench_sockets_refuses_postgres_without_a_server() {
+    let out = crate::cli::tsunagu()
+        .args(["bench", "sockets", "--count", "2", "--db", "postgres"])
+        .env_remove("TSUNAGU_TEST_PG_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("--db postgres にはサーバが必要です"),
+        "{text}"
+    );
+}

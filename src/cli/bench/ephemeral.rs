@@ -112,6 +112,15 @@ impl Pki {
     }
 }
 
+/// A temporary directory in `dir` (`--tmp-dir`), or in the system's.
+pub(super) fn temp_dir(dir: Option<&Path>) -> anyhow::Result<tempfile::TempDir> {
+    match dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .context("creating the temporary directory")
+}
+
 pub(super) fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }

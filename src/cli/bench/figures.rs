@@ -49,7 +49,12 @@ pub(super) struct Memory {
 
 impl Memory {
     pub(super) fn now() -> Self {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        Self::of("/proc/self/status")
+    }
+
+    /// From a process's `/proc/PID/status`; `None` fields if unreadable.
+    pub(super) fn of(path: &str) -> Self {
+        let status = std::fs::read_to_string(path).unwrap_or_default();
         let field = |name: &str| {
             status.lines().find_map(|line| {
                 let value = line.strip_prefix(name)?.strip_prefix(':')?;

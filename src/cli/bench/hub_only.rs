@@ -31,10 +31,12 @@ pub(super) fn clients(pki: &Pki, hub_url: &str) -> anyhow::Result<Vec<Arc<HubCli
 /// A light receiver: hello from the start, then ack every frame that has a
 /// sequence number the moment it arrives; each delivery's envelope id is
 /// reported (parsed from the frame, nothing verified or decrypted).
+/// `on_welcome` runs at each `welcome`, before it is reported.
 pub(super) async fn light_receiver(
     index: usize,
     client: Arc<HubClient>,
     out: mpsc::UnboundedSender<Observed>,
+    mut on_welcome: impl FnMut(),
 ) -> anyhow::Result<()> {
     let mut socket: HubSocket = client.connect_socket().await?;
     let hello = ClientFrame::Hello {
@@ -47,7 +49,10 @@ pub(super) async fn light_receiver(
             continue;
         };
         let (seq, observed) = match serde_json::from_str::<HubFrame>(&text)? {
-            HubFrame::Welcome { .. } => (None, Some(Observed::Connected(index))),
+            HubFrame::Welcome { .. } => {
+                on_welcome();
+                (None, Some(Observed::Connected(index)))
+            }
             HubFrame::Deliver { seq, envelope } => {
                 let id = Envelope::parse(envelope.into_bytes())?.meta().id;
                 let at = Instant::now();
@@ -164,6 +169,7 @@ pub(super) async fn measure(
             index,
             clients[index].clone(),
             events.clone(),
+            || {},
         ));
     }
     observer.wait_connected(pki.recipients.len()).await?;

@@ -35,11 +35,13 @@ mod ephemeral;
 mod figures;
 mod fleet;
 mod hub_only;
+mod hub_process;
 mod ledger_import;
 mod micro;
 mod output;
 mod scrape;
 mod send;
+mod sockets;
 mod workload;
 use database::*;
 use ephemeral::*;
@@ -56,6 +58,8 @@ pub enum BenchCommand {
     Delivery(DeliveryArgs),
     /// 支援台帳の取り込み: N 行の .xlsx を生成して新しいノードに取り込む / support ledger import: an N-row workbook into a fresh node
     LedgerImport(ledger_import::LedgerImportArgs),
+    /// 待機ソケット: N 本の相互認証ソケットでのハブのメモリと、再起動後の再接続時間 / idle sockets: the hub's memory with N mutually authenticated sockets, and the time to resume after a restart
+    Sockets(sockets::SocketsArgs),
 }
 
 #[derive(Args)]
@@ -123,6 +127,9 @@ pub fn run(cmd: BenchCommand, lang: Lang) -> anyhow::Result<()> {
         BenchCommand::LedgerImport(args) => {
             tokio::runtime::Runtime::new()?.block_on(ledger_import::run(args, lang))
         }
+        BenchCommand::Sockets(args) => {
+            tokio::runtime::Runtime::new()?.block_on(sockets::run(args, lang))
+        }
     }
 }
 
@@ -132,11 +139,7 @@ async fn delivery(args: DeliveryArgs, lang: Lang) -> anyhow::Result<()> {
     workload::modes(args.hub_only, args.rate).map_err(refused)?;
     let payload = Arc::new(workload::payload(args.payload_bytes).map_err(refused)?);
     let databases = databases(&args, lang)?;
-    let tmp = match &args.tmp_dir {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .context("creating the temporary directory")?;
+    let tmp = temp_dir(args.tmp_dir.as_deref())?;
     let pki = Arc::new(Pki::generate(&tmp.path().join("pki"), shape)?);
     print_settings(&args, &pki, &payload, tmp.path(), lang)?;
     let mut micro = measure_seal(&pki, args.micro_runs)?;
