@@ -10,6 +10,13 @@ pub(super) async fn start_hub(pki: &Pki, db_url: &str) -> anyhow::Result<Running
         .context("opening the hub database")?;
     let options = HubOptions {
         operations: Some(super::scrape::uncached()),
+        // Every node of the bench is on 127.0.0.1: the per-address cap on
+        // handshakes, meant for one attacker's address, would refuse the
+        // senders' connections as they open at once.
+        limits: crate::hub::Limits {
+            max_handshakes_per_address: 0,
+            ..Default::default()
+        },
         ..HubOptions::default()
     };
     Ok(RunningHub::start(&pki.dir, store, options).await?)
@@ -74,7 +81,7 @@ impl Fleet {
     /// referral names a case the hub issued).
     pub(super) async fn open_cases(&self, mut plan: Vec<Planned>) -> anyhow::Result<Vec<Planned>> {
         let permits = Arc::new(Semaphore::new(32));
-        let mut opening = JoinSet::new();
+        let mut opening = super::tasks::Tasks::new();
         for (index, planned) in plan.iter().enumerate() {
             let permit = permits.clone().acquire_owned().await?;
             let node = self.nodes[planned.sender].clone();
@@ -82,10 +89,9 @@ impl Fleet {
                 let case = node.open_case().await;
                 drop(permit);
                 (index, case)
-            });
+            })?;
         }
-        while let Some(opened) = opening.join_next().await {
-            let (index, case) = opened?;
+        for (index, case) in opening.finish().await? {
             plan[index].case = Some(case.context("opening a case at the hub")?);
         }
         Ok(plan)

@@ -123,7 +123,7 @@ async fn post_all(
     concurrency: usize,
 ) -> anyhow::Result<Vec<SendRecord>> {
     let permits = Arc::new(Semaphore::new(concurrency));
-    let mut posts = JoinSet::new();
+    let mut posts = super::tasks::Tasks::new();
     for (index, envelope) in sealed.into_iter().enumerate() {
         let permit = permits.clone().acquire_owned().await?;
         let client = clients[plan[index].sender].clone();
@@ -144,9 +144,9 @@ async fn post_all(
                 end: Instant::now(),
                 outcome,
             }
-        });
+        })?;
     }
-    Ok(posts.join_all().await)
+    posts.finish().await
 }
 
 /// Hub, light receivers, pre-sealed envelopes, the timed POSTs, and the

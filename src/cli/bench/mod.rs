@@ -42,6 +42,7 @@ mod output;
 mod scrape;
 mod send;
 mod sockets;
+mod tasks;
 mod workload;
 use database::*;
 use ephemeral::*;

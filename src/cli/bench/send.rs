@@ -71,7 +71,7 @@ pub(super) fn spawn_sends(
     let (plan, payload) = (plan.clone(), payload.clone());
     tokio::spawn(async move {
         let permits = Arc::new(Semaphore::new(pace.concurrency));
-        let mut sends = JoinSet::new();
+        let mut sends = super::tasks::Tasks::new();
         let t0 = Instant::now();
         for (index, planned) in plan.iter().enumerate() {
             let due = pace.due(t0, index);
@@ -88,9 +88,9 @@ pub(super) fn spawn_sends(
                 let record = send_one(index, scheduled, &node, &draft).await;
                 drop(permit);
                 record
-            });
+            })?;
         }
-        Ok(sends.join_all().await)
+        sends.finish().await
     })
 }
 
