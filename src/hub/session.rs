@@ -67,13 +67,14 @@ pub(crate) async fn upgrade(
             ),
         ));
     };
-    // Client frames are tiny (hello, ack): a small read buffer keeps an idle
-    // socket at a few KiB instead of tungstenite's default 128 KiB. The
+    // Client frames are tiny (hello, ack: tens of bytes): a 1 KiB read
+    // buffer (it grows for a longer burst) keeps an idle socket small
+    // instead of tungstenite's default 128 KiB. The
     // socket reads frames up to READ_LIMIT so that one over MAX_CLIENT_FRAME
     // can be answered with 1009 and a reason (RFC 6455 §7.4.1); past
     // READ_LIMIT tungstenite refuses it from its header and the socket drops.
     Ok(ws
-        .read_buffer_size(4096)
+        .read_buffer_size(1024)
         .max_frame_size(READ_LIMIT)
         .max_message_size(READ_LIMIT)
         .on_upgrade(move |socket| {
@@ -151,10 +152,12 @@ impl Session {
             // Checked before each batch too: a revoked agency with a long
             // backlog gets not one batch more.
             if let Some(why) = (&mut ejected).now_or_never() {
-                return self.eject(why).await;
+                return Box::pin(self.eject(why)).await;
             }
+            // Each step's future is boxed: held inline, the largest of them
+            // would size every idle socket's task (bench sockets).
             if let Some(message) = self.held.take() {
-                if let Err(reason) = self.on_message(message).await {
+                if let Err(reason) = Box::pin(self.on_message(message)).await {
                     return reason;
                 }
                 continue;
@@ -163,23 +166,23 @@ impl Session {
                 // Mark the wakeup seen before reading, so a commit that lands
                 // during the read wakes us again.
                 wake.borrow_and_update();
-                if let Err(reason) = self.send_pending().await {
+                if let Err(reason) = Box::pin(self.send_pending()).await {
                     return reason;
                 }
                 continue;
             }
             let step = tokio::select! {
-                frame = self.socket.next() => self.on_message(frame).await,
+                frame = self.socket.next() => Box::pin(self.on_message(frame)).await,
                 _ = wake.changed() => {
                     // Before `hello` there is no stream to feed.
                     self.caught_up = self.cursor.is_none();
                     Ok(())
                 }
-                _ = ping.tick() => self.on_ping_tick().await,
-                _ = checkpoint.tick(), if self.cursor.is_some() => self.send_checkpoint().await,
-                why = &mut ejected => return self.eject(why).await,
+                _ = ping.tick() => Box::pin(self.on_ping_tick()).await,
+                _ = checkpoint.tick(), if self.cursor.is_some() => Box::pin(self.send_checkpoint()).await,
+                why = &mut ejected => return Box::pin(self.eject(why)).await,
                 _ = shutdown.cancelled() => {
-                    self.close(close_code::AWAY, "hub shutting down").await;
+                    Box::pin(self.close(close_code::AWAY, "hub shutting down")).await;
                     Err("hub shutting down")
                 }
             };
