@@ -1,5 +1,5 @@
 //! What the store measures about itself: how long each operation takes and
-//! how many writes SQLite's group commit takes together. Measured once, in
+//! how many writes the group commit takes together. Measured once, in
 //! the shared SQL's common path (`sql::store`), so every backend reports the
 //! same names; the hub registers these with its own metrics.
 
@@ -50,7 +50,7 @@ impl StoreMetrics {
         );
         registry.register(
             "tsunagu_store_group_commit_writes",
-            "Writes committed together in one SQLite transaction (group commit)",
+            "Writes committed together in one transaction (group commit)",
             self.group_commit.clone(),
         );
     }
