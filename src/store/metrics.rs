@@ -24,8 +24,9 @@ pub struct StoreMetrics {
 }
 
 fn latency_histogram() -> Histogram {
-    // 100 µs to ~13 s: an fsync on a slow disk is milliseconds, a PostgreSQL
-    // write retried after a deadlock can take seconds.
+    // 100 µs to ~13 s: an fsync on a slow disk is milliseconds, a write
+    // queued behind another hub process's batches (PostgreSQL) can take
+    // seconds.
     Histogram::new(exponential_buckets(0.0001, 2.0, 18))
 }
 

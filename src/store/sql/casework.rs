@@ -303,12 +303,12 @@ where
         if DB::rows_affected(&fired) == 0 {
             return Ok(false);
         }
-        let notices = due
+        let notices: Vec<_> = due
             .recipients
             .iter()
             .map(|r| (r.clone(), due.notice.clone()))
             .collect();
-        self.queue_notices(notices).await?;
+        self.queue_notices(&notices).await?;
         let detail =
             serde_json::json!({ "notice": due.notice.kind_name(), "recipients": due.recipients });
         self.append_audit(&AuditEvent::new("reminder_sent", None, None, detail))

@@ -224,14 +224,12 @@ where
         Ok(seq_from_db(seq))
     }
 
-    /// Queue notices grouped by recipient (cursor rows in sorted order), each
-    /// recipient's notices in the order given.
+    /// Queue notices, each recipient's in the order given.
     pub(in crate::store) async fn queue_notices(
         &mut self,
-        mut notices: Vec<(AgencyId, Notice)>,
+        notices: &[(AgencyId, Notice)],
     ) -> Result<()> {
-        notices.sort_by(|a, b| a.0.cmp(&b.0));
-        for (to, notice) in &notices {
+        for (to, notice) in notices {
             self.queue(to, None, Some(notice)).await?;
         }
         Ok(())
@@ -399,7 +397,7 @@ where
             &concerned,
             withdrawal.as_ref(),
         ));
-        self.queue_notices(notices).await?;
+        self.queue_notices(&notices).await?;
         let ended_by = withdrawal.as_ref().map(|(_, by)| by);
         self.append_audit(&ending.event(consent, reason, ended_by, concerned.len()))
             .await?;
@@ -449,7 +447,7 @@ where
             .execute(&mut *self.0)
             .await?,
         );
-        self.queue_notices(notices).await?;
+        self.queue_notices(&notices).await?;
         let envelopes: Vec<String> = cancelled.iter().map(|(id, _)| id.to_string()).collect();
         let event = AuditEvent::new(
             "deliveries_cancelled_revoked",
@@ -501,7 +499,7 @@ where
         if DB::rows_affected(&changed) == 0 {
             return Ok(false);
         }
-        self.queue_notices(notices.to_vec()).await?;
+        self.queue_notices(notices).await?;
         self.append_audit(&escalation_event(due, notices)).await?;
         Ok(true)
     }
