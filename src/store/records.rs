@@ -121,10 +121,11 @@ impl Records {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/agency").run(&pool).await?;
+        // Connected at first use: only a node that sends needs it, not every
+        // command that opens the records.
         let relaxed = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.synchronous(SqliteSynchronous::Normal))
-            .await?;
+            .connect_lazy_with(options.synchronous(SqliteSynchronous::Normal));
         Ok(Self {
             pool,
             relaxed,
