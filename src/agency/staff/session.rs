@@ -3,6 +3,7 @@
 //! idle and an absolute timeout from `[ui]`.
 
 use std::fmt;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -98,6 +99,12 @@ impl CsrfToken {
         Sha256::digest(self.0.as_bytes()) == Sha256::digest(presented.trim().as_bytes())
     }
 }
+
+/// How long the row of a session that ended by time is kept. It serves no
+/// one (every use of it is refused), but it lets the login page tell the
+/// person who comes back to the screen, even the next morning, why they were
+/// signed out (inactivity, maximum length) instead of a bare "ended".
+const ENDED_KEPT: Duration = Duration::from_secs(24 * 3600);
 
 /// A session just opened by a login.
 #[derive(Clone, Debug)]
@@ -196,12 +203,13 @@ impl StaffAccounts {
         Ok(n)
     }
 
-    /// Forget every session that has ended by time (for a periodic task).
+    /// Forget every session that ended by time more than [`ENDED_KEPT`]
+    /// ago (for a periodic task).
     pub async fn prune_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         self.records
             .prune_sessions(
-                shift(now, self.idle_timeout(), false),
-                shift(now, self.absolute_timeout(), false),
+                shift(now, self.idle_timeout() + ENDED_KEPT, false),
+                shift(now, self.absolute_timeout() + ENDED_KEPT, false),
             )
             .await
     }

@@ -286,17 +286,23 @@ async fn pruning_forgets_only_the_sessions_that_have_ended() {
         .login("佐藤 美咲", &code(&a_secret, at(0)), at(0))
         .await
         .unwrap();
-    let start = at(20 * MIN);
+    // At 25 min the first has idled out (at 15 min), but its row is kept so
+    // that the person can still be told why.
+    assert_eq!(f.accounts.prune_sessions(at(25 * MIN)).await.unwrap(), 0);
+    // A day after it ended, it is forgotten; the second is in use.
+    let day = 24 * 3600;
+    let start = at(day + 10 * MIN);
     let live = f
         .login("田中 由美", &code(&b_secret, start), start)
         .await
         .unwrap();
-    // At 25 min the first has idled out (15 min); the second is in use.
-    assert_eq!(f.accounts.prune_sessions(at(25 * MIN)).await.unwrap(), 1);
-    let gone = f.accounts.touch(&idle.token, at(25 * MIN)).await;
+    let (before, after) = (at(day + 14 * MIN), at(day + 15 * MIN));
+    assert_eq!(f.accounts.prune_sessions(before).await.unwrap(), 0);
+    assert_eq!(f.accounts.prune_sessions(after).await.unwrap(), 1);
+    let gone = f.accounts.touch(&idle.token, after).await;
     assert!(matches!(gone, Err(SessionEnded::Unknown)), "{gone:?}");
-    f.accounts.touch(&live.token, at(25 * MIN)).await.unwrap();
-    assert_eq!(f.accounts.prune_sessions(at(25 * MIN)).await.unwrap(), 0);
+    f.accounts.touch(&live.token, after).await.unwrap();
+    assert_eq!(f.accounts.prune_sessions(after).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -97,9 +97,10 @@ pub async fn serve(
     Ok(())
 }
 
-/// Sessions that ended (idle, expired, logged out) are refused on use
-/// already; this removes their rows every few minutes, so the records do
-/// not keep a token digest longer than it can serve anyone.
+/// Sessions that ended (idle, expired) are refused on use already; this
+/// removes their rows every few minutes once they have been over for a day
+/// (kept that long only so the login page can say why a session ended), so
+/// the records do not keep token digests indefinitely.
 fn spawn_session_pruner(state: &UiState) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
     let (accounts, stop) = (state.accounts.clone(), state.shutdown.clone());
