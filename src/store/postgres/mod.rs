@@ -19,7 +19,8 @@ use super::sql::{Backend, Committer, Conn, GroupCommit};
 use crate::protocol::AgencyId;
 
 /// Channel on which a commit announces new deliveries (payload: agency id),
-/// so a hub process holding the recipient's socket wakes up.
+/// so a hub process holding the recipient's socket wakes up. Raised by the
+/// trigger of migration 0009, which names it too.
 pub const DELIVERY_CHANNEL: &str = "tsunagu_delivery";
 
 /// PostgreSQL-backed hub store.
@@ -140,16 +141,6 @@ impl Backend for Postgres {
     async fn lock_writers(c: &mut Conn<Self>) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(WRITERS_LOCK)
-            .execute(c)
-            .await?;
-        Ok(())
-    }
-
-    /// Delivered to listeners on commit only.
-    async fn queued(c: &mut Conn<Self>, recipient: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(DELIVERY_CHANNEL)
-            .bind(recipient)
             .execute(c)
             .await?;
         Ok(())

@@ -1,9 +1,16 @@
 //! Group commit, the one write path of both backends.
 //!
 //! Every write goes through one writer task per hub process that drains its
-//! queue, applies each write in its own savepoint inside one transaction,
+//! queue, applies the writes one after another inside one transaction,
 //! commits once (one fsync, one WAL flush), then answers every caller. A
 //! caller is answered only after the commit that holds its change.
+//!
+//! A write that fails must leave nothing and fail alone. Writes almost never
+//! fail (the policy's refusals are outcomes, not errors), so a batch first
+//! runs without savepoints, which would cost two statements per write; only
+//! if a write fails is the whole transaction rolled back and the batch run
+//! again with each write in its own savepoint. A write may therefore run
+//! twice, the first time rolled back, which is why it is an `Fn`.
 //!
 //! The batch's transaction first takes the writers' lock ([`Backend::BEGIN_WRITE`],
 //! [`Backend::lock_writers`]): SQLite's write lock, or on PostgreSQL a
@@ -28,10 +35,11 @@ use crate::store::metrics::StoreMetrics;
 /// Most writes committed together in one transaction.
 const MAX_BATCH: usize = 256;
 
-/// A write: runs on the writer's connection inside a savepoint and returns
-/// how to answer its caller once the batch is committed.
-type Apply<DB> =
-    Box<dyn for<'c> FnOnce(&'c mut Conn<DB>) -> BoxFuture<'c, Result<Reply, sqlx::Error>> + Send>;
+/// A write: runs on the writer's connection inside the batch's transaction
+/// and returns how to answer its caller once the batch is committed.
+type Apply<DB> = Box<
+    dyn for<'c> Fn(&'c mut Conn<DB>) -> BoxFuture<'c, Result<Reply, sqlx::Error>> + Send + Sync,
+>;
 type Reply = Box<dyn FnOnce() + Send>;
 type Fail = Box<dyn FnOnce(StoreError) + Send>;
 
@@ -46,14 +54,18 @@ impl<DB: Database> Pending<DB> {
     where
         A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + 'static,
+        F: for<'a> Fn(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         let (tx, answer) = oneshot::channel::<Result<T, StoreError>>();
         let tx = Arc::new(Mutex::new(Some(tx)));
         let on_fail = tx.clone();
+        // Shared with each run's future, which borrows them.
+        let write = Arc::new((f, args));
         let apply: Apply<DB> = Box::new(move |conn| {
+            let (tx, write) = (tx.clone(), write.clone());
             Box::pin(async move {
-                let value = f(conn, &args).await?;
+                let (f, args) = &*write;
+                let value = f(conn, args).await?;
                 Ok(Box::new(move || answer_with(&tx, Ok(value))) as Reply)
             })
         });
@@ -90,7 +102,7 @@ impl<DB: Database> GroupCommit<DB> {
     where
         A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + 'static,
+        F: for<'a> Fn(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         let sender = self
             .writes
@@ -145,37 +157,25 @@ async fn write_loop<DB: Backend>(
     pool.close().await;
 }
 
-/// Apply every pending write in its own savepoint, commit once, then answer:
-/// replies after a successful commit, failures otherwise.
+/// Apply every pending write, commit once, then answer: replies after a
+/// successful commit, failures otherwise.
 async fn commit_batch<DB: Backend>(pool: &Pool<DB>, batch: Vec<Pending<DB>>)
 where
     for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
 {
     let size = batch.len();
     let (applies, fails): (Vec<_>, Vec<_>) = batch.into_iter().map(|p| (p.apply, p.fail)).unzip();
-    let mut applied: Vec<Result<Reply, StoreError>> = Vec::with_capacity(size);
-    let committed = async {
-        let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
-        DB::lock_writers(&mut tx).await?;
-        for apply in applies {
-            let mut savepoint = tx.begin().await?;
-            match apply(&mut savepoint).await {
-                Ok(reply) => {
-                    savepoint.commit().await?;
-                    applied.push(Ok(reply));
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    applied.push(Err(e.into()));
-                }
-            }
+    let committed = match run_plain(pool, &applies).await {
+        Ok(Some(replies)) => Ok(replies.into_iter().map(Ok).collect()),
+        Ok(None) => {
+            tracing::debug!(size, "a write failed: its batch runs again in savepoints");
+            run_in_savepoints(pool, &applies).await
         }
-        tx.commit().await
-    }
-    .await;
+        Err(e) => Err(e),
+    };
     match committed {
-        Ok(()) => {
-            for (outcome, fail) in applied.into_iter().zip(fails) {
+        Ok(outcomes) => {
+            for (outcome, fail) in outcomes.into_iter().zip(fails) {
                 match outcome {
                     Ok(reply) => reply(),
                     Err(e) => fail(e),
@@ -192,26 +192,87 @@ where
     }
 }
 
+/// Run the writes one after another and commit: every reply, or `None` if
+/// a write failed and the transaction was rolled back.
+async fn run_plain<DB: Backend>(
+    pool: &Pool<DB>,
+    applies: &[Apply<DB>],
+) -> Result<Option<Vec<Reply>>, sqlx::Error>
+where
+    for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    DB::lock_writers(&mut tx).await?;
+    let mut replies = Vec::with_capacity(applies.len());
+    for apply in applies {
+        match apply(&mut tx).await {
+            Ok(reply) => replies.push(reply),
+            Err(_) => {
+                // Its error is reported by the run in savepoints.
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(replies))
+}
+
+/// Run each write in its own savepoint and commit: a write that fails is
+/// rolled back alone and answered with its error.
+async fn run_in_savepoints<DB: Backend>(
+    pool: &Pool<DB>,
+    applies: &[Apply<DB>],
+) -> Result<Vec<Result<Reply, StoreError>>, sqlx::Error>
+where
+    for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    DB::lock_writers(&mut tx).await?;
+    let mut outcomes = Vec::with_capacity(applies.len());
+    for apply in applies {
+        let mut savepoint = tx.begin().await?;
+        match apply(&mut savepoint).await {
+            Ok(reply) => {
+                savepoint.commit().await?;
+                outcomes.push(Ok(reply));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                outcomes.push(Err(e.into()));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
 #[cfg(test)]
 mod tests {
     use sqlx::{Executor, Pool};
 
     use super::*;
 
-    /// A write running `sql`.
+    /// A write running each statement of `sql` in turn.
     fn run<DB: Backend>(
-        sql: &'static str,
+        sql: &'static [&'static str],
     ) -> (Pending<DB>, oneshot::Receiver<Result<(), StoreError>>)
     where
         for<'c> &'c mut Conn<DB>: Executor<'c, Database = DB>,
     {
-        Pending::new(sql, |c: &mut Conn<DB>, sql: &&'static str| {
-            Box::pin(async move { c.execute(*sql).await.map(|_| ()) })
+        Pending::new(sql, |c: &mut Conn<DB>, sql: &&'static [&'static str]| {
+            Box::pin(async move {
+                for statement in *sql {
+                    c.execute(*statement).await?;
+                }
+                Ok(())
+            })
         })
     }
 
-    /// The middle write of a group fails: it alone is answered with its
-    /// error and leaves nothing; the others are committed and answered.
+    /// The middle write of a group fails after a statement that succeeded:
+    /// it alone is answered with its error and leaves nothing; the others
+    /// are committed and answered.
     async fn a_failed_write_fails_alone<DB: Backend>(pool: Pool<DB>)
     where
         for<'c> &'c mut Conn<DB>: Executor<'c, Database = DB>,
@@ -221,9 +282,12 @@ mod tests {
         pool.execute("CREATE TABLE t (n BIGINT PRIMARY KEY)")
             .await
             .unwrap();
-        let (first, one) = run::<DB>("INSERT INTO t (n) VALUES (1)");
-        let (bad, failed) = run::<DB>("INSERT INTO no_such_table (n) VALUES (2)");
-        let (last, three) = run::<DB>("INSERT INTO t (n) VALUES (3)");
+        let (first, one) = run::<DB>(&["INSERT INTO t (n) VALUES (1)"]);
+        let (bad, failed) = run::<DB>(&[
+            "INSERT INTO t (n) VALUES (2)",
+            "INSERT INTO no_such_table (n) VALUES (2)",
+        ]);
+        let (last, three) = run::<DB>(&["INSERT INTO t (n) VALUES (3)"]);
         commit_batch(&pool, vec![first, bad, last]).await;
         assert!(one.await.unwrap().is_ok());
         assert!(three.await.unwrap().is_ok());

@@ -2,8 +2,8 @@
 //! backends accept (sqlx's SQLite driver takes PostgreSQL's `$1` numbered
 //! placeholders), run by code generic over the sqlx [`Database`]. A backend
 //! adds only what really differs, through [`Backend`]: how a batch of writes
-//! excludes every other writer, and wakeups (PostgreSQL may have hub
-//! processes on other machines). Writes are committed in groups the same
+//! excludes every other writer. (PostgreSQL's wakeups of other hub
+//! processes are raised by a trigger, migration 0009.) Writes are committed in groups the same
 //! way on both ([`group`]).
 
 use std::future::Future;
@@ -44,10 +44,6 @@ pub(super) trait Backend: Database {
     /// process (see [`group`]). SQLite does nothing: `BEGIN IMMEDIATE` took
     /// its write lock.
     fn lock_writers(c: &mut Conn<Self>) -> impl Future<Output = Result<()>> + Send;
-
-    /// A delivery for `recipient` was queued: wake, on commit, whichever hub
-    /// process holds its socket. SQLite does nothing: one process.
-    fn queued(c: &mut Conn<Self>, recipient: &str) -> impl Future<Output = Result<()>> + Send;
 
     /// This backend's migrations as built in, for the readiness check.
     fn migrator() -> &'static sqlx::migrate::Migrator;

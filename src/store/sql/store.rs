@@ -46,7 +46,7 @@ pub(in crate::store) trait Committer: Send + Sync + 'static {
     where
         A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a mut Conn<Self::Db>, &'a A) -> Work<'a, T> + Send + 'static,
+        F: for<'a> Fn(&'a mut Conn<Self::Db>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         self.writes().write(args, f).await
     }

@@ -220,7 +220,6 @@ where
         .bind(notice.map(|n| serde_json::to_string(n).unwrap_or_default()))
         .execute(&mut *self.0)
         .await?;
-        DB::queued(self.0, recipient.as_str()).await?;
         Ok(seq_from_db(seq))
     }
 

@@ -147,8 +147,7 @@ impl Committer for SqliteStore {
     }
 }
 
-/// SQLite's write lock excludes every other writer, and one process needs
-/// no wakeups.
+/// SQLite's write lock excludes every other writer.
 impl Backend for Sqlite {
     /// IMMEDIATE takes the write lock up front, so the transaction cannot
     /// fail half-way for a lock upgrade.
@@ -159,10 +158,6 @@ impl Backend for Sqlite {
     }
 
     async fn lock_writers(_: &mut Conn<Self>) -> Result<(), sqlx::Error> {
-        Ok(())
-    }
-
-    async fn queued(_: &mut Conn<Self>, _: &str) -> Result<(), sqlx::Error> {
         Ok(())
     }
 
