@@ -115,7 +115,7 @@ impl Committer for PgStore {
     /// The head first: the dump's snapshot begins after it, so the copy
     /// holds at least those entries.
     async fn backup(&self, out: &std::path::Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        let head = super::sql::Sql::<Postgres>(&mut *self.reader().await?)
+        let head = super::sql::Sql::<Postgres>::new(&mut *self.reader().await?)
             .audit_head()
             .await?;
         dump::pg_dump(&self.url, out).await?;

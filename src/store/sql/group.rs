@@ -28,7 +28,7 @@ use sqlx::{Acquire, Database, Pool};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{Backend, Conn, Work};
+use super::{Backend, ChainTail, Conn, Sql, Work};
 use crate::store::StoreError;
 use crate::store::metrics::StoreMetrics;
 
@@ -37,9 +37,8 @@ const MAX_BATCH: usize = 256;
 
 /// A write: runs on the writer's connection inside the batch's transaction
 /// and returns how to answer its caller once the batch is committed.
-type Apply<DB> = Box<
-    dyn for<'c> Fn(&'c mut Conn<DB>) -> BoxFuture<'c, Result<Reply, sqlx::Error>> + Send + Sync,
->;
+type Apply<DB> =
+    Box<dyn for<'c> Fn(Sql<'c, DB>) -> BoxFuture<'c, Result<Reply, sqlx::Error>> + Send + Sync>;
 type Reply = Box<dyn FnOnce() + Send>;
 type Fail = Box<dyn FnOnce(StoreError) + Send>;
 
@@ -54,18 +53,18 @@ impl<DB: Database> Pending<DB> {
     where
         A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'a> Fn(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
+        F: for<'a> Fn(Sql<'a, DB>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         let (tx, answer) = oneshot::channel::<Result<T, StoreError>>();
         let tx = Arc::new(Mutex::new(Some(tx)));
         let on_fail = tx.clone();
         // Shared with each run's future, which borrows them.
         let write = Arc::new((f, args));
-        let apply: Apply<DB> = Box::new(move |conn| {
+        let apply: Apply<DB> = Box::new(move |sql| {
             let (tx, write) = (tx.clone(), write.clone());
             Box::pin(async move {
                 let (f, args) = &*write;
-                let value = f(conn, args).await?;
+                let value = f(sql, args).await?;
                 Ok(Box::new(move || answer_with(&tx, Ok(value))) as Reply)
             })
         });
@@ -102,7 +101,7 @@ impl<DB: Database> GroupCommit<DB> {
     where
         A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'a> Fn(&'a mut Conn<DB>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
+        F: for<'a> Fn(Sql<'a, DB>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         let sender = self
             .writes
@@ -204,8 +203,9 @@ where
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     DB::lock_writers(&mut tx).await?;
     let mut replies = Vec::with_capacity(applies.len());
+    let mut tail = ChainTail::default();
     for apply in applies {
-        match apply(&mut tx).await {
+        match apply(Sql(&mut *tx, Some(&mut tail))).await {
             Ok(reply) => replies.push(reply),
             Err(_) => {
                 // Its error is reported by the run in savepoints.
@@ -230,15 +230,19 @@ where
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     DB::lock_writers(&mut tx).await?;
     let mut outcomes = Vec::with_capacity(applies.len());
+    let mut tail = ChainTail::default();
     for apply in applies {
+        let before = tail.clone();
         let mut savepoint = tx.begin().await?;
-        match apply(&mut savepoint).await {
+        match apply(Sql(&mut *savepoint, Some(&mut tail))).await {
             Ok(reply) => {
                 savepoint.commit().await?;
                 outcomes.push(Ok(reply));
             }
             Err(e) => {
                 savepoint.rollback().await?;
+                // What it appended to the chain is gone with it.
+                tail = before;
                 outcomes.push(Err(e.into()));
             }
         }
@@ -252,6 +256,7 @@ mod tests {
     use sqlx::{Executor, Pool};
 
     use super::*;
+    use crate::store::model::AuditEvent;
 
     /// A write running each statement of `sql` in turn.
     fn run<DB: Backend>(
@@ -260,10 +265,10 @@ mod tests {
     where
         for<'c> &'c mut Conn<DB>: Executor<'c, Database = DB>,
     {
-        Pending::new(sql, |c: &mut Conn<DB>, sql: &&'static [&'static str]| {
+        Pending::new(sql, |s: Sql<DB>, sql: &&'static [&'static str]| {
             Box::pin(async move {
                 for statement in *sql {
-                    c.execute(*statement).await?;
+                    s.0.execute(*statement).await?;
                 }
                 Ok(())
             })
@@ -318,5 +323,69 @@ mod tests {
         let url = crate::store::testing::fresh_pg_url().await;
         let pool = sqlx::PgPool::connect(&url).await.unwrap();
         a_failed_write_fails_alone(pool).await;
+    }
+
+    /// A write that appends to the audit chain and then fails takes its
+    /// entries with it: the batch's next append links to the entry before
+    /// them (the batch's tail is wound back), and the chain verifies.
+    macro_rules! a_failed_write_leaves_the_chain_whole {
+        ($db:ty, $pool:expr) => {{
+            let pool = $pool;
+            let append = |event: &str| {
+                Pending::new(
+                    AuditEvent::new(event, None, None, serde_json::json!({})),
+                    |mut s: Sql<$db>, e: &AuditEvent| {
+                        Box::pin(async move { s.append_audit(e).await })
+                    },
+                )
+            };
+            let (first, one) = append("first");
+            let (bad, failed) = Pending::new(
+                AuditEvent::new("failed", None, None, serde_json::json!({})),
+                |mut s: Sql<$db>, e: &AuditEvent| {
+                    Box::pin(async move {
+                        s.append_audit(e).await?;
+                        s.0.execute("INSERT INTO no_such_table (n) VALUES (1)")
+                            .await
+                            .map(|_| ())
+                    })
+                },
+            );
+            let (last, three) = append("last");
+            commit_batch(&pool, vec![first, bad, last]).await;
+            assert!(one.await.unwrap().is_ok());
+            assert!(failed.await.unwrap().is_err());
+            assert!(three.await.unwrap().is_ok());
+            let mut c = pool.acquire().await.unwrap();
+            let entries = Sql::<$db>::new(&mut *c)
+                .audit_entries(None, None)
+                .await
+                .unwrap();
+            let events: Vec<_> = entries.iter().map(|e| e.event.as_str()).collect();
+            assert_eq!(events, ["first", "last"]);
+            assert_eq!(crate::store::audit::verify(entries).unwrap(), 2);
+        }};
+    }
+
+    #[tokio::test]
+    async fn sqlite_a_failed_write_takes_its_audit_entries_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::store::testing::sqlite_url(dir.path(), "t.db");
+        let options = crate::store::sqlite::connect_options(&url).unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::Sqlite::migrator().run(&pool).await.unwrap();
+        a_failed_write_leaves_the_chain_whole!(sqlx::Sqlite, pool);
+    }
+
+    #[tokio::test]
+    #[cfg_attr(
+        not(tsunagu_pg),
+        ignore = "PostgreSQL not installed: install Debian's postgresql package or set TSUNAGU_TEST_PG_URL"
+    )]
+    async fn postgres_a_failed_write_takes_its_audit_entries_with_it() {
+        let url = crate::store::testing::fresh_pg_url().await;
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::Postgres::migrator().run(&pool).await.unwrap();
+        a_failed_write_leaves_the_chain_whole!(sqlx::Postgres, pool);
     }
 }

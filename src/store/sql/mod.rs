@@ -30,7 +30,22 @@ pub(super) type Conn<DB> = <DB as Database>::Connection;
 
 /// A connection borrowed for the shared reads and writes. The sqlx bounds
 /// they need are stated once, on the `impl` blocks in `read` and `write`.
-pub(super) struct Sql<'c, DB: Database>(pub &'c mut Conn<DB>);
+/// A write in a batch also has the batch's [`ChainTail`].
+pub(super) struct Sql<'c, DB: Database>(pub &'c mut Conn<DB>, Option<&'c mut ChainTail>);
+
+impl<'c, DB: Database> Sql<'c, DB> {
+    /// Outside a batch: an audit append reads the chain's tail itself.
+    pub(super) fn new(c: &'c mut Conn<DB>) -> Self {
+        Self(c, None)
+    }
+}
+
+/// The audit chain's last entry (seq, hash) as a batch's writes leave it,
+/// `None` until the batch's first append reads it. Read once per batch, not
+/// once per write: the batch is the only writer until it commits
+/// ([`group`]), so the tail cannot move under it.
+#[derive(Clone, Default)]
+pub(super) struct ChainTail(Option<Option<(i64, Vec<u8>)>>);
 
 /// What a backend adds to the shared SQL.
 pub(super) trait Backend: Database {

@@ -46,7 +46,7 @@ pub(in crate::store) trait Committer: Send + Sync + 'static {
     where
         A: Send + Sync + 'static,
         T: Send + 'static,
-        F: for<'a> Fn(&'a mut Conn<Self::Db>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
+        F: for<'a> Fn(Sql<'a, Self::Db>, &'a A) -> Work<'a, T> + Send + Sync + 'static,
     {
         self.writes().write(args, f).await
     }
@@ -100,8 +100,8 @@ where
     ) -> Result<AcceptOutcome, StoreError> {
         let _timer = self.measured().timer("accept");
         let args = (envelope, query, policy);
-        self.write(args, |c, (e, q, p)| {
-            Box::pin(async move { Sql(c).accept(e, q, p).await })
+        self.write(args, |mut sql, (e, q, p)| {
+            Box::pin(async move { sql.accept(e, q, p).await })
         })
         .await
     }
@@ -109,32 +109,36 @@ where
     async fn open_case(&self, case_id: &CaseId, agency: &AgencyId) -> Result<(), StoreError> {
         let _timer = self.measured().timer("open_case");
         let args = (case_id.clone(), agency.clone());
-        self.write(args, |c, (id, a)| {
-            Box::pin(async move { Sql(c).open_case(id, a).await })
+        self.write(args, |mut sql, (id, a)| {
+            Box::pin(async move { sql.open_case(id, a).await })
         })
         .await
     }
 
     async fn case(&self, case_id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
         let _timer = self.measured().timer("case");
-        Ok(Sql(&mut *self.reader().await?).case(case_id).await?)
+        Ok(Sql::new(&mut *self.reader().await?).case(case_id).await?)
     }
 
     async fn involved(&self, case_id: &CaseId, agency: &AgencyId) -> Result<bool, StoreError> {
         let _timer = self.measured().timer("involved");
-        Ok(Sql(&mut *self.reader().await?)
+        Ok(Sql::new(&mut *self.reader().await?)
             .involved(case_id, agency)
             .await?)
     }
 
     async fn referral(&self, referral: EnvelopeId) -> Result<Option<ReferralRecord>, StoreError> {
         let _timer = self.measured().timer("referral");
-        Ok(Sql(&mut *self.reader().await?).referral(referral).await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .referral(referral)
+            .await?)
     }
 
     async fn due_referrals(&self, now: &Timestamp) -> Result<Vec<DueReferral>, StoreError> {
         let _timer = self.measured().timer("due_referrals");
-        Ok(Sql(&mut *self.reader().await?).due_referrals(now).await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .due_referrals(now)
+            .await?)
     }
 
     async fn escalate(
@@ -145,28 +149,32 @@ where
     ) -> Result<bool, StoreError> {
         let _timer = self.measured().timer("escalate");
         let args = (due.clone(), *next_deadline, notices);
-        self.write(args, |c, (d, n, ns)| {
-            Box::pin(async move { Sql(c).escalate(d, n, ns).await })
+        self.write(args, |mut sql, (d, n, ns)| {
+            Box::pin(async move { sql.escalate(d, n, ns).await })
         })
         .await
     }
 
     async fn due_reminders(&self, now: &Timestamp) -> Result<Vec<DueReminder>, StoreError> {
         let _timer = self.measured().timer("due_reminders");
-        Ok(Sql(&mut *self.reader().await?).due_reminders(now).await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .due_reminders(now)
+            .await?)
     }
 
     async fn fire_reminder(&self, due: &DueReminder, now: &Timestamp) -> Result<bool, StoreError> {
         let _timer = self.measured().timer("fire_reminder");
-        self.write((due.clone(), *now), |c, (due, now)| {
-            Box::pin(async move { Sql(c).fire_reminder(due, now).await })
+        self.write((due.clone(), *now), |mut sql, (due, now)| {
+            Box::pin(async move { sql.fire_reminder(due, now).await })
         })
         .await
     }
 
     async fn due_consents(&self, now: &Timestamp) -> Result<Vec<ConsentId>, StoreError> {
         let _timer = self.measured().timer("due_consents");
-        Ok(Sql(&mut *self.reader().await?).due_consents(now).await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .due_consents(now)
+            .await?)
     }
 
     async fn expire_consent(
@@ -175,24 +183,24 @@ where
         now: &Timestamp,
     ) -> Result<bool, StoreError> {
         let _timer = self.measured().timer("expire_consent");
-        self.write((consent, *now), |c, (id, now)| {
-            Box::pin(async move {
-                Sql(c)
-                    .end_consent(*id, ConsentEnd::Expired, now, None)
-                    .await
-            })
+        self.write((consent, *now), |mut sql, (id, now)| {
+            Box::pin(async move { sql.end_consent(*id, ConsentEnd::Expired, now, None).await })
         })
         .await
     }
 
     async fn disclosures(&self, case_id: &CaseId) -> Result<Vec<Disclosure>, StoreError> {
         let _timer = self.measured().timer("disclosures");
-        Ok(Sql(&mut *self.reader().await?).disclosures(case_id).await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .disclosures(case_id)
+            .await?)
     }
 
     async fn statutory_uses(&self) -> Result<Vec<StatutoryUse>, StoreError> {
         let _timer = self.measured().timer("statutory_uses");
-        Ok(Sql(&mut *self.reader().await?).statutory_uses().await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .statutory_uses()
+            .await?)
     }
 
     async fn record_violation(
@@ -203,8 +211,8 @@ where
     ) -> Result<(), StoreError> {
         let _timer = self.measured().timer("record_violation");
         let args = (envelope_id, reported_by.clone(), detail);
-        self.write(args, |c, (id, by, d)| {
-            Box::pin(async move { Sql(c).record_violation(*id, by, d).await })
+        self.write(args, |mut sql, (id, by, d)| {
+            Box::pin(async move { sql.record_violation(*id, by, d).await })
         })
         .await
     }
@@ -213,13 +221,13 @@ where
         &self,
     ) -> Result<Vec<(EnvelopeId, AgencyId, serde_json::Value, Timestamp)>, StoreError> {
         let _timer = self.measured().timer("violations");
-        Ok(Sql(&mut *self.reader().await?).violations().await?)
+        Ok(Sql::new(&mut *self.reader().await?).violations().await?)
     }
 
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
         let _timer = self.measured().timer("audit");
-        self.write(event, |c, e| {
-            Box::pin(async move { Sql(c).append_audit(e).await })
+        self.write(event, |mut sql, e| {
+            Box::pin(async move { sql.append_audit(e).await })
         })
         .await
     }
@@ -230,14 +238,14 @@ where
         to: Option<&Timestamp>,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let _timer = self.measured().timer("audit_entries");
-        Ok(Sql(&mut *self.reader().await?)
+        Ok(Sql::new(&mut *self.reader().await?)
             .audit_entries(from, to)
             .await?)
     }
 
     async fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
         let _timer = self.measured().timer("audit_head");
-        Sql(&mut *self.reader().await?).audit_head().await
+        Sql::new(&mut *self.reader().await?).audit_head().await
     }
 
     async fn pending(
@@ -247,7 +255,7 @@ where
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
         let _timer = self.measured().timer("pending");
-        Sql(&mut *self.reader().await?)
+        Sql::new(&mut *self.reader().await?)
             .pending(agency, after, limit)
             .await
     }
@@ -263,28 +271,32 @@ where
         seqs: Vec<Seq>,
     ) -> Result<Vec<AckOutcome>, StoreError> {
         let _timer = self.measured().timer("ack");
-        self.write((agency.clone(), seqs), |c, (a, s)| {
-            Box::pin(async move { Sql(c).acks(a, s).await })
+        self.write((agency.clone(), seqs), |mut sql, (a, seqs)| {
+            Box::pin(async move { sql.acks(a, seqs).await })
         })
         .await
     }
 
     async fn ack_through(&self, agency: &AgencyId, seq: Seq) -> Result<u64, StoreError> {
         let _timer = self.measured().timer("ack_through");
-        self.write((agency.clone(), seq), |c, (a, s)| {
-            Box::pin(async move { Sql(c).ack_through(a, *s).await })
+        self.write((agency.clone(), seq), |mut sql, (a, seq)| {
+            Box::pin(async move { sql.ack_through(a, *seq).await })
         })
         .await
     }
 
     async fn last_seq(&self, agency: &AgencyId) -> Result<Seq, StoreError> {
         let _timer = self.measured().timer("last_seq");
-        Ok(Sql(&mut *self.reader().await?).last_seq(agency).await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .last_seq(agency)
+            .await?)
     }
 
     async fn envelope_body(&self, id: EnvelopeId) -> Result<Option<Vec<u8>>, StoreError> {
         let _timer = self.measured().timer("envelope_body");
-        Ok(Sql(&mut *self.reader().await?).envelope_body(id).await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .envelope_body(id)
+            .await?)
     }
 
     async fn delivery_wakeups(
@@ -299,7 +311,9 @@ where
 
     async fn delivery_heads(&self) -> Result<Vec<(AgencyId, Seq)>, StoreError> {
         let _timer = self.measured().timer("delivery_heads");
-        Ok(Sql(&mut *self.reader().await?).delivery_heads().await?)
+        Ok(Sql::new(&mut *self.reader().await?)
+            .delivery_heads()
+            .await?)
     }
 
     async fn take_lease(
@@ -311,8 +325,8 @@ where
     ) -> Result<Lease, StoreError> {
         let _timer = self.measured().timer("take_lease");
         let args = (name.to_owned(), holder.to_owned(), *now, *until);
-        self.write(args, |c, (name, holder, now, until)| {
-            Box::pin(async move { Sql(c).take_lease(name, holder, now, until).await })
+        self.write(args, |mut sql, (name, holder, now, until)| {
+            Box::pin(async move { sql.take_lease(name, holder, now, until).await })
         })
         .await
     }
@@ -320,21 +334,21 @@ where
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         let _timer = self.measured().timer("release_lease");
         let args = (name.to_owned(), holder.to_owned());
-        self.write(args, |c, (name, holder)| {
-            Box::pin(async move { Sql(c).release_lease(name, holder).await })
+        self.write(args, |mut sql, (name, holder)| {
+            Box::pin(async move { sql.release_lease(name, holder).await })
         })
         .await
     }
 
     async fn epoch(&self) -> Result<(HubEpoch, bool), StoreError> {
         let _timer = self.measured().timer("epoch");
-        if let Some(epoch) = Sql(&mut *self.reader().await?).epoch().await? {
+        if let Some(epoch) = Sql::new(&mut *self.reader().await?).epoch().await? {
             return Ok((epoch, false));
         }
         let id = EpochId::generate();
         let made = self
-            .write((id.clone(), Timestamp::now()), |c, (id, now)| {
-                Box::pin(async move { Sql(c).make_epoch(id, now, false).await.map_err(into_sqlx) })
+            .write((id.clone(), Timestamp::now()), |mut sql, (id, now)| {
+                Box::pin(async move { sql.make_epoch(id, now, false).await.map_err(into_sqlx) })
             })
             .await?;
         let fresh = made.id == id;
@@ -344,8 +358,8 @@ where
     async fn renew_epoch(&self) -> Result<HubEpoch, StoreError> {
         let _timer = self.measured().timer("renew_epoch");
         let args = (EpochId::generate(), Timestamp::now());
-        self.write(args, |c, (id, now)| {
-            Box::pin(async move { Sql(c).make_epoch(id, now, true).await.map_err(into_sqlx) })
+        self.write(args, |mut sql, (id, now)| {
+            Box::pin(async move { sql.make_epoch(id, now, true).await.map_err(into_sqlx) })
         })
         .await
     }
@@ -360,8 +374,8 @@ where
         now: &Timestamp,
     ) -> Result<Vec<(EnvelopeId, AgencyId)>, StoreError> {
         let _timer = self.measured().timer("cancel_deliveries_to_revoked");
-        self.write((agency.clone(), *now), |c, (a, now)| {
-            Box::pin(async move { Sql(c).cancel_for_revoked(a, now).await })
+        self.write((agency.clone(), *now), |mut sql, (a, now)| {
+            Box::pin(async move { sql.cancel_for_revoked(a, now).await })
         })
         .await
     }
@@ -374,10 +388,9 @@ where
     ) -> Result<u64, StoreError> {
         let _timer = self.measured().timer("purge_batch");
         let args = (scope, *cutoff, limit);
-        self.write(args, |c, (scope, cutoff, limit)| {
+        self.write(args, |mut sql, (scope, cutoff, limit)| {
             Box::pin(async move {
-                Sql(c)
-                    .purge_batch(*scope, cutoff, *limit, &Timestamp::now())
+                sql.purge_batch(*scope, cutoff, *limit, &Timestamp::now())
                     .await
             })
         })
@@ -386,7 +399,7 @@ where
 
     async fn purgeable(&self, scope: PurgeScope, cutoff: &Timestamp) -> Result<u64, StoreError> {
         let _timer = self.measured().timer("purgeable");
-        Ok(Sql(&mut *self.reader().await?)
+        Ok(Sql::new(&mut *self.reader().await?)
             .purgeable(scope, cutoff)
             .await?)
     }
@@ -399,10 +412,9 @@ where
     ) -> Result<HoldOutcome, StoreError> {
         let _timer = self.measured().timer("add_hold");
         let args = (case_id.clone(), reason.to_owned(), operator.to_owned());
-        self.write(args, |c, (case_id, reason, operator)| {
+        self.write(args, |mut sql, (case_id, reason, operator)| {
             Box::pin(async move {
-                Sql(c)
-                    .add_hold(case_id, reason, operator, &Timestamp::now())
+                sql.add_hold(case_id, reason, operator, &Timestamp::now())
                     .await
             })
         })
@@ -416,26 +428,26 @@ where
     ) -> Result<ReleaseOutcome, StoreError> {
         let _timer = self.measured().timer("release_hold");
         let args = (case_id.clone(), operator.to_owned());
-        self.write(args, |c, (case_id, operator)| {
-            Box::pin(async move { Sql(c).release_hold(case_id, operator).await })
+        self.write(args, |mut sql, (case_id, operator)| {
+            Box::pin(async move { sql.release_hold(case_id, operator).await })
         })
         .await
     }
 
     async fn holds(&self) -> Result<Vec<LegalHold>, StoreError> {
         let _timer = self.measured().timer("holds");
-        Ok(Sql(&mut *self.reader().await?).holds().await?)
+        Ok(Sql::new(&mut *self.reader().await?).holds().await?)
     }
 
     async fn backlog(&self) -> Result<Vec<Backlog>, StoreError> {
         let _timer = self.measured().timer("backlog");
-        Sql(&mut *self.reader().await?).backlog().await
+        Sql::new(&mut *self.reader().await?).backlog().await
     }
 
     async fn readiness(&self) -> Result<Readiness, StoreError> {
         match self.probe().await? {
-            Some(mut fresh) => Sql(&mut fresh).readiness().await,
-            None => Sql(&mut *self.reader().await?).readiness().await,
+            Some(mut fresh) => Sql::new(&mut fresh).readiness().await,
+            None => Sql::new(&mut *self.reader().await?).readiness().await,
         }
     }
 

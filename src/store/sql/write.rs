@@ -4,7 +4,7 @@
 //! with no row locks.
 
 use sqlx::ColumnIndex;
-use sqlx::{Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
 use super::{Backend, Sql};
 use crate::protocol::notice::ConsentEnd;
@@ -22,6 +22,10 @@ use crate::store::{
 };
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
+
+/// Most audit entries inserted by one statement: 8 parameters each, well
+/// inside SQLite's and PostgreSQL's limits on parameters per statement.
+const AUDIT_ROWS_PER_STATEMENT: usize = 512;
 
 // The sqlx bounds of the shared SQL, stated on each impl block: Rust does
 // not yet carry a trait's where-clauses to its users (implied bounds).
@@ -660,33 +664,50 @@ where
     }
 
     /// Append entries to the audit chain in order, the first linked to the
-    /// last entry. The group being the only writer, the tail read here is
-    /// the chain's: no two entries share a parent.
+    /// last entry. The group being the only writer, the tail is the chain's:
+    /// no two entries share a parent. In a batch, the tail is read by the
+    /// first append only ([`super::ChainTail`]).
     pub(in crate::store) async fn append_audits(&mut self, events: &[AuditEvent]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
-        let mut last: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *self.0)
-                .await?;
+        let mut last = match self.1.as_deref().and_then(|tail| tail.0.clone()) {
+            Some(known) => known,
+            None => {
+                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *self.0)
+                    .await?
+            }
+        };
+        let mut entries = Vec::with_capacity(events.len());
         for e in events {
-            let entry = next_audit_entry(last, e);
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(entry.seq)
-            .bind(entry.at)
-            .bind(entry.event)
-            .bind(entry.agency)
-            .bind(entry.subject)
-            .bind(entry.detail)
-            .bind(entry.prev_hash)
-            .bind(&entry.hash)
-            .execute(&mut *self.0)
-            .await?;
-            last = Some((entry.seq, entry.hash));
+            let entry = next_audit_entry(last.take(), e);
+            last = Some((entry.seq, entry.hash.clone()));
+            entries.push(entry);
+        }
+        // One statement for a burst (an ack batch appends one entry per ack).
+        let mut entries = entries.into_iter().peekable();
+        while entries.peek().is_some() {
+            let mut insert = QueryBuilder::<DB>::new(
+                "INSERT INTO audit_log (seq, at, event, agency, subject, detail, prev_hash, hash) ",
+            );
+            insert.push_values(
+                entries.by_ref().take(AUDIT_ROWS_PER_STATEMENT),
+                |mut row, e| {
+                    row.push_bind(e.seq)
+                        .push_bind(e.at)
+                        .push_bind(e.event)
+                        .push_bind(e.agency)
+                        .push_bind(e.subject)
+                        .push_bind(e.detail)
+                        .push_bind(e.prev_hash)
+                        .push_bind(e.hash);
+                },
+            );
+            insert.build().execute(&mut *self.0).await?;
+        }
+        if let Some(tail) = self.1.as_deref_mut() {
+            tail.0 = Some(last);
         }
         Ok(())
     }

@@ -36,7 +36,7 @@ pub(super) async fn vacuum_into(
     sqlx::query("DELETE FROM hub_epoch")
         .execute(&mut copy)
         .await?;
-    let head = Sql::<sqlx::Sqlite>(&mut copy).audit_head().await?;
+    let head = Sql::<sqlx::Sqlite>::new(&mut copy).audit_head().await?;
     copy.close().await?;
     Ok(head)
 }
