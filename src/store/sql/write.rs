@@ -3,6 +3,8 @@
 //! commits: what a write reads cannot change before the write it allows,
 //! with no row locks.
 
+use std::collections::HashMap;
+
 use sqlx::ColumnIndex;
 use sqlx::{Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
@@ -26,6 +28,9 @@ type Result<T> = std::result::Result<T, sqlx::Error>;
 /// Most audit entries inserted by one statement: 8 parameters each, well
 /// inside SQLite's and PostgreSQL's limits on parameters per statement.
 const AUDIT_ROWS_PER_STATEMENT: usize = 512;
+
+/// Most seqs one ack statement marks (one parameter each).
+const ACKS_PER_STATEMENT: usize = 1024;
 
 // The sqlx bounds of the shared SQL, stated on each impl block: Rust does
 // not yet carry a trait's where-clauses to its users (implied bounds).
@@ -509,75 +514,85 @@ where
 
     /// Mark each delivery in `seqs` acknowledged, in order, and answer for
     /// each. An unknown seq changes nothing and does not stop the others.
-    /// Their audit entries (one per ack, as `delivery_acked` promises) are
-    /// appended together at the end: the chain's tail is read once.
+    /// The usual burst is one `UPDATE … RETURNING` for all its seqs and one
+    /// `INSERT` of their audit entries (one per ack, as `delivery_acked`
+    /// promises); only an unknown or repeated seq reads its row to say which.
     pub(in crate::store) async fn acks(
         &mut self,
         agency: &AgencyId,
         seqs: &[Seq],
     ) -> Result<Vec<AckOutcome>> {
+        let now = Timestamp::now();
+        let mut marked = HashMap::with_capacity(seqs.len());
+        for chunk in seqs.chunks(ACKS_PER_STATEMENT) {
+            let mut update = QueryBuilder::<DB>::new("UPDATE deliveries SET acked_at = ");
+            update.push_bind(now);
+            update.push(" WHERE recipient = ");
+            update.push_bind(agency.as_str());
+            update.push(" AND acked_at IS NULL AND seq IN (");
+            let mut list = update.separated(", ");
+            for &seq in chunk {
+                list.push_bind(seq_to_db(seq));
+            }
+            update.push(") RETURNING seq, envelope_id, cancelled_at");
+            let rows: Vec<(i64, Option<String>, Option<Timestamp>)> =
+                update.build_query_as().fetch_all(&mut *self.0).await?;
+            marked.extend(rows.into_iter().map(|(seq, e, c)| (seq, (e, c))));
+        }
         let mut outcomes = Vec::with_capacity(seqs.len());
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(seqs.len());
         for &seq in seqs {
-            let (outcome, event) = self.ack(agency, seq).await?;
-            outcomes.push(outcome);
-            events.extend(event);
+            // Taken once: the same seq twice in a burst is acked, then repeated.
+            let Some((envelope, cancelled)) = marked.remove(&seq_to_db(seq)) else {
+                outcomes.push(self.not_acked(agency, seq).await?);
+                continue;
+            };
+            let late = cancelled.is_some();
+            if late {
+                self.stored_after_cancel(agency, seq, envelope.as_deref())
+                    .await?;
+            }
+            outcomes.push(match late {
+                true => AckOutcome::AckedAfterCancel,
+                false => AckOutcome::Acked,
+            });
+            events.push(acked_event(agency, seq, envelope, late));
         }
         self.append_audits(&events).await?;
         Ok(outcomes)
     }
 
-    /// Mark one delivery acknowledged; the audit entry is the caller's to append.
-    /// The usual ack is one statement; only an unknown or repeated one reads
-    /// the row to say which.
-    async fn ack(
+    /// Why an ack marked nothing: no such delivery, or acked before.
+    async fn not_acked(&mut self, agency: &AgencyId, seq: Seq) -> Result<AckOutcome> {
+        let (known,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE recipient = $1 AND seq = $2")
+                .bind(agency.as_str())
+                .bind(seq_to_db(seq))
+                .fetch_one(&mut *self.0)
+                .await?;
+        Ok(match known {
+            0 => AckOutcome::Unknown,
+            _ => AckOutcome::AlreadyAcked,
+        })
+    }
+
+    /// A delivery cancelled after it was pushed was stored after all: it is
+    /// no longer cancelled, and the node learns the consent ended.
+    async fn stored_after_cancel(
         &mut self,
         agency: &AgencyId,
         seq: Seq,
-    ) -> Result<(AckOutcome, Option<AuditEvent>)> {
-        let acked: Option<(Option<String>, Option<Timestamp>)> = sqlx::query_as(
-            "UPDATE deliveries SET acked_at = $1 \
-             WHERE recipient = $2 AND seq = $3 AND acked_at IS NULL \
-             RETURNING envelope_id, cancelled_at",
-        )
-        .bind(Timestamp::now())
-        .bind(agency.as_str())
-        .bind(seq_to_db(seq))
-        .fetch_optional(&mut *self.0)
-        .await?;
-        let Some((envelope, cancelled)) = acked else {
-            let (known,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE recipient = $1 AND seq = $2")
-                    .bind(agency.as_str())
-                    .bind(seq_to_db(seq))
-                    .fetch_one(&mut *self.0)
-                    .await?;
-            let outcome = match known {
-                0 => AckOutcome::Unknown,
-                _ => AckOutcome::AlreadyAcked,
-            };
-            return Ok((outcome, None));
-        };
-        let late = cancelled.is_some();
-        if late {
-            // Stored after all: the delivery is no longer cancelled.
-            sqlx::query(
-                "UPDATE deliveries SET cancelled_at = NULL WHERE recipient = $1 AND seq = $2",
-            )
+        envelope: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE deliveries SET cancelled_at = NULL WHERE recipient = $1 AND seq = $2")
             .bind(agency.as_str())
             .bind(seq_to_db(seq))
             .execute(&mut *self.0)
             .await?;
-            if let Some(envelope) = &envelope {
-                self.late_delivery(agency, envelope).await?;
-            }
+        match envelope {
+            Some(envelope) => self.late_delivery(agency, envelope).await,
+            None => Ok(()),
         }
-        let outcome = if late {
-            AckOutcome::AckedAfterCancel
-        } else {
-            AckOutcome::Acked
-        };
-        Ok((outcome, Some(acked_event(agency, seq, envelope, late))))
     }
 
     /// The node stored a delivery that was cancelled after it was pushed: it
