@@ -189,29 +189,53 @@ where
         Ok(())
     }
 
-    /// Queue the envelope for every recipient, in the envelope's order.
+    /// Queue the envelope for every recipient, in the envelope's order: one
+    /// statement takes each recipient's next sequence number, one inserts
+    /// the deliveries. The recipients are distinct (the hub refuses an
+    /// envelope that lists one twice).
     async fn queue_envelope(
         &mut self,
         id: &str,
         recipients: &[AgencyId],
     ) -> Result<Vec<(AgencyId, Seq)>> {
-        let mut seqs = Vec::with_capacity(recipients.len());
-        for recipient in recipients {
-            seqs.push((
-                recipient.clone(),
-                self.queue(recipient, Some(id), None).await?,
-            ));
+        if recipients.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(seqs)
+        let mut next = QueryBuilder::<DB>::new("INSERT INTO agency_cursors (agency, last_seq) ");
+        next.push_values(recipients, |mut row, r| {
+            row.push_bind(r.as_str()).push("1");
+        });
+        next.push(
+            " ON CONFLICT (agency) DO UPDATE SET last_seq = agency_cursors.last_seq + 1 \
+             RETURNING agency, last_seq",
+        );
+        let assigned: HashMap<String, i64> = next
+            .build_query_as()
+            .fetch_all(&mut *self.0)
+            .await?
+            .into_iter()
+            .collect();
+        let seqs = recipients
+            .iter()
+            .map(|r| {
+                let seq = assigned.get(r.as_str()).ok_or(sqlx::Error::RowNotFound)?;
+                Ok((r, *seq))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut insert =
+            QueryBuilder::<DB>::new("INSERT INTO deliveries (recipient, seq, envelope_id) ");
+        insert.push_values(&seqs, |mut row, (r, seq)| {
+            row.push_bind(r.as_str()).push_bind(*seq).push_bind(id);
+        });
+        insert.build().execute(&mut *self.0).await?;
+        Ok(seqs
+            .into_iter()
+            .map(|(r, seq)| (r.clone(), seq_from_db(seq)))
+            .collect())
     }
 
-    /// Give `recipient` its next sequence number for an envelope or a notice.
-    async fn queue(
-        &mut self,
-        recipient: &AgencyId,
-        envelope: Option<&str>,
-        notice: Option<&Notice>,
-    ) -> Result<Seq> {
+    /// Give `recipient` its next sequence number for a notice.
+    async fn queue(&mut self, recipient: &AgencyId, notice: &Notice) -> Result<Seq> {
         let (seq,): (i64,) = sqlx::query_as(
             "INSERT INTO agency_cursors (agency, last_seq) VALUES ($1, 1) \
              ON CONFLICT (agency) DO UPDATE SET last_seq = agency_cursors.last_seq + 1 \
@@ -220,15 +244,12 @@ where
         .bind(recipient.as_str())
         .fetch_one(&mut *self.0)
         .await?;
-        sqlx::query(
-            "INSERT INTO deliveries (recipient, seq, envelope_id, notice) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(recipient.as_str())
-        .bind(seq)
-        .bind(envelope)
-        .bind(notice.map(|n| serde_json::to_string(n).unwrap_or_default()))
-        .execute(&mut *self.0)
-        .await?;
+        sqlx::query("INSERT INTO deliveries (recipient, seq, notice) VALUES ($1, $2, $3)")
+            .bind(recipient.as_str())
+            .bind(seq)
+            .bind(serde_json::to_string(notice).unwrap_or_default())
+            .execute(&mut *self.0)
+            .await?;
         Ok(seq_from_db(seq))
     }
 
@@ -238,7 +259,7 @@ where
         notices: &[(AgencyId, Notice)],
     ) -> Result<()> {
         for (to, notice) in notices {
-            self.queue(to, None, Some(notice)).await?;
+            self.queue(to, notice).await?;
         }
         Ok(())
     }
@@ -304,18 +325,20 @@ where
         deadline: &Timestamp,
         now: &Timestamp,
     ) -> Result<()> {
-        for r in recipients {
-            sqlx::query(
-                "INSERT INTO referral_states (referral, recipient, state, updated_at, deadline_at) \
-                 VALUES ($1, $2, 'sent', $3, $4)",
-            )
-            .bind(envelope.to_string())
-            .bind(r.as_str())
-            .bind(*now)
-            .bind(*deadline)
-            .execute(&mut *self.0)
-            .await?;
+        if recipients.is_empty() {
+            return Ok(());
         }
+        let mut insert = QueryBuilder::<DB>::new(
+            "INSERT INTO referral_states (referral, recipient, state, updated_at, deadline_at) ",
+        );
+        insert.push_values(recipients, |mut row, r| {
+            row.push_bind(envelope.to_string())
+                .push_bind(r.as_str())
+                .push("'sent'")
+                .push_bind(*now)
+                .push_bind(*deadline);
+        });
+        insert.build().execute(&mut *self.0).await?;
         Ok(())
     }
 
@@ -609,7 +632,7 @@ where
             return Ok(());
         };
         let notice = late_notice(row, envelope)?;
-        self.queue(agency, None, Some(&notice)).await.map(|_| ())
+        self.queue(agency, &notice).await.map(|_| ())
     }
 
     /// Mark every delivery up to `seq` acknowledged.
