@@ -60,6 +60,7 @@ pub use support::{
 /// The node's database.
 #[derive(Clone)]
 pub struct Records {
+    /// One connection (see `connect`).
     pool: SqlitePool,
     /// One connection that commits without waiting for the disk
     /// (`synchronous=NORMAL`), for what the hub holds anyway: a power cut
@@ -116,8 +117,16 @@ impl Records {
 
     async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let file = options.get_filename().to_owned();
+        // One connection for every read and write that waits for the disk.
+        // SQLite drops a connection's page cache whenever another connection
+        // has written since, and every page of encrypted records read back
+        // costs a decryption and an HMAC; concurrent writers also met
+        // SQLite's write lock, whose busy handler sleeps and polls, where
+        // here they queue and are woken at once. A node's queries take
+        // microseconds, so it loses no concurrency it needs (measured:
+        // docs/benchmarks.md, "The node's records on one connection").
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(1)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/agency").run(&pool).await?;
