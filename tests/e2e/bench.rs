@@ -98,6 +98,28 @@ fn bench_delivery_hub_only_counts_every_delivery_once_by_envelope_and_recipient(
     assert_every_delivery_once(&out, 12);
 }
 
+/// The operator reads the hub's memory apart from everything else's.
+#[test]
+fn bench_delivery_with_the_hub_as_a_child_reports_the_hubs_own_rss() {
+    for mode in [&[][..], &["--hub-only"][..]] {
+        let (ok, out) = bench_delivery(&[&["--agencies", "4", "--hub-process"][..], mode].concat());
+        assert!(ok, "{out}");
+        assert!(
+            out.contains("hub process    a child `tsunagu serve`"),
+            "{out}"
+        );
+        let line = out
+            .lines()
+            .find(|l| l.contains("hub RSS (its own process)"))
+            .unwrap_or_else(|| panic!("{out}"));
+        // Four readings (start, connected, end, peak), each a number of MiB.
+        let readings = line.matches(" MiB").count();
+        assert_eq!(readings, 4, "{line}");
+        assert!(!line.contains('?'), "{line}");
+        assert_every_delivery_once(&out, 12);
+    }
+}
+
 #[test]
 fn bench_delivery_refuses_hub_only_with_a_rate() {
     let (ok, out) = bench_delivery(&["--hub-only", "--rate", "100"]);

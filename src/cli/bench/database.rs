@@ -12,7 +12,7 @@ async fn measure_mode(
     dir: &Path,
 ) -> anyhow::Result<Figures> {
     if args.hub_only {
-        super::hub_only::measure(label, url, args, pki, payload).await
+        super::hub_only::measure(label, url, args, pki, payload, dir).await
     } else {
         measure(label, url, args, pki, payload, dir).await
     }
@@ -54,12 +54,13 @@ pub(super) async fn measure(
     dir: &Path,
 ) -> anyhow::Result<Figures> {
     let rss_start = Memory::now();
-    let hub = start_hub(pki, url).await?;
+    let hub = BenchHub::start(pki, url, dir, args.hub_process).await?;
+    let hub_start = hub.memory();
     let (events, rx) = mpsc::unbounded_channel();
     let mut observer = Observer::new(rx);
-    let fleet = Fleet::start(pki, &hub.url, &dir.join("agencies"), &events).await?;
+    let fleet = Fleet::start(pki, hub.url(), &dir.join("agencies"), &events).await?;
     observer.wait_connected(pki.ids.len()).await?;
-    let rss_connected = Memory::now();
+    let (rss_connected, hub_connected) = (Memory::now(), hub.memory());
     let recipients: Vec<AgencyId> = pki.recipients.iter().map(|&i| pki.ids[i].clone()).collect();
     let warmup = Arc::new(fleet.open_cases(pki.plan(pki.senders.len())).await?);
     let warmup_pace = Pace {
@@ -86,9 +87,13 @@ pub(super) async fn measure(
             "the hub still had unacknowledged deliveries after {PATIENCE:?}"
         ));
     }
-    let rss_end = Memory::now();
+    let (rss_end, hub_end) = (Memory::now(), hub.memory());
     // After the measured run, so it cannot disturb it.
-    if let Some((scrape, bytes)) = super::scrape::scrape_cost(&hub, args.micro_runs).await? {
+    let scraped = match hub.here() {
+        Some(here) => super::scrape::scrape_cost(here, args.micro_runs).await?,
+        None => None,
+    };
+    if let Some((scrape, bytes)) = scraped {
         say!(
             "  (/metrics with {} agencies, {} scrapes, uncached: p50 {:.2} ms, p99 {:.2} ms, {} bytes)",
             pki.ids.len(),
@@ -108,6 +113,10 @@ pub(super) async fn measure(
         [rss_start, rss_connected, rss_end],
     );
     figures.hub_acked = figures.since_first(acked);
+    figures.hub_memory = hub_start
+        .zip(hub_connected)
+        .zip(hub_end)
+        .map(|((a, b), c)| [a, b, c]);
     figures.offered = args.rate;
     Ok(figures)
 }

@@ -40,7 +40,7 @@ impl Spread {
     }
 }
 
-/// VmRSS and VmHWM of this process (hub and every node), in KiB.
+/// VmRSS and VmHWM of a process, in KiB.
 #[derive(Clone, Copy)]
 pub(super) struct Memory {
     pub(super) rss: Option<u64>,
@@ -97,6 +97,9 @@ pub(super) struct Figures {
     pub(super) all_stored: Option<Duration>,
     pub(super) hub_acked: Option<Duration>,
     pub(super) memory: [Memory; 3],
+    /// The hub's own, at the same three moments, when it ran as a child
+    /// (`--hub-process`).
+    pub(super) hub_memory: Option<[Memory; 3]>,
     pub(super) troubles: Vec<String>,
 }
 
@@ -155,6 +158,7 @@ impl Figures {
             all_stored: since_first(last_stored).filter(|_| expected > 0),
             hub_acked: None,
             memory,
+            hub_memory: None,
             troubles: observer.troubles.clone(),
         }
     }
@@ -207,13 +211,26 @@ impl Figures {
             secs(self.hub_acked),
             secs(after_last_accept)
         );
+        let whose = match self.hub_memory {
+            Some(_) => "RSS (this process, no hub)   ",
+            None => "RSS (hub + all nodes)        ",
+        };
         say!(
-            "  RSS (hub + all nodes)         start {} → connected {} → end {} (peak {})",
+            "  {whose} start {} → connected {} → end {} (peak {})",
             mib(start.rss),
             mib(connected.rss),
             mib(end.rss),
             mib(end.peak)
         );
+        if let Some([start, connected, end]) = self.hub_memory {
+            say!(
+                "  hub RSS (its own process)     start {} → connected {} → end {} (peak {})",
+                mib(start.rss),
+                mib(connected.rss),
+                mib(end.rss),
+                mib(end.peak)
+            );
+        }
         self.print_problems();
     }
 

@@ -1,10 +1,100 @@
 //! Hub and nodes.
 
+use super::hub_process::HubProcess;
 use super::*;
+use crate::store::HubStore;
 use std::collections::hash_map::Entry;
 
-/// The harness's hub, over the ephemeral PKI's files.
-pub(super) async fn start_hub(pki: &Pki, db_url: &str) -> anyhow::Result<RunningHub> {
+/// The hub under measurement: in this process, or with `--hub-process` a
+/// child `tsunagu serve` whose memory is read apart from the nodes' and the
+/// load generator's.
+pub(super) enum BenchHub {
+    Here(RunningHub),
+    Child {
+        process: HubProcess,
+        /// The same database, opened here to see what the hub holds.
+        store: Arc<dyn HubStore>,
+        url: String,
+    },
+}
+
+impl BenchHub {
+    /// Start the hub over the ephemeral PKI's files and `db_url`; a child's
+    /// configuration and log go to `dir`.
+    pub(super) async fn start(
+        pki: &Pki,
+        db_url: &str,
+        dir: &Path,
+        child: bool,
+    ) -> anyhow::Result<Self> {
+        if !child {
+            return Ok(Self::Here(start_in_process(pki, db_url).await?));
+        }
+        let limits = crate::hub::Limits::default();
+        let config = super::hub_process::write_config(
+            dir,
+            pki,
+            db_url,
+            limits.max_connections,
+            limits.max_handshakes,
+        )?;
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let process = HubProcess::start(&config, loopback, &dir.join("hub.log")).await?;
+        // Opened once the child has migrated the database.
+        let store = store::open(db_url)
+            .await
+            .context("opening the hub database beside the hub")?;
+        Ok(Self::Child {
+            url: format!("https://{}", process.addr),
+            process,
+            store,
+        })
+    }
+
+    pub(super) fn url(&self) -> &str {
+        match self {
+            Self::Here(hub) => &hub.url,
+            Self::Child { url, .. } => url,
+        }
+    }
+
+    fn store(&self) -> &Arc<dyn HubStore> {
+        match self {
+            Self::Here(hub) => &hub.store,
+            Self::Child { store, .. } => store,
+        }
+    }
+
+    /// The hub's own resident memory now, when it runs as a child.
+    pub(super) fn memory(&self) -> Option<Memory> {
+        match self {
+            Self::Here(_) => None,
+            Self::Child { process, .. } => Some(process.memory()),
+        }
+    }
+
+    /// The hub in this process (its operations listener can be scraped).
+    pub(super) fn here(&self) -> Option<&RunningHub> {
+        match self {
+            Self::Here(hub) => Some(hub),
+            Self::Child { .. } => None,
+        }
+    }
+
+    pub(super) async fn stop(self) -> anyhow::Result<()> {
+        match self {
+            Self::Here(hub) => hub.stop().await?,
+            Self::Child { process, store, .. } => {
+                store.close().await;
+                process.stop().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The harness's hub in this process, over the ephemeral PKI's files.
+async fn start_in_process(pki: &Pki, db_url: &str) -> anyhow::Result<RunningHub> {
     let store = store::open(db_url)
         .await
         .context("opening the hub database")?;
@@ -25,14 +115,14 @@ pub(super) async fn start_hub(pki: &Pki, db_url: &str) -> anyhow::Result<Running
 /// Poll (every 20 ms) until no recipient has an unacknowledged delivery at
 /// the hub: when the last ack was committed, or `None` after `PATIENCE`.
 pub(super) async fn wait_acked(
-    hub: &RunningHub,
+    hub: &BenchHub,
     recipients: &[AgencyId],
 ) -> anyhow::Result<Option<Instant>> {
     let deadline = Instant::now() + PATIENCE;
     while Instant::now() < deadline {
         let mut open = false;
         for agency in recipients {
-            if !hub.store.pending(agency, Seq(0), 1).await?.is_empty() {
+            if !hub.store().pending(agency, Seq(0), 1).await?.is_empty() {
                 open = true;
                 break;
             }

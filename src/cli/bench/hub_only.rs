@@ -157,10 +157,12 @@ pub(super) async fn measure(
     args: &DeliveryArgs,
     pki: &Arc<Pki>,
     payload: &Arc<Payload>,
+    dir: &Path,
 ) -> anyhow::Result<Figures> {
     let rss_start = Memory::now();
-    let hub = start_hub(pki, url).await?;
-    let clients = clients(pki, &hub.url)?;
+    let hub = BenchHub::start(pki, url, dir, args.hub_process).await?;
+    let hub_start = hub.memory();
+    let clients = clients(pki, hub.url())?;
     let (events, rx) = mpsc::unbounded_channel();
     let mut observer = Observer::new(rx);
     let mut receivers = JoinSet::new();
@@ -173,7 +175,7 @@ pub(super) async fn measure(
         ));
     }
     observer.wait_connected(pki.recipients.len()).await?;
-    let rss_connected = Memory::now();
+    let (rss_connected, hub_connected) = (Memory::now(), hub.memory());
     let mut plan = pki.plan(args.envelopes as usize);
     open_cases(&clients, &mut plan).await?;
     let sealed = seal_all(pki, &plan, payload)?;
@@ -194,7 +196,7 @@ pub(super) async fn measure(
     while let Ok(observed) = observer.rx.try_recv() {
         observer.note(observed);
     }
-    let rss_end = Memory::now();
+    let (rss_end, hub_end) = (Memory::now(), hub.memory());
     receivers.abort_all();
     hub.stop().await?;
     let mut figures = Figures::new(
@@ -205,5 +207,9 @@ pub(super) async fn measure(
         [rss_start, rss_connected, rss_end],
     );
     figures.hub_acked = figures.since_first(acked);
+    figures.hub_memory = hub_start
+        .zip(hub_connected)
+        .zip(hub_end)
+        .map(|((a, b), c)| [a, b, c]);
     Ok(figures)
 }

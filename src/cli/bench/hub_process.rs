@@ -98,3 +98,37 @@ impl HubProcess {
         Some(fds.count())
     }
 }
+
+/// The child hub's configuration, written to `dir`: the ephemeral PKI,
+/// `db_url`, and the limits. Every client of a bench is on 127.0.0.1, so
+/// the per-address handshake cap (meant for one attacker's address) is off.
+pub(super) fn write_config(
+    dir: &Path,
+    pki: &Pki,
+    db_url: &str,
+    max_connections: usize,
+    max_handshakes: usize,
+) -> anyhow::Result<PathBuf> {
+    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let file = |name: &str| quote(&pki.dir.join(name).display().to_string());
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\n\
+         database_url = {}\n\
+         directory = {}\n\
+         signing_key = {}\n\
+         [tls]\nca = {}\ncert = {}\nkey = {}\n\
+         [limits]\n\
+         max_connections = {max_connections}\n\
+         max_handshakes = {max_handshakes}\n\
+         max_handshakes_per_address = 0\n",
+        quote(db_url),
+        file("directory.toml"),
+        file(pki::HUB_SIGNING_KEY),
+        file("ca.pem"),
+        file("hub.pem"),
+        file("hub-key.pem"),
+    );
+    let path = dir.join("hub.toml");
+    write_file(&path, &text)?;
+    Ok(path)
+}

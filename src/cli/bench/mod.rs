@@ -83,6 +83,9 @@ pub struct DeliveryArgs {
     /// ハブだけを測る: 事前に暗号化・署名し、軽量クライアントが受信即受領確認 / measure the hub alone: envelopes sealed before timing, light clients ack on receipt
     #[arg(long)]
     hub_only: bool,
+    /// ハブを子プロセス（tsunagu serve）で動かし、そのメモリを別に測る / run the hub as a child `tsunagu serve`, its memory measured apart from the nodes' and the load generator's
+    #[arg(long)]
+    hub_process: bool,
     /// 送信するエンベロープの数 / envelopes to send
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
     envelopes: u32,

@@ -38,6 +38,11 @@ pub(super) fn print_settings(
             "  hub only       sealed before timing; light receivers ack on receipt (no verify, decrypt or store)"
         );
     }
+    if args.hub_process {
+        say!(
+            "  hub process    a child `tsunagu serve` (its RSS apart from the nodes' and the load generator's)"
+        );
+    }
     if let Some(rate) = args.rate {
         say!("  open loop      {rate} envelopes/s offered, latency from each scheduled send");
     }

@@ -7,7 +7,7 @@
 //! welcomed again.
 
 use super::hub_only::{clients, light_receiver};
-use super::hub_process::HubProcess;
+use super::hub_process::{HubProcess, write_config};
 use super::*;
 use crate::agency::client::HubClient;
 use crate::agency::node::backoff;
@@ -207,34 +207,6 @@ fn max_connections(count: u32) -> usize {
     count as usize + SPARE_CONNECTIONS
 }
 
-/// The hub's configuration: the ephemeral PKI, `db_url`, and the limits
-/// that N sockets from one address need raised.
-fn write_hub_config(dir: &Path, pki: &Pki, db_url: &str, count: u32) -> anyhow::Result<PathBuf> {
-    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-    let file = |name: &str| quote(&pki.dir.join(name).display().to_string());
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\n\
-         database_url = {}\n\
-         directory = {}\n\
-         signing_key = {}\n\
-         [tls]\nca = {}\ncert = {}\nkey = {}\n\
-         [limits]\n\
-         max_connections = {}\n\
-         max_handshakes = {HANDSHAKES}\n\
-         max_handshakes_per_address = 0\n",
-        quote(db_url),
-        file("directory.toml"),
-        file(pki::HUB_SIGNING_KEY),
-        file("ca.pem"),
-        file("hub.pem"),
-        file("hub-key.pem"),
-        max_connections(count),
-    );
-    let path = dir.join("hub.toml");
-    write_file(&path, &text)?;
-    Ok(path)
-}
-
 /// Everything measured in one run.
 struct SocketFigures {
     count: usize,
@@ -263,7 +235,7 @@ async fn measure(
     tmp: &Path,
     db_url: &str,
 ) -> anyhow::Result<SocketFigures> {
-    let config = write_hub_config(tmp, pki, db_url, args.count)?;
+    let config = write_config(tmp, pki, db_url, max_connections(args.count), HANDSHAKES)?;
     let log = tmp.join("hub.log");
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let hub = HubProcess::start(&config, loopback, &log).await?;
