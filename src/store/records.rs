@@ -117,8 +117,8 @@ impl Records {
 
     async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let file = options.get_filename().to_owned();
-        // One connection for every read and write that waits for the disk.
-        // SQLite drops a connection's page cache whenever another connection
+        // One connection for every read and write (but the outbox's
+        // "accepted" marks, on `relaxed`). SQLite drops a connection's page cache whenever another connection
         // has written since, and every page of encrypted records read back
         // costs a decryption and an HMAC; concurrent writers also met
         // SQLite's write lock, whose busy handler sleeps and polls, where

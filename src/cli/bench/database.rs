@@ -113,10 +113,7 @@ pub(super) async fn measure(
         [rss_start, rss_connected, rss_end],
     );
     figures.hub_acked = figures.since_first(acked);
-    figures.hub_memory = hub_start
-        .zip(hub_connected)
-        .zip(hub_end)
-        .map(|((a, b), c)| [a, b, c]);
+    figures.hub_memory = [hub_start, hub_connected, hub_end];
     figures.offered = args.rate;
     Ok(figures)
 }

@@ -99,7 +99,7 @@ pub(super) struct Figures {
     pub(super) memory: [Memory; 3],
     /// The hub's own, at the same three moments, when it ran as a child
     /// (`--hub-process`).
-    pub(super) hub_memory: Option<[Memory; 3]>,
+    pub(super) hub_memory: [Option<Memory>; 3],
     pub(super) troubles: Vec<String>,
 }
 
@@ -158,7 +158,7 @@ impl Figures {
             all_stored: since_first(last_stored).filter(|_| expected > 0),
             hub_acked: None,
             memory,
-            hub_memory: None,
+            hub_memory: [None; 3],
             troubles: observer.troubles.clone(),
         }
     }
@@ -211,7 +211,7 @@ impl Figures {
             secs(self.hub_acked),
             secs(after_last_accept)
         );
-        let whose = match self.hub_memory {
+        let whose = match self.hub_memory[0] {
             Some(_) => "RSS (this process, no hub)   ",
             None => "RSS (hub + all nodes)        ",
         };
@@ -222,7 +222,7 @@ impl Figures {
             mib(end.rss),
             mib(end.peak)
         );
-        if let Some([start, connected, end]) = self.hub_memory {
+        if let [Some(start), Some(connected), Some(end)] = self.hub_memory {
             say!(
                 "  hub RSS (its own process)     start {} → connected {} → end {} (peak {})",
                 mib(start.rss),

@@ -2,9 +2,9 @@
 //! backends accept (sqlx's SQLite driver takes PostgreSQL's `$1` numbered
 //! placeholders), run by code generic over the sqlx [`Database`]. A backend
 //! adds only what really differs, through [`Backend`]: how a batch of writes
-//! excludes every other writer. (PostgreSQL's wakeups of other hub
-//! processes are raised by a trigger, migration 0009.) Writes are committed in groups the same
-//! way on both ([`group`]).
+//! excludes every other writer. Writes are committed in groups the same way
+//! on both ([`group`]). (PostgreSQL wakes the other hub processes by a
+//! trigger on `deliveries`, migration 0009.)
 
 use std::future::Future;
 
