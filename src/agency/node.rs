@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
@@ -33,7 +33,7 @@ use crate::protocol::{
     Seq,
 };
 use crate::store::StoreError;
-use crate::store::records::{CheckpointOutcome, Records};
+use crate::store::records::{CheckpointOutcome, Records, Verified};
 use directory::TrustedDirectory;
 
 /// Something the node did, for the CLI, the demo and tests to observe.
@@ -328,13 +328,18 @@ impl Node {
             epoch,
         };
         send_frame(&mut socket, &hello).await?;
+        // What was read ahead of a burst of deliveries and is not one of them.
+        let mut held = None;
         loop {
-            let message = tokio::select! {
-                m = tokio::time::timeout(self.idle_timeout, socket.next()) => m,
-                _ = shutdown.cancelled() => {
-                    let _ = socket.close(None).await;
-                    return Ok(());
-                }
+            let message = match held.take() {
+                Some(item) => Ok(item),
+                None => tokio::select! {
+                    m = tokio::time::timeout(self.idle_timeout, socket.next()) => m,
+                    _ = shutdown.cancelled() => {
+                        let _ = socket.close(None).await;
+                        return Ok(());
+                    }
+                },
             };
             let text = match message {
                 Err(_) => return Err("no word from the hub within the idle timeout".into()),
@@ -362,10 +367,18 @@ impl Node {
                     self.outbox.reconnected();
                 }
                 Ok(HubFrame::Deliver { seq, envelope }) => {
-                    self.receive(seq, envelope)
+                    let mut burst = vec![(seq, envelope)];
+                    held = read_burst(&mut socket, &mut burst);
+                    let seqs: Vec<Seq> = burst.iter().map(|(seq, _)| *seq).collect();
+                    self.receive(burst).await.map_err(|e| e.to_string())?;
+                    // Only now, all stored: one flush for the burst's acks.
+                    for seq in seqs {
+                        feed_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
+                    }
+                    socket
+                        .flush()
                         .await
-                        .map_err(|e| e.to_string())?;
-                    send_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
+                        .map_err(|e| format!("socket error: {e}"))?;
                 }
                 Ok(HubFrame::Notice { seq, signed, .. }) => {
                     self.notice(seq, signed.as_ref(), &text)
@@ -484,51 +497,148 @@ impl Node {
         Ok(())
     }
 
-    /// Verify, decrypt and store one delivery. Only an error storing it stops
-    /// the ack; a delivery that fails verification is quarantined (and
-    /// acknowledged, so one bad envelope cannot block the queue).
-    async fn receive(&self, seq: Seq, body: String) -> Result<(), StoreError> {
-        // Decoded once; verified and stored as the bytes that arrived.
+    /// Verify, decrypt and store a burst of deliveries, in order. Only an
+    /// error storing them stops the acks; a delivery that fails verification
+    /// is quarantined (and acknowledged, so one bad envelope cannot block
+    /// the queue). The verified ones are stored together, in one
+    /// transaction per run between quarantined ones.
+    async fn receive(&self, burst: Vec<(Seq, String)>) -> Result<(), StoreError> {
+        let mut verified = Vec::with_capacity(burst.len());
+        for (seq, body) in burst {
+            match self.open_delivery(seq, body) {
+                Ok(opened) => verified.push(opened),
+                Err(refused) => {
+                    self.store_opened(std::mem::take(&mut verified)).await?;
+                    self.quarantine(refused).await?;
+                }
+            }
+        }
+        self.store_opened(verified).await
+    }
+
+    /// Parse, verify and decrypt one delivery; what to quarantine if it
+    /// fails. Decoded once; verified and stored as the bytes that arrived.
+    fn open_delivery(&self, seq: Seq, body: String) -> Result<Opened, Refused> {
         let envelope = match Envelope::parse_or_keep(body.into_bytes()) {
             Ok(envelope) => envelope,
             Err((e, raw)) => {
-                let reason = e.to_string();
-                tracing::warn!(agency = %self.id, %seq, %reason, "quarantined");
-                self.records
-                    .quarantine(seq, None, None, &reason, &raw)
-                    .await?;
-                let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
-                return Ok(());
+                return Err(Refused {
+                    seq,
+                    envelope: None,
+                    reason: e.to_string(),
+                    raw,
+                });
             }
         };
-        let meta = envelope.meta();
         let current = self.trusted.current();
         match open_envelope_with(&envelope, &self.id, &self.identities, current.directory()) {
             Ok(payload) => {
                 self.check_declared(&envelope, &payload);
                 let payload_json = serde_json::to_string(&payload).unwrap_or_default();
-                self.records
-                    .store_delivery(seq, &envelope, envelope.bytes(), &payload_json)
-                    .await?;
-                tracing::info!(agency = %self.id, %seq, envelope = %meta.id, "stored");
-                let _ = self.events.send(NodeEvent::Stored {
+                Ok(Opened {
                     seq,
-                    envelope_id: meta.id,
-                    sender: meta.sender.clone(),
-                });
+                    envelope,
+                    payload_json,
+                })
             }
             Err(e) => {
-                let reason = e.to_string();
-                tracing::warn!(agency = %self.id, %seq, envelope = %meta.id, %reason, "quarantined");
-                let sender = meta.sender.as_str();
-                self.records
-                    .quarantine(seq, Some(meta.id), Some(sender), &reason, envelope.bytes())
-                    .await?;
-                let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
+                let meta = envelope.meta();
+                Err(Refused {
+                    seq,
+                    envelope: Some((meta.id, meta.sender.clone())),
+                    reason: e.to_string(),
+                    raw: envelope.bytes().to_vec(),
+                })
             }
+        }
+    }
+
+    /// Store verified deliveries in one transaction, then tell.
+    async fn store_opened(&self, opened: Vec<Opened>) -> Result<(), StoreError> {
+        let deliveries: Vec<Verified> = opened
+            .iter()
+            .map(|o| Verified {
+                seq: o.seq,
+                envelope: &o.envelope,
+                envelope_json: o.envelope.bytes(),
+                payload_json: &o.payload_json,
+            })
+            .collect();
+        self.records.store_deliveries(&deliveries).await?;
+        for o in &opened {
+            let meta = o.envelope.meta();
+            tracing::info!(agency = %self.id, seq = %o.seq, envelope = %meta.id, "stored");
+            let _ = self.events.send(NodeEvent::Stored {
+                seq: o.seq,
+                envelope_id: meta.id,
+                sender: meta.sender.clone(),
+            });
         }
         Ok(())
     }
+
+    async fn quarantine(&self, refused: Refused) -> Result<(), StoreError> {
+        let Refused {
+            seq,
+            envelope,
+            reason,
+            raw,
+        } = refused;
+        let (id, sender) = match &envelope {
+            Some((id, sender)) => (Some(*id), Some(sender.as_str())),
+            None => (None, None),
+        };
+        match id {
+            Some(id) => {
+                tracing::warn!(agency = %self.id, %seq, envelope = %id, %reason, "quarantined")
+            }
+            None => tracing::warn!(agency = %self.id, %seq, %reason, "quarantined"),
+        }
+        self.records
+            .quarantine(seq, id, sender, &reason, &raw)
+            .await?;
+        let _ = self.events.send(NodeEvent::Quarantined { seq, reason });
+        Ok(())
+    }
+}
+
+/// A delivery verified and decrypted, to be stored.
+struct Opened {
+    seq: Seq,
+    envelope: Envelope,
+    payload_json: String,
+}
+
+/// A delivery that failed parsing or verification, to be quarantined as it
+/// came: its id and sender when it parsed, why, and its bytes.
+struct Refused {
+    seq: Seq,
+    envelope: Option<(EnvelopeId, AgencyId)>,
+    reason: String,
+    raw: Vec<u8>,
+}
+
+/// Most deliveries received, stored and acknowledged together.
+const MAX_BURST: usize = 64;
+
+/// Add to `burst` the deliveries the socket already holds, without
+/// waiting, up to [`MAX_BURST`]; the first other item read is returned, for
+/// the caller to handle next.
+fn read_burst(
+    socket: &mut HubSocket,
+    burst: &mut Vec<(Seq, String)>,
+) -> Option<Option<Result<Message, tokio_tungstenite::tungstenite::Error>>> {
+    while burst.len() < MAX_BURST {
+        let item = socket.next().now_or_never()?;
+        if let Some(Ok(Message::Text(text))) = &item
+            && let Ok(HubFrame::Deliver { seq, envelope }) = serde_json::from_str(text.as_str())
+        {
+            burst.push((seq, envelope));
+            continue;
+        }
+        return Some(item);
+    }
+    None
 }
 
 impl Node {
@@ -639,6 +749,15 @@ impl Node {
             .await
             .map_err(client_error)
     }
+}
+
+/// Queue a frame on the socket without flushing it.
+async fn feed_frame(socket: &mut HubSocket, frame: &ClientFrame) -> Result<(), String> {
+    let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+    socket
+        .feed(Message::Text(text.into()))
+        .await
+        .map_err(|e| format!("socket error: {e}"))
 }
 
 async fn send_frame(socket: &mut HubSocket, frame: &ClientFrame) -> Result<(), String> {

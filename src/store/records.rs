@@ -173,39 +173,27 @@ impl Records {
         envelope_json: &[u8],
         payload_json: &str,
     ) -> Result<(), StoreError> {
-        let meta = envelope.meta();
+        let delivery = Verified {
+            seq,
+            envelope,
+            envelope_json,
+            payload_json,
+        };
+        self.store_deliveries(std::slice::from_ref(&delivery)).await
+    }
+
+    /// Store verified deliveries, in stream order, and advance the cursor
+    /// past them, in one transaction: a burst that arrived together costs
+    /// one commit (one fsync, and each page written and encrypted once).
+    pub async fn store_deliveries(&self, deliveries: &[Verified<'_>]) -> Result<(), StoreError> {
+        let Some(last) = deliveries.iter().map(|d| d.seq).max() else {
+            return Ok(());
+        };
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(Action::UpdateReferral { referral, state }) = &meta.action {
-            // Only the referral's sender cancels, for the recipients it names;
-            // every other state comes from a recipient, about itself.
-            let changed: Vec<&AgencyId> = if *state == ReferralState::Cancelled {
-                meta.recipients.iter().collect()
-            } else {
-                vec![&meta.sender]
-            };
-            for agency in changed {
-                set_state(&mut tx, *referral, agency, *state).await?;
-            }
+        for d in deliveries {
+            insert_delivery(&mut tx, d).await?;
         }
-        sqlx::query(
-            "INSERT INTO inbox (envelope_id, seq, sender, kind, case_id, urgency, created_at, \
-             received_at, envelope, payload) \
-             SELECT ?, seq_offset + ?, ?, ?, ?, ?, ?, ?, ?, ? FROM stream_cursor WHERE id = 1 \
-             ON CONFLICT (envelope_id) DO NOTHING",
-        )
-        .bind(meta.id.to_string())
-        .bind(seq_to_db(seq))
-        .bind(meta.sender.as_str())
-        .bind(meta.kind.as_str())
-        .bind(meta.case_id.as_ref().map(|c| c.as_str()))
-        .bind(meta.urgency.as_str())
-        .bind(meta.created_at)
-        .bind(Timestamp::now())
-        .bind(envelope_json)
-        .bind(payload_json)
-        .execute(&mut *tx)
-        .await?;
-        advance_cursor(&mut tx, seq).await?;
+        advance_cursor(&mut tx, last).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -362,6 +350,57 @@ impl Records {
             .await?;
         Ok(n)
     }
+}
+
+/// A delivery verified and decrypted, as [`Records::store_deliveries`] takes it.
+pub struct Verified<'a> {
+    pub seq: Seq,
+    pub envelope: &'a Envelope,
+    /// The envelope as it arrived.
+    pub envelope_json: &'a [u8],
+    /// Its decrypted payload.
+    pub payload_json: &'a str,
+}
+
+/// Keep one delivery (the caller advances the cursor). A redelivery of an
+/// envelope already held changes nothing; a referral update also records
+/// the new state.
+async fn insert_delivery(
+    conn: &mut sqlx::SqliteConnection,
+    d: &Verified<'_>,
+) -> Result<(), sqlx::Error> {
+    let meta = d.envelope.meta();
+    if let Some(Action::UpdateReferral { referral, state }) = &meta.action {
+        // Only the referral's sender cancels, for the recipients it names;
+        // every other state comes from a recipient, about itself.
+        let changed: Vec<&AgencyId> = if *state == ReferralState::Cancelled {
+            meta.recipients.iter().collect()
+        } else {
+            vec![&meta.sender]
+        };
+        for agency in changed {
+            set_state(&mut *conn, *referral, agency, *state).await?;
+        }
+    }
+    sqlx::query(
+        "INSERT INTO inbox (envelope_id, seq, sender, kind, case_id, urgency, created_at, \
+         received_at, envelope, payload) \
+         SELECT ?, seq_offset + ?, ?, ?, ?, ?, ?, ?, ?, ? FROM stream_cursor WHERE id = 1 \
+         ON CONFLICT (envelope_id) DO NOTHING",
+    )
+    .bind(meta.id.to_string())
+    .bind(seq_to_db(d.seq))
+    .bind(meta.sender.as_str())
+    .bind(meta.kind.as_str())
+    .bind(meta.case_id.as_ref().map(|c| c.as_str()))
+    .bind(meta.urgency.as_str())
+    .bind(meta.created_at)
+    .bind(Timestamp::now())
+    .bind(d.envelope_json)
+    .bind(d.payload_json)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 async fn set_state(

@@ -21,6 +21,7 @@ both_backends!(
     metadata_bytes_changed_in_ways_a_re_encoding_would_undo_are_refused,
     a_resend_is_a_duplicate_only_if_its_bytes_are_the_same,
     the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_ones,
+    a_backlog_with_an_altered_delivery_inside_stores_the_rest_in_order_and_acks_them_all,
 );
 
 fn directory() -> Directory {
@@ -277,6 +278,72 @@ async fn the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_on
         .unwrap();
     let kept: Vec<Vec<u8>> = kept.into_iter().map(|(b,)| b).collect();
     assert_eq!(kept, [forged.bytes().to_vec(), v1]);
+    center.stop().await;
+    hub.stop().await;
+}
+
+/// A node that comes online to a backlog receives it back to back and
+/// stores what it already holds together: an altered delivery in the middle
+/// is quarantined in its place, the others are stored in order around it,
+/// and every one is acknowledged (after a reconnect, the next to arrive is
+/// a new one).
+async fn a_backlog_with_an_altered_delivery_inside_stores_the_rest_in_order_and_acks_them_all(
+    db: Db,
+) {
+    let hub = TestHub::start(&db).await;
+    let data = tempfile::tempdir().unwrap();
+    let client = client_as(&hub, CLINIC);
+    let mut backlog = Vec::new();
+    for _ in 0..6 {
+        let envelope = clinic_referral(&client).await;
+        client.submit_envelope(&envelope).await.unwrap();
+        backlog.push(envelope);
+    }
+    let altered = &backlog[2];
+    let mut spaced = altered.meta_json().to_vec();
+    spaced.insert(1, b' ');
+    let forged = Envelope::assemble(
+        spaced,
+        altered.ciphertext().to_vec(),
+        altered.signature().to_vec(),
+    )
+    .unwrap();
+    alter_hub_body(&db, &hub, altered.meta().id, forged.bytes()).await;
+
+    let mut center = TestNode::open(&hub.url, CENTER, data.path()).await;
+    center.start();
+    for (i, envelope) in backlog.iter().enumerate() {
+        if i != 2 {
+            center.wait_stored(envelope.meta().id).await;
+        }
+    }
+    let records = center.node.records();
+    let seqs: Vec<i64> = records
+        .inbox()
+        .await
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 4, 5, 6]);
+    assert_eq!(records.quarantined().await.unwrap(), 1);
+    assert_eq!(records.cursor().await.unwrap(), Seq(6));
+    center.stop().await;
+
+    let mut center = TestNode::connect(&hub.url, CENTER, data.path()).await;
+    let next = clinic_referral(&client).await;
+    client.submit_envelope(&next).await.unwrap();
+    let first = center
+        .wait_for(|e| matches!(e, NodeEvent::Stored { .. } | NodeEvent::Quarantined { .. }))
+        .await;
+    let NodeEvent::Stored {
+        seq, envelope_id, ..
+    } = first
+    else {
+        panic!("expected the new envelope first, got {first:?}");
+    };
+    assert_eq!((seq, envelope_id), (Seq(7), next.meta().id));
     center.stop().await;
     hub.stop().await;
 }
