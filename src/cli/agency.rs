@@ -514,7 +514,7 @@ fn check_form(
 }
 
 async fn send(args: SendArgs, lang: Lang) -> anyhow::Result<()> {
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = time::Date::from(crate::protocol::day::Day::today());
     let (mut referral, missing) = match &args.file {
         Some(path) => (load_referral(path, lang)?, Vec::new()),
         None => args.referral.draft(today),

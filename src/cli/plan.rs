@@ -24,7 +24,7 @@ use crate::agency::{NodeError, Sent};
 use crate::i18n::Lang;
 use crate::protocol::day::Day;
 use crate::protocol::plan::SupportPlan;
-use crate::protocol::{AgencyId, CaseId, EnvelopeId, PlanId, Timestamp};
+use crate::protocol::{AgencyId, CaseId, EnvelopeId, PlanId};
 
 pub async fn run(cmd: PlanCommand, lang: Lang) -> anyhow::Result<()> {
     let node_args = match &cmd {
@@ -49,10 +49,6 @@ pub async fn run(cmd: PlanCommand, lang: Lang) -> anyhow::Result<()> {
     };
     node.records().close().await;
     result
-}
-
-fn today() -> Day {
-    Day::of(Timestamp::now())
 }
 
 async fn new(node: &Node, args: NewArgs, out: exchange::Out) -> anyhow::Result<()> {
@@ -103,7 +99,7 @@ async fn revise(node: &Node, args: ReviseArgs, out: exchange::Out) -> anyhow::Re
         changes = PlanChanges::from_minutes(&minutes, meeting, base).and(changes);
     }
     let changes = changes.and(args.changes(node.directory(), lang)?);
-    let plan = changes.apply(base, today());
+    let plan = changes.apply(base, Day::today());
     let next = latest.version + 1;
     let send = share(
         node,

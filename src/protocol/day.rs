@@ -24,6 +24,12 @@ impl Day {
         Self(t.datetime().to_offset(JST).date())
     }
 
+    /// The day it is now in Japan (from 00:00 JST, which is 15:00 UTC the
+    /// day before).
+    pub fn today() -> Self {
+        Self::of(Timestamp::now())
+    }
+
     /// 00:00 JST of this day.
     pub fn start(self) -> Timestamp {
         Timestamp::from_datetime(self.0.midnight().assume_offset(JST))

@@ -134,7 +134,7 @@ pub(super) struct Planned {
 }
 
 pub(super) fn demo_payload() -> Payload {
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = time::Date::from(crate::protocol::day::Day::today());
     Payload {
         author: Author {
             name: "佐藤 美咲".into(),

@@ -158,7 +158,7 @@ async fn play(certs: &Path, lang: Lang) -> anyhow::Result<()> {
         role: "助産師".into(),
         contact: "03-0000-0000 内線 12".into(),
     };
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = time::Date::from(crate::protocol::day::Day::today());
     let referral = demo_referral(today);
     referral
         .validate(today)

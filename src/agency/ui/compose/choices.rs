@@ -211,7 +211,7 @@ pub(super) fn reach(
     consents: &[KnownConsent],
     lang: Lang,
 ) -> Vec<Reach> {
-    let (referral, _) = form::read(form, Timestamp::now().datetime().date());
+    let (referral, _) = form::read(form, crate::protocol::day::Day::today().into());
     let categories: BTreeSet<_> = referral.categories();
     let urgency = form.urgency().unwrap_or(crate::protocol::Urgency::Normal);
     others(state)

@@ -156,7 +156,7 @@ async fn prepare(
     signed: &SignedIn,
     s: &Submitted,
 ) -> Result<Result<Ready, (Vec<FieldError>, Option<sharing::Refusal>)>, PageError> {
-    let today = Timestamp::now().datetime().date();
+    let today = time::Date::from(crate::protocol::day::Day::today());
     let (mut referral, mut errors) = form::read(&s.form, today);
     let recipients = recipients(state, &s.form, &mut errors);
     let urgency = s.form.urgency().map_err(|e| errors.push(e)).ok();
