@@ -51,6 +51,19 @@ async fn clinic_referral(client: &HubClient) -> Envelope {
     seal_draft(&agency(CLINIC), &clinic_key(), &directory(), &draft).unwrap()
 }
 
+/// `envelope` with a space added to its metadata bytes: the same metadata to
+/// a verifier that re-encodes, but no longer the bytes the sender signed.
+fn with_meta_respaced(envelope: &Envelope) -> Envelope {
+    let mut spaced = envelope.meta_json().to_vec();
+    spaced.insert(1, b' ');
+    Envelope::assemble(
+        spaced,
+        envelope.ciphertext().to_vec(),
+        envelope.signature().to_vec(),
+    )
+    .unwrap()
+}
+
 async fn refused(client: &HubClient, bytes: Vec<u8>) -> ErrorBody {
     match client.submit(bytes).await {
         Err(ClientError::Refused(body)) => body,
@@ -237,14 +250,7 @@ async fn the_recipient_verifies_the_bytes_it_received_and_quarantines_altered_on
     // Metadata bytes changed in a way a re-encoding verifier would undo.
     let respaced = clinic_referral(&client).await;
     client.submit_envelope(&respaced).await.unwrap();
-    let mut spaced = respaced.meta_json().to_vec();
-    spaced.insert(1, b' ');
-    let forged = Envelope::assemble(
-        spaced,
-        respaced.ciphertext().to_vec(),
-        respaced.signature().to_vec(),
-    )
-    .unwrap();
+    let forged = with_meta_respaced(&respaced);
     alter_hub_body(&db, &hub, respaced.meta().id, forged.bytes()).await;
     // Bytes that are no longer a v2 envelope at all.
     let replaced = clinic_referral(&client).await;
@@ -300,14 +306,7 @@ async fn a_backlog_with_an_altered_delivery_inside_stores_the_rest_in_order_and_
         backlog.push(envelope);
     }
     let altered = &backlog[2];
-    let mut spaced = altered.meta_json().to_vec();
-    spaced.insert(1, b' ');
-    let forged = Envelope::assemble(
-        spaced,
-        altered.ciphertext().to_vec(),
-        altered.signature().to_vec(),
-    )
-    .unwrap();
+    let forged = with_meta_respaced(altered);
     alter_hub_body(&db, &hub, altered.meta().id, forged.bytes()).await;
 
     let mut center = TestNode::open(&hub.url, CENTER, data.path()).await;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::support::{
-    agency, allow, audit_chain, case_id, envelope, meta, notices, pending_envelopes,
+    agency, allow, audit_chain, case_id, envelope, meta, notices, pending_envelopes, pending_seqs,
     record_consent, refusal, sealed, under_consent, with,
 };
 use crate::protocol::notice::ConsentEnd;
@@ -30,13 +30,7 @@ pub async fn concurrent_senders_get_distinct_gapless_sequences(store: Arc<dyn Hu
         t.await.unwrap().unwrap();
     }
     for who in ["center", "welfare"] {
-        let got: Vec<u64> = store
-            .pending(&agency(who), Seq(0), 100)
-            .await
-            .unwrap()
-            .iter()
-            .map(|d| d.seq.0)
-            .collect();
+        let got = pending_seqs(&store, who).await;
         assert_eq!(got, (1..=64).collect::<Vec<_>>(), "{who}");
     }
 }
@@ -208,13 +202,7 @@ async fn two_processes_write_one_history(a: Arc<dyn HubStore>, b: Arc<dyn HubSto
         t.await.unwrap();
     }
     for (store, who) in [(&a, "center"), (&b, "welfare")] {
-        let seqs: Vec<u64> = store
-            .pending(&agency(who), Seq(0), 100)
-            .await
-            .unwrap()
-            .iter()
-            .map(|d| d.seq.0)
-            .collect();
+        let seqs = pending_seqs(store, who).await;
         assert_eq!(seqs, (1..=64).collect::<Vec<_>>(), "{who}");
     }
     assert_eq!(audit_chain(&b).await.len(), 128);

@@ -157,6 +157,12 @@ pub async fn pending_items(store: &Arc<dyn HubStore>, who: &str) -> Vec<Delivery
     pending.into_iter().map(|d| d.item).collect()
 }
 
+/// The sequence numbers of what is queued for `who`, in order.
+pub async fn pending_seqs(store: &Arc<dyn HubStore>, who: &str) -> Vec<u64> {
+    let pending = store.pending(&agency(who), Seq(0), 1000).await.unwrap();
+    pending.iter().map(|d| d.seq.0).collect()
+}
+
 /// The envelopes queued for `who`.
 pub async fn pending_envelopes(store: &Arc<dyn HubStore>, who: &str) -> Vec<EnvelopeId> {
     let items = pending_items(store, who).await;
