@@ -375,10 +375,7 @@ impl Node {
                     for seq in seqs {
                         feed_frame(&mut socket, &ClientFrame::Ack { seq }).await?;
                     }
-                    socket
-                        .flush()
-                        .await
-                        .map_err(|e| format!("socket error: {e}"))?;
+                    flush(&mut socket).await?;
                 }
                 Ok(HubFrame::Notice { seq, signed, .. }) => {
                     self.notice(seq, signed.as_ref(), &text)
@@ -761,9 +758,13 @@ async fn feed_frame(socket: &mut HubSocket, frame: &ClientFrame) -> Result<(), S
 }
 
 async fn send_frame(socket: &mut HubSocket, frame: &ClientFrame) -> Result<(), String> {
-    let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+    feed_frame(socket, frame).await?;
+    flush(socket).await
+}
+
+async fn flush(socket: &mut HubSocket) -> Result<(), String> {
     socket
-        .send(Message::Text(text.into()))
+        .flush()
         .await
         .map_err(|e| format!("socket error: {e}"))
 }

@@ -191,6 +191,16 @@ where
     }
 }
 
+/// The batch's transaction, already the only writer in every hub process.
+async fn begin_batch<DB: Backend>(pool: &Pool<DB>) -> Result<sqlx::Transaction<'_, DB>, sqlx::Error>
+where
+    for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    DB::lock_writers(&mut tx).await?;
+    Ok(tx)
+}
+
 /// Run the writes one after another and commit: every reply, or `None` if
 /// a write failed and the transaction was rolled back.
 async fn run_plain<DB: Backend>(
@@ -200,8 +210,7 @@ async fn run_plain<DB: Backend>(
 where
     for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
 {
-    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
-    DB::lock_writers(&mut tx).await?;
+    let mut tx = begin_batch(pool).await?;
     let mut replies = Vec::with_capacity(applies.len());
     let mut tail = ChainTail::default();
     for apply in applies {
@@ -227,8 +236,7 @@ async fn run_in_savepoints<DB: Backend>(
 where
     for<'c> &'c mut Conn<DB>: sqlx::Executor<'c, Database = DB>,
 {
-    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
-    DB::lock_writers(&mut tx).await?;
+    let mut tx = begin_batch(pool).await?;
     let mut outcomes = Vec::with_capacity(applies.len());
     let mut tail = ChainTail::default();
     for apply in applies {
